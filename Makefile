@@ -1,0 +1,86 @@
+# hwc3d: `make` builds build/hwc3d; `make run` sets up and serves;
+# `make test` runs every test; `make bench` measures.
+CC      ?= cc
+PKGS     = libmicrohttpd jansson sqlite3 libpq libsodium libjwt hiredis
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PY      := /usr/bin/python3
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wundef -Wno-unused-parameter
+CFLAGS_COMMON = -std=gnu17 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) -Isrc -pthread
+RELEASE_CFLAGS = $(CFLAGS_COMMON) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+TEST_CFLAGS    = $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                 -fno-sanitize-recover=undefined
+LIBS     = $(PKG_LIBS) -lm -pthread
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+GEN      := build/gen/embedded.c
+
+REL_OBJS  := $(patsubst %.c,build/obj/%.o,$(SRCS) $(GEN))
+TEST_OBJS := $(patsubst %.c,build/tobj/%.o,$(SRCS) $(GEN))
+TEST_LIB_OBJS := $(filter-out build/tobj/src/main.o,$(TEST_OBJS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJS := $(patsubst %.c,build/tobj/%.o,$(UNIT_SRCS))
+
+.PHONY: all run test unit api-test bench deps clean test-build
+all: build/hwc3d
+
+build/hwc3d: $(REL_OBJS)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS)
+
+build/test/hwc3d: $(TEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+
+build/test/unit: $(UNIT_OBJS) $(TEST_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+
+$(GEN): scripts/embed.py docs/openapi.yaml $(MIGRATIONS)
+	@mkdir -p $(dir $@)
+	$(PY) scripts/embed.py $@ docs/openapi.yaml $(MIGRATIONS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(RELEASE_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/tobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/test $<"
+	@$(CC) $(TEST_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+-include $(REL_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+
+deps:
+	@scripts/install-deps.sh build
+
+# Install what is missing, build, migrate, load demo data into an empty
+# database, serve on http://localhost:8000.
+run:
+	@scripts/install-deps.sh build web
+	@if [ -f package-lock.json ] && [ ! -d node_modules/swagger-ui-dist ]; then \
+		npm ci --no-audit --no-fund --ignore-scripts; fi
+	@$(MAKE) --no-print-directory all
+	./build/hwc3d migrate
+	./build/hwc3d seed-demo
+	./build/hwc3d serve
+
+test-build: build/test/hwc3d build/test/unit
+
+# Unit tests, then the API suite against SQLite and PostgreSQL.
+test:
+	@scripts/install-deps.sh build runtime test
+	@$(MAKE) --no-print-directory test-build
+	@scripts/run-tests.sh
+
+bench:
+	@scripts/install-deps.sh build runtime bench
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,26 @@
+/*
+ * api.h: the route tables of every resource area, gathered by routes.c.
+ *
+ * Each src/api/<area>.c keeps its handlers static and exports one array
+ * <area>_routes[] and its length.
+ */
+#ifndef HWC_API_H
+#define HWC_API_H
+
+#include <stddef.h>
+#include "../http/router.h"
+
+#define EXPORT_ROUTES(name) const size_t name##_len = sizeof(name) / sizeof(name[0])
+#define DECLARE_ROUTES(name) extern const route_t name[]; extern const size_t name##_len
+
+DECLARE_ROUTES(system_routes);
+DECLARE_ROUTES(category_routes);
+
+/* Builds the router with every route of every area. */
+router_t *routes_build(void);
+
+/* The OpenAPI document (generated into the binary from docs/openapi.yaml). */
+extern const char hwc_openapi_json[];
+extern const size_t hwc_openapi_json_len;
+
+#endif

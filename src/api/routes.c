@@ -1,0 +1,9 @@
+#include "api.h"
+
+router_t *routes_build(void)
+{
+	router_t *r = router_new();
+	router_add(r, system_routes, system_routes_len);
+	router_add(r, category_routes, category_routes_len);
+	return r;
+}

@@ -1,0 +1,48 @@
+#include <ctype.h>
+#include "identity.h"
+#include "../core/util.h"
+
+bool email_valid(const char *e)
+{
+	size_t n = strlen(e);
+	if (n < 3 || n > EMAIL_MAX)
+		return false;
+	const char *at = strchr(e, '@');
+	if (!at || at == e || strchr(at + 1, '@') || at - e > 64)
+		return false;
+	const char *dom = at + 1;
+	if (!*dom || !strchr(dom, '.') || dom[0] == '.' || dom[strlen(dom) - 1] == '.' || strstr(dom, ".."))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)e; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '"' || *p == '\\' ||
+		    *p == ',' || *p == ';' || *p == '(' || *p == ')')
+			return false;
+	for (const char *p = dom; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.' || (unsigned char)*p >= 0x80))
+			return false;
+	return true;
+}
+
+char *email_normalize(const char *email)
+{
+	while (isspace((unsigned char)*email))
+		email++;
+	size_t n = strlen(email);
+	while (n && isspace((unsigned char)email[n - 1]))
+		n--;
+	char *out = xstrndup(email, n);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
+bool username_valid(const char *u)
+{
+	size_t n = strlen(u);
+	if (n < USERNAME_MIN || n > USERNAME_MAX)
+		return false;
+	for (const char *p = u; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}

@@ -1,0 +1,13 @@
+/* cli.h: subcommands beyond serve (admin accounts, demo data). */
+#ifndef HWC_CLI_H
+#define HWC_CLI_H
+
+#include "../db/db.h"
+
+/* Opens the database with the schema up to date (main.c); 0 on success. */
+int cli_open_db(db_t **out);
+
+int cli_create_admin(int argc, char **argv);
+int cli_seed_demo(int argc, char **argv);
+
+#endif

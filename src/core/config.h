@@ -1,0 +1,86 @@
+/*
+ * config.h: settings from the environment and from ./.env.
+ *
+ * The environment wins over .env.  config_load() parses and checks every
+ * setting the core needs and fills the global `cfg`; later modules (mail,
+ * storage, payments) read their own names with config_get() when they start.
+ * After config_load() returns, cfg is read-only and shared by all threads.
+ */
+#ifndef HWC_CONFIG_H
+#define HWC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum db_kind { DB_SQLITE, DB_PG };
+enum rl_class { RL_NONE, RL_GENERAL, RL_AUTH, RL_UPLOAD, RL_ADMIN, RL_COUNT };
+
+struct rate_rule {
+	int64_t limit;
+	int64_t window_ms;
+};
+
+struct cidr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int bits;
+};
+
+struct config {
+	const char *host;
+	int port;
+	const char *data_dir;
+	const char *database_url;
+	enum db_kind db_kind;
+	const char *sqlite_path;
+	const char *pg_conninfo;
+
+	unsigned char jwt_secret[256];
+	size_t jwt_secret_len;
+
+	const char *public_url, *frontend_url, *cdn_url;
+	bool https;
+	const char **cors_origins;
+	size_t n_cors_origins;
+
+	const char *redis_url;
+
+	bool rate_limit_enabled;
+	struct rate_rule rate[RL_COUNT];
+	struct cidr *trusted_proxies;
+	size_t n_trusted_proxies;
+
+	int threads;
+	size_t json_body_limit;
+	int json_max_depth;
+	unsigned conn_limit, per_ip_conn_limit, conn_timeout_s;
+	size_t conn_memory_limit;
+	int shutdown_timeout_s;
+	bool access_log;
+	const char *web_dir;
+	const char *vendor_dir;
+};
+
+extern struct config cfg;
+
+/* Reads .env (if present in the working directory), then the settings.
+ * On a bad setting returns -1 with a one-line message in err. */
+int config_load(char *err, size_t errlen);
+
+/* The JWT secret: from JWT_SECRET_KEY, or generated once into DATA_DIR.
+ * Separate from config_load because only `serve` and friends need it. */
+int config_load_secret(char *err, size_t errlen);
+
+/* A setting by name: the environment first, then .env; NULL when unset or
+ * empty.  The string lives as long as the process. */
+const char *config_get(const char *name);
+
+/* Parses "5/minute", "100/min", "10/hour", "3/second", "1000/day". */
+bool parse_rate(const char *s, struct rate_rule *out);
+/* Parses "10.0.0.0/8", "::1", "127.0.0.1". */
+bool parse_cidr(const char *s, struct cidr *out);
+/* Is the textual address ip inside c? */
+bool cidr_match(const struct cidr *c, const char *ip);
+
+#endif

@@ -1,0 +1,116 @@
+#include <stdarg.h>
+#include "strbuf.h"
+#include "util.h"
+
+void sb_init(strbuf_t *sb, size_t max)
+{
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	sb->max = max ? max : SB_DEFAULT_MAX;
+	sb->overflow = false;
+}
+
+void sb_release(strbuf_t *sb)
+{
+	free(sb->buf);
+	sb_init(sb, sb->max);
+}
+
+char *sb_detach(strbuf_t *sb, size_t *len)
+{
+	if (!sb->buf)
+		sb_add(sb, "", 0);
+	char *p = sb->buf;
+	if (len)
+		*len = sb->len;
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	return p;
+}
+
+void sb_reset(strbuf_t *sb)
+{
+	sb->len = 0;
+	sb->overflow = false;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
+static bool grow(strbuf_t *sb, size_t extra)
+{
+	if (extra > sb->max || sb->len > sb->max - extra) {
+		sb->overflow = true;
+		return false;
+	}
+	size_t need = sb->len + extra + 1;
+	if (need <= sb->cap)
+		return true;
+	size_t cap = sb->cap ? sb->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	if (cap > sb->max + 1)
+		cap = sb->max + 1;
+	sb->buf = xrealloc(sb->buf, cap);
+	sb->cap = cap;
+	return true;
+}
+
+bool sb_add(strbuf_t *sb, const void *data, size_t n)
+{
+	if (!grow(sb, n))
+		return false;
+	if (n)
+		memcpy(sb->buf + sb->len, data, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+	return true;
+}
+
+bool sb_adds(strbuf_t *sb, const char *s)
+{
+	return sb_add(sb, s, strlen(s));
+}
+
+bool sb_addc(strbuf_t *sb, char c)
+{
+	return sb_add(sb, &c, 1);
+}
+
+bool sb_addf(strbuf_t *sb, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return false;
+	if ((size_t)n < sizeof(small))
+		return sb_add(sb, small, (size_t)n);
+	if (!grow(sb, (size_t)n))
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+	return true;
+}
+
+bool sb_add_json_str(strbuf_t *sb, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool ok = sb_addc(sb, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			char esc[2] = { '\\', (char)c };
+			ok &= sb_add(sb, esc, 2);
+		} else if (c < 0x20) {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			ok &= sb_add(sb, esc, 6);
+		} else {
+			ok &= sb_addc(sb, (char)c);
+		}
+	}
+	return sb_addc(sb, '"') && ok;
+}

@@ -1,0 +1,37 @@
+/*
+ * strbuf.h: a growable byte string with a hard size cap (curl's dynbuf).
+ *
+ * The buffer is heap allocated and owned by the strbuf until sb_detach()
+ * hands it to the caller (who then free()s it) or sb_release() frees it.
+ * An append that would pass the cap fails, sets sb->overflow and leaves the
+ * contents as they were, so a caller may append freely and check once.
+ * The contents are always NUL terminated.
+ */
+#ifndef HWC_STRBUF_H
+#define HWC_STRBUF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct strbuf {
+	char *buf;
+	size_t len, cap, max;
+	bool overflow;
+} strbuf_t;
+
+#define SB_DEFAULT_MAX ((size_t)64 << 20)
+
+void sb_init(strbuf_t *sb, size_t max);
+void sb_release(strbuf_t *sb);
+char *sb_detach(strbuf_t *sb, size_t *len);
+void sb_reset(strbuf_t *sb);
+
+bool sb_add(strbuf_t *sb, const void *data, size_t n);
+bool sb_adds(strbuf_t *sb, const char *s);
+bool sb_addc(strbuf_t *sb, char c);
+bool sb_addf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal, quotes included. */
+bool sb_add_json_str(strbuf_t *sb, const char *s);
+
+#endif

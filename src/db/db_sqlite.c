@@ -1,0 +1,259 @@
+/* db_sqlite.c: the SQLite engine (WAL, busy timeout, foreign keys). */
+#include <sqlite3.h>
+#include "db_internal.h"
+#include "../core/log.h"
+#include "../core/util.h"
+
+struct sq_db {
+	struct db base;
+	sqlite3 *h;
+	struct stmt_cache cache;
+};
+
+struct sq_rows {
+	struct db_rows base;
+	sqlite3_stmt *st;
+	bool owned;   /* not in the cache: finalize when done */
+	int pending;  /* result of the first step, taken by the first db_next */
+};
+
+static void sq_error(struct sq_db *d)
+{
+	int ext = sqlite3_extended_errcode(d->h);
+	enum db_err e = DB_ERR_OTHER;
+	switch (ext) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		e = DB_ERR_UNIQUE;
+		break;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		e = DB_ERR_FOREIGN_KEY;
+		break;
+	default:
+		if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
+			e = DB_ERR_BUSY;
+		break;
+	}
+	db_set_error(&d->base, e, sqlite3_errmsg(d->h));
+}
+
+static void finalize(void *st)
+{
+	sqlite3_finalize(st);
+}
+
+static db_t *sq_open(void)
+{
+	struct sq_db *d = xcalloc(1, sizeof(*d));
+	d->base.eng = &db_sqlite_engine;
+	d->base.kind = DB_SQLITE;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(cfg.sqlite_path, &d->h, flags, NULL) != SQLITE_OK) {
+		log_error("cannot open SQLite database %s: %s", cfg.sqlite_path,
+			  d->h ? sqlite3_errmsg(d->h) : "out of memory");
+		sqlite3_close(d->h);
+		free(d);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(d->h, 1);
+	sqlite3_busy_timeout(d->h, 5000);
+	char *err = NULL;
+	const char *setup =
+		"PRAGMA journal_mode=WAL;"
+		"PRAGMA synchronous=NORMAL;"
+		"PRAGMA foreign_keys=ON;"
+		"PRAGMA temp_store=MEMORY;"
+		"PRAGMA cache_size=-16000;"
+		"PRAGMA mmap_size=268435456;";
+	if (sqlite3_exec(d->h, setup, NULL, NULL, &err) != SQLITE_OK) {
+		log_error("cannot set up SQLite database %s: %s", cfg.sqlite_path, err ? err : "?");
+		sqlite3_free(err);
+		sqlite3_close(d->h);
+		free(d);
+		return NULL;
+	}
+	return &d->base;
+}
+
+static void sq_close(db_t *db)
+{
+	struct sq_db *d = (struct sq_db *)db;
+	stmt_cache_free(&d->cache, finalize);
+	sqlite3_close(d->h);
+	free(d);
+}
+
+/* A prepared statement for sql, from the cache when it is free to use. */
+static sqlite3_stmt *prepare(struct sq_db *d, const char *sql, bool *owned)
+{
+	uint64_t h = db_hash(sql);
+	sqlite3_stmt *st = stmt_cache_get(&d->cache, sql, h);
+	*owned = false;
+	if (st && !sqlite3_stmt_busy(st))
+		return st;
+	bool cached_busy = st != NULL;
+	char *text = db_sql_for_sqlite(sql);
+	st = NULL;
+	int rc = sqlite3_prepare_v3(d->h, text, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	free(text);
+	if (rc != SQLITE_OK) {
+		sq_error(d);
+		return NULL;
+	}
+	if (cached_busy || !stmt_cache_put(&d->cache, sql, h, st))
+		*owned = true;
+	return st;
+}
+
+static bool bind(struct sq_db *d, sqlite3_stmt *st, const db_param_t *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int rc;
+		switch (p[i].type) {
+		case DBP_INT:
+		case DBP_BOOL:
+			rc = sqlite3_bind_int64(st, i + 1, p[i].i);
+			break;
+		case DBP_DOUBLE:
+			rc = sqlite3_bind_double(st, i + 1, p[i].d);
+			break;
+		case DBP_TEXT:
+			rc = sqlite3_bind_text(st, i + 1, p[i].s, -1, SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(st, i + 1);
+			break;
+		}
+		if (rc != SQLITE_OK) {
+			sq_error(d);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void release_stmt(sqlite3_stmt *st, bool owned)
+{
+	if (owned) {
+		sqlite3_finalize(st);
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+static db_rows_t *sq_query(db_t *db, const char *sql, const db_param_t *params, int n)
+{
+	struct sq_db *d = (struct sq_db *)db;
+	bool owned;
+	sqlite3_stmt *st = prepare(d, sql, &owned);
+	if (!st)
+		return NULL;
+	if (!bind(d, st, params, n)) {
+		release_stmt(st, owned);
+		return NULL;
+	}
+	/* Step once now so that errors (constraints, busy) show up here. */
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sq_error(d);
+		release_stmt(st, owned);
+		return NULL;
+	}
+	struct sq_rows *r = xcalloc(1, sizeof(*r));
+	r->base.db = db;
+	r->st = st;
+	r->owned = owned;
+	r->pending = rc;
+	return &r->base;
+}
+
+static bool sq_next(db_rows_t *rows)
+{
+	struct sq_rows *r = (struct sq_rows *)rows;
+	int rc = r->pending;
+	if (rc)
+		r->pending = 0;
+	else
+		rc = sqlite3_step(r->st);
+	if (rc == SQLITE_ROW)
+		return true;
+	if (rc != SQLITE_DONE) {
+		sq_error((struct sq_db *)rows->db);
+		rows->failed = true;
+	}
+	r->pending = SQLITE_DONE; /* stay at the end */
+	return false;
+}
+
+static void sq_done(db_rows_t *rows)
+{
+	struct sq_rows *r = (struct sq_rows *)rows;
+	release_stmt(r->st, r->owned);
+	free(r);
+}
+
+static int sq_ncols(const db_rows_t *rows)
+{
+	return sqlite3_column_count(((const struct sq_rows *)rows)->st);
+}
+
+static bool sq_isnull(const db_rows_t *rows, int col)
+{
+	return sqlite3_column_type(((const struct sq_rows *)rows)->st, col) == SQLITE_NULL;
+}
+
+static const char *sq_text(const db_rows_t *rows, int col)
+{
+	return (const char *)sqlite3_column_text(((const struct sq_rows *)rows)->st, col);
+}
+
+static int64_t sq_int(const db_rows_t *rows, int col)
+{
+	return sqlite3_column_int64(((const struct sq_rows *)rows)->st, col);
+}
+
+static const char *sq_colname(const db_rows_t *rows, int col)
+{
+	return sqlite3_column_name(((const struct sq_rows *)rows)->st, col);
+}
+
+static int64_t sq_exec(db_t *db, const char *sql, const db_param_t *params, int n)
+{
+	struct sq_db *d = (struct sq_db *)db;
+	db_rows_t *r = sq_query(db, sql, params, n);
+	if (!r)
+		return -1;
+	while (sq_next(r))
+		;
+	bool failed = r->failed;
+	sq_done(r);
+	return failed ? -1 : sqlite3_changes64(d->h);
+}
+
+static int sq_script(db_t *db, const char *sql)
+{
+	struct sq_db *d = (struct sq_db *)db;
+	char *err = NULL;
+	if (sqlite3_exec(d->h, sql, NULL, NULL, &err) != SQLITE_OK) {
+		sq_error(d);
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+const struct db_engine db_sqlite_engine = {
+	.open = sq_open,
+	.close = sq_close,
+	.query = sq_query,
+	.next = sq_next,
+	.done = sq_done,
+	.ncols = sq_ncols,
+	.isnull = sq_isnull,
+	.text = sq_text,
+	.integer = sq_int,
+	.colname = sq_colname,
+	.exec = sq_exec,
+	.script = sq_script,
+};

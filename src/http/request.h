@@ -1,0 +1,90 @@
+/*
+ * request.h: the request context every handler receives.
+ *
+ * A req_t lives in its own arena from the first byte of the request until the
+ * response has been sent; everything hanging off it (strings, JSON, rows)
+ * is released in one place by the server.  Handlers read parameters through
+ * the accessors below and answer through reply.h, returning its result.
+ */
+#ifndef HWC_REQUEST_H
+#define HWC_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "../core/arena.h"
+#include "../core/strbuf.h"
+#include "../db/db.h"
+#include "router.h"
+
+struct MHD_Connection;
+struct MHD_Response;
+
+/* The signed-in caller, as loaded from the database for this request. */
+typedef struct auth_user {
+	int64_t id;
+	const char *role;     /* "user" or "admin" */
+	const char *user_type;
+	const char *username;
+	bool is_admin, is_email_verified, is_verified;
+} auth_user_t;
+
+#define REQ_EXTRA_HEADERS 8
+
+typedef struct req {
+	arena_t *arena;
+	struct MHD_Connection *conn;
+	db_t *db;               /* this thread's connection; NULL when unavailable */
+
+	char request_id[40];
+	char ip[64];
+	const char *method;     /* as sent */
+	method_t method_id;
+	const char *path;       /* decoded path, as sent */
+	const char *origin;     /* Origin header when allowed by CORS_ORIGINS */
+	int64_t start_us;
+
+	match_t match;
+	const route_t *route;   /* NULL for static files and errors before routing */
+	auth_user_t *user;      /* NULL when anonymous */
+
+	/* body */
+	strbuf_t body;          /* JSON or raw body as received */
+	json_t *json;           /* parsed JSON body (owned, released with the arena) */
+	uint64_t bytes_in;
+	bool has_body;
+
+	/* the answer */
+	int status;
+	struct MHD_Response *resp;
+	const char *hdr_names[REQ_EXTRA_HEADERS];
+	const char *hdr_values[REQ_EXTRA_HEADERS];
+	int nhdr;
+
+	/* dispatcher state */
+	int early_status;       /* decided before the body: answer it, skip the handler */
+	int early_err;          /* err_t */
+	const char *early_detail;
+	json_t *early_fields;
+	int retry_after;
+	bool queued, is_static, counted;
+} req_t;
+
+/* What handlers return: the reply helpers return it after building the
+ * response, so `return reply_json(...)` reads naturally. */
+#define DONE 0
+
+const char *req_header(req_t *req, const char *name);
+/* A query-string argument, or NULL. */
+const char *req_query(req_t *req, const char *name);
+/* Path parameters by name: text, or the parsed value of an {x:int}. */
+const char *req_param(req_t *req, const char *name);
+int64_t req_param_int(req_t *req, const char *name);
+/* The JSON body (an object: the dispatcher checked). */
+json_t *req_body(req_t *req);
+
+/* Adds a response header; name and value must outlive the request
+ * (literals or arena strings). */
+void req_add_header(req_t *req, const char *name, const char *value);
+
+#endif

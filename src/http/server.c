@@ -1,0 +1,641 @@
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include "server.h"
+#include "reply.h"
+#include "request.h"
+#include "../auth/auth.h"
+#include "../core/log.h"
+#include "../core/num.h"
+#include "../core/util.h"
+#include "../svc/metrics.h"
+#include "../svc/ratelimit.h"
+
+/* Bodies on routes that take none are read and dropped up to this size. */
+#define IGNORED_BODY_LIMIT 65536
+#define JSON_API_CSP "default-src 'none'; frame-ancestors 'none'"
+
+static router_t *routes;
+static int64_t in_flight;
+
+/* ---- request accessors (request.h) ---- */
+
+const char *req_header(req_t *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *req_query(req_t *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int param_index(req_t *req, const char *name)
+{
+	for (int i = 0; i < req->match.nparams; i++)
+		if (!strcmp(req->match.names[i], name))
+			return i;
+	return -1;
+}
+
+const char *req_param(req_t *req, const char *name)
+{
+	int i = param_index(req, name);
+	HWC_ASSERT(i >= 0);
+	return req->match.values[i];
+}
+
+int64_t req_param_int(req_t *req, const char *name)
+{
+	int i = param_index(req, name);
+	HWC_ASSERT(i >= 0);
+	return req->match.ints[i];
+}
+
+json_t *req_body(req_t *req)
+{
+	return req->json;
+}
+
+void req_add_header(req_t *req, const char *name, const char *value)
+{
+	if (req->nhdr < REQ_EXTRA_HEADERS) {
+		req->hdr_names[req->nhdr] = name;
+		req->hdr_values[req->nhdr] = value;
+		req->nhdr++;
+	}
+}
+
+/* ---- client address ---- */
+
+static bool trusted_proxy(const char *ip)
+{
+	for (size_t i = 0; i < cfg.n_trusted_proxies; i++)
+		if (cidr_match(&cfg.trusted_proxies[i], ip))
+			return true;
+	return false;
+}
+
+static void client_ip(req_t *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(req->ip, sizeof(req->ip), "unknown");
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->ip, sizeof(req->ip));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->ip, sizeof(req->ip));
+	}
+	if (!cfg.n_trusted_proxies || !trusted_proxy(req->ip))
+		return;
+	/* Walk X-Forwarded-For from the right: the first hop that is not one
+	 * of our proxies is the client. */
+	const char *xff = req_header(req, "X-Forwarded-For");
+	if (!xff || strlen(xff) > 2048)
+		return;
+	char *list = arena_strdup(req->arena, xff);
+	for (;;) {
+		char *comma = strrchr(list, ',');
+		char *hop = comma ? comma + 1 : list;
+		while (*hop == ' ')
+			hop++;
+		size_t n = strlen(hop);
+		while (n && hop[n - 1] == ' ')
+			hop[--n] = '\0';
+		unsigned char tmp[16];
+		if (inet_pton(AF_INET, hop, tmp) != 1 && inet_pton(AF_INET6, hop, tmp) != 1)
+			return; /* garbage: keep the last address we could trust */
+		snprintf(req->ip, sizeof(req->ip), "%s", hop);
+		if (!trusted_proxy(hop) || !comma)
+			return;
+		*comma = '\0';
+	}
+}
+
+/* ---- early decisions ---- */
+
+static void early(req_t *req, err_t e, int status, const char *detail)
+{
+	if (req->early_status)
+		return;
+	req->early_status = status ? status : err_status(e);
+	req->early_err = (int)e;
+	req->early_detail = detail;
+}
+
+static bool origin_allowed(const char *origin)
+{
+	for (size_t i = 0; i < cfg.n_cors_origins; i++)
+		if (!strcmp(cfg.cors_origins[i], "*") || !strcmp(cfg.cors_origins[i], origin))
+			return true;
+	return false;
+}
+
+static bool content_type_is_json(const char *ct)
+{
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, "application/json", 16))
+		return false;
+	return ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ';
+}
+
+static size_t body_limit(const route_t *rt)
+{
+	if (rt->body_limit)
+		return rt->body_limit;
+	return rt->body == BODY_NONE ? IGNORED_BODY_LIMIT : cfg.json_body_limit;
+}
+
+static bool rate_limit(req_t *req, enum rl_class cls)
+{
+	char key[96];
+	if (req->user)
+		snprintf(key, sizeof(key), "u:%lld", (long long)req->user->id);
+	else
+		snprintf(key, sizeof(key), "ip:%s", req->ip);
+	int retry = 0;
+	if (ratelimit_hit(cls, key, &retry))
+		return true;
+	req->retry_after = retry;
+	early(req, ERR_RATE_LIMITED, 0,
+	      arena_printf(req->arena, "Rate limit exceeded. Try again in %d seconds.", retry));
+	return false;
+}
+
+static void check_route(req_t *req, const char *content_length)
+{
+	const route_t *rt = req->route;
+	if (!(rt->flags & ROUTE_NO_DB)) {
+		req->db = db_thread();
+		if (!req->db) {
+			early(req, ERR_UNAVAILABLE, 0, "The database is unavailable; try again shortly");
+			return;
+		}
+	}
+	if (rt->access != ACCESS_PUBLIC) {
+		switch (auth_identify(req)) {
+		case AUTH_INVALID:
+			early(req, ERR_UNAUTHORIZED, 0, "Invalid or expired access token");
+			return;
+		case AUTH_BANNED:
+			early(req, ERR_FORBIDDEN, 0, "This account is banned");
+			return;
+		case AUTH_DB_ERROR:
+			early(req, ERR_UNAVAILABLE, 0, "The database is unavailable; try again shortly");
+			return;
+		default:
+			break;
+		}
+	}
+	if (!rate_limit(req, rt->rl))
+		return;
+	if (rt->access >= ACCESS_USER && !req->user) {
+		early(req, ERR_UNAUTHORIZED, 0, "Authentication required");
+		return;
+	}
+	if (rt->access == ACCESS_VERIFIED && !req->user->is_email_verified) {
+		early(req, ERR_EMAIL_NOT_VERIFIED, 0, "Verify your email address first");
+		return;
+	}
+	if (rt->access == ACCESS_ADMIN && !req->user->is_admin) {
+		early(req, ERR_FORBIDDEN, 0, "Administrator access required");
+		return;
+	}
+	if (content_length) {
+		int64_t cl;
+		if (!parse_i64(content_length, &cl) || cl < 0) {
+			early(req, ERR_VALIDATION, 400, "Invalid Content-Length");
+			return;
+		}
+		if ((uint64_t)cl > body_limit(rt)) {
+			early(req, ERR_FILE_TOO_LARGE, 0,
+			      arena_printf(req->arena, "Request body too large (limit %zu bytes)", body_limit(rt)));
+			return;
+		}
+	}
+	if (rt->body == BODY_JSON && req->has_body && !content_type_is_json(req_header(req, "Content-Type")))
+		early(req, ERR_UNSUPPORTED_MEDIA, 0, "Content-Type must be application/json");
+}
+
+static req_t *begin(struct MHD_Connection *conn, const char *url, const char *method)
+{
+	arena_t *a = arena_new();
+	req_t *req = arena_calloc(a, sizeof(*req));
+	req->arena = a;
+	req->conn = conn;
+	req->start_us = mono_us();
+	req->method = arena_strdup(a, method);
+	req->path = arena_strdup(a, url);
+	sb_init(&req->body, 0);
+	__atomic_add_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+	metrics_gauge_add("hwc3d_requests_in_flight", 1);
+	req->counted = true;
+
+	const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	bool rid_ok = rid && strlen(rid) >= 8 && strlen(rid) < sizeof(req->request_id);
+	for (const char *p = rid; rid_ok && *p; p++)
+		rid_ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_';
+	if (rid_ok)
+		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
+	else
+		random_hex(req->request_id, 12);
+	client_ip(req);
+
+	const char *origin = req_header(req, "Origin");
+	if (origin && origin_allowed(origin))
+		req->origin = origin;
+
+	const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	req->has_body = (cl && strcmp(cl, "0")) || te;
+
+	if (!strcmp(method, "OPTIONS")) {
+		char *path = arena_strdup(a, url);
+		router_match(routes, M_GET, path, &req->match);
+		if (req->match.status == MATCH_NO_PATH)
+			early(req, ERR_NOT_FOUND, 0, "Not found");
+		return req;
+	}
+	int m = method_parse(method);
+	if (!strcmp(method, "HEAD"))
+		m = M_GET;
+	req->method_id = m < 0 ? M_COUNT : (method_t)m;
+	char *path = arena_strdup(a, url);
+	router_match(routes, req->method_id, path, &req->match);
+	switch (req->match.status) {
+	case MATCH_OK:
+		req->route = req->match.route;
+		check_route(req, cl);
+		break;
+	case MATCH_BAD_PARAM:
+		req->route = req->match.route;
+		early(req, ERR_VALIDATION, 0, "Validation failed");
+		req->early_fields = json_pack("{s:[s]}", req->match.bad_param, "Must be a positive integer");
+		break;
+	case MATCH_NO_METHOD:
+		early(req, ERR_METHOD_NOT_ALLOWED, 0, "Method not allowed");
+		break;
+	case MATCH_NO_PATH:
+		if (req->method_id == M_GET && !str_has_prefix(url, "/api/") && !str_has_prefix(url, "/ws/"))
+			req->is_static = true;
+		else
+			early(req, ERR_NOT_FOUND, 0, "Not found");
+		break;
+	}
+	int64_t len;
+	if (!req->route && cl && parse_i64(cl, &len) && len > IGNORED_BODY_LIMIT)
+		early(req, ERR_FILE_TOO_LARGE, 0, "Request body too large");
+	return req;
+}
+
+/* ---- responses ---- */
+
+static void allow_header(req_t *req, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	size_t used = 0;
+	for (int m = 0; m < M_COUNT; m++) {
+		if (req->match.allowed & (1u << m)) {
+			int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", method_name((method_t)m));
+			if (w > 0)
+				used += (size_t)w;
+		}
+	}
+	if (req->match.allowed & (1u << M_GET))
+		snprintf(buf + used, n - used, ", HEAD, OPTIONS");
+	else
+		snprintf(buf + used, n - used, "%sOPTIONS", used ? ", " : "");
+}
+
+static void add_common_headers(req_t *req, struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Request-Id", req->request_id);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "strict-origin-when-cross-origin");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+	if (!req->is_static || req->status >= 400) {
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+		MHD_add_response_header(r, "Content-Security-Policy", JSON_API_CSP);
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	}
+	if (cfg.https)
+		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+	if (req->origin) {
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", req->origin);
+		MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
+		MHD_add_response_header(r, "Access-Control-Expose-Headers",
+					"X-Request-Id, Retry-After, Content-Disposition, ETag");
+	}
+	MHD_add_response_header(r, "Vary", "Origin");
+	if (req->status == 429) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", req->retry_after);
+		MHD_add_response_header(r, "Retry-After", ra);
+	}
+	if (req->status == 405) {
+		char allow[96];
+		allow_header(req, allow, sizeof(allow));
+		MHD_add_response_header(r, "Allow", allow);
+	}
+	for (int i = 0; i < req->nhdr; i++)
+		MHD_add_response_header(r, req->hdr_names[i], req->hdr_values[i]);
+}
+
+static enum MHD_Result queue(req_t *req)
+{
+	if (!req->resp)
+		reply_internal(req, "handler produced no response");
+	add_common_headers(req, req->resp);
+	enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, req->resp);
+	MHD_destroy_response(req->resp);
+	req->resp = NULL;
+	req->queued = true;
+	return rc;
+}
+
+static void answer_early(req_t *req)
+{
+	if (req->early_fields) {
+		json_t *f = req->early_fields;
+		req->early_fields = NULL;
+		reply_invalid(req, f);
+		return;
+	}
+	reply_error_status(req, req->early_status, (err_t)req->early_err, req->early_detail);
+}
+
+static void answer_preflight(req_t *req)
+{
+	reply_no_content(req);
+	if (!req->origin)
+		return;
+	char allow[96];
+	allow_header(req, allow, sizeof(allow));
+	req_add_header(req, "Access-Control-Allow-Methods", arena_strdup(req->arena, allow));
+	req_add_header(req, "Access-Control-Allow-Headers",
+		       "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
+	req_add_header(req, "Access-Control-Max-Age", "600");
+}
+
+/* Counts nesting outside strings; jansson's own limit is far too deep. */
+static bool json_too_deep(const char *s, size_t n, int max)
+{
+	int depth = 0;
+	bool in_str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				return true;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return false;
+}
+
+static void json_release(void *p)
+{
+	json_decref(p);
+}
+
+static bool parse_json_body(req_t *req)
+{
+	if (req->body.len == 0)
+		return true;
+	if (json_too_deep(req->body.buf, req->body.len, cfg.json_max_depth)) {
+		reply_error_status(req, 400, ERR_VALIDATION,
+				   arena_printf(req->arena, "Malformed JSON: nested deeper than %d levels",
+						cfg.json_max_depth));
+		return false;
+	}
+	json_error_t jerr;
+	json_t *j = json_loadb(req->body.buf, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		reply_error_status(req, 400, ERR_VALIDATION,
+				   arena_printf(req->arena, "Malformed JSON: %s (line %d, column %d)",
+						jerr.text, jerr.line, jerr.column));
+		return false;
+	}
+	arena_defer(req->arena, json_release, j);
+	if (!json_is_object(j)) {
+		reply_invalid1(req, "body", "Must be a JSON object");
+		return false;
+	}
+	req->json = j;
+	return true;
+}
+
+static void finish(req_t *req)
+{
+	if (req->early_status) {
+		answer_early(req);
+	} else if (!strcmp(req->method, "OPTIONS")) {
+		answer_preflight(req);
+	} else if (req->is_static) {
+		if (!static_serve(req, req->path))
+			reply_error(req, ERR_NOT_FOUND, "Not found");
+	} else if (req->route->body != BODY_JSON || parse_json_body(req)) {
+		req->route->handler(req);
+	}
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	UNUSED(cls);
+	UNUSED(version);
+	req_t *req = *con_cls;
+	if (!req) {
+		req = begin(conn, url, method);
+		*con_cls = req;
+		/* An error with a body still on the wire: answer now and let MHD
+		 * close the connection instead of reading what we will refuse.
+		 * Without a body, wait for the next call: queueing in the first
+		 * call costs keep-alive (see ARCHITECTURE.md, known traps). */
+		if (req->early_status && req->has_body) {
+			finish(req);
+			return queue(req);
+		}
+		return MHD_YES;
+	}
+	if (req->queued) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		req->bytes_in += n;
+		*upload_data_size = 0;
+		if (req->early_status)
+			return MHD_YES;
+		size_t limit = req->route ? body_limit(req->route) : IGNORED_BODY_LIMIT;
+		if (req->bytes_in > limit) {
+			early(req, ERR_FILE_TOO_LARGE, 0,
+			      arena_printf(req->arena, "Request body too large (limit %zu bytes)", limit));
+			sb_release(&req->body);
+			finish(req);
+			return queue(req);
+		}
+		/* Bodies of routes that take none are counted, not kept. */
+		if (req->route && req->route->body != BODY_NONE)
+			sb_add(&req->body, upload_data, n);
+		return MHD_YES;
+	}
+	finish(req);
+	return queue(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	UNUSED(cls);
+	UNUSED(conn);
+	req_t *req = *con_cls;
+	if (!req)
+		return;
+	*con_cls = NULL;
+	int status = req->queued ? req->status : 499; /* client went away */
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->queued && status < 400)
+		status = 499;
+	int64_t dur = mono_us() - req->start_us;
+	metrics_observe(req->route ? req->match.route_index : -1, status, dur);
+	struct access_entry e = {
+		.request_id = req->request_id,
+		.method = req->method,
+		.path = req->path,
+		.route = req->route ? req->route->pattern : NULL,
+		.ip = req->ip,
+		.status = status,
+		.user_id = req->user ? req->user->id : 0,
+		.duration_ms = (double)dur / 1000.0,
+		.bytes_in = req->bytes_in,
+	};
+	log_access(&e);
+	if (req->resp)
+		MHD_destroy_response(req->resp);
+	if (req->early_fields)
+		json_decref(req->early_fields);
+	sb_release(&req->body);
+	if (req->counted) {
+		__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+		metrics_gauge_add("hwc3d_requests_in_flight", -1);
+	}
+	arena_free(req->arena);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	UNUSED(cls);
+	char buf[512];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_debug("libmicrohttpd: %s", buf);
+}
+
+static bool listen_addr(struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	const char *host = cfg.host;
+	if (!strcmp(host, "localhost"))
+		host = "127.0.0.1";
+	if (getaddrinfo(host, NULL, &hints, &res) || !res)
+		return false;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)cfg.port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)cfg.port);
+	return true;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int server_run(router_t *router)
+{
+	routes = router;
+	struct sockaddr_storage ss;
+	if (!listen_addr(&ss)) {
+		log_error("HOST %s is not a numeric IPv4 or IPv6 address", cfg.host);
+		return 2;
+	}
+	raise_nofile();
+	/* Signals go to the main thread only, which waits for them below. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads,
+		MHD_OPTION_CONNECTION_LIMIT, cfg.conn_limit,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg.per_ip_conn_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg.conn_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg.conn_memory_limit,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_END);
+	if (!d) {
+		log_error("cannot listen on %s:%d (in use, or not permitted)", cfg.host, cfg.port);
+		return 1;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	log_info("hwc3d listening on http://%s:%u (%d threads, database %s)", cfg.host,
+		 info ? info->port : (unsigned)cfg.port, cfg.threads,
+		 cfg.db_kind == DB_PG ? "postgresql" : "sqlite");
+
+	int sig = 0;
+	sigwait(&sigs, &sig);
+	log_info("signal %d: finishing requests in flight, then stopping", sig);
+	MHD_socket lsock = MHD_quiesce_daemon(d);
+	if (lsock != MHD_INVALID_SOCKET)
+		close(lsock);
+	int64_t deadline = mono_us() + (int64_t)cfg.shutdown_timeout_s * 1000000;
+	while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0 && mono_us() < deadline)
+		usleep(20000);
+	int64_t left = __atomic_load_n(&in_flight, __ATOMIC_RELAXED);
+	if (left > 0)
+		log_warn("%lld requests still running after %ds; stopping anyway", (long long)left,
+			 cfg.shutdown_timeout_s);
+	MHD_stop_daemon(d);
+	log_info("stopped");
+	return 0;
+}

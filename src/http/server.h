@@ -1,0 +1,22 @@
+/*
+ * server.h: the HTTP server (libmicrohttpd, epoll, thread pool).
+ *
+ * server_run() serves the routes until SIGINT or SIGTERM, then stops taking
+ * connections, lets the requests in flight finish (up to SHUTDOWN_TIMEOUT
+ * seconds) and returns.  The dispatcher decides 404/405/401/403/413/415/429
+ * from the route table before a body is read, reads JSON bodies into memory
+ * (capped), and only then calls the handler.
+ */
+#ifndef HWC_SERVER_H
+#define HWC_SERVER_H
+
+#include "router.h"
+
+int server_run(router_t *router);
+
+/* Static files (static.c). */
+struct req;
+/* Serves path from the web directory; false when nothing matches. */
+bool static_serve(struct req *req, const char *path);
+
+#endif

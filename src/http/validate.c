@@ -1,0 +1,294 @@
+#include <math.h>
+#include "validate.h"
+#include "reply.h"
+#include "../core/num.h"
+#include "../core/util.h"
+
+void v_init(valid_t *v, req_t *req, json_t *obj)
+{
+	v->req = req;
+	v->obj = json_is_object(obj) ? obj : NULL;
+	v->errors = NULL;
+}
+
+void v_error(valid_t *v, const char *field, const char *msg)
+{
+	if (!v->errors)
+		v->errors = json_object();
+	json_t *list = json_object_get(v->errors, field);
+	if (!list) {
+		list = json_array();
+		json_object_set_new(v->errors, field, list);
+	}
+	json_array_append_new(list, json_string(msg));
+}
+
+bool v_ok(const valid_t *v)
+{
+	return v->errors == NULL;
+}
+
+int v_reply(valid_t *v)
+{
+	json_t *e = v->errors ? v->errors : json_object();
+	v->errors = NULL;
+	return reply_invalid(v->req, e);
+}
+
+static json_t *get(valid_t *v, const char *field)
+{
+	return v->obj ? json_object_get(v->obj, field) : NULL;
+}
+
+bool v_present(valid_t *v, const char *field)
+{
+	return get(v, field) != NULL;
+}
+
+bool v_is_null(valid_t *v, const char *field)
+{
+	return json_is_null(get(v, field));
+}
+
+/* Absent, or null where null is not allowed: reports and returns true when
+ * the caller should stop looking at this field. */
+static bool missing(valid_t *v, const char *field, json_t *j, int flags)
+{
+	if (!j || (json_is_null(j) && !(flags & V_NULLABLE))) {
+		if (flags & V_REQUIRED)
+			v_error(v, field, "This field is required");
+		return true;
+	}
+	return json_is_null(j);
+}
+
+size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+const char *v_str(valid_t *v, const char *field, int flags, size_t min_chars, size_t max_chars)
+{
+	json_t *j = get(v, field);
+	if (missing(v, field, j, flags))
+		return NULL;
+	if (!json_is_string(j)) {
+		v_error(v, field, "Must be a string");
+		return NULL;
+	}
+	const char *s = json_string_value(j);
+	size_t len = json_string_length(j);
+	if (strlen(s) != len) {
+		v_error(v, field, "Must not contain NUL characters");
+		return NULL;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p < 0x20 && !((flags & V_MULTILINE) && (*p == '\n' || *p == '\t' || *p == '\r'))) ||
+		    *p == 0x7f) {
+			v_error(v, field, "Must not contain control characters");
+			return NULL;
+		}
+	}
+	if (!(flags & V_NO_TRIM)) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		len = strlen(s);
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
+			len--;
+	}
+	char *out = arena_strndup(v->req->arena, s, len);
+	size_t chars = utf8_chars(out);
+	if (chars < min_chars) {
+		v_error(v, field, min_chars == 1 ? "Must not be empty"
+			: arena_printf(v->req->arena, "Must be at least %zu characters", min_chars));
+		return NULL;
+	}
+	if (max_chars && chars > max_chars) {
+		v_error(v, field, arena_printf(v->req->arena, "Must be at most %zu characters", max_chars));
+		return NULL;
+	}
+	return out;
+}
+
+int64_t v_int(valid_t *v, const char *field, int flags, int64_t lo, int64_t hi, int64_t def)
+{
+	json_t *j = get(v, field);
+	if (missing(v, field, j, flags))
+		return def;
+	if (!json_is_integer(j)) {
+		v_error(v, field, "Must be an integer");
+		return def;
+	}
+	int64_t x = json_integer_value(j);
+	if (x < lo || x > hi) {
+		v_error(v, field, arena_printf(v->req->arena, "Must be between %lld and %lld",
+					       (long long)lo, (long long)hi));
+		return def;
+	}
+	return x;
+}
+
+bool v_bool(valid_t *v, const char *field, int flags, bool def)
+{
+	json_t *j = get(v, field);
+	if (missing(v, field, j, flags))
+		return def;
+	if (!json_is_boolean(j)) {
+		v_error(v, field, "Must be true or false");
+		return def;
+	}
+	return json_is_true(j);
+}
+
+int64_t v_money(valid_t *v, const char *field, int flags, int64_t max_cents, int64_t def)
+{
+	json_t *j = get(v, field);
+	if (missing(v, field, j, flags))
+		return def;
+	int64_t cents = -1;
+	if (json_is_integer(j)) {
+		json_int_t x = json_integer_value(j);
+		if (x >= 0 && x <= max_cents / 100)
+			cents = x * 100;
+	} else if (json_is_real(j)) {
+		double d = json_real_value(j);
+		double c = round(d * 100.0);
+		if (d >= 0 && isfinite(d) && fabs(c - d * 100.0) < 1e-6 && c <= (double)max_cents)
+			cents = (int64_t)c;
+	} else if (json_is_string(j)) {
+		if (!parse_cents(json_string_value(j), &cents) || cents > max_cents)
+			cents = -1;
+	}
+	if (cents < 0 || cents > max_cents) {
+		v_error(v, field, arena_printf(v->req->arena,
+					       "Must be an amount from 0 to %lld.%02lld with at most two decimals",
+					       (long long)(max_cents / 100), (long long)(max_cents % 100)));
+		return def;
+	}
+	return cents;
+}
+
+static bool is_slug(const char *s)
+{
+	if (!*s || *s == '-')
+		return false;
+	char prev = 0;
+	for (; *s; s++) {
+		bool ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-';
+		if (!ok || (*s == '-' && prev == '-'))
+			return false;
+		prev = *s;
+	}
+	return prev != '-';
+}
+
+const char *v_slug(valid_t *v, const char *field, int flags, size_t max_chars)
+{
+	const char *s = v_str(v, field, flags, 1, max_chars);
+	if (s && !is_slug(s)) {
+		v_error(v, field, "Must be lowercase letters, digits and single hyphens");
+		return NULL;
+	}
+	return s;
+}
+
+const char *v_enum(valid_t *v, const char *field, int flags, const char *const *allowed, const char *def)
+{
+	json_t *j = get(v, field);
+	if (missing(v, field, j, flags))
+		return def;
+	if (json_is_string(j)) {
+		for (const char *const *a = allowed; *a; a++)
+			if (!strcmp(json_string_value(j), *a))
+				return *a;
+	}
+	strbuf_t sb;
+	sb_init(&sb, 1024);
+	sb_adds(&sb, "Must be one of:");
+	for (const char *const *a = allowed; *a; a++)
+		sb_addf(&sb, "%s %s", a == allowed ? "" : ",", *a);
+	v_error(v, field, arena_strdup(v->req->arena, sb.buf));
+	sb_release(&sb);
+	return def;
+}
+
+int64_t q_int(valid_t *v, const char *name, int64_t lo, int64_t hi, int64_t def)
+{
+	const char *s = req_query(v->req, name);
+	if (!s || !*s)
+		return def;
+	int64_t x;
+	if (!parse_i64(s, &x)) {
+		v_error(v, name, "Must be an integer");
+		return def;
+	}
+	if (x < lo || x > hi) {
+		v_error(v, name, arena_printf(v->req->arena, "Must be between %lld and %lld",
+					      (long long)lo, (long long)hi));
+		return def;
+	}
+	return x;
+}
+
+bool q_bool(valid_t *v, const char *name, int *out)
+{
+	const char *s = req_query(v->req, name);
+	*out = -1;
+	if (!s || !*s)
+		return false;
+	bool b;
+	if (!parse_bool(s, &b)) {
+		v_error(v, name, "Must be true or false");
+		return false;
+	}
+	*out = b;
+	return true;
+}
+
+const char *q_str(valid_t *v, const char *name, size_t max_chars)
+{
+	const char *s = req_query(v->req, name);
+	if (!s)
+		return NULL;
+	if (utf8_chars(s) > max_chars) {
+		v_error(v, name, arena_printf(v->req->arena, "Must be at most %zu characters", max_chars));
+		return NULL;
+	}
+	return s;
+}
+
+void q_page(valid_t *v, page_t *p)
+{
+	/* A page past ~10^9 rows is nonsense, and keeps offset from overflowing. */
+	p->page = q_int(v, "page", 1, 1000000000, 1);
+	p->limit = q_int(v, "limit", 1, INT64_MAX, PAGE_DEFAULT_LIMIT);
+	if (p->limit > PAGE_MAX_LIMIT)
+		p->limit = PAGE_MAX_LIMIT;
+	p->offset = (p->page - 1) * p->limit;
+}
+
+json_t *page_envelope(json_t *items, int64_t total, const page_t *p)
+{
+	int64_t pages = total ? (total + p->limit - 1) / p->limit : 0;
+	return json_pack("{s:o, s:I, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
+			 "page", (json_int_t)p->page, "limit", (json_int_t)p->limit,
+			 "pages", (json_int_t)pages);
+}
+
+json_t *json_money(int64_t cents)
+{
+	return json_real((double)cents / 100.0);
+}
+
+json_t *json_time(int64_t ms)
+{
+	if (ms <= 0)
+		return json_null();
+	char buf[32];
+	iso8601_ms(ms, buf);
+	return json_string(buf);
+}

@@ -1,0 +1,80 @@
+/*
+ * validate.h: declarative checks for JSON bodies and query strings.
+ *
+ * A handler describes each field once; every failure is collected, and one
+ * 422 with all field_errors is sent at the end:
+ *
+ *	valid_t v;
+ *	v_init(&v, req, req_body(req));
+ *	const char *name = v_str(&v, "name", V_REQUIRED, 1, 50);
+ *	int64_t order = v_int(&v, "sort_order", 0, -1000, 1000, 0);
+ *	if (!v_ok(&v))
+ *		return v_reply(&v);
+ *
+ * Strings come back as arena copies, trimmed, NUL-free, length-checked in
+ * characters.  Query parameters use the q_* forms with the same collector.
+ */
+#ifndef HWC_VALIDATE_H
+#define HWC_VALIDATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "request.h"
+
+enum {
+	V_REQUIRED = 1,  /* absent (or null) is an error */
+	V_NULLABLE = 2,  /* an explicit null is accepted (v_is_null tells) */
+	V_NO_TRIM = 4,   /* keep surrounding whitespace */
+	V_MULTILINE = 8, /* allow newlines and tabs */
+};
+
+typedef struct valid {
+	req_t *req;
+	json_t *obj;
+	json_t *errors; /* NULL until the first error */
+} valid_t;
+
+void v_init(valid_t *v, req_t *req, json_t *obj);
+void v_error(valid_t *v, const char *field, const char *msg);
+bool v_ok(const valid_t *v);
+/* Sends the 422 (consumes the errors). */
+int v_reply(valid_t *v);
+
+bool v_present(valid_t *v, const char *field);
+bool v_is_null(valid_t *v, const char *field);
+const char *v_str(valid_t *v, const char *field, int flags, size_t min_chars, size_t max_chars);
+int64_t v_int(valid_t *v, const char *field, int flags, int64_t lo, int64_t hi, int64_t def);
+bool v_bool(valid_t *v, const char *field, int flags, bool def);
+/* A money amount in dollars (number or string, at most 2 decimals) as cents. */
+int64_t v_money(valid_t *v, const char *field, int flags, int64_t max_cents, int64_t def);
+/* A slug: [a-z0-9]+(-[a-z0-9]+)* */
+const char *v_slug(valid_t *v, const char *field, int flags, size_t max_chars);
+/* One of the given values (NULL-terminated list). */
+const char *v_enum(valid_t *v, const char *field, int flags, const char *const *allowed, const char *def);
+
+/* Query-string parameters. */
+int64_t q_int(valid_t *v, const char *name, int64_t lo, int64_t hi, int64_t def);
+bool q_bool(valid_t *v, const char *name, int *out); /* *out = -1 when absent */
+const char *q_str(valid_t *v, const char *name, size_t max_chars);
+
+/* Pagination (guide section 22): page >= 1, limit 1..100 (above is clamped). */
+typedef struct page {
+	int64_t page, limit, offset;
+} page_t;
+
+#define PAGE_MAX_LIMIT 100
+#define PAGE_DEFAULT_LIMIT 20
+
+void q_page(valid_t *v, page_t *p);
+/* {"items", "total", "page", "limit", "pages"}; items is stolen. */
+json_t *page_envelope(json_t *items, int64_t total, const page_t *p);
+
+/* Number of UTF-8 characters in s. */
+size_t utf8_chars(const char *s);
+/* Money: cents -> JSON number in dollars. */
+json_t *json_money(int64_t cents);
+/* A millisecond timestamp as an ISO 8601 string (null for 0/absent). */
+json_t *json_time(int64_t ms);
+
+#endif

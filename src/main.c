@@ -1,0 +1,155 @@
+/*
+ * main.c: the hwc3d command line.
+ *
+ *   hwc3d [serve]            migrate, then serve HTTP until SIGTERM/SIGINT
+ *   hwc3d migrate            apply pending migrations
+ *   hwc3d create-admin --email E --password P [--username U]
+ *   hwc3d seed-demo [--scale N]
+ *   hwc3d routes             the route table as JSON (for tests and docs)
+ *   hwc3d version
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include "api/api.h"
+#include "cli/cli.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "http/server.h"
+#include "svc/metrics.h"
+#include "svc/ratelimit.h"
+#include "version.h"
+
+static int usage(void)
+{
+	fputs("usage: hwc3d [serve | migrate | create-admin --email E --password P [--username U] |\n"
+	      "              seed-demo [--scale N] | routes | version]\n", stderr);
+	return 2;
+}
+
+static int make_data_dir(void)
+{
+	if (mkdir(cfg.data_dir, 0750) && errno != EEXIST) {
+		fprintf(stderr, "hwc3d: cannot create DATA_DIR %s: %s\n", cfg.data_dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the database and brings the schema up to date. */
+int cli_open_db(db_t **out)
+{
+	if (make_data_dir())
+		return 1;
+	db_t *db = db_open();
+	if (!db) {
+		fprintf(stderr, "hwc3d: cannot open the database (see the log above)\n");
+		return 1;
+	}
+	char err[512];
+	int n = migrate_up(db, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, "hwc3d: %s\n", err);
+		db_close(db);
+		return 1;
+	}
+	*out = db;
+	return 0;
+}
+
+static int cmd_migrate(void)
+{
+	db_t *db;
+	int rc = cli_open_db(&db);
+	if (rc)
+		return rc;
+	log_info("database schema at version %d", migrate_current(db));
+	db_close(db);
+	return 0;
+}
+
+static int cmd_routes(void)
+{
+	router_t *r = routes_build();
+	static const char *access[] = { "public", "optional", "user", "verified", "admin" };
+	static const char *rl[] = { "none", "general", "auth", "upload", "admin" };
+	static const char *body[] = { "none", "json", "multipart", "raw" };
+	json_t *list = json_array();
+	for (size_t i = 0; i < router_count(r); i++) {
+		const route_t *rt = router_get(r, i);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+			"method", method_name(rt->method), "path", rt->pattern,
+			"access", access[rt->access], "rate_limit", rl[rt->rl],
+			"body", body[rt->body], "summary", rt->summary ? rt->summary : ""));
+	}
+	char *s = json_dumps(list, JSON_INDENT(1));
+	puts(s);
+	free(s);
+	json_decref(list);
+	router_free(r);
+	return 0;
+}
+
+static int cmd_serve(void)
+{
+	char err[512];
+	if (make_data_dir())
+		return 1;
+	if (config_load_secret(err, sizeof(err))) {
+		fprintf(stderr, "hwc3d: %s\n", err);
+		return 2;
+	}
+	db_t *db;
+	int rc = cli_open_db(&db);
+	if (rc)
+		return rc;
+	db_close(db);
+	router_t *r = routes_build();
+	metrics_init(r);
+	ratelimit_init();
+	rc = server_run(r);
+	db_thread_release();
+	ratelimit_shutdown();
+	metrics_free();
+	router_free(r);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "serve";
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("hwc3d %s\n", HWC_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage();
+		return 0;
+	}
+	if (sodium_init() < 0) {
+		fputs("hwc3d: libsodium failed to initialise\n", stderr);
+		return 1;
+	}
+	char err[512];
+	if (config_load(err, sizeof(err))) {
+		fprintf(stderr, "hwc3d: %s\n", err);
+		return 2;
+	}
+	if (!strcmp(cmd, "serve"))
+		return argc > 2 ? usage() : cmd_serve();
+	if (!strcmp(cmd, "migrate"))
+		return argc > 2 ? usage() : cmd_migrate();
+	if (!strcmp(cmd, "routes"))
+		return cmd_routes();
+	if (!strcmp(cmd, "create-admin"))
+		return cli_create_admin(argc - 2, argv + 2);
+	if (!strcmp(cmd, "seed-demo"))
+		return cli_seed_demo(argc - 2, argv + 2);
+	return usage();
+}
