@@ -29,15 +29,18 @@ UNIT_OBJS := $(patsubst %.c,build/tobj/%.o,$(UNIT_SRCS))
 all: build/hwc3d
 
 build/hwc3d: $(REL_OBJS)
-	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS)
 
 build/test/hwc3d: $(TEST_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD/test $@"
+	@$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
 
 build/test/unit: $(UNIT_OBJS) $(TEST_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD/test $@"
+	@$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
 
 $(GEN): scripts/embed.py docs/openapi.yaml $(MIGRATIONS)
 	@mkdir -p $(dir $@)

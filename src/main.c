@@ -33,36 +33,6 @@ static int usage(void)
 	return 2;
 }
 
-static int make_data_dir(void)
-{
-	if (mkdir(cfg.data_dir, 0750) && errno != EEXIST) {
-		fprintf(stderr, "hwc3d: cannot create DATA_DIR %s: %s\n", cfg.data_dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Opens the database and brings the schema up to date. */
-int cli_open_db(db_t **out)
-{
-	if (make_data_dir())
-		return 1;
-	db_t *db = db_open();
-	if (!db) {
-		fprintf(stderr, "hwc3d: cannot open the database (see the log above)\n");
-		return 1;
-	}
-	char err[512];
-	int n = migrate_up(db, err, sizeof(err));
-	if (n < 0) {
-		fprintf(stderr, "hwc3d: %s\n", err);
-		db_close(db);
-		return 1;
-	}
-	*out = db;
-	return 0;
-}
-
 static int cmd_migrate(void)
 {
 	db_t *db;
@@ -99,7 +69,7 @@ static int cmd_routes(void)
 static int cmd_serve(void)
 {
 	char err[512];
-	if (make_data_dir())
+	if (cli_make_data_dir())
 		return 1;
 	if (config_load_secret(err, sizeof(err))) {
 		fprintf(stderr, "hwc3d: %s\n", err);

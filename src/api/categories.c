@@ -38,6 +38,15 @@ static int list(req_t *req, bool active_only)
 	if (!v_ok(&v))
 		return v_reply(&v);
 	const char *pattern = search && *search ? arena_printf(req->arena, "%%%s%%", search) : NULL;
+	/* The public list is the same for everyone: serve it from memory. */
+	const char *key = NULL;
+	uint64_t gen = cache_generation(CACHE_CATEGORIES);
+	if (active_only) {
+		key = arena_printf(req->arena, "%lld:%lld:%s", (long long)p.page, (long long)p.limit,
+				   pattern ? pattern : "");
+		if (reply_from_cache(req, CACHE_CATEGORIES, key))
+			return DONE;
+	}
 	int64_t total = 0;
 	if (DBS(req->db, &total,
 		"SELECT COUNT(*) FROM categories WHERE ($1 = FALSE OR is_active = TRUE)"
@@ -60,7 +69,10 @@ static int list(req_t *req, bool active_only)
 		json_decref(items);
 		return reply_db_error(req, "list categories");
 	}
-	return reply_ok(req, page_envelope(items, total, &p));
+	json_t *page = page_envelope(items, total, &p);
+	if (key)
+		return reply_json_cached(req, page, CACHE_CATEGORIES, key, gen);
+	return reply_ok(req, page);
 }
 
 static int categories_list(req_t *req)
@@ -161,6 +173,7 @@ static int admin_categories_create(req_t *req)
 		P_TEXT(in.icon), P_INT(in.sort_order), P_BOOL(in.is_active), P_INT(now));
 	if (rc != 1)
 		return conflict_or_error(req, "create category");
+	cache_invalidate(CACHE_CATEGORIES);
 	return reply_category(req, id, 201);
 }
 
@@ -189,6 +202,7 @@ static int admin_categories_update(req_t *req)
 		return conflict_or_error(req, "update category");
 	if (changed == 0)
 		return reply_error(req, ERR_NOT_FOUND, "Category not found");
+	cache_invalidate(CACHE_CATEGORIES);
 	return reply_category(req, id, 200);
 }
 
@@ -204,6 +218,7 @@ static int admin_categories_delete(req_t *req)
 	}
 	if (changed == 0)
 		return reply_error(req, ERR_NOT_FOUND, "Category not found");
+	cache_invalidate(CACHE_CATEGORIES);
 	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Category deleted", "id", (json_int_t)id));
 }
 

@@ -6,6 +6,8 @@
 
 /* Opens the database with the schema up to date (main.c); 0 on success. */
 int cli_open_db(db_t **out);
+/* Creates DATA_DIR when missing; 0 on success. */
+int cli_make_data_dir(void);
 
 int cli_create_admin(int argc, char **argv);
 int cli_seed_demo(int argc, char **argv);

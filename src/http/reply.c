@@ -45,7 +45,7 @@ char *json_dump_alloc(const json_t *v, size_t *len)
 {
 	strbuf_t sb;
 	sb_init(&sb, 0);
-	json_dump_callback(v, dump_cb, &sb, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_dump_callback(v, dump_cb, &sb, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 	return sb_detach(&sb, len);
 }
 
@@ -75,6 +75,34 @@ int reply_json(req_t *req, int status, json_t *body)
 	json_decref(body);
 	req->resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	req->status = status;
+	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	return DONE;
+}
+
+bool reply_from_cache(req_t *req, enum cache_area area, const char *key)
+{
+	char *buf;
+	size_t len;
+	if (req->resp || !cache_get(area, key, &buf, &len))
+		return false;
+	req->resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	req->status = 200;
+	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	return true;
+}
+
+int reply_json_cached(req_t *req, json_t *body, enum cache_area area, const char *key, uint64_t gen)
+{
+	if (req->resp) {
+		json_decref(body);
+		return DONE;
+	}
+	size_t len;
+	char *buf = json_dump_alloc(body, &len);
+	json_decref(body);
+	cache_put(area, key, gen, buf, len);
+	req->resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	req->status = 200;
 	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	return DONE;
 }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include "request.h"
+#include "../svc/cache.h"
 
 typedef enum {
 	ERR_VALIDATION,          /* 422 (400 for malformed JSON) */
@@ -53,6 +54,11 @@ int reply_internal(req_t *req, const char *what);
 /* Maps a failed database call: unique -> 409, busy -> 503, else 500. */
 int reply_db_error(req_t *req, const char *what);
 int reply_bytes(req_t *req, int status, const char *content_type, const void *data, size_t len);
+
+/* Public-response cache: serve a stored body for key (true when served),
+ * or send body and store it under the generation read before the query. */
+bool reply_from_cache(req_t *req, enum cache_area area, const char *key);
+int reply_json_cached(req_t *req, json_t *body, enum cache_area area, const char *key, uint64_t gen);
 
 /* Serialises a JSON value compactly; caller frees. */
 char *json_dump_alloc(const json_t *v, size_t *len);

@@ -9,6 +9,7 @@
 #include "server.h"
 #include "reply.h"
 #include "request.h"
+#include "validate.h"
 #include "../auth/auth.h"
 #include "../core/log.h"
 #include "../core/num.h"
@@ -387,30 +388,6 @@ static void answer_preflight(req_t *req)
 	req_add_header(req, "Access-Control-Max-Age", "600");
 }
 
-/* Counts nesting outside strings; jansson's own limit is far too deep. */
-static bool json_too_deep(const char *s, size_t n, int max)
-{
-	int depth = 0;
-	bool in_str = false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				return true;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return false;
-}
-
 static void json_release(void *p)
 {
 	json_decref(p);
@@ -420,7 +397,7 @@ static bool parse_json_body(req_t *req)
 {
 	if (req->body.len == 0)
 		return true;
-	if (json_too_deep(req->body.buf, req->body.len, cfg.json_max_depth)) {
+	if (json_depth_exceeds(req->body.buf, req->body.len, cfg.json_max_depth)) {
 		reply_error_status(req, 400, ERR_VALIDATION,
 				   arena_printf(req->arena, "Malformed JSON: nested deeper than %d levels",
 						cfg.json_max_depth));

@@ -70,6 +70,10 @@ void q_page(valid_t *v, page_t *p);
 /* {"items", "total", "page", "limit", "pages"}; items is stolen. */
 json_t *page_envelope(json_t *items, int64_t total, const page_t *p);
 
+/* True when the JSON text nests objects/arrays deeper than max (counted
+ * outside strings); jansson's own limit (2048) is far too deep. */
+bool json_depth_exceeds(const char *s, size_t n, int max);
+
 /* Number of UTF-8 characters in s. */
 size_t utf8_chars(const char *s);
 /* Money: cents -> JSON number in dollars. */

@@ -5,7 +5,7 @@
 #include "../core/util.h"
 
 #define SHARDS 64
-#define SWEEP_AT 4096 /* entries in a shard before expired ones are swept */
+static size_t sweep_base = 4096; /* entries in a shard before expired ones are swept */
 
 struct entry {
 	struct entry *next;
@@ -19,6 +19,7 @@ struct shard {
 	pthread_mutex_t lock;
 	struct entry **buckets;
 	size_t nbuckets, len;
+	size_t sweep_at; /* sweep when len reaches this */
 };
 
 static struct shard shards[SHARDS];
@@ -90,8 +91,10 @@ bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rul
 	while (e && !(e->hash == h && !strcmp(e->key, key)))
 		e = e->next;
 	if (!e) {
-		if (s->len >= SWEEP_AT && s->len % SWEEP_AT == 0)
+		if (s->len >= MAX(s->sweep_at, sweep_base)) {
 			sweep(s, now);
+			s->sweep_at = MAX(sweep_base, 2 * s->len);
+		}
 		b = (h / SHARDS) & (s->nbuckets - 1);
 		size_t kl = strlen(key);
 		e = xmalloc(sizeof(*e) + kl + 1);
@@ -117,6 +120,11 @@ bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rul
 	}
 	pthread_mutex_unlock(&s->lock);
 	return ok;
+}
+
+void ratelimit_mem_sweep_threshold(size_t n)
+{
+	sweep_base = n;
 }
 
 size_t ratelimit_mem_size(void)

@@ -25,5 +25,7 @@ bool ratelimit_hit(enum rl_class cls, const char *key, int *retry_after_s);
 bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rule *rule,
 		       int64_t now, int *retry_after_s);
 size_t ratelimit_mem_size(void);
+/* Entries per shard before a sweep (default 4096; tests lower it). */
+void ratelimit_mem_sweep_threshold(size_t n);
 
 #endif

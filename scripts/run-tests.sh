@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test run behind `make test`: C unit tests, then the black-box API
+# suite, each against SQLite and a throwaway PostgreSQL cluster.  Expects the
+# test build (make test-build) to exist.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=/usr/bin/python3
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+PGDIR=$(mktemp -d /tmp/hwc3d-pg.XXXXXX)
+cleanup() { scripts/pg-test.sh stop "$PGDIR" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+TEST_PG_URL=$(scripts/pg-test.sh start "$PGDIR")
+export TEST_PG_URL
+
+echo "== C unit tests"
+build/test/unit
+
+echo "== API tests (SQLite and PostgreSQL)"
+set +e
+$PY -m pytest tests/api -q -p no:cacheprovider "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+	echo "pytest collected no tests" >&2
+fi
+exit "$rc"

@@ -1,0 +1,138 @@
+#include <pthread.h>
+#include "cache.h"
+#include "../core/util.h"
+
+#define SHARDS 16
+#define SHARD_BYTES (CACHE_MAX_BYTES / SHARDS)
+#define BUCKETS 256
+
+struct centry {
+	struct centry *next;
+	uint64_t hash;
+	enum cache_area area;
+	uint64_t gen;
+	int64_t expires;
+	size_t len;
+	char *key;
+	char *body;
+};
+
+struct cshard {
+	pthread_mutex_t lock;
+	struct centry *buckets[BUCKETS];
+	size_t bytes;
+};
+
+static struct cshard shards[SHARDS] = {
+	[0 ... SHARDS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+};
+static uint64_t generation[CACHE_AREAS];
+
+static uint64_t hash(enum cache_area area, const char *key)
+{
+	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)area * 0x9e3779b97f4a7c15ULL);
+	for (const char *p = key; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void entry_free(struct centry *e)
+{
+	free(e->key);
+	free(e->body);
+	free(e);
+}
+
+static void shard_clear(struct cshard *s)
+{
+	for (int b = 0; b < BUCKETS; b++) {
+		struct centry *e = s->buckets[b];
+		while (e) {
+			struct centry *next = e->next;
+			entry_free(e);
+			e = next;
+		}
+		s->buckets[b] = NULL;
+	}
+	s->bytes = 0;
+}
+
+bool cache_get(enum cache_area area, const char *key, char **body, size_t *len)
+{
+	uint64_t h = hash(area, key);
+	struct cshard *s = &shards[h % SHARDS];
+	uint64_t gen = __atomic_load_n(&generation[area], __ATOMIC_ACQUIRE);
+	int64_t now = now_ms();
+	bool hit = false;
+	pthread_mutex_lock(&s->lock);
+	for (struct centry *e = s->buckets[(h / SHARDS) % BUCKETS]; e; e = e->next) {
+		if (e->hash == h && e->area == area && !strcmp(e->key, key)) {
+			if (e->gen == gen && e->expires > now) {
+				*body = xmalloc(e->len);
+				memcpy(*body, e->body, e->len);
+				*len = e->len;
+				hit = true;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return hit;
+}
+
+uint64_t cache_generation(enum cache_area area)
+{
+	return __atomic_load_n(&generation[area], __ATOMIC_ACQUIRE);
+}
+
+void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *body, size_t len)
+{
+	if (len > SHARD_BYTES / 8)
+		return;
+	uint64_t h = hash(area, key);
+	struct cshard *s = &shards[h % SHARDS];
+	struct centry *n = xcalloc(1, sizeof(*n));
+	n->hash = h;
+	n->area = area;
+	n->gen = gen;
+	n->expires = now_ms() + CACHE_TTL_MS;
+	n->len = len;
+	n->key = xstrdup(key);
+	n->body = xmalloc(len);
+	memcpy(n->body, body, len);
+	size_t b = (h / SHARDS) % BUCKETS;
+	pthread_mutex_lock(&s->lock);
+	struct centry **pp = &s->buckets[b];
+	while (*pp) {
+		struct centry *e = *pp;
+		if (e->hash == h && e->area == area && !strcmp(e->key, key)) {
+			*pp = e->next;
+			s->bytes -= e->len + strlen(e->key);
+			entry_free(e);
+			break;
+		}
+		pp = &e->next;
+	}
+	if (s->bytes + len > SHARD_BYTES)
+		shard_clear(s);
+	n->next = s->buckets[b];
+	s->buckets[b] = n;
+	s->bytes += len + strlen(n->key);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void cache_invalidate(enum cache_area area)
+{
+	__atomic_add_fetch(&generation[area], 1, __ATOMIC_RELEASE);
+}
+
+void cache_clear(void)
+{
+	for (int i = 0; i < SHARDS; i++) {
+		pthread_mutex_lock(&shards[i].lock);
+		shard_clear(&shards[i]);
+		pthread_mutex_unlock(&shards[i].lock);
+	}
+}

@@ -1,0 +1,34 @@
+/*
+ * cache.h: a bounded in-process cache of rendered public responses.
+ *
+ * Anonymous list pages (categories, model lists, search) are rendered once
+ * and served from memory until a write to their area bumps the area's
+ * generation (cache_invalidate) or the entry's TTL passes.  The TTL bounds
+ * how stale another instance's view can be when several run behind a load
+ * balancer.  Entries are copied in and out, so callers own nothing.
+ * Bounded by CACHE_MAX_BYTES; when a shard is full it is emptied.
+ * Thread safe.
+ */
+#ifndef HWC_CACHE_H
+#define HWC_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cache_area { CACHE_CATEGORIES, CACHE_MODELS, CACHE_USERS, CACHE_HOME, CACHE_AREAS };
+
+#define CACHE_MAX_BYTES ((size_t)32 << 20)
+#define CACHE_TTL_MS 30000
+
+/* Copies the cached body into a malloc'd buffer; false on a miss. */
+bool cache_get(enum cache_area area, const char *key, char **body, size_t *len);
+/* The area's generation: read it before querying the data to cache, and
+ * pass it to cache_put, so that a write racing the query is never hidden. */
+uint64_t cache_generation(enum cache_area area);
+void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *body, size_t len);
+/* Every entry of the area is stale from now on. */
+void cache_invalidate(enum cache_area area);
+void cache_clear(void);
+
+#endif

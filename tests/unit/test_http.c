@@ -1,0 +1,104 @@
+/* Router matching and JSON depth checks. */
+#include "t.h"
+#include "http/router.h"
+#include "http/validate.h"
+#include "core/util.h"
+
+static int h_dummy(struct req *r)
+{
+	(void)r;
+	return 0;
+}
+
+static const route_t test_routes[] = {
+	{ M_GET, "/api/models", h_dummy, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "list" },
+	{ M_POST, "/api/models", h_dummy, ACCESS_USER, RL_GENERAL, BODY_JSON, 0, 0, "create" },
+	{ M_GET, "/api/models/featured", h_dummy, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "featured" },
+	{ M_GET, "/api/models/{id:int}", h_dummy, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "get" },
+	{ M_DELETE, "/api/models/{id:int}", h_dummy, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "delete" },
+	{ M_POST, "/api/models/{id:int}/comments", h_dummy, ACCESS_USER, RL_GENERAL, BODY_JSON, 0, 0, "comment" },
+	{ M_POST, "/api/auth/oauth/{provider}", h_dummy, ACCESS_PUBLIC, RL_AUTH, BODY_JSON, 0, 0, "oauth" },
+	{ M_GET, "/api/users/{id:int}/followers", h_dummy, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "followers" },
+	{ M_GET, "/api/users/me/followers", h_dummy, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "my followers" },
+};
+
+static void match(router_t *r, method_t m, const char *path, match_t *out)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	router_match(r, m, buf, out);
+}
+
+TEST(router_literal_beats_param)
+{
+	router_t *r = router_new();
+	router_add(r, test_routes, ARRAY_LEN(test_routes));
+	match_t m;
+	match(r, M_GET, "/api/models/featured", &m);
+	CHECK(m.status == MATCH_OK && !strcmp(m.route->summary, "featured"));
+	match(r, M_GET, "/api/models/42", &m);
+	CHECK(m.status == MATCH_OK && !strcmp(m.route->summary, "get") && m.ints[0] == 42);
+	match(r, M_GET, "/api/users/me/followers", &m);
+	CHECK(m.status == MATCH_OK && !strcmp(m.route->summary, "my followers"));
+	match(r, M_GET, "/api/users/7/followers", &m);
+	CHECK(m.status == MATCH_OK && !strcmp(m.route->summary, "followers") && m.ints[0] == 7);
+	router_free(r);
+}
+
+TEST(router_statuses)
+{
+	router_t *r = router_new();
+	router_add(r, test_routes, ARRAY_LEN(test_routes));
+	match_t m;
+	match(r, M_PUT, "/api/models", &m);
+	CHECK(m.status == MATCH_NO_METHOD);
+	CHECK(m.allowed == ((1u << M_GET) | (1u << M_POST)));
+	match(r, M_GET, "/api/nothing", &m);
+	CHECK(m.status == MATCH_NO_PATH);
+	match(r, M_GET, "/api/models/1'", &m);
+	CHECK(m.status == MATCH_BAD_PARAM && !strcmp(m.bad_param, "id"));
+	match(r, M_GET, "/api/models/0", &m);
+	CHECK(m.status == MATCH_BAD_PARAM);
+	match(r, M_GET, "/api/models/99999999999999999999", &m);
+	CHECK(m.status == MATCH_BAD_PARAM);
+	match(r, M_GET, "/api/models/", &m); /* trailing slash */
+	CHECK(m.status == MATCH_OK && !strcmp(m.route->summary, "list"));
+	match(r, M_GET, "/api//models", &m);
+	CHECK(m.status == MATCH_NO_PATH);
+	match(r, M_GET, "/api/../etc/passwd", &m);
+	CHECK(m.status == MATCH_NO_PATH);
+	match(r, M_GET, "api/models", &m);
+	CHECK(m.status == MATCH_NO_PATH);
+	match(r, M_POST, "/api/auth/oauth/github", &m);
+	CHECK(m.status == MATCH_OK && !strcmp(m.values[0], "github") && !strcmp(m.names[0], "provider"));
+	match(r, M_POST, "/api/models/5/comments", &m);
+	CHECK(m.status == MATCH_OK && m.ints[0] == 5);
+	char deep[200] = "";
+	for (int i = 0; i < 30; i++)
+		snprintf(deep + strlen(deep), sizeof(deep) - strlen(deep), "/a");
+	match(r, M_GET, deep, &m);
+	CHECK(m.status == MATCH_NO_PATH);
+	router_free(r);
+}
+
+TEST(json_depth_limit)
+{
+	const char *ok = "{\"a\":[[{\"b\":1}]]}";
+	CHECK(!json_depth_exceeds(ok, strlen(ok), 4));
+	CHECK(json_depth_exceeds(ok, strlen(ok), 3));
+	const char *in_string = "{\"a\":\"[[[[[[[[[[\"}";
+	CHECK(!json_depth_exceeds(in_string, strlen(in_string), 2));
+	const char *escaped = "{\"a\":\"\\\"[[[[\"}";
+	CHECK(!json_depth_exceeds(escaped, strlen(escaped), 2));
+	char deep[2001];
+	memset(deep, '[', 2000);
+	deep[2000] = '\0';
+	CHECK(json_depth_exceeds(deep, 2000, 32));
+}
+
+TEST(utf8_char_count)
+{
+	CHECK(utf8_chars("abc") == 3);
+	CHECK(utf8_chars("h\xc3\xa9llo") == 5);
+	CHECK(utf8_chars("\xf0\x9f\x98\x80") == 1);
+}
