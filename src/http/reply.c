@@ -36,17 +36,20 @@ const char *err_code(err_t e)
 	return errors[e].code;
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-	return sb_add(data, buf, size) ? 0 : -1;
-}
-
 char *json_dump_alloc(const json_t *v, size_t *len)
 {
-	strbuf_t sb;
-	sb_init(&sb, 0);
-	json_dump_callback(v, dump_cb, &sb, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-	return sb_detach(&sb, len);
+	/* One pass in the common case: most bodies fit the first buffer. */
+	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15);
+	size_t cap = 16384;
+	char *buf = xmalloc(cap);
+	size_t n = json_dumpb(v, buf, cap, flags);
+	if (n > cap) {
+		cap = n;
+		buf = xrealloc(buf, cap);
+		n = json_dumpb(v, buf, cap, flags);
+	}
+	*len = n;
+	return buf;
 }
 
 int reply_bytes(req_t *req, int status, const char *content_type, const void *data, size_t len)

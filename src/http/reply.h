@@ -60,7 +60,8 @@ int reply_bytes(req_t *req, int status, const char *content_type, const void *da
 bool reply_from_cache(req_t *req, enum cache_area area, const char *key);
 int reply_json_cached(req_t *req, json_t *body, enum cache_area area, const char *key, uint64_t gen);
 
-/* Serialises a JSON value compactly; caller frees. */
+/* Serialises a JSON value compactly into a malloc'd buffer of *len bytes
+ * (not NUL terminated); caller frees. */
 char *json_dump_alloc(const json_t *v, size_t *len);
 
 #endif
