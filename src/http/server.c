@@ -19,6 +19,9 @@
 
 /* Bodies on routes that take none are read and dropped up to this size. */
 #define IGNORED_BODY_LIMIT 65536
+/* Past its limit a body is read and dropped for this much more, so the
+ * client gets its 413; a sender that goes on is disconnected. */
+#define DISCARD_LIMIT ((uint64_t)8 << 20)
 #define JSON_API_CSP "default-src 'none'; frame-ancestors 'none'"
 
 static router_t *routes;
@@ -360,7 +363,9 @@ static enum MHD_Result queue(req_t *req)
 	enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, req->resp);
 	MHD_destroy_response(req->resp);
 	req->resp = NULL;
-	req->queued = true;
+	req->queued = rc == MHD_YES;
+	if (rc != MHD_YES)
+		log_warn("request %s: response could not be queued", req->request_id);
 	return rc;
 }
 
@@ -462,15 +467,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t n = *upload_data_size;
 		req->bytes_in += n;
 		*upload_data_size = 0;
-		if (req->early_status)
-			return MHD_YES;
 		size_t limit = req->route ? body_limit(req->route) : IGNORED_BODY_LIMIT;
-		if (req->bytes_in > limit) {
+		if (req->bytes_in > limit && !req->early_status) {
+			/* MHD cannot queue a response in the middle of a body: drop
+			 * what arrives and answer 413 when the body ends. */
 			early(req, ERR_FILE_TOO_LARGE, 0,
 			      arena_printf(req->arena, "Request body too large (limit %zu bytes)", limit));
 			sb_release(&req->body);
-			finish(req);
-			return queue(req);
+		}
+		if (req->early_status) {
+			/* ...unless the sender keeps streaming: then cut it off. */
+			if (req->bytes_in > limit + DISCARD_LIMIT)
+				return MHD_NO;
+			return MHD_YES;
 		}
 		/* Bodies of routes that take none are counted, not kept. */
 		if (req->route && req->route->body != BODY_NONE)
