@@ -10,6 +10,7 @@
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -22,6 +23,7 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/server.h"
+#include "svc/mail.h"
 #include "svc/metrics.h"
 #include "svc/ratelimit.h"
 #include "version.h"
@@ -80,10 +82,16 @@ static int cmd_serve(void)
 	if (rc)
 		return rc;
 	db_close(db);
+	if (!mail_init(err, sizeof(err))) {
+		fprintf(stderr, "hwc3d: %s\n", err);
+		return 2;
+	}
 	router_t *r = routes_build();
 	metrics_init(r);
 	ratelimit_init();
+	mail_worker_start();
 	rc = server_run(r);
+	mail_worker_stop();
 	db_thread_release();
 	ratelimit_shutdown();
 	metrics_free();
@@ -102,6 +110,11 @@ int main(int argc, char **argv)
 		usage();
 		return 0;
 	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fputs("hwc3d: libcurl failed to initialise\n", stderr);
+		return 1;
+	}
+	atexit(curl_global_cleanup);
 	if (sodium_init() < 0) {
 		fputs("hwc3d: libsodium failed to initialise\n", stderr);
 		return 1;

@@ -15,6 +15,8 @@
 
 DECLARE_ROUTES(system_routes);
 DECLARE_ROUTES(category_routes);
+DECLARE_ROUTES(auth_routes);
+DECLARE_ROUTES(user_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

@@ -23,8 +23,11 @@ enum auth_result auth_from_token(req_t *req, const char *token)
 		u->username = arena_strdup(req->arena, db_text(r, 2));
 		u->is_email_verified = db_bool(r, 3);
 		u->is_verified = db_bool(r, 4);
-		/* The role in the database decides, not the one in the token. */
-		u->is_admin = !strcmp(u->role, "admin");
+		/* Admin rights need both: the role in the database, and a token
+		 * issued by the admin login with its second factor (role claim
+		 * "admin").  An admin who signs in through the normal login acts
+		 * as a user. */
+		u->is_admin = !strcmp(u->role, "admin") && !strcmp(c.role, "admin");
 		if (db_bool(r, 5)) {
 			res = AUTH_BANNED;
 		} else {

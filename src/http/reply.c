@@ -149,6 +149,11 @@ int reply_error(req_t *req, err_t e, const char *detail)
 	return error_body(req, errors[e].status, e, detail, NULL);
 }
 
+int reply_error_fields(req_t *req, err_t e, const char *detail, json_t *field_errors)
+{
+	return error_body(req, errors[e].status, e, detail, field_errors);
+}
+
 int reply_invalid(req_t *req, json_t *field_errors)
 {
 	return error_body(req, 422, ERR_VALIDATION, "Validation failed", field_errors);

@@ -45,6 +45,8 @@ int reply_no_content(req_t *req);
 int reply_error(req_t *req, err_t e, const char *detail);
 /* The same with an explicit status (400 for malformed JSON, 415). */
 int reply_error_status(req_t *req, int status, err_t e, const char *detail);
+/* An error with field_errors (stolen), e.g. 409 naming the field that clashes. */
+int reply_error_fields(req_t *req, err_t e, const char *detail, json_t *field_errors);
 /* 422 with field_errors {field: [message, ...]} (stolen). */
 int reply_invalid(req_t *req, json_t *field_errors);
 /* 422 for one field. */

@@ -282,7 +282,11 @@ bool ratelimit_hit(enum rl_class cls, const char *key, int *retry_after_s)
 {
 	if (!cfg.rate_limit_enabled || cls == RL_NONE)
 		return true;
-	const struct rate_rule *rule = &cfg.rate[cls];
+	return ratelimit_hit_rule(cls, key, &cfg.rate[cls], retry_after_s);
+}
+
+bool ratelimit_hit_rule(enum rl_class cls, const char *key, const struct rate_rule *rule, int *retry_after_s)
+{
 	if (cfg.redis_url && (redis_host[0] || redis_socket[0])) {
 		int rc = redis_hit(cls, key, rule, retry_after_s);
 		if (rc >= 0)

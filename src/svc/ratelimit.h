@@ -21,6 +21,9 @@ void ratelimit_shutdown(void);
  * otherwise *retry_after_s says when the window ends (>= 1). */
 bool ratelimit_hit(enum rl_class cls, const char *key, int *retry_after_s);
 
+/* A budget of its own for key (per-account throttles: resends, resets). */
+bool ratelimit_hit_rule(enum rl_class cls, const char *key, const struct rate_rule *rule, int *retry_after_s);
+
 /* The in-memory engine alone, with an explicit clock (unit tests). */
 bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rule *rule,
 		       int64_t now, int *retry_after_s);

@@ -1,0 +1,488 @@
+/*
+ * auth.c: sign-up, email verification, login, refresh, logout, password
+ * resets, and the admin login with a mailed second factor.
+ *
+ * No answer tells whether an address has an account, except register (which
+ * must say the email is taken): login, resend and forgot-password behave and
+ * take the same time either way (an argon2 verify runs on both paths).
+ */
+#include <microhttpd.h>
+#include "api.h"
+#include "../auth/account.h"
+#include "../auth/identity.h"
+#include "../auth/password.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+#include "../svc/mail.h"
+#include "../svc/ratelimit.h"
+
+/* A copy of the normalised address in the request arena, or NULL after
+ * recording a field error. */
+static const char *read_email(valid_t *v, int flags)
+{
+	const char *raw = v_str(v, "email", flags, 3, EMAIL_MAX);
+	if (!raw)
+		return NULL;
+	char *norm = email_normalize(raw);
+	const char *out = email_valid(norm) ? arena_strdup(v->req->arena, norm) : NULL;
+	free(norm);
+	if (!out)
+		v_error(v, "email", "Enter a valid email address");
+	return out;
+}
+
+static const char *read_new_password(valid_t *v, const char *field)
+{
+	const char *pw = v_str(v, field, V_REQUIRED | V_NO_TRIM, 1, 1024);
+	if (!pw)
+		return NULL;
+	const char *problem = password_problem(pw);
+	if (problem) {
+		v_error(v, field, problem);
+		return NULL;
+	}
+	return pw;
+}
+
+/* A per-account throttle on top of the per-IP one (resends, reset mails):
+ * true when this one may go ahead. */
+static bool account_budget(const char *what, const char *email)
+{
+	if (!cfg.rate_limit_enabled)
+		return true;
+	static const struct rate_rule rule = { .limit = 3, .window_ms = 15 * 60 * 1000 };
+	char key[320];
+	snprintf(key, sizeof(key), "%s:%s", what, email);
+	int retry;
+	return ratelimit_hit_rule(RL_AUTH, key, &rule, &retry);
+}
+
+struct account {
+	int64_t id;
+	const char *password_hash, *role, *full_name, *username;
+	bool verified, banned;
+};
+
+/* Loads a live account by normalised email; false when there is none. */
+static bool find_account(req_t *req, const char *email, struct account *a, bool *failed_out)
+{
+	*failed_out = false;
+	db_rows_t *r = DBQ(req->db,
+		"SELECT id, password_hash, role, full_name, username, is_email_verified, is_banned"
+		" FROM users WHERE email_normalized = $1 AND deleted_at IS NULL", P_TEXT(email));
+	if (!r) {
+		*failed_out = true;
+		return false;
+	}
+	bool found = db_next(r);
+	if (found) {
+		a->id = db_int(r, 0);
+		a->password_hash = db_text(r, 1) ? arena_strdup(req->arena, db_text(r, 1)) : NULL;
+		a->role = arena_strdup(req->arena, db_text(r, 2));
+		a->full_name = db_text(r, 3) ? arena_strdup(req->arena, db_text(r, 3)) : NULL;
+		a->username = arena_strdup(req->arena, db_text(r, 4));
+		a->verified = db_bool(r, 5);
+		a->banned = db_bool(r, 6);
+	} else {
+		*failed_out = db_failed(r);
+	}
+	db_done(r);
+	return found;
+}
+
+/* Checks the password, spending the same time whether or not the account
+ * (or its password) exists. */
+static bool password_matches(const struct account *a, bool found, const char *password)
+{
+	if (!found || !a->password_hash) {
+		password_dummy_verify(password);
+		return false;
+	}
+	return password_verify(password, a->password_hash);
+}
+
+static int auth_register(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	static const char *const types[] = { "buyer", "creator", NULL };
+	const char *email = read_email(&v, V_REQUIRED);
+	const char *password = read_new_password(&v, "password");
+	const char *uname_in = v_str(&v, "username", V_REQUIRED, 1, 64);
+	const char *full_name = v_str(&v, "full_name", V_NULLABLE, 0, 100);
+	const char *user_type = v_enum(&v, "user_type", V_REQUIRED, types, NULL);
+	char *username = NULL;
+	if (uname_in) {
+		username = arena_strdup(req->arena, uname_in);
+		for (char *p = username; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if (!username_valid(username)) {
+			v_error(&v, "username", "Use 3-30 characters: letters, digits and _");
+			username = NULL;
+		}
+	}
+	if (!v_ok(&v))
+		return v_reply(&v);
+
+	int64_t taken = 0;
+	if (DBS(req->db, &taken, "SELECT COUNT(*) FROM users WHERE email_normalized = $1", P_TEXT(email)) < 0)
+		return reply_db_error(req, "check email");
+	if (taken)
+		return reply_error_fields(req, ERR_EMAIL_EXISTS, "An account with this email already exists",
+					  json_pack("{s:[s]}", "email", "Already registered"));
+	if (DBS(req->db, &taken, "SELECT COUNT(*) FROM users WHERE username_lower = $1", P_TEXT(username)) < 0)
+		return reply_db_error(req, "check username");
+	if (taken)
+		return reply_error_fields(req, ERR_CONFLICT, "This username is taken",
+					  json_pack("{s:[s]}", "username", "Already taken"));
+
+	char hash[PASSWORD_HASH_LEN];
+	if (!password_hash(password, hash))
+		return reply_internal(req, "password hashing failed");
+	int64_t now = now_ms(), id = 0;
+	char code[7];
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	if (DBS(req->db, &id,
+		"INSERT INTO users (email, email_normalized, username, username_lower, password_hash, full_name,"
+		" user_type, created_at, updated_at) VALUES ($1, $1, $2, $2, $3, $4, $5, $6, $6) RETURNING id",
+		P_TEXT(email), P_TEXT(username), P_TEXT(hash), P_TEXT(full_name && *full_name ? full_name : NULL),
+		P_TEXT(user_type), P_INT(now)) != 1)
+		goto fail;
+	if (!otp_issue(req->db, id, "verify_email", code) ||
+	    !mail_verification_code(req->db, email, full_name && *full_name ? full_name : username, code))
+		goto fail;
+	if (!db_commit(req->db))
+		goto fail;
+	mail_wake();
+	json_t *user = user_json(req->db, id, true);
+	if (!user)
+		return reply_internal(req, "new user vanished");
+	return reply_created(req, json_pack("{s:o, s:s}", "user", user, "message",
+		"Account created. Enter the 6-digit code we sent to your email address."));
+fail:
+	db_rollback(req->db);
+	if (db_error(req->db) == DB_ERR_UNIQUE) /* lost a race with the same email or name */
+		return reply_error(req, ERR_EMAIL_EXISTS, "An account with this email or username already exists");
+	return reply_db_error(req, "register");
+}
+
+static int bad_code(req_t *req)
+{
+	return reply_invalid1(req, "code", "Invalid or expired code");
+}
+
+static int auth_verify_email(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *email = read_email(&v, V_REQUIRED);
+	const char *code = v_str(&v, "code", V_REQUIRED, 1, 16);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	struct account a = { 0 };
+	bool failed;
+	if (!find_account(req, email, &a, &failed))
+		return failed ? reply_db_error(req, "find account") : bad_code(req);
+	if (a.verified)
+		return bad_code(req);
+	switch (otp_check(req->db, a.id, "verify_email", code)) {
+	case OTP_OK:
+		break;
+	case OTP_ERROR:
+		return reply_db_error(req, "check code");
+	default:
+		return bad_code(req);
+	}
+	if (DBX(req->db, "UPDATE users SET is_email_verified = TRUE, updated_at = $2 WHERE id = $1",
+		P_INT(a.id), P_INT(now_ms())) != 1)
+		return reply_db_error(req, "verify email");
+	mail_welcome(req->db, email, a.full_name ? a.full_name : a.username);
+	if (a.banned)
+		return reply_error(req, ERR_FORBIDDEN, "This account is banned");
+	return session_reply_new(req, a.id, "user");
+}
+
+static int auth_resend_verification(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *email = read_email(&v, V_REQUIRED);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	struct account a = { 0 };
+	bool failed;
+	if (find_account(req, email, &a, &failed) && !a.verified && account_budget("resend", email)) {
+		char code[7];
+		if (!otp_issue(req->db, a.id, "verify_email", code) ||
+		    !mail_verification_code(req->db, email, a.full_name ? a.full_name : a.username, code))
+			return reply_db_error(req, "resend code");
+	} else if (failed) {
+		return reply_db_error(req, "find account");
+	}
+	return reply_ok(req, json_pack("{s:s}", "message",
+		"If this address has an unverified account, a new code is on its way."));
+}
+
+static int auth_login(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *email = read_email(&v, V_REQUIRED);
+	const char *password = v_str(&v, "password", V_REQUIRED | V_NO_TRIM, 1, 1024);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	struct account a = { 0 };
+	bool failed;
+	bool found = find_account(req, email, &a, &failed);
+	if (failed)
+		return reply_db_error(req, "find account");
+	if (!password_matches(&a, found, password))
+		return reply_error(req, ERR_INVALID_CREDENTIALS, "Incorrect email or password");
+	/* Only someone with the password learns the account's state. */
+	if (a.banned)
+		return reply_error(req, ERR_FORBIDDEN, "This account is banned");
+	if (!a.verified)
+		return reply_error(req, ERR_EMAIL_NOT_VERIFIED, "Verify your email address first: enter the code we sent you");
+	return session_reply_new(req, a.id, "user");
+}
+
+/* refresh and logout carry the cookie: a request from a foreign page is
+ * refused (SameSite=Strict already keeps the cookie off it). */
+static bool foreign_origin(req_t *req)
+{
+	const char *origin = req_header(req, "Origin");
+	return origin && !req->origin;
+}
+
+static const char *refresh_cookie(req_t *req)
+{
+	const char *c = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, REFRESH_COOKIE);
+	return c && *c && strlen(c) < 128 ? c : NULL;
+}
+
+static int refresh_refused(req_t *req, const char *detail)
+{
+	session_clear_cookie(req);
+	return reply_error(req, ERR_UNAUTHORIZED, detail);
+}
+
+static int auth_refresh(req_t *req)
+{
+	if (foreign_origin(req))
+		return reply_error(req, ERR_FORBIDDEN, "Cross-origin refresh refused");
+	const char *token = refresh_cookie(req);
+	if (!token)
+		return reply_error(req, ERR_UNAUTHORIZED, "No refresh token");
+	char hash[65];
+	token_hash(token, hash);
+	db_rows_t *r = DBQ(req->db,
+		"SELECT t.id, t.user_id, t.family, t.scope, t.expires_at, t.family_expires_at,"
+		" t.replaced_at IS NOT NULL OR t.revoked_at IS NOT NULL, u.is_banned, u.deleted_at IS NOT NULL, u.role"
+		" FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1", P_TEXT(hash));
+	if (!r)
+		return reply_db_error(req, "find refresh token");
+	if (!db_next(r)) {
+		db_done(r);
+		return refresh_refused(req, "Invalid refresh token");
+	}
+	int64_t id = db_int(r, 0), user_id = db_int(r, 1), expires = db_int(r, 4), family_expires = db_int(r, 5);
+	const char *family = arena_strdup(req->arena, db_text(r, 2));
+	bool admin_scope = !strcmp(db_text(r, 3), "admin") && !strcmp(db_text(r, 9), "admin");
+	bool used = db_bool(r, 6), banned = db_bool(r, 7), deleted = db_bool(r, 8);
+	db_done(r);
+	int64_t now = now_ms();
+	/* Claim the token: of two requests presenting it, one wins; the other
+	 * is a reuse, as is presenting one that was rotated out or revoked. */
+	if (!used && DBX(req->db,
+			 "UPDATE refresh_tokens SET replaced_at = $2 WHERE id = $1 AND replaced_at IS NULL AND revoked_at IS NULL",
+			 P_INT(id), P_INT(now)) != 1)
+		used = true;
+	if (used) {
+		DBX(req->db, "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+		    P_TEXT(family), P_INT(now));
+		log_warn("refresh token reuse for user %lld: session family revoked", (long long)user_id);
+		return refresh_refused(req, "This session has ended; sign in again");
+	}
+	if (expires <= now || family_expires <= now || deleted)
+		return refresh_refused(req, "This session has ended; sign in again");
+	if (banned) {
+		session_clear_cookie(req);
+		return reply_error(req, ERR_FORBIDDEN, "This account is banned");
+	}
+	return session_reply_rotated(req, user_id, admin_scope ? "admin" : "user", family, family_expires);
+}
+
+static int auth_logout(req_t *req)
+{
+	if (foreign_origin(req))
+		return reply_error(req, ERR_FORBIDDEN, "Cross-origin logout refused");
+	const char *token = refresh_cookie(req);
+	if (token) {
+		char hash[65];
+		token_hash(token, hash);
+		if (DBX(req->db,
+			"UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family ="
+			" (SELECT family FROM refresh_tokens WHERE token_hash = $1)", P_TEXT(hash), P_INT(now_ms())) < 0)
+			return reply_db_error(req, "logout");
+	}
+	session_clear_cookie(req);
+	return reply_ok(req, json_pack("{s:s}", "message", "Signed out"));
+}
+
+static int forgot(req_t *req, bool admin)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *email = read_email(&v, V_REQUIRED);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	struct account a = { 0 };
+	bool failed;
+	bool found = find_account(req, email, &a, &failed);
+	if (failed)
+		return reply_db_error(req, "find account");
+	if (found && (!admin || !strcmp(a.role, "admin")) && account_budget(admin ? "areset" : "reset", email)) {
+		char token[48], hash[65];
+		token_random(token);
+		token_hash(token, hash);
+		int64_t now = now_ms();
+		const char *link = frontend_link(req, admin ? "/admin/reset-password" : "/auth/reset-password", token);
+		if (DBX(req->db, "INSERT INTO password_resets (user_id, token_hash, for_admin, expires_at, created_at)"
+			" VALUES ($1, $2, $3, $4, $5)",
+			P_INT(a.id), P_TEXT(hash), P_BOOL(admin), P_INT(now + RESET_TTL_MS), P_INT(now)) != 1 ||
+		    !mail_password_reset(req->db, email, link, admin))
+			return reply_db_error(req, "password reset");
+	}
+	return reply_ok(req, json_pack("{s:s}", "message",
+		"If an account exists for this address, we sent a link to reset the password."));
+}
+
+static int auth_forgot_password(req_t *req)
+{
+	return forgot(req, false);
+}
+
+static int auth_admin_forgot_password(req_t *req)
+{
+	return forgot(req, true);
+}
+
+static int reset(req_t *req, bool admin)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *token = v_str(&v, "token", V_REQUIRED, 1, 128);
+	const char *password = read_new_password(&v, "new_password");
+	if (!v_ok(&v))
+		return v_reply(&v);
+	char thash[65];
+	token_hash(token, thash);
+	int64_t now = now_ms(), user_id = 0;
+	/* Claiming the token marks it used: a second use finds nothing. */
+	int rc = DBS(req->db, &user_id,
+		"UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL"
+		" AND expires_at > $2 AND for_admin = $3 RETURNING user_id",
+		P_TEXT(thash), P_INT(now), P_BOOL(admin));
+	if (rc < 0)
+		return reply_db_error(req, "claim reset token");
+	if (rc == 0)
+		return reply_invalid1(req, "token", "This reset link is invalid, used or expired");
+	char hash[PASSWORD_HASH_LEN];
+	if (!password_hash(password, hash))
+		return reply_internal(req, "password hashing failed");
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	if (DBX(req->db, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL",
+		P_INT(user_id), P_TEXT(hash), P_INT(now)) != 1 ||
+	    DBX(req->db, "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
+		P_INT(user_id), P_INT(now)) < 0 ||
+	    !session_revoke_all(req->db, user_id) || !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "reset password");
+	}
+	return reply_ok(req, json_pack("{s:s}", "message", "Password changed. Sign in with the new password."));
+}
+
+static int auth_reset_password(req_t *req)
+{
+	return reset(req, false);
+}
+
+static int auth_admin_reset_password(req_t *req)
+{
+	return reset(req, true);
+}
+
+static int auth_admin_login(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *email = read_email(&v, V_REQUIRED);
+	const char *password = v_str(&v, "password", V_REQUIRED | V_NO_TRIM, 1, 1024);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	struct account a = { 0 };
+	bool failed;
+	bool found = find_account(req, email, &a, &failed);
+	if (failed)
+		return reply_db_error(req, "find account");
+	/* A non-admin's right password fails exactly like a wrong one. */
+	bool ok = password_matches(&a, found, password);
+	if (!ok || strcmp(a.role, "admin") || a.banned)
+		return reply_error(req, ERR_INVALID_CREDENTIALS, "Incorrect email or password");
+	char code[7];
+	if (!otp_issue(req->db, a.id, "admin_login", code) || !mail_admin_code(req->db, email, code))
+		return reply_db_error(req, "admin code");
+	return reply_ok(req, json_pack("{s:b, s:s}", "otp_required", 1, "message",
+				       "Enter the 6-digit code we sent to your email address."));
+}
+
+static int auth_admin_verify_otp(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *email = read_email(&v, V_REQUIRED);
+	const char *code = v_str(&v, "code", V_REQUIRED, 1, 16);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	struct account a = { 0 };
+	bool failed;
+	bool found = find_account(req, email, &a, &failed);
+	if (failed)
+		return reply_db_error(req, "find account");
+	if (!found || strcmp(a.role, "admin") || a.banned)
+		return reply_error(req, ERR_INVALID_CREDENTIALS, "Invalid or expired code");
+	switch (otp_check(req->db, a.id, "admin_login", code)) {
+	case OTP_OK:
+		return session_reply_new(req, a.id, "admin");
+	case OTP_ERROR:
+		return reply_db_error(req, "check code");
+	default:
+		return reply_error(req, ERR_INVALID_CREDENTIALS, "Invalid or expired code");
+	}
+}
+
+#define AUTH_ROUTE(m, path, fn, summary) \
+	{ m, path, fn, ACCESS_PUBLIC, RL_AUTH, BODY_JSON, 0, 0, summary }
+
+const route_t auth_routes[] = {
+	AUTH_ROUTE(M_POST, "/api/auth/register", auth_register, "Create an account; a code is mailed"),
+	AUTH_ROUTE(M_POST, "/api/auth/verify-email", auth_verify_email, "Verify the email with the code; signs in"),
+	AUTH_ROUTE(M_POST, "/api/auth/resend-verification", auth_resend_verification, "Mail a new code"),
+	AUTH_ROUTE(M_POST, "/api/auth/login", auth_login, "Sign in"),
+	{ M_POST, "/api/auth/refresh", auth_refresh, ACCESS_PUBLIC, RL_AUTH, BODY_NONE, 0, 0, "New access token from the refresh cookie (rotated)" },
+	{ M_POST, "/api/auth/logout", auth_logout, ACCESS_PUBLIC, RL_AUTH, BODY_NONE, 0, 0, "End this session" },
+	AUTH_ROUTE(M_POST, "/api/auth/forgot-password", auth_forgot_password, "Mail a password reset link"),
+	AUTH_ROUTE(M_POST, "/api/auth/reset-password", auth_reset_password, "Set a new password with the link's token"),
+	AUTH_ROUTE(M_POST, "/api/auth/admin/login", auth_admin_login, "Admin sign-in, first factor; a code is mailed"),
+	AUTH_ROUTE(M_POST, "/api/auth/admin/verify-otp", auth_admin_verify_otp, "Admin sign-in, second factor"),
+	AUTH_ROUTE(M_POST, "/api/auth/admin/forgot-password", auth_admin_forgot_password, "Mail an admin password reset link"),
+	AUTH_ROUTE(M_POST, "/api/auth/admin/reset-password", auth_admin_reset_password, "Set a new admin password with the link's token"),
+};
+EXPORT_ROUTES(auth_routes);

@@ -1,0 +1,258 @@
+/*
+ * users.c: the signed-in user's own account (profile, password, deletion)
+ * and public profiles.
+ */
+#include "api.h"
+#include "../auth/account.h"
+#include "../auth/identity.h"
+#include "../auth/password.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+
+#define SETTINGS_MAX_KEYS 50
+#define SETTINGS_MAX_BYTES 8192
+#define SKILLS_MAX 30
+
+static int users_me(req_t *req)
+{
+	json_t *u = user_json(req->db, req->user->id, true);
+	if (!u)
+		return reply_error(req, ERR_NOT_FOUND, "User not found");
+	return reply_ok(req, u);
+}
+
+/* skills: up to 30 distinct non-empty strings of at most 40 characters. */
+static char *read_skills(valid_t *v)
+{
+	json_t *j = json_object_get(v->obj, "skills");
+	if (!j)
+		return NULL;
+	if (!json_is_array(j) || json_array_size(j) > SKILLS_MAX) {
+		v_error(v, "skills", "Must be a list of at most 30 skills");
+		return NULL;
+	}
+	json_t *clean = json_array();
+	size_t i;
+	json_t *s;
+	json_array_foreach(j, i, s) {
+		const char *t = json_string_value(s);
+		if (!t || !*t || utf8_chars(t) > 40 || strlen(t) != json_string_length(s) || strpbrk(t, "\r\n\t")) {
+			v_error(v, "skills", "Each skill must be 1-40 characters on one line");
+			json_decref(clean);
+			return NULL;
+		}
+		json_array_append(clean, s);
+	}
+	char *out = json_dumps(clean, JSON_COMPACT);
+	json_decref(clean);
+	char *copy = arena_strdup(v->req->arena, out);
+	free(out);
+	return copy;
+}
+
+/* settings: a flat object of at most 50 scalar values, 8 KB in all. */
+static char *read_settings(valid_t *v)
+{
+	json_t *j = json_object_get(v->obj, "settings");
+	if (!j)
+		return NULL;
+	if (!json_is_object(j) || json_object_size(j) > SETTINGS_MAX_KEYS) {
+		v_error(v, "settings", "Must be an object of at most 50 settings");
+		return NULL;
+	}
+	const char *k;
+	json_t *val;
+	json_object_foreach(j, k, val) {
+		if (!(json_is_boolean(val) || json_is_number(val) || json_is_string(val) || json_is_null(val)) ||
+		    strlen(k) > 64) {
+			v_error(v, "settings", "Settings are names of up to 64 characters with plain values");
+			return NULL;
+		}
+	}
+	char *out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!out || strlen(out) > SETTINGS_MAX_BYTES) {
+		free(out);
+		v_error(v, "settings", "Settings must fit in 8 KB");
+		return NULL;
+	}
+	char *copy = arena_strdup(v->req->arena, out);
+	free(out);
+	return copy;
+}
+
+/* Only these fields can be changed here; everything else in the body
+ * (role, email, is_verified, balance, counters...) is ignored. */
+static int users_update_me(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	static const char *const types[] = { "buyer", "creator", NULL };
+	const char *full_name = v_str(&v, "full_name", V_NULLABLE, 0, 100);
+	const char *bio = v_str(&v, "bio", V_NULLABLE | V_MULTILINE, 0, 1000);
+	const char *country = v_str(&v, "country", V_NULLABLE, 0, 56);
+	const char *user_type = v_enum(&v, "user_type", 0, types, NULL);
+	const char *uname_in = v_str(&v, "username", 0, 1, 64);
+	char *skills = read_skills(&v);
+	char *settings = read_settings(&v);
+	char *username = NULL;
+	if (uname_in) {
+		username = arena_strdup(req->arena, uname_in);
+		for (char *p = username; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if (!username_valid(username)) {
+			v_error(&v, "username", "Use 3-30 characters: letters, digits and _");
+			username = NULL;
+		}
+	}
+	if (!v_ok(&v))
+		return v_reply(&v);
+	/* A field sent as null (or "") is cleared; a field not sent is kept. */
+	int64_t changed = DBX(req->db,
+		"UPDATE users SET"
+		" full_name = CASE WHEN $2 = TRUE THEN $3 ELSE full_name END,"
+		" bio = CASE WHEN $4 = TRUE THEN $5 ELSE bio END,"
+		" country = CASE WHEN $6 = TRUE THEN $7 ELSE country END,"
+		" user_type = COALESCE($8, user_type),"
+		" username = COALESCE($9, username), username_lower = COALESCE($9, username_lower),"
+		" skills = COALESCE($10, skills), settings = COALESCE($11, settings),"
+		" updated_at = $12 WHERE id = $1",
+		P_INT(req->user->id),
+		P_BOOL(v_present(&v, "full_name")), P_TEXT(full_name && *full_name ? full_name : NULL),
+		P_BOOL(v_present(&v, "bio")), P_TEXT(bio && *bio ? bio : NULL),
+		P_BOOL(v_present(&v, "country")), P_TEXT(country && *country ? country : NULL),
+		P_TEXT(user_type), P_TEXT(username), P_TEXT(skills), P_TEXT(settings), P_INT(now_ms()));
+	if (changed < 0) {
+		if (db_error(req->db) == DB_ERR_UNIQUE)
+			return reply_error_fields(req, ERR_CONFLICT, "This username is taken",
+						  json_pack("{s:[s]}", "username", "Already taken"));
+		return reply_db_error(req, "update profile");
+	}
+	return users_me(req);
+}
+
+/* The caller's password hash, or NULL (OAuth-only accounts have none). */
+static const char *current_hash(req_t *req, bool *failed)
+{
+	db_rows_t *r = DBQ(req->db, "SELECT password_hash FROM users WHERE id = $1", P_INT(req->user->id));
+	*failed = r == NULL;
+	if (!r)
+		return NULL;
+	const char *h = db_next(r) && db_text(r, 0) ? arena_strdup(req->arena, db_text(r, 0)) : NULL;
+	db_done(r);
+	return h;
+}
+
+static int users_change_password(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *current = v_str(&v, "current_password", V_NO_TRIM, 0, 1024);
+	const char *next = v_str(&v, "new_password", V_REQUIRED | V_NO_TRIM, 1, 1024);
+	const char *problem = next ? password_problem(next) : NULL;
+	if (problem)
+		v_error(&v, "new_password", problem);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	bool failed;
+	const char *hash = current_hash(req, &failed);
+	if (failed)
+		return reply_db_error(req, "read password");
+	/* An account made through OAuth sets its first password without one. */
+	if (hash && (!current || !password_verify(current, hash)))
+		return reply_invalid1(req, "current_password", "Incorrect password");
+	char nh[PASSWORD_HASH_LEN];
+	if (!password_hash(next, nh))
+		return reply_internal(req, "password hashing failed");
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	if (DBX(req->db, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+		P_INT(req->user->id), P_TEXT(nh), P_INT(now_ms())) != 1 ||
+	    !session_revoke_all(req->db, req->user->id) || !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "change password");
+	}
+	/* Every other session has ended; this one continues with new tokens. */
+	return session_reply_new(req, req->user->id, req->user->is_admin ? "admin" : "user");
+}
+
+static int users_delete_me(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *password = v_str(&v, "password", V_NO_TRIM, 0, 1024);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	bool failed;
+	const char *hash = current_hash(req, &failed);
+	if (failed)
+		return reply_db_error(req, "read password");
+	if (hash ? (!password || !password_verify(password, hash)) : !v_present(&v, "password"))
+		return reply_invalid1(req, "password", "Incorrect password");
+	int64_t id = req->user->id, now = now_ms();
+	char *email = arena_printf(req->arena, "deleted-%lld@deleted.invalid", (long long)id);
+	char *uname = arena_printf(req->arena, "deleted_%lld", (long long)id);
+	/* Personal data goes; the row stays for what others and the books need
+	 * (sales, comments, messages keep pointing at "deleted_<id>"). */
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	if (DBX(req->db,
+		"UPDATE users SET email = $2, email_normalized = $2, username = $3, username_lower = $3,"
+		" password_hash = NULL, full_name = NULL, avatar_url = NULL, bio = NULL, country = NULL,"
+		" skills = '[]', settings = '{}', is_email_verified = FALSE, deleted_at = $4, updated_at = $4"
+		" WHERE id = $1", P_INT(id), P_TEXT(email), P_TEXT(uname), P_INT(now)) != 1 ||
+	    DBX(req->db, "DELETE FROM oauth_accounts WHERE user_id = $1", P_INT(id)) < 0 ||
+	    DBX(req->db, "DELETE FROM email_codes WHERE user_id = $1", P_INT(id)) < 0 ||
+	    DBX(req->db, "DELETE FROM password_resets WHERE user_id = $1", P_INT(id)) < 0 ||
+	    !session_revoke_all(req->db, id) || !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "delete account");
+	}
+	session_clear_cookie(req);
+	log_info("user %lld deleted their account", (long long)id);
+	return reply_ok(req, json_pack("{s:s}", "message", "Your account has been deleted"));
+}
+
+static int reply_profile(req_t *req, const char *where, db_param_t key)
+{
+	char *sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS " FROM users u WHERE %s"
+				 " AND u.deleted_at IS NULL AND u.is_banned = FALSE", where);
+	db_rows_t *r = db_query(req->db, sql, &key, 1);
+	if (!r)
+		return reply_db_error(req, "read profile");
+	json_t *u = db_next(r) ? user_json_row(r) : NULL;
+	db_done(r);
+	if (!u)
+		return reply_error(req, ERR_NOT_FOUND, "User not found");
+	return reply_ok(req, u);
+}
+
+static int users_get(req_t *req)
+{
+	return reply_profile(req, "u.id = $1", P_INT(req_param_int(req, "id")));
+}
+
+static int users_get_by_username(req_t *req)
+{
+	const char *name = req_param(req, "username");
+	char lower[64];
+	size_t n = strlen(name);
+	if (n >= sizeof(lower))
+		return reply_error(req, ERR_NOT_FOUND, "User not found");
+	for (size_t i = 0; i <= n; i++)
+		lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
+	return reply_profile(req, "u.username_lower = $1", P_TEXT(arena_strdup(req->arena, lower)));
+}
+
+const route_t user_routes[] = {
+	{ M_GET, "/api/users/me", users_me, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "The signed-in user" },
+	{ M_PUT, "/api/users/me", users_update_me, ACCESS_USER, RL_GENERAL, BODY_JSON, 0, 0, "Update profile and settings" },
+	{ M_PUT, "/api/users/me/password", users_change_password, ACCESS_USER, RL_AUTH, BODY_JSON, 0, 0, "Change password (ends other sessions)" },
+	{ M_DELETE, "/api/users/me/account", users_delete_me, ACCESS_USER, RL_AUTH, BODY_JSON, 0, 0, "Delete the account (anonymises personal data)" },
+	{ M_GET, "/api/users/{id:int}", users_get, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "Public profile" },
+	{ M_GET, "/api/users/by-username/{username}", users_get_by_username, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "Public profile by username" },
+};
+EXPORT_ROUTES(user_routes);

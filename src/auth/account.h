@@ -1,0 +1,60 @@
+/*
+ * account.h: sessions, one-time codes, reset links and user documents,
+ * shared by the auth and user handlers.
+ *
+ * Secrets are never stored: refresh and reset tokens as SHA-256, codes as
+ * HMAC-SHA256 under the server secret (a leaked table does not give the
+ * 10^6 codes away to an offline search).
+ */
+#ifndef HWC_ACCOUNT_H
+#define HWC_ACCOUNT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "../http/request.h"
+
+#define REFRESH_COOKIE "refresh_token"
+#define REFRESH_TTL_MS ((int64_t)7 * 24 * 3600 * 1000)
+#define OTP_TTL_MS ((int64_t)10 * 60 * 1000)
+#define OTP_MAX_ATTEMPTS 5
+#define RESET_TTL_MS ((int64_t)30 * 60 * 1000)
+
+/* Starts a session: a new refresh-token family (scope "user" or "admin"),
+ * the cookie on the response, and 200 {access_token, token_type,
+ * expires_in, user}. */
+int session_reply_new(req_t *req, int64_t user_id, const char *scope);
+/* Continues a family with a rotated token (refresh). */
+int session_reply_rotated(req_t *req, int64_t user_id, const char *scope, const char *family,
+			  int64_t family_expires_at);
+/* Sets the cookie that removes the refresh token from the browser. */
+void session_clear_cookie(req_t *req);
+/* Ends every session of the user and every access token issued until now. */
+bool session_revoke_all(db_t *db, int64_t user_id);
+/* SHA-256 of a token as 64 hex chars. */
+void token_hash(const char *token, char out[65]);
+/* 32 random bytes, base64url without padding (43 chars). */
+void token_random(char out[48]);
+
+/* Replaces the user's code for purpose with a new one (6 digits in code). */
+bool otp_issue(db_t *db, int64_t user_id, const char *purpose, char code[7]);
+enum otp_result { OTP_OK, OTP_WRONG, OTP_NONE, OTP_ERROR };
+/* Checks a code; a wrong one counts, the fifth burns it; a right one is
+ * consumed. */
+enum otp_result otp_check(db_t *db, int64_t user_id, const char *purpose, const char *code);
+
+/* The user as others see it, or with the private fields (email, role,
+ * is_email_verified, settings) for the user themself.  NULL when absent. */
+json_t *user_json(db_t *db, int64_t user_id, bool private_view);
+/* The public document from a row of USER_PUBLIC_COLS. */
+json_t *user_json_row(db_rows_t *r);
+
+#define USER_PUBLIC_COLS                                                          \
+	"u.id, u.username, u.full_name, u.avatar_url, u.bio, u.user_type, u.is_verified," \
+	" u.country, u.skills, u.followers_count, u.following_count, u.models_count,"  \
+	" u.created_at"
+
+/* The web client's link for a token: FRONTEND_URL + path + "?token=". */
+char *frontend_link(req_t *req, const char *path, const char *token);
+
+#endif
