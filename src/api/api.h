@@ -16,6 +16,7 @@
 DECLARE_ROUTES(system_routes);
 DECLARE_ROUTES(category_routes);
 DECLARE_ROUTES(auth_routes);
+DECLARE_ROUTES(oauth_routes);
 DECLARE_ROUTES(user_routes);
 
 /* Builds the router with every route of every area. */

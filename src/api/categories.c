@@ -37,7 +37,7 @@ static int list(req_t *req, bool active_only)
 	const char *search = q_str(&v, "search", 100);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	const char *pattern = search && *search ? arena_printf(req->arena, "%%%s%%", search) : NULL;
+	const char *pattern = search && *search ? like_contains(req->arena, search) : NULL;
 	/* The public list is the same for everyone: serve it from memory. */
 	const char *key = NULL;
 	uint64_t gen = cache_generation(CACHE_CATEGORIES);
@@ -50,12 +50,12 @@ static int list(req_t *req, bool active_only)
 	int64_t total = 0;
 	if (DBS(req->db, &total,
 		"SELECT COUNT(*) FROM categories WHERE ($1 = FALSE OR is_active = TRUE)"
-		" AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST($2 AS TEXT)))",
+		" AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')",
 		P_BOOL(active_only), P_TEXT(pattern)) < 0)
 		return reply_db_error(req, "count categories");
 	db_rows_t *r = DBQ(req->db,
 		"SELECT " CATEGORY_COLS " FROM categories WHERE ($1 = FALSE OR is_active = TRUE)"
-		" AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST($2 AS TEXT)))"
+		" AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')"
 		" ORDER BY sort_order, name, id LIMIT $3 OFFSET $4",
 		P_BOOL(active_only), P_TEXT(pattern), P_INT(p.limit), P_INT(p.offset));
 	if (!r)

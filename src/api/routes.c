@@ -6,6 +6,7 @@ router_t *routes_build(void)
 	router_add(r, system_routes, system_routes_len);
 	router_add(r, category_routes, category_routes_len);
 	router_add(r, auth_routes, auth_routes_len);
+	router_add(r, oauth_routes, oauth_routes_len);
 	router_add(r, user_routes, user_routes_len);
 	return r;
 }

@@ -227,7 +227,8 @@ static char *strip_slash(const char *s)
 	return p;
 }
 
-/* Splits a comma list into trimmed, non-empty items. */
+/* Splits a comma list into trimmed, non-empty items, each its own
+ * allocation (the array and the items live as long as the process). */
 static const char **split_list(const char *s, size_t *n)
 {
 	char *copy = xstrdup(s);
@@ -239,9 +240,59 @@ static const char **split_list(const char *s, size_t *n)
 		if (!*t)
 			continue;
 		items = xrealloc(items, (*n + 1) * sizeof(*items));
-		items[(*n)++] = t;
+		items[(*n)++] = xstrdup(t);
 	}
+	free(copy);
 	return items;
+}
+
+static void free_list(const char **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)items[i]);
+	free(items);
+}
+
+/* libpq accepts any port text and fails only at connect time: check the
+ * URL's host:port here so a typo is a start-up error. */
+static bool pg_url_port_ok(const char *url)
+{
+	const char *p = strstr(url, "://");
+	if (!p)
+		return false;
+	p += 3;
+	const char *end = p + strcspn(p, "/?");
+	const char *at = memchr(p, '@', (size_t)(end - p));
+	if (at)
+		p = at + 1;
+	/* Possibly several hosts: h1:5432,h2:5433, and [v6]:port. */
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *hend = comma ? comma : end;
+		const char *host_end = p;
+		if (*p == '[') {
+			host_end = memchr(p, ']', (size_t)(hend - p));
+			if (!host_end)
+				return false;
+			host_end++;
+		} else {
+			while (host_end < hend && *host_end != ':')
+				host_end++;
+		}
+		if (host_end < hend && *host_end == ':') {
+			char port[8];
+			size_t pl = (size_t)(hend - host_end - 1);
+			int64_t v;
+			if (pl == 0 || pl >= sizeof(port))
+				return false;
+			memcpy(port, host_end + 1, pl);
+			port[pl] = '\0';
+			if (!parse_i64_range(port, 1, 65535, &v))
+				return false;
+		}
+		p = comma ? comma + 1 : end;
+	}
+	return true;
 }
 
 static int load_database(char *err, size_t errlen)
@@ -275,6 +326,8 @@ static int load_database(char *err, size_t errlen)
 			return -1;
 		}
 		PQconninfoFree(opts);
+		if (!pg_url_port_ok(url))
+			return fail(err, errlen, "invalid DATABASE_URL: the port must be a number from 1 to 65535");
 		cfg.db_kind = DB_PG;
 		cfg.pg_conninfo = url;
 		return 0;
@@ -303,13 +356,16 @@ static int load_rates(char *err, size_t errlen)
 	if (tp) {
 		size_t n;
 		const char **items = split_list(tp, &n);
-		cfg.trusted_proxies = xcalloc(n, sizeof(struct cidr));
-		for (size_t i = 0; i < n; i++)
-			if (!parse_cidr(items[i], &cfg.trusted_proxies[i]))
-				return fail(err, errlen, "invalid TRUSTED_PROXIES: \"%.64s\" is not an address or CIDR",
-					    items[i]);
+		cfg.trusted_proxies = xcalloc(n ? n : 1, sizeof(struct cidr));
+		for (size_t i = 0; i < n; i++) {
+			if (!parse_cidr(items[i], &cfg.trusted_proxies[i])) {
+				fail(err, errlen, "invalid TRUSTED_PROXIES: \"%.64s\" is not an address or CIDR", items[i]);
+				free_list(items, n);
+				return -1;
+			}
+		}
 		cfg.n_trusted_proxies = n;
-		free(items);
+		free_list(items, n);
 	}
 	return 0;
 }
@@ -344,7 +400,9 @@ static int load_urls(char *err, size_t errlen)
 			if (strcmp(cfg.cors_origins[i], "*") && !valid_http_url(cfg.cors_origins[i]))
 				return fail(err, errlen, "invalid CORS_ORIGINS: \"%.64s\" is not an origin",
 					    cfg.cors_origins[i]);
-			cfg.cors_origins[i] = strip_slash(cfg.cors_origins[i]);
+			char *stripped = strip_slash(cfg.cors_origins[i]);
+			free((char *)cfg.cors_origins[i]);
+			cfg.cors_origins[i] = stripped;
 		}
 	} else {
 		cfg.cors_origins = xcalloc(2, sizeof(char *));

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "server.h"
 #include "reply.h"
@@ -278,6 +279,12 @@ static req_t *begin(struct MHD_Connection *conn, const char *url, const char *me
 	router_match(routes, req->method_id, path, &req->match);
 	switch (req->match.status) {
 	case MATCH_OK:
+		for (int i = 0; i < req->match.nparams; i++) {
+			if (!utf8_valid(req->match.values[i])) {
+				early(req, ERR_NOT_FOUND, 0, "Not found");
+				return req;
+			}
+		}
 		req->route = req->match.route;
 		check_route(req, cl);
 		break;
@@ -409,7 +416,7 @@ static bool parse_json_body(req_t *req)
 		return false;
 	}
 	json_error_t jerr;
-	json_t *j = json_loadb(req->body.buf, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *j = json_loadb(req->body.buf, req->body.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!j) {
 		reply_error_status(req, 400, ERR_VALIDATION,
 				   arena_printf(req->arena, "Malformed JSON: %s (line %d, column %d)",
@@ -528,6 +535,78 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	arena_free(req->arena);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding for the path and query arguments that leaves "%00"
+ * encoded: a decoded NUL would silently cut "/api/categories%00/x" to
+ * "/api/categories". */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	UNUSED(cls);
+	UNUSED(conn);
+	char *w = s;
+	for (const char *r = s; *r;) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi || lo)) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+/*
+ * libmicrohttpd 0.9.75 parses every query argument into the connection's
+ * memory pool; when they do not fit it tries to answer 431, fails for want
+ * of that same memory and leaves the client hanging until the connection
+ * times out.  No route takes more than a few dozen arguments, so a target
+ * with more than MAX_QUERY_ARGS is answered here, before MHD parses it: a
+ * 414 written straight to the socket, which is then shut down (MHD sees the
+ * connection end and releases it).
+ */
+#define MAX_QUERY_ARGS 128
+
+static void *uri_guard(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	UNUSED(cls);
+	const char *q = strchr(uri, '?');
+	if (!q)
+		return NULL;
+	size_t args = 1;
+	for (const char *p = q; *p; p++)
+		if (*p == '&' || *p == ';')
+			args++;
+	if (args <= MAX_QUERY_ARGS)
+		return NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return NULL;
+	static const char body[] =
+		"{\"detail\":\"Too many query parameters\",\"error_code\":\"VALIDATION_ERROR\"}";
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\n"
+			 "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
+			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", sizeof(body) - 1, body);
+	if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("uri guard: send failed");
+	shutdown(ci->connect_fd, SHUT_RDWR);
+	log_info("refused a request target with %zu query arguments", args);
+	return NULL;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	UNUSED(cls);
@@ -589,6 +668,7 @@ int server_run(router_t *router)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, (uint16_t)cfg.port, NULL, NULL, on_request, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads,
 		MHD_OPTION_CONNECTION_LIMIT, cfg.conn_limit,
@@ -597,7 +677,8 @@ int server_run(router_t *router)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg.conn_memory_limit,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_guard, NULL,
 		MHD_OPTION_END);
 	if (!d) {
 		log_error("cannot listen on %s:%d (in use, or not permitted)", cfg.host, cfg.port);

@@ -54,9 +54,13 @@ bool v_is_null(valid_t *v, const char *field)
  * the caller should stop looking at this field. */
 static bool missing(valid_t *v, const char *field, json_t *j, int flags)
 {
-	if (!j || (json_is_null(j) && !(flags & V_NULLABLE))) {
+	if (!j) {
 		if (flags & V_REQUIRED)
 			v_error(v, field, "This field is required");
+		return true;
+	}
+	if (json_is_null(j) && !(flags & V_NULLABLE)) {
+		v_error(v, field, (flags & V_REQUIRED) ? "This field is required" : "Must not be null");
 		return true;
 	}
 	return json_is_null(j);
@@ -249,11 +253,57 @@ bool q_bool(valid_t *v, const char *name, int *out)
 	return true;
 }
 
+bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned c = *p;
+		int n;
+		uint32_t cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond Unicode */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 const char *q_str(valid_t *v, const char *name, size_t max_chars)
 {
 	const char *s = req_query(v->req, name);
 	if (!s)
 		return NULL;
+	if (!utf8_valid(s)) {
+		v_error(v, name, "Must be valid UTF-8 text");
+		return NULL;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			v_error(v, name, "Must not contain control characters");
+			return NULL;
+		}
+	}
 	if (utf8_chars(s) > max_chars) {
 		v_error(v, name, arena_printf(v->req->arena, "Must be at most %zu characters", max_chars));
 		return NULL;
@@ -314,4 +364,20 @@ bool json_depth_exceeds(const char *s, size_t n, int max)
 		}
 	}
 	return false;
+}
+
+char *like_contains(arena_t *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *out = arena_alloc(a, 2 * n + 3);
+	size_t j = 0;
+	out[j++] = '%';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
+			out[j++] = '\\';
+		out[j++] = s[i];
+	}
+	out[j++] = '%';
+	out[j] = '\0';
+	return out;
 }

@@ -74,6 +74,11 @@ json_t *page_envelope(json_t *items, int64_t total, const page_t *p);
  * outside strings); jansson's own limit (2048) is far too deep. */
 bool json_depth_exceeds(const char *s, size_t n, int max);
 
+/* True when s is well-formed UTF-8 (no overlongs, surrogates). */
+bool utf8_valid(const char *s);
+/* "%s%" for LIKE ... ESCAPE '\' with s's own %, _ and \ escaped. */
+char *like_contains(arena_t *a, const char *s);
+
 /* Number of UTF-8 characters in s. */
 size_t utf8_chars(const char *s);
 /* Money: cents -> JSON number in dollars. */

@@ -255,6 +255,10 @@ class Server:
         elif engine != "sqlite":
             raise ValueError(engine)
         extra.update(env or {})
+        if extra.get("PORT") is not None:
+            self.port = int(extra["PORT"])
+        if extra.get("DATA_DIR") is not None:
+            self.data_dir = str(extra["DATA_DIR"])
         self.env = base_env(extra)
         self.url = f"http://127.0.0.1:{self.port}"
         self.http = requests.Session()
@@ -552,7 +556,8 @@ def pytest_configure(config):
     here = os.path.dirname(os.path.abspath(__file__))
     args = [os.path.abspath(a) for a in config.args]
     full = all(a.rstrip("/") in (here, REPO) for a in args) if args else True
-    if config.getoption("keyword") or config.getoption("markexpr") or config.getoption("deselect", None):
+    if (config.getoption("keyword") or config.getoption("markexpr") or config.getoption("deselect", None)
+            or config.getoption("ignore", None) or config.getoption("ignore_glob", None)):
         full = False
     if config.getoption("exitfirst", False):
         full = False
@@ -580,6 +585,7 @@ def pytest_sessionfinish(session, exitstatus):
                                 + ", ".join(missing))
     if problems:
         if reporter:
+            reporter.write("\n")
             for p in problems:
                 reporter.write_line("ROUTE COVERAGE FAILURE: " + p, red=True, bold=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

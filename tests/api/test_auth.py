@@ -64,11 +64,15 @@ def test_role_claim_does_not_make_an_admin(server):
     assert_error(r, 403, "FORBIDDEN")
 
 
-def test_database_role_decides(server):
-    """An admin whose token says "user" is still an admin; a demoted admin
-    is refused with a token that says "admin"."""
+def test_admin_needs_database_role_and_admin_token(server):
+    """Admin rights need both the role in the database and a token whose role
+    claim is "admin" (issued by the admin login with its second factor): an
+    admin holding a normal user token acts as a user, and a demoted admin's
+    admin token stops working at once."""
     uid = server.make_user(role="admin")
-    assert server.get("/api/admin/categories", headers=bearer(server.token(uid, "user"))).status_code == 200
+    assert server.get("/api/admin/categories", headers=bearer(server.token(uid, "admin"))).status_code == 200
+    assert_error(server.get("/api/admin/categories", headers=bearer(server.token(uid, "user"))),
+                 403, "FORBIDDEN")
     server.sql(f"UPDATE users SET role = 'user' WHERE id = {uid}")
     assert_error(server.get("/api/admin/categories", headers=bearer(server.token(uid, "admin"))),
                  403, "FORBIDDEN")

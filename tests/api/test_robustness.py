@@ -108,7 +108,6 @@ def test_one_huge_header(server):
     b"/a\x00b", b"/api/categories\x00", b"/%00", b"/api/%00", b"/api/admin/categories/%00",
     b"/\xff\xfe\xfd", b"/api/\xc3\x28", b"/api/categories?search=%00", b"/api/categories?search=%ff",
     b"/api/categories?page=%00", b"/\x01\x02\x7f", b"/api/categories#frag", b"*", b"http://evil.example/",
-    b"/api/categories?" + b"&".join(b"p%d=1" % i for i in range(2000)),
 ])
 def test_odd_bytes_in_target(server, target):
     data = get_raw(server, target)
@@ -116,6 +115,19 @@ def test_odd_bytes_in_target(server, target):
     assert status is None or 200 <= status < 500, data[:300]
     if status is not None and status >= 400 and body and headers.get("content-type", "").startswith("application/json"):
         assert "error_code" in json.loads(body)
+    alive(server)
+
+
+@pytest.mark.parametrize("n", [100, 500, 2000])
+def test_many_query_parameters_get_an_answer(server, n):
+    """Unknown parameters are ignored or refused (414/431), but the client
+    always gets an answer and the connection is not left hanging."""
+    target = b"/api/categories?" + b"&".join(b"p%d=1" % i for i in range(n))
+    req = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    t0 = time.time()
+    data = raw_request(server.port, req, timeout=3)
+    status, _, _ = parse_raw_response(data)
+    assert status in (200, 400, 414, 431), f"no answer after {time.time() - t0:.1f}s: {data[:100]!r}"
     alive(server)
 
 
@@ -139,7 +151,9 @@ def test_search_with_nul_and_invalid_utf8(server):
     b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 10,  # never finished
 ])
 def test_malformed_requests_do_not_hurt(server, request_bytes):
-    s = socket.create_connection(("127.0.0.1", server.port), timeout=3)
+    # Incomplete requests get no answer (the server waits for the rest):
+    # only a short wait, then the server must still serve others.
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=1)
     try:
         s.sendall(request_bytes)
         try:
@@ -195,12 +209,15 @@ def test_pipelined_requests(server):
     alive(server)
 
 
-def test_client_disconnect_mid_body(server):
+@pytest.mark.parametrize("target", ["/api/categories%00/whatever", "/api/categories%00", "/docs%00.txt",
+                                    "/api/admin/categories/1%00abc", "/healthz%00.json"])
+def test_encoded_nul_does_not_truncate_the_path(server, target):
+    """%00 decodes to a NUL: the path must not be cut there and served as
+    the shorter one (a path parameter holding it is simply invalid)."""
     tok = server.admin_headers()["Authorization"]
-    for _ in range(5):
-        s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        s.sendall((f"POST /api/admin/categories HTTP/1.1\r\nHost: x\r\nAuthorization: {tok}\r\n"
-                   "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": ").encode())
-        s.close()
+    data = get_raw(server, target, f"Authorization: {tok}\r\n".encode())
+    status, _, body = parse_raw_response(data)
+    assert status in (400, 404, 422), data[:200]
+    if status == 422:
+        assert "id" in json.loads(body)["field_errors"]
     alive(server)
-    assert requests.get(server.url + "/api/categories", timeout=10).status_code == 200

@@ -1,11 +1,15 @@
 """Health, readiness, metrics, OpenAPI, version, docs, and the behaviour every
 response shares: request ids, security headers, 404/405, HEAD, CORS."""
+import json
 import re
+import subprocess
+import tempfile
+import time
 
 import pytest
 import requests
 
-from conftest import assert_error
+from conftest import (BINARY, assert_error, base_env, finish_server, psql, require_pg, start_server)
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -44,10 +48,6 @@ def test_openapi_document(server):
 
 def test_openapi_lists_every_public_route(server):
     """The route table and the OpenAPI document must not drift apart."""
-    from conftest import BINARY, base_env
-    import json
-    import subprocess
-    import tempfile
     p = subprocess.run([BINARY, "routes"], capture_output=True, text=True,
                        env=base_env({"DATA_DIR": tempfile.gettempdir()}), cwd=tempfile.gettempdir())
     assert p.returncode == 0, p.stderr
@@ -86,7 +86,6 @@ def test_metrics_count_increases(server):
     before = count()
     for _ in range(3):
         assert server.get("/api/version").status_code == 200
-    import time
     deadline = time.time() + 3
     while count() < before + 3 and time.time() < deadline:
         time.sleep(0.05)
@@ -281,3 +280,58 @@ def test_keep_alive_survives_errors(server):
         for path, want in (("/healthz", 200), ("/api/nope", 404), ("/api/admin/categories", 401),
                            ("/api/categories", 200)):
             assert s.get(server.url + path, timeout=10).status_code == want
+
+
+@pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite", "postgres"])
+def breakable(request):
+    """A private server whose database the test may damage."""
+    if request.param == "postgres":
+        require_pg()
+    s = start_server(request.param, label=f"breakable-{request.param}")
+    yield s
+    finish_server(s)
+
+
+def test_internal_error_body_has_request_id_and_no_sql(breakable):
+    s = breakable
+    s.sql("ALTER TABLE categories RENAME TO categories_gone")
+    r = s.get("/api/categories", params={"page": 2}, headers={"X-Request-Id": "trace-500-abcdef"})
+    body = assert_error(r, 500, "INTERNAL_ERROR")
+    assert body["request_id"] == "trace-500-abcdef" == r.headers["X-Request-Id"]
+    low = body["detail"].lower()
+    for leak in ("select", "categories", "sqlite", "postgres", "relation", "no such table", ".c:"):
+        assert leak not in low, body["detail"]
+    assert "trace-500-abcdef" in s.log()  # the log has the details, under the same id
+    r = s.post("/api/admin/categories", json={"name": "x"}, headers=s.admin_headers())
+    assert r.status_code == 500 and "request_id" in r.json()
+    s.sql("ALTER TABLE categories_gone RENAME TO categories")
+    assert s.get("/api/categories").status_code == 200
+    assert s.get("/healthz").status_code == 200
+
+
+def test_database_gone_is_503_and_health_stays_up():
+    """PostgreSQL refusing connections: readiness fails with 503, liveness
+    stays up, API calls fail cleanly, and all recovers once it is back."""
+    require_pg()
+    s = start_server("postgres", label="pg-gone")
+    try:
+        admin = s.admin_headers()
+        psql(s.pg.base, f"ALTER DATABASE {s.pg.name} WITH ALLOW_CONNECTIONS false")
+        psql(s.pg.base, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{s.pg.name}'")
+        try:
+            assert_error(s.get("/readyz"), 503, "SERVICE_UNAVAILABLE")
+            assert s.get("/healthz").status_code == 200
+            r = s.get("/api/categories", params={"limit": 3, "page": 3})
+            body = assert_error(r, 503, "SERVICE_UNAVAILABLE")
+            assert "request_id" not in body or body["request_id"] == r.headers["X-Request-Id"]
+            r = s.get("/api/admin/categories", headers=admin)
+            assert r.status_code == 503
+        finally:
+            psql(s.pg.base, f"ALTER DATABASE {s.pg.name} WITH ALLOW_CONNECTIONS true")
+        deadline = time.time() + 10
+        while s.get("/readyz").status_code != 200 and time.time() < deadline:
+            time.sleep(0.2)
+        assert s.get("/readyz").status_code == 200, "did not recover once the database was back"
+        assert s.get("/api/categories").status_code == 200
+    finally:
+        finish_server(s)
