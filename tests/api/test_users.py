@@ -293,10 +293,15 @@ def test_profile_by_username_is_case_insensitive(acc, alice, transform):
 
 
 @pytest.mark.parametrize("path", ["/api/users/99999999", "/api/users/by-username/no_such_user_here",
-                                  "/api/users/by-username/" + "x" * 100, "/api/users/0", "/api/users/-1",
-                                  "/api/users/99999999999999999999999"])
+                                  "/api/users/by-username/" + "x" * 100, "/api/users/by-username/%00"])
 def test_unknown_profiles_are_404(acc, path):
     assert_error(acc.get(path), 404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "abc", "1.5", "99999999999999999999999"])
+def test_non_integer_user_id_is_422(acc, bad):
+    body = assert_error(acc.get(f"/api/users/{bad}"), 422, "VALIDATION_ERROR", "id")
+    assert set(body["field_errors"]) == {"id"}
 
 
 def test_no_way_to_read_or_write_another_users_private_fields(acc, alice, bob):
