@@ -105,6 +105,24 @@ static bool password_matches(const struct account *a, bool found, const char *pa
 	return password_verify(password, a->password_hash);
 }
 
+/* Replies 409 naming the field when the email or the username is taken
+ * and returns DONE; returns DONE + 1 when both are free. */
+static int registration_clash(req_t *req, const char *email, const char *username)
+{
+	int64_t taken = 0;
+	if (DBS(req->db, &taken, "SELECT COUNT(*) FROM users WHERE email_normalized = $1", P_TEXT(email)) < 0)
+		return reply_db_error(req, "check email");
+	if (taken)
+		return reply_error_fields(req, ERR_EMAIL_EXISTS, "An account with this email already exists",
+					  json_pack("{s:[s]}", "email", "Already registered"));
+	if (DBS(req->db, &taken, "SELECT COUNT(*) FROM users WHERE username_lower = $1", P_TEXT(username)) < 0)
+		return reply_db_error(req, "check username");
+	if (taken)
+		return reply_error_fields(req, ERR_CONFLICT, "This username is taken",
+					  json_pack("{s:[s]}", "username", "Already taken"));
+	return DONE + 1;
+}
+
 static int auth_register(req_t *req)
 {
 	valid_t v;
@@ -129,17 +147,9 @@ static int auth_register(req_t *req)
 	if (!v_ok(&v))
 		return v_reply(&v);
 
-	int64_t taken = 0;
-	if (DBS(req->db, &taken, "SELECT COUNT(*) FROM users WHERE email_normalized = $1", P_TEXT(email)) < 0)
-		return reply_db_error(req, "check email");
-	if (taken)
-		return reply_error_fields(req, ERR_EMAIL_EXISTS, "An account with this email already exists",
-					  json_pack("{s:[s]}", "email", "Already registered"));
-	if (DBS(req->db, &taken, "SELECT COUNT(*) FROM users WHERE username_lower = $1", P_TEXT(username)) < 0)
-		return reply_db_error(req, "check username");
-	if (taken)
-		return reply_error_fields(req, ERR_CONFLICT, "This username is taken",
-					  json_pack("{s:[s]}", "username", "Already taken"));
+	int clash = registration_clash(req, email, username);
+	if (clash != DONE + 1)
+		return clash;
 
 	char hash[PASSWORD_HASH_LEN];
 	if (!password_hash(password, hash))
@@ -167,8 +177,11 @@ static int auth_register(req_t *req)
 		"Account created. Enter the 6-digit code we sent to your email address."));
 fail:
 	db_rollback(req->db);
-	if (db_error(req->db) == DB_ERR_UNIQUE) /* lost a race with the same email or name */
-		return reply_error(req, ERR_EMAIL_EXISTS, "An account with this email or username already exists");
+	if (db_error(req->db) == DB_ERR_UNIQUE) { /* lost a race for the email or the name */
+		clash = registration_clash(req, email, username);
+		if (clash != DONE + 1)
+			return clash;
+	}
 	return reply_db_error(req, "register");
 }
 

@@ -194,9 +194,10 @@ static int users_delete_me(req_t *req)
 		return reply_invalid1(req, "password", "Incorrect password");
 	int64_t id = req->user->id, now = now_ms();
 	char *email = arena_printf(req->arena, "deleted-%lld@deleted.invalid", (long long)id);
-	char *uname = arena_printf(req->arena, "deleted_%lld", (long long)id);
+	/* A hyphen: no chosen username can take this one and block the deletion. */
+	char *uname = arena_printf(req->arena, "deleted-%lld", (long long)id);
 	/* Personal data goes; the row stays for what others and the books need
-	 * (sales, comments, messages keep pointing at "deleted_<id>"). */
+	 * (sales, comments, messages keep pointing at "deleted-<id>"). */
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
 	if (DBX(req->db,

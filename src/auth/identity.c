@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <strings.h>
 #include "identity.h"
 #include "../core/util.h"
 
@@ -20,6 +21,11 @@ bool email_valid(const char *e)
 	for (const char *p = dom; *p; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.' || (unsigned char)*p >= 0x80))
 			return false;
+	/* .invalid never delivers (RFC 2606), and deleted accounts are
+	 * renamed into it: nobody may hold such an address in advance. */
+	size_t dl = strlen(dom);
+	if (dl >= 8 && !strcasecmp(dom + dl - 8, ".invalid"))
+		return false;
 	return true;
 }
 
