@@ -38,7 +38,7 @@ group_packages() {
             ;;
         test)
             echo python3-pytest python3-requests python3-websockets \
-                python3-aiosmtpd python3-yaml postgresql redis-server curl
+                python3-aiosmtpd python3-yaml python3-pil postgresql redis-server curl
             ;;
         bench)
             echo wrk

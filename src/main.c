@@ -23,7 +23,10 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/server.h"
+#include "media/analyze.h"
+#include "media/image.h"
 #include "svc/mail.h"
+#include "svc/storage.h"
 #include "svc/metrics.h"
 #include "svc/ratelimit.h"
 #include "version.h"
@@ -82,9 +85,13 @@ static int cmd_serve(void)
 	if (rc)
 		return rc;
 	db_close(db);
-	if (!mail_init(err, sizeof(err))) {
+	if (!mail_init(err, sizeof(err)) || !store_init(err, sizeof(err))) {
 		fprintf(stderr, "hwc3d: %s\n", err);
 		return 2;
+	}
+	if (!image_init()) {
+		fprintf(stderr, "hwc3d: libvips failed to initialise\n");
+		return 1;
 	}
 	router_t *r = routes_build();
 	metrics_init(r);
@@ -92,6 +99,7 @@ static int cmd_serve(void)
 	mail_worker_start();
 	rc = server_run(r);
 	mail_worker_stop();
+	image_shutdown();
 	db_thread_release();
 	ratelimit_shutdown();
 	metrics_free();
@@ -110,6 +118,8 @@ int main(int argc, char **argv)
 		usage();
 		return 0;
 	}
+	if (!strcmp(cmd, "analyze-model")) /* the sandboxed child: needs no settings */
+		return analyze_child_main(argc - 2, argv + 2);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fputs("hwc3d: libcurl failed to initialise\n", stderr);
 		return 1;

@@ -18,6 +18,7 @@ DECLARE_ROUTES(category_routes);
 DECLARE_ROUTES(auth_routes);
 DECLARE_ROUTES(oauth_routes);
 DECLARE_ROUTES(user_routes);
+DECLARE_ROUTES(upload_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

@@ -8,5 +8,6 @@ router_t *routes_build(void)
 	router_add(r, auth_routes, auth_routes_len);
 	router_add(r, oauth_routes, oauth_routes_len);
 	router_add(r, user_routes, user_routes_len);
+	router_add(r, upload_routes, upload_routes_len);
 	return r;
 }

@@ -17,8 +17,12 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define UNUSED(x) ((void)(x))
+#ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 
 /* A broken invariant: a bug, not bad input.  Aborts with the location. */
 #define HWC_ASSERT(cond) \

@@ -31,6 +31,20 @@ typedef struct auth_user {
 
 #define REQ_EXTRA_HEADERS 8
 
+/* The file part of a multipart/form-data body, streamed to a temp file
+ * while counted and hashed (multipart.c).  The temp file is deleted when the
+ * request ends unless a handler took it (set tmp_path to NULL). */
+typedef struct upload_part {
+	char *tmp_path;
+	int fd;
+	uint64_t size;
+	char sha256[65];
+	const char *filename; /* the client's name, sanitised (no path, no controls) */
+	const char *field;
+	void *hash;           /* SHA-256 state while receiving */
+	bool too_large, failed, done;
+} upload_part_t;
+
 typedef struct req {
 	arena_t *arena;
 	struct MHD_Connection *conn;
@@ -53,6 +67,9 @@ typedef struct req {
 	json_t *json;           /* parsed JSON body (owned, released with the arena) */
 	uint64_t bytes_in;
 	bool has_body;
+	struct MHD_PostProcessor *pp; /* multipart bodies */
+	upload_part_t *upload;        /* the first file part */
+	json_t *form;                 /* the other (small) fields */
 
 	/* the answer */
 	int status;
@@ -68,6 +85,7 @@ typedef struct req {
 	json_t *early_fields;
 	int retry_after;
 	bool queued, is_static, counted;
+	bool own_cache_headers; /* the handler set Cache-Control and CSP itself */
 } req_t;
 
 /* What handlers return: the reply helpers return it after building the

@@ -11,6 +11,7 @@
 #include "reply.h"
 #include "request.h"
 #include "validate.h"
+#include "multipart.h"
 #include "../auth/auth.h"
 #include "../core/log.h"
 #include "../core/num.h"
@@ -143,22 +144,23 @@ static bool origin_allowed(const char *origin)
 	return false;
 }
 
-static bool content_type_is_json(const char *ct)
+static size_t body_limit(const route_t *rt)
+{
+	if (rt->body == BODY_MULTIPART)
+		return rt->body_limit + MULTIPART_SLACK; /* the file limit is exact, in multipart.c */
+	if (rt->body_limit)
+		return rt->body_limit;
+	return rt->body == BODY_NONE ? IGNORED_BODY_LIMIT : cfg.json_body_limit;
+}
+
+static bool content_type_is(const char *ct, const char *want)
 {
 	if (!ct)
 		return false;
 	while (*ct == ' ')
 		ct++;
-	if (strncasecmp(ct, "application/json", 16))
-		return false;
-	return ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ';
-}
-
-static size_t body_limit(const route_t *rt)
-{
-	if (rt->body_limit)
-		return rt->body_limit;
-	return rt->body == BODY_NONE ? IGNORED_BODY_LIMIT : cfg.json_body_limit;
+	size_t n = strlen(want);
+	return !strncasecmp(ct, want, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 static bool rate_limit(req_t *req, enum rl_class cls)
@@ -228,8 +230,15 @@ static void check_route(req_t *req, const char *content_length)
 			return;
 		}
 	}
-	if (rt->body == BODY_JSON && req->has_body && !content_type_is_json(req_header(req, "Content-Type")))
+	const char *ct = req_header(req, "Content-Type");
+	if (rt->body == BODY_JSON && req->has_body && !content_type_is(ct, "application/json")) {
 		early(req, ERR_UNSUPPORTED_MEDIA, 0, "Content-Type must be application/json");
+	} else if (rt->body == BODY_MULTIPART) {
+		if (!content_type_is(ct, "multipart/form-data"))
+			early(req, ERR_UNSUPPORTED_MEDIA, 0, "Content-Type must be multipart/form-data");
+		else if (!multipart_begin(req))
+			early(req, ERR_VALIDATION, 400, "Malformed multipart/form-data (no boundary)");
+	}
 }
 
 static req_t *begin(struct MHD_Connection *conn, const char *url, const char *method)
@@ -334,7 +343,7 @@ static void add_common_headers(req_t *req, struct MHD_Response *r)
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Referrer-Policy", "strict-origin-when-cross-origin");
 	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
-	if (!req->is_static || req->status >= 400) {
+	if ((!req->is_static && !req->own_cache_headers) || req->status >= 400) {
 		MHD_add_response_header(r, "X-Frame-Options", "DENY");
 		MHD_add_response_header(r, "Content-Security-Policy", JSON_API_CSP);
 		MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -432,6 +441,32 @@ static bool parse_json_body(req_t *req)
 	return true;
 }
 
+/* A multipart body is complete: its file part must be there, within the
+ * limit, and stored; otherwise the answer is sent here. */
+static bool upload_ready(req_t *req)
+{
+	multipart_end(req);
+	upload_part_t *u = req->upload;
+	if (!u) {
+		reply_invalid1(req, "file", "This field is required");
+		return false;
+	}
+	if (u->too_large) {
+		reply_error(req, ERR_FILE_TOO_LARGE, arena_printf(req->arena, "File too large (limit %zu bytes)",
+								  req->route->body_limit));
+		return false;
+	}
+	if (u->failed || !u->tmp_path) {
+		reply_internal(req, "upload could not be written");
+		return false;
+	}
+	if (u->size == 0) {
+		reply_invalid1(req, "file", "The file is empty");
+		return false;
+	}
+	return true;
+}
+
 static void finish(req_t *req)
 {
 	if (req->early_status) {
@@ -441,6 +476,9 @@ static void finish(req_t *req)
 	} else if (req->is_static) {
 		if (!static_serve(req, req->path))
 			reply_error(req, ERR_NOT_FOUND, "Not found");
+	} else if (req->route->body == BODY_MULTIPART) {
+		if (upload_ready(req))
+			req->route->handler(req);
 	} else if (req->route->body != BODY_JSON || parse_json_body(req)) {
 		req->route->handler(req);
 	}
@@ -486,6 +524,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			/* ...unless the sender keeps streaming: then cut it off. */
 			if (req->bytes_in > limit + DISCARD_LIMIT)
 				return MHD_NO;
+			return MHD_YES;
+		}
+		if (req->route && req->route->body == BODY_MULTIPART) {
+			if (!multipart_feed(req, upload_data, n))
+				early(req, ERR_VALIDATION, 400, "Malformed multipart/form-data body");
 			return MHD_YES;
 		}
 		/* Bodies of routes that take none are counted, not kept. */

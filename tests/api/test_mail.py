@@ -81,7 +81,10 @@ class _Handler:
         self.sink = sink
 
     async def handle_DATA(self, server, session, envelope):
-        self.sink._add(envelope.content, envelope.rcpt_tos, envelope.mail_from)
+        try:
+            self.sink._add(envelope.content, envelope.rcpt_tos, envelope.mail_from)
+        except Exception as e:  # keep it: a test then fails on it instead of waiting
+            self.sink.errors.append(f"{type(e).__name__}: {e} in {envelope.content[:2000]!r}")
         return "250 Message accepted for delivery"
 
 
@@ -91,6 +94,7 @@ class MailSink:
     def __init__(self, port=None):
         self.port = port or free_port()
         self.messages = []
+        self.errors = []
         self.cond = threading.Condition()
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
@@ -125,7 +129,7 @@ class MailSink:
                 if left <= 0:
                     seen = [m for m in self.messages if to.lower() in m.rcpt]
                     raise AssertionError(f"no new mail to {to} with {subject_contains!r} within {timeout}s "
-                                         f"(mails to that address: {seen})")
+                                         f"(mails to that address: {seen}; sink errors: {self.errors})")
                 self.cond.wait(min(left, 0.2))
 
     def mails(self, to, subject_contains=""):
@@ -248,7 +252,13 @@ class Accounts:
     # -- mail and database
 
     def wait_mail(self, to, subject_contains, timeout=10):
-        return self.sink.wait_mail(to, subject_contains, timeout)
+        try:
+            return self.sink.wait_mail(to, subject_contains, timeout)
+        except AssertionError as e:
+            rows = self.sql("SELECT id, kind, status, attempts, last_error, next_attempt_at, locked_until"
+                            f" FROM mail_outbox WHERE to_addr = '{to.lower()}'")
+            raise AssertionError(f"{e}\noutbox rows: {rows}\nnow {int(time.time() * 1000)}\n"
+                                 f"server log:\n{self.s.log_tail(20)}") from None
 
     def sql(self, q):
         return self.s.sql(q)

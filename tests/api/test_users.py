@@ -232,7 +232,7 @@ def test_delete_account(acc, bob):
     email_col, norm, full_name, pw_hash, bio, username, deleted_at = row[0]
     assert email_col == norm == f"deleted-{bob.id}@deleted.invalid"
     assert full_name == "" and pw_hash == "" and bio == "" and deleted_at != ""
-    assert username == f"deleted_{bob.id}"
+    assert username == f"deleted-{bob.id}"
     assert acc.scalar(f"SELECT COUNT(*) FROM refresh_tokens WHERE user_id = {bob.id} AND revoked_at IS NULL") == "0"
     # the address and the name are free again
     r, _, _ = acc.register(bob.email, bob.username)

@@ -1,0 +1,365 @@
+/*
+ * uploads.c: files from the browser (guide section 15) and their serving.
+ *
+ * The dispatcher has already streamed the file part to a temp file, counted
+ * and hashed it, and enforced the size limit.  Here the bytes decide the type
+ * (with the extension agreeing), images are re-encoded without metadata,
+ * models are analysed in a sandboxed child, and only then is the file stored
+ * and its row written: a failure at any step leaves neither behind.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <microhttpd.h>
+#include <unistd.h>
+#include "api.h"
+#include "../core/log.h"
+#include "../core/num.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+#include "../media/analyze.h"
+#include "../media/image.h"
+#include "../media/sniff.h"
+#include "../svc/storage.h"
+
+#define MB ((size_t)1 << 20)
+#define AVATAR_SIDE 512
+
+struct upload_kind {
+	const char *kind, *area;
+	enum file_type types[8];
+	const char *allowed; /* for the error message */
+};
+
+static const struct upload_kind K_MODEL = { "model", "models",
+	{ FT_GLB, FT_GLTF, FT_FBX, FT_OBJ, FT_BLEND }, ".glb, .gltf, .fbx, .obj, .blend" };
+static const struct upload_kind K_IMAGE = { "image", "images",
+	{ FT_JPEG, FT_PNG, FT_WEBP }, ".jpg, .jpeg, .png, .webp" };
+static const struct upload_kind K_AVATAR = { "avatar", "avatars",
+	{ FT_JPEG, FT_PNG }, ".jpg, .jpeg, .png" };
+static const struct upload_kind K_ATTACHMENT = { "attachment", "attachments",
+	{ FT_JPEG, FT_PNG, FT_WEBP, FT_PDF, FT_TXT, FT_ZIP }, "images (.jpg, .png, .webp), .pdf, .txt, .zip" };
+
+struct stored {
+	int64_t id;
+	enum file_type type;
+	char *key;
+	uint64_t size;
+	int width, height;
+	json_t *analysis;
+};
+
+/* Sniffs the temp file; replies 415 and returns FT_UNKNOWN when the bytes
+ * are not one of the kind's types or the name's extension disagrees. */
+static enum file_type check_type(req_t *req, const struct upload_kind *k)
+{
+	upload_part_t *u = req->upload;
+	enum file_type t = sniff_file(u->tmp_path);
+	bool allowed = false;
+	for (size_t i = 0; i < ARRAY_LEN(k->types) && k->types[i]; i++)
+		allowed |= k->types[i] == t;
+	if (!allowed || !file_ext_matches(u->filename, t)) {
+		reply_error(req, ERR_INVALID_FILE_TYPE,
+			    arena_printf(req->arena, "Unsupported file type: accepted are %s, and the file's "
+					 "contents must match its extension", k->allowed));
+		return FT_UNKNOWN;
+	}
+	return t;
+}
+
+static void json_release(void *p)
+{
+	json_decref(p);
+}
+
+/* Type check, processing, storage, row.  Returns false after replying. */
+static bool store_upload(req_t *req, const struct upload_kind *k, struct stored *out)
+{
+	upload_part_t *u = req->upload;
+	memset(out, 0, sizeof(*out));
+	out->type = check_type(req, k);
+	if (out->type == FT_UNKNOWN)
+		return false;
+	const char *path = u->tmp_path;
+	out->size = u->size;
+	char err[256];
+	if (out->type == FT_JPEG || out->type == FT_PNG || out->type == FT_WEBP) {
+		char *clean = arena_printf(req->arena, "%s.img", u->tmp_path);
+		bool ok = image_process(u->tmp_path, clean, out->type, !strcmp(k->kind, "avatar") ? AVATAR_SIDE : 0,
+					&out->width, &out->height, err, sizeof(err));
+		if (!ok) {
+			unlink(clean);
+			reply_invalid1(req, "file", err);
+			return false;
+		}
+		unlink(u->tmp_path);
+		u->tmp_path = clean; /* the request's cleanup now removes this one */
+		path = clean;
+		struct stat st;
+		out->size = stat(clean, &st) == 0 ? (uint64_t)st.st_size : 0;
+	} else if (!strcmp(k->kind, "model")) {
+		out->analysis = model_analyze(path, file_type_name(out->type), err, sizeof(err));
+		if (!out->analysis) {
+			reply_invalid1(req, "file", arena_printf(req->arena, "This model could not be read: %s", err));
+			return false;
+		}
+		arena_defer(req->arena, json_release, out->analysis);
+	}
+	char name[40];
+	random_hex(name, 16);
+	out->key = arena_printf(req->arena, "%s/%s.%s", k->area, name, file_type_ext(out->type));
+	if (!store_put(path, out->key, file_type_mime(out->type), err, sizeof(err))) {
+		u->tmp_path = NULL;
+		reply_internal(req, err);
+		return false;
+	}
+	u->tmp_path = NULL; /* consumed by the store */
+	char *analysis = out->analysis ? json_dumps(out->analysis, JSON_COMPACT) : NULL;
+	int rc = DBS(req->db, &out->id,
+		"INSERT INTO uploads (user_id, kind, storage_key, original_name, content_type, file_format,"
+		" size_bytes, sha256, width, height, analysis, created_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+		P_INT(req->user->id), P_TEXT(k->kind), P_TEXT(out->key), P_TEXT(u->filename),
+		P_TEXT(file_type_mime(out->type)), P_TEXT(file_type_name(out->type)), P_INT((int64_t)out->size),
+		P_TEXT(u->sha256), out->width ? P_INT(out->width) : P_NULL, out->height ? P_INT(out->height) : P_NULL,
+		P_TEXT(analysis), P_INT(now_ms()));
+	free(analysis);
+	if (rc != 1) {
+		store_delete(out->key);
+		reply_db_error(req, "record upload");
+		return false;
+	}
+	return true;
+}
+
+static json_t *url_of(const char *key)
+{
+	char *u = store_public_url(key);
+	json_t *j = json_string(u);
+	free(u);
+	return j;
+}
+
+static json_t *num_or_null(json_t *analysis, const char *key)
+{
+	json_t *v = analysis ? json_object_get(analysis, key) : NULL;
+	return v ? json_incref(v) : json_null();
+}
+
+static int upload_model(req_t *req)
+{
+	struct stored s;
+	if (!store_upload(req, &K_MODEL, &s))
+		return DONE;
+	return reply_created(req, json_pack("{s:o, s:I, s:s, s:o, s:o, s:I}",
+		"file_url", url_of(s.key), "file_size", (json_int_t)s.size, "file_format", file_type_name(s.type),
+		"poly_count", num_or_null(s.analysis, "poly_count"), "vertex_count", num_or_null(s.analysis, "vertex_count"),
+		"upload_id", (json_int_t)s.id));
+}
+
+static int upload_image(req_t *req)
+{
+	struct stored s;
+	if (!store_upload(req, &K_IMAGE, &s))
+		return DONE;
+	return reply_created(req, json_pack("{s:o, s:i, s:i, s:I, s:I}", "image_url", url_of(s.key),
+		"width", s.width, "height", s.height, "file_size", (json_int_t)s.size, "upload_id", (json_int_t)s.id));
+}
+
+static int upload_avatar(req_t *req)
+{
+	struct stored s;
+	if (!store_upload(req, &K_AVATAR, &s))
+		return DONE;
+	char *url = store_public_url(s.key);
+	int64_t rc = DBX(req->db, "UPDATE users SET avatar_url = $2, updated_at = $3 WHERE id = $1",
+			 P_INT(req->user->id), P_TEXT(url), P_INT(now_ms()));
+	json_t *body = json_pack("{s:s, s:i, s:i, s:I}", "avatar_url", url, "width", s.width, "height", s.height,
+				 "upload_id", (json_int_t)s.id);
+	free(url);
+	if (rc != 1) {
+		json_decref(body);
+		return reply_db_error(req, "set avatar");
+	}
+	/* The previous avatars are no longer shown anywhere: remove them. */
+	db_rows_t *r = DBQ(req->db, "SELECT id, storage_key FROM uploads WHERE user_id = $1 AND kind = 'avatar' AND id <> $2",
+			   P_INT(req->user->id), P_INT(s.id));
+	while (r && db_next(r)) {
+		store_delete(db_text(r, 1));
+		DBX(req->db, "DELETE FROM uploads WHERE id = $1", P_INT(db_int(r, 0)));
+	}
+	db_done(r);
+	return reply_created(req, body);
+}
+
+static int upload_attachment(req_t *req)
+{
+	struct stored s;
+	if (!store_upload(req, &K_ATTACHMENT, &s))
+		return DONE;
+	return reply_created(req, json_pack("{s:o, s:I, s:s, s:s, s:s, s:I}", "file_url", url_of(s.key),
+		"file_size", (json_int_t)s.size, "file_format", file_type_name(s.type),
+		"content_type", file_type_mime(s.type), "filename", req->upload->filename, "upload_id", (json_int_t)s.id));
+}
+
+static int models_analyze(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	int64_t id = v_int(&v, "upload_id", V_REQUIRED, 1, INT64_MAX, 0);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	db_rows_t *r = DBQ(req->db,
+		"SELECT analysis, file_format, size_bytes, original_name FROM uploads"
+		" WHERE id = $1 AND kind = 'model' AND (user_id = $2 OR $3 = TRUE)",
+		P_INT(id), P_INT(req->user->id), P_BOOL(req->user->is_admin));
+	if (!r)
+		return reply_db_error(req, "read upload");
+	if (!db_next(r)) {
+		db_done(r);
+		/* Someone else's upload looks exactly like a missing one. */
+		return reply_error(req, ERR_NOT_FOUND, "Upload not found");
+	}
+	json_error_t jerr;
+	json_t *a = db_text(r, 0) ? json_loads(db_text(r, 0), 0, &jerr) : NULL;
+	if (!json_is_object(a)) {
+		json_decref(a);
+		a = json_object();
+	}
+	json_object_set_new(a, "upload_id", json_integer(id));
+	json_object_set_new(a, "file_format", json_string(db_text(r, 1)));
+	json_object_set_new(a, "file_size", json_integer(db_int(r, 2)));
+	json_object_set_new(a, "filename", json_string(db_text(r, 3)));
+	db_done(r);
+	return reply_ok(req, a);
+}
+
+/* "bytes=a-b", "bytes=a-", "bytes=-n": one range within size, else false
+ * (several ranges are served whole). */
+static bool parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to, bool *unsatisfiable)
+{
+	*unsatisfiable = false;
+	if (!h || strncmp(h, "bytes=", 6) || strchr(h, ','))
+		return false;
+	const char *spec = h + 6, *dash = strchr(spec, '-');
+	if (!dash)
+		return false;
+	char a[24] = "", b[24] = "";
+	size_t al = (size_t)(dash - spec), bl = strlen(dash + 1);
+	if (al >= sizeof(a) || bl >= sizeof(b))
+		return false;
+	memcpy(a, spec, al);
+	memcpy(b, dash + 1, bl + 1);
+	int64_t x, y;
+	if (!al) {
+		if (!parse_i64_range(b, 1, INT64_MAX, &y))
+			return false;
+		*from = (uint64_t)y >= size ? 0 : size - (uint64_t)y;
+		*to = size - 1;
+	} else {
+		if (!parse_i64_range(a, 0, INT64_MAX, &x))
+			return false;
+		*from = (uint64_t)x;
+		if (*from >= size) {
+			*unsatisfiable = true;
+			return false;
+		}
+		*to = bl ? (parse_i64_range(b, 0, INT64_MAX, &y) ? (uint64_t)y : UINT64_MAX) : size - 1;
+		if (*to == UINT64_MAX || *to < *from)
+			return false;
+		if (*to >= size)
+			*to = size - 1;
+	}
+	if (size == 0 || *from >= size) {
+		*unsatisfiable = true;
+		return false;
+	}
+	return true;
+}
+
+static int files_get(req_t *req)
+{
+	const char *area = req_param(req, "area"), *name = req_param(req, "name");
+	bool public_area = !strcmp(area, "images") || !strcmp(area, "avatars");
+	if (!public_area && strcmp(area, "models") && strcmp(area, "attachments"))
+		return reply_error(req, ERR_NOT_FOUND, "Not found");
+	char *key = arena_printf(req->arena, "%s/%s", area, name);
+	db_rows_t *r = DBQ(req->db, "SELECT user_id, content_type, sha256, original_name FROM uploads WHERE storage_key = $1",
+			   P_TEXT(key));
+	if (!r)
+		return reply_db_error(req, "find file");
+	if (!db_next(r)) {
+		db_done(r);
+		return reply_error(req, ERR_NOT_FOUND, "Not found");
+	}
+	int64_t owner = db_int(r, 0);
+	const char *ctype = arena_strdup(req->arena, db_text(r, 1));
+	const char *etag = arena_printf(req->arena, "\"%s\"", db_text(r, 2));
+	const char *fname = arena_strdup(req->arena, db_text(r, 3));
+	db_done(r);
+	/* Model sources and attachments: only their owner and admins (paid
+	 * downloads go through signed links instead). */
+	if (!public_area && !(req->user && (req->user->id == owner || req->user->is_admin)))
+		return reply_error(req, ERR_NOT_FOUND, "Not found");
+	req->own_cache_headers = true;
+	req_add_header(req, "Cache-Control", public_area ? "public, max-age=31536000, immutable" : "private, no-store");
+	req_add_header(req, "Content-Security-Policy", "sandbox; default-src 'none'");
+	req_add_header(req, "ETag", etag);
+	req_add_header(req, "Accept-Ranges", "bytes");
+	bool image = str_has_prefix(ctype, "image/");
+	char *safe = arena_strdup(req->arena, fname);
+	for (char *p = safe; *p; p++)
+		if ((unsigned char)*p >= 0x80 || *p == '\\' || *p == ';')
+			*p = '_';
+	req_add_header(req, "Content-Disposition",
+		       arena_printf(req->arena, "%s; filename=\"%s\"", image ? "inline" : "attachment", safe));
+	if (store_is_s3()) {
+		char *url = store_presigned_url(key, 300);
+		if (!url)
+			return reply_internal(req, "presign failed");
+		req_add_header(req, "Location", arena_strdup(req->arena, url));
+		free(url);
+		return reply_bytes(req, 302, NULL, "", 0);
+	}
+	const char *inm = req_header(req, "If-None-Match");
+	if (inm && !strcmp(inm, etag))
+		return reply_bytes(req, 304, NULL, "", 0);
+	uint64_t size;
+	int fd = store_open_local(key, &size);
+	if (fd < 0)
+		return reply_error(req, ERR_NOT_FOUND, "Not found");
+	uint64_t from = 0, to = size ? size - 1 : 0;
+	bool bad = false;
+	bool ranged = parse_range(req_header(req, "Range"), size, &from, &to, &bad);
+	if (bad) {
+		close(fd);
+		req_add_header(req, "Content-Range", arena_printf(req->arena, "bytes */%llu", (unsigned long long)size));
+		return reply_bytes(req, 416, NULL, "", 0);
+	}
+	uint64_t len = ranged ? to - from + 1 : size;
+	req->resp = MHD_create_response_from_fd_at_offset64(len, fd, ranged ? from : 0);
+	if (!req->resp) {
+		close(fd);
+		return reply_internal(req, "cannot serve file");
+	}
+	req->status = ranged ? 206 : 200;
+	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (ranged)
+		req_add_header(req, "Content-Range", arena_printf(req->arena, "bytes %llu-%llu/%llu",
+			(unsigned long long)from, (unsigned long long)to, (unsigned long long)size));
+	return DONE;
+}
+
+#define UPLOAD(path, fn, limit, summary) \
+	{ M_POST, path, fn, ACCESS_VERIFIED, RL_UPLOAD, BODY_MULTIPART, limit, 0, summary }
+
+const route_t upload_routes[] = {
+	UPLOAD("/api/upload/model", upload_model, 100 * MB, "Upload a 3D model (.glb .gltf .fbx .obj .blend, 100 MB)"),
+	UPLOAD("/api/upload/image", upload_image, 10 * MB, "Upload an image (.jpg .jpeg .png .webp, 10 MB)"),
+	UPLOAD("/api/upload/avatar", upload_avatar, 2 * MB, "Upload the avatar (.jpg .jpeg .png, 2 MB)"),
+	UPLOAD("/api/upload/attachment", upload_attachment, 25 * MB, "Upload a support attachment (images, .pdf, .txt, .zip, 25 MB)"),
+	{ M_POST, "/api/models/analyze", models_analyze, ACCESS_USER, RL_GENERAL, BODY_JSON, 0, 0, "The analysis of an uploaded model" },
+	{ M_GET, "/files/{area}/{name}", files_get, ACCESS_OPTIONAL, RL_NONE, BODY_NONE, 0, 0, "A stored file (models and attachments: owner and admins only)" },
+};
+EXPORT_ROUTES(upload_routes);

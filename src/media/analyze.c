@@ -1,0 +1,228 @@
+/*
+ * analyze.c: the parent side of model analysis.  Starts the sandboxed
+ * child (model_child.c) on the file, waits with a wall-clock limit, and
+ * turns what came back into either a checked JSON object or a one-line
+ * reason.  The child's output is treated as untrusted: a parser exploit
+ * could have written anything there, so only known keys of the right type
+ * and size are copied into the result.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "media/analyze.h"
+#include "media/sandbox.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/num.h"
+#include "core/util.h"
+
+#define OUTPUT_MAX ((size_t)1 << 20)
+
+static const char *child_exe = "/proc/self/exe";
+
+void analyze_set_exe(const char *path)
+{
+	child_exe = path;
+}
+
+static int64_t setting(const char *name, int64_t lo, int64_t hi, int64_t def)
+{
+	const char *v = config_get(name);
+	int64_t n;
+	if (!v)
+		return def;
+	if (!parse_i64_range(v, lo, hi, &n)) {
+		log_warn("%s=\"%.32s\" is not an integer from %lld to %lld; using %lld", name, v,
+			 (long long)lo, (long long)hi, (long long)def);
+		return def;
+	}
+	return n;
+}
+
+/* ------------------------------------------------- checking the output */
+
+static bool is_count(json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0;
+}
+
+static bool strings_ok(json_t *a, size_t max)
+{
+	size_t i;
+	json_t *e;
+	if (!json_is_array(a) || json_array_size(a) > max)
+		return false;
+	json_array_foreach(a, i, e)
+		if (!json_is_string(e) || json_string_length(e) > 4096)
+			return false;
+	return true;
+}
+
+static bool textures_ok(json_t *a)
+{
+	size_t i;
+	json_t *e;
+	if (!json_is_array(a) || json_array_size(a) > 1000)
+		return false;
+	json_array_foreach(a, i, e) {
+		json_t *path = json_object_get(e, "path"), *emb = json_object_get(e, "embedded");
+		if (!json_is_object(e) || json_object_size(e) != 2 ||
+		    !json_is_string(json_object_get(e, "type")))
+			return false;
+		if (!(json_is_string(path) && json_string_length(path) <= 4096) && !is_count(emb))
+			return false;
+	}
+	return true;
+}
+
+static bool dims_ok(json_t *d)
+{
+	static const char *const axes[] = { "x", "y", "z" };
+	if (!json_is_object(d) || json_object_size(d) != 3)
+		return false;
+	for (size_t i = 0; i < ARRAY_LEN(axes); i++) {
+		json_t *v = json_object_get(d, axes[i]);
+		if (!json_is_number(v) || json_number_value(v) < 0)
+			return false;
+	}
+	return true;
+}
+
+/* The result with only the known keys, or NULL if any is missing or
+ * malformed. */
+static json_t *checked_result(json_t *in, const char *format)
+{
+	static const char *const counts[] = {
+		"poly_count", "vertex_count", "mesh_count", "bone_count", "animation_count",
+	};
+	static const char *const flags[] = { "has_animations", "has_rigging", "has_textures" };
+	if (!json_is_object(in))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_LEN(counts); i++)
+		if (!is_count(json_object_get(in, counts[i])))
+			return NULL;
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++)
+		if (!json_is_boolean(json_object_get(in, flags[i])))
+			return NULL;
+	const char *ff = json_string_value(json_object_get(in, "file_format"));
+	if (!ff || strcmp(ff, format) || !strings_ok(json_object_get(in, "materials"), 1000) ||
+	    !textures_ok(json_object_get(in, "textures")) ||
+	    !dims_ok(json_object_get(in, "dimensions")) ||
+	    !strings_ok(json_object_get(in, "external_references"), 100) ||
+	    !strings_ok(json_object_get(in, "warnings"), 50))
+		return NULL;
+	static const char *const keep[] = {
+		"poly_count", "vertex_count", "file_format", "has_animations", "has_rigging",
+		"has_textures", "materials", "textures", "dimensions", "mesh_count",
+		"bone_count", "animation_count", "external_references", "warnings",
+	};
+	json_t *out = json_object();
+	for (size_t i = 0; i < ARRAY_LEN(keep); i++)
+		json_object_set(out, keep[i], json_object_get(in, keep[i]));
+	return out;
+}
+
+/* ----------------------------------------------------------- running it */
+
+static const char *const FORMATS[] = { "GLB", "GLTF", "OBJ", "FBX", "BLEND" };
+
+/* The first line of the child's stderr, for the log. */
+static void first_line(const char *s, char *out, size_t len)
+{
+	size_t n = strcspn(s, "\n");
+	snprintf(out, len, "%.*s", (int)MIN(n, (size_t)300), s);
+}
+
+json_t *model_analyze(const char *path, const char *format, char *err, size_t errlen)
+{
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_LEN(FORMATS); i++)
+		known = known || !strcmp(format, FORMATS[i]);
+	if (!known) {
+		snprintf(err, errlen, "unsupported model format");
+		return NULL;
+	}
+	if (!strcmp(format, "BLEND")) {
+		snprintf(err, errlen, "blend: needs conversion");
+		return NULL;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot read the model file");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	int64_t timeout_s = setting("ANALYZE_TIMEOUT_S", 1, 3600, 30);
+	int64_t mem_mb = setting("ANALYZE_MEMORY_MB", 64, 16384, 1024);
+	int64_t cpu_s = setting("ANALYZE_CPU_S", 1, 3600, 10);
+	char mem_arg[24], cpu_arg[24];
+	snprintf(mem_arg, sizeof(mem_arg), "%lld", (long long)mem_mb);
+	snprintf(cpu_arg, sizeof(cpu_arg), "%lld", (long long)cpu_s);
+	char a0[] = "hwc3d", a1[] = "analyze-model", a3[] = "--memory-mb", a5[] = "--cpu-s";
+	char fmt[8];
+	snprintf(fmt, sizeof(fmt), "%s", format);
+	char *argv[] = { a0, a1, fmt, a3, mem_arg, a5, cpu_arg, NULL };
+
+	struct sandbox_proc p = {
+		.exe = child_exe, .argv = argv, .stdin_fd = fd,
+		.timeout_ms = (int)timeout_s * 1000, .out_max = OUTPUT_MAX,
+	};
+	char why[256];
+	int rc = sandbox_run(&p, why, sizeof(why));
+	close(fd);
+	json_t *result = NULL;
+	if (rc) {
+		log_error("model analysis: %s", why);
+		snprintf(err, errlen, "analysis could not run");
+		goto out;
+	}
+	if (p.timed_out) {
+		snprintf(err, errlen, "analysis timed out after %lld s", (long long)timeout_s);
+		goto out;
+	}
+	if (p.out_overflow) {
+		snprintf(err, errlen, "analysis output too large");
+		goto out;
+	}
+	if (WIFSIGNALED(p.status)) {
+		int sig = WTERMSIG(p.status);
+		char status[64], line[320];
+		sandbox_describe_status(p.status, status, sizeof(status));
+		first_line(p.errtext, line, sizeof(line));
+		log_warn("model analysis of a %s file: child %s after %lld ms%s%s", format, status,
+			 (long long)p.elapsed_ms, line[0] ? ": " : "", line);
+		if (sig == SIGXCPU || sig == SIGKILL)
+			snprintf(err, errlen, "analysis exceeded its CPU time limit (%lld s)",
+				 (long long)cpu_s);
+		else if (sig == SIGSYS)
+			snprintf(err, errlen, "the file made the analyser attempt a forbidden operation");
+		else
+			snprintf(err, errlen, "the analyser crashed on this file (%s)", status);
+		goto out;
+	}
+	json_error_t jerr;
+	json_t *doc = json_loadb(p.out, p.out_len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *child_err = json_string_value(json_object_get(doc, "error"));
+	if (child_err) {
+		snprintf(err, errlen, "%s", child_err);
+	} else if (WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0 && doc &&
+		   (result = checked_result(doc, format))) {
+		/* done */
+	} else {
+		char status[64], line[320];
+		sandbox_describe_status(p.status, status, sizeof(status));
+		first_line(p.errtext, line, sizeof(line));
+		log_warn("model analysis of a %s file: child %s, bad output%s%s", format, status,
+			 line[0] ? ": " : "", line);
+		snprintf(err, errlen, "analysis failed (%s)", status);
+	}
+	json_decref(doc);
+out:
+	sandbox_proc_release(&p);
+	return result;
+}

@@ -1,0 +1,78 @@
+/*
+ * sandbox.h: run a risky parser (assimp, later Blender and renderers) in a
+ * child process that can hurt nobody but itself.
+ *
+ * Two halves:
+ *
+ *  - sandbox_run() is the parent side: it starts a program with
+ *    posix_spawn (safe from a multi-threaded server: no code of ours runs
+ *    between fork and exec), a file as its stdin, a pipe as its stdout
+ *    (read up to a cap) and a pipe as its stderr (first few KB kept), a
+ *    minimal environment, no other inherited descriptors, and a wall-clock
+ *    deadline after which the child is killed with SIGKILL.  It always reaps
+ *    the child: no zombies.  Thread safe; many may run at once.
+ *
+ *  - sandbox_enter() is the child side, called by the child itself once it
+ *    has read its input: resource limits (address space, CPU seconds, no
+ *    file writes, few descriptors, no core dumps), PR_SET_NO_NEW_PRIVS and
+ *    a seccomp-BPF allowlist.  The "stdio" policy allows only memory
+ *    management, reading fd 0, writing fds 1 and 2, futexes, clocks,
+ *    getrandom and exiting: no open, no socket, no exec, no fork or clone.
+ *    Anything else kills the process (SECCOMP_RET_KILL_PROCESS), so the
+ *    parent sees SIGSYS.  Fails closed: if the kernel refuses the filter,
+ *    sandbox_enter() fails and the caller must not go on.
+ */
+#ifndef HWC_SANDBOX_H
+#define HWC_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- child side ---- */
+
+struct sandbox_limits {
+	uint64_t memory_bytes; /* RLIMIT_AS above what is mapped now; 0: no limit */
+	unsigned cpu_seconds;  /* RLIMIT_CPU (soft; hard is one more); 0: none */
+	unsigned max_fds;      /* RLIMIT_NOFILE */
+};
+
+/* Applies the limits, no_new_privs and the "stdio" seccomp policy to the
+ * calling process (which should be single-threaded).  Under AddressSanitizer
+ * the address-space limit is counted on top of what is already mapped
+ * (ASan reserves terabytes of shadow up front), so it still caps what the
+ * parser can allocate.  Returns 0, or -1 with a reason in err. */
+int sandbox_enter(const struct sandbox_limits *lim, char *err, size_t errlen);
+
+/* ---- parent side ---- */
+
+struct sandbox_proc {
+	/* in */
+	const char *exe;          /* path to execute */
+	char *const *argv;        /* NULL terminated */
+	int stdin_fd;             /* becomes the child's fd 0 */
+	int timeout_ms;           /* wall clock, from spawn to exit */
+	size_t out_max;           /* stdout beyond this kills the child */
+	/* out */
+	char *out;                /* stdout, NUL terminated; free() it */
+	size_t out_len;
+	char errtext[2048];       /* the start of stderr, NUL terminated */
+	int status;               /* as from waitpid */
+	bool timed_out;           /* killed at the deadline */
+	bool out_overflow;        /* killed for writing more than out_max */
+	int64_t elapsed_ms;
+};
+
+/* Runs p->exe and waits for it.  Its environment holds only LC_ALL=C and
+ * the sanitizer settings of ours (with leak detection off).  Returns 0 when
+ * the child ran and was reaped (look at status, timed_out, out_overflow),
+ * -1 with err set when it could not be started. */
+int sandbox_run(struct sandbox_proc *p, char *err, size_t errlen);
+
+/* Frees p->out. */
+void sandbox_proc_release(struct sandbox_proc *p);
+
+/* "exit 3", "killed by SIGSYS", ... for messages and logs. */
+void sandbox_describe_status(int status, char *buf, size_t len);
+
+#endif

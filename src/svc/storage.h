@@ -1,0 +1,42 @@
+/*
+ * storage.h: where user files live, behind one interface.
+ *
+ * Local disk under $DATA_DIR/files/ by default; an S3-compatible bucket
+ * (libcurl with AWS SigV4) when S3_BUCKET_NAME is set.  Keys look like
+ * "images/3f2a….jpg": the first segment is the area (models, images,
+ * avatars, attachments, derived), the rest a random name.  Model sources
+ * are private: their keys are never turned into public URLs.
+ *
+ * Thread safe.  Files given to store_put are consumed (moved or deleted).
+ */
+#ifndef HWC_STORAGE_H
+#define HWC_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reads the S3_* (or AWS_*) settings; false with a message on a bad one. */
+bool store_init(char *err, size_t errlen);
+bool store_is_s3(void);
+
+/* Stores the local file at path under key, consuming the file. */
+bool store_put(const char *path, const char *key, const char *content_type, char *err, size_t errlen);
+bool store_delete(const char *key);
+
+/* For serving from local disk: an open fd and its size, or -1. */
+int store_open_local(const char *key, uint64_t *size);
+/* Copies the object to a local file (S3: a download) for analysis. */
+bool store_fetch(const char *key, const char *dest_path, char *err, size_t errlen);
+
+/* CDN_URL + "/files/" + key; the caller frees. */
+char *store_public_url(const char *key);
+/* A time-limited URL to read the object directly from S3 (NULL for local
+ * storage); the caller frees. */
+char *store_presigned_url(const char *key, int ttl_s);
+
+/* The directory for temp files of uploads in progress (on the same file
+ * system as local storage, so a put is a rename). */
+const char *store_tmp_dir(void);
+
+#endif
