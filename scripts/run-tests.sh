@@ -15,6 +15,9 @@ trap cleanup EXIT
 TEST_PG_URL=$(scripts/pg-test.sh start "$PGDIR")
 export TEST_PG_URL
 
+# the S3 round trip of the unit tests runs against the npm stand-in
+[ -f node_modules/s3rver/bin/s3rver.js ] && export TEST_S3RVER=node_modules/s3rver/bin/s3rver.js
+
 echo "== C unit tests"
 build/test/unit
 

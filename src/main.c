@@ -80,15 +80,16 @@ static int cmd_serve(void)
 		fprintf(stderr, "hwc3d: %s\n", err);
 		return 2;
 	}
+	/* Settings first: a bad one stops us before the database is touched. */
+	if (!mail_init(err, sizeof(err)) || !store_init(err, sizeof(err))) {
+		fprintf(stderr, "hwc3d: %s\n", err);
+		return 2;
+	}
 	db_t *db;
 	int rc = cli_open_db(&db);
 	if (rc)
 		return rc;
 	db_close(db);
-	if (!mail_init(err, sizeof(err)) || !store_init(err, sizeof(err))) {
-		fprintf(stderr, "hwc3d: %s\n", err);
-		return 2;
-	}
 	if (!image_init()) {
 		fprintf(stderr, "hwc3d: libvips failed to initialise\n");
 		return 1;

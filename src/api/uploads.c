@@ -312,10 +312,10 @@ static int files_get(req_t *req)
 	for (char *p = safe; *p; p++)
 		if ((unsigned char)*p >= 0x80 || *p == '\\' || *p == ';')
 			*p = '_';
-	req_add_header(req, "Content-Disposition",
-		       arena_printf(req->arena, "%s; filename=\"%s\"", image ? "inline" : "attachment", safe));
+	const char *disposition = arena_printf(req->arena, "%s; filename=\"%s\"", image ? "inline" : "attachment", safe);
+	req_add_header(req, "Content-Disposition", disposition);
 	if (store_is_s3()) {
-		char *url = store_presigned_url(key, 300);
+		char *url = store_presigned_url_as(key, 300, disposition);
 		if (!url)
 			return reply_internal(req, "presign failed");
 		req_add_header(req, "Location", arena_strdup(req->arena, url));

@@ -64,6 +64,7 @@ struct child {
 	json_t *warnings;
 	unsigned memory_mb;
 	bool out_of_memory; /* assimp logged a std::bad_alloc */
+	json_t *buffer_ref; /* the first glTF buffer uri that is not data: */
 };
 
 /* ----------------------------------------------------------- small helpers */
@@ -83,7 +84,7 @@ static void write_all(int fd, const char *s, size_t n)
 
 static void print_json(json_t *obj)
 {
-	char *s = json_dumps(obj, JSON_COMPACT);
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	if (s) {
 		write_all(1, s, strlen(s));
 		write_all(1, "\n", 1);
@@ -253,7 +254,7 @@ static bool is_data_uri(const char *s)
 }
 
 /* Every "uri" anywhere in the document (buffers, images, extensions). */
-static void scan_uris(struct child *c, json_t *v, bool *external_buffer, bool in_buffers)
+static void scan_uris(struct child *c, json_t *v, bool in_buffers)
 {
 	if (json_is_object(v)) {
 		const char *key;
@@ -263,18 +264,18 @@ static void scan_uris(struct child *c, json_t *v, bool *external_buffer, bool in
 				const char *u = json_string_value(val);
 				if (!is_data_uri(u)) {
 					add_unique(c->refs, MAX_REFS, u, json_string_length(val));
-					if (in_buffers)
-						*external_buffer = true;
+					if (in_buffers && !c->buffer_ref)
+						c->buffer_ref = val;
 				}
 			} else {
-				scan_uris(c, val, external_buffer, in_buffers || !strcmp(key, "buffers"));
+				scan_uris(c, val, in_buffers || !strcmp(key, "buffers"));
 			}
 		}
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *val;
 		json_array_foreach(v, i, val)
-			scan_uris(c, val, external_buffer, in_buffers);
+			scan_uris(c, val, in_buffers);
 	}
 }
 
@@ -285,7 +286,7 @@ static uint32_t le32(const unsigned char *p)
 
 /* Checks the container and lists external references before assimp runs.
  * Returns 0, or -1 with a reason in err (the file must not be imported). */
-static int gltf_prescan(struct child *c, bool *external_buffer, char *err, size_t errlen)
+static int gltf_prescan(struct child *c, char *err, size_t errlen)
 {
 	const unsigned char *js = c->data;
 	size_t jlen = c->len;
@@ -332,7 +333,9 @@ static int gltf_prescan(struct child *c, bool *external_buffer, char *err, size_
 		snprintf(err, errlen, "glTF version %.16s is not supported (only 2.0)", version);
 		goto out;
 	}
-	scan_uris(c, doc, external_buffer, false);
+	scan_uris(c, doc, false);
+	if (c->buffer_ref)
+		c->buffer_ref = json_copy(c->buffer_ref); /* outlives doc */
 	rc = 0;
 out:
 	json_decref(doc);
@@ -631,6 +634,8 @@ static void on_log(const char *msg, char *user)
 		return;
 	if (strstr(msg, "bad_alloc"))
 		c->out_of_memory = true;
+	if (strstr(msg, MAIN_STEM))
+		return; /* about our own name for the file */
 	const char *p = strstr(msg, ": ");
 	p = p ? p + 2 : msg;
 	size_t n = strcspn(p, "\r\n");
@@ -690,7 +695,7 @@ static void clean_message(const char *in, char *out, size_t outlen)
 	out[j] = '\0';
 }
 
-static int run(struct child *c, bool external_buffer)
+static int run(struct child *c)
 {
 	struct aiFileIO io = { .OpenProc = mf_open, .CloseProc = mf_close, .UserData = (aiUserData)c };
 	struct aiLogStream ls = { .callback = on_log, .user = (char *)c };
@@ -702,9 +707,9 @@ static int run(struct child *c, bool external_buffer)
 	if (!sc) {
 		char msg[256];
 		clean_message(aiGetErrorString(), msg, sizeof(msg));
-		if (external_buffer)
+		if (c->buffer_ref)
 			return fail("glTF references external files: %.200s",
-				    json_string_value(json_array_get(c->refs, 0)));
+				    json_string_value(c->buffer_ref));
 		if (c->out_of_memory || strstr(msg, "bad_alloc") || strstr(msg, "memory"))
 			return fail("the model needs more than %u MB of memory to import", c->memory_mb);
 		if (json_array_size(c->refs))
@@ -787,15 +792,15 @@ int analyze_child_main(int argc, char **argv)
 	c.refs = json_array();
 	c.warnings = json_array();
 	int rc;
-	bool external_buffer = false;
 	if (c.len == 0) {
 		rc = fail("empty file");
 	} else if ((!strcmp(c.format, "GLB") || !strcmp(c.format, "GLTF")) &&
-		   gltf_prescan(&c, &external_buffer, err, sizeof(err))) {
+		   gltf_prescan(&c, err, sizeof(err))) {
 		rc = fail("%s", err);
 	} else {
-		rc = run(&c, external_buffer);
+		rc = run(&c);
 	}
+	json_decref(c.buffer_ref);
 	json_decref(c.refs);
 	json_decref(c.warnings);
 	free(data);

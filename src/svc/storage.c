@@ -157,3 +157,8 @@ char *store_presigned_url(const char *key, int ttl_s)
 {
 	return use_s3 && key_ok(key) ? s3_presign_get(key, ttl_s) : NULL;
 }
+
+char *store_presigned_url_as(const char *key, int ttl_s, const char *content_disposition)
+{
+	return use_s3 && key_ok(key) ? s3_presign_get_as(key, ttl_s, content_disposition) : NULL;
+}

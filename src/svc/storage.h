@@ -34,6 +34,8 @@ char *store_public_url(const char *key);
 /* A time-limited URL to read the object directly from S3 (NULL for local
  * storage); the caller frees. */
 char *store_presigned_url(const char *key, int ttl_s);
+/* The same, with the Content-Disposition S3 should answer with. */
+char *store_presigned_url_as(const char *key, int ttl_s, const char *content_disposition);
 
 /* The directory for temp files of uploads in progress (on the same file
  * system as local storage, so a put is a rename). */

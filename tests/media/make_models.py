@@ -339,7 +339,7 @@ Objects:  {
 	}
 	Material: 3000, "Material::Red", "" {
 		Version: 102
-		ShadingModel: "phong"
+		ShadingModel: "lambert"
 		Properties70:  {
 			P: "DiffuseColor", "Color", "", "A",1,0,0
 		}
@@ -442,7 +442,7 @@ def fbx_cube_nodes(vertices_prop):
                     fbx_p("Lcl Scaling", "Lcl Scaling", "", "A", 3, 2, 1)])]),
             FbxNode("Material", [("L", 3000), ("S", b"Blue\x00\x01Material"), ("S", "")], children=[
                 FbxNode("Version", [("I", 102)]),
-                FbxNode("ShadingModel", [("S", "phong")]),
+                FbxNode("ShadingModel", [("S", "lambert")]),
                 FbxNode("Properties70", children=[
                     fbx_p("DiffuseColor", "Color", "", "A", 0, 0, 1)])]),
         ]),

@@ -1,0 +1,587 @@
+/*
+ * Model analysis in the sandboxed child, and the sandbox itself.
+ *
+ * The models come from tests/media/make_models.py (known geometry, see its
+ * docstrings) written into a temp dir on first use; the child is the real
+ * test binary build/test/hwc3d (our own binary is the unit runner).
+ * Run alone with `build/test/unit analyze` (or `sandbox`).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "t.h"
+#include "media/analyze.h"
+#include "media/sandbox.h"
+#include "core/util.h"
+
+static char dir[64];
+static char exe[4096];
+
+static void remove_dir(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "    could not remove %s\n", dir);
+}
+
+/* The models' directory, made on first use; NULL (and a failed check) if
+ * the generator or the child binary is missing. */
+static const char *models(void)
+{
+	static int state; /* 0 not tried, 1 ready, -1 failed */
+	if (state)
+		return state > 0 ? dir : NULL;
+	state = -1;
+	if (!realpath("build/test/hwc3d", exe)) {
+		fprintf(stderr, "    build/test/hwc3d is missing (make test-build)\n");
+		return NULL;
+	}
+	analyze_set_exe(exe);
+	snprintf(dir, sizeof(dir), "/tmp/hwc3d-models.XXXXXX");
+	if (!mkdtemp(dir))
+		return NULL;
+	atexit(remove_dir);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/media/make_models.py '%s' --big 2", dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "    tests/media/make_models.py failed\n");
+		return NULL;
+	}
+	state = 1;
+	return dir;
+}
+
+static const char *model_path(const char *name)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+static json_t *analyze(const char *name, const char *format, char *err, size_t errlen,
+		       int64_t *ms)
+{
+	err[0] = '\0';
+	int64_t t0 = mono_us();
+	json_t *r = model_analyze(model_path(name), format, err, errlen);
+	if (ms)
+		*ms = (mono_us() - t0) / 1000;
+	return r;
+}
+
+static json_int_t geti(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+static bool near(json_t *dims, const char *axis, double want)
+{
+	json_t *v = json_object_get(dims, axis);
+	return json_is_number(v) && fabs(json_number_value(v) - want) < 1e-4;
+}
+
+static bool has_string(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e)
+		if (json_is_string(e) && !strcmp(json_string_value(e), s))
+			return true;
+	return false;
+}
+
+#define NEED_MODELS() do { if (!models()) { CHECK(!"models generated"); return; } } while (0)
+
+/* ------------------------------------------------------------ good models */
+
+TEST(analyze_cube_glb)
+{
+	NEED_MODELS();
+	char err[256];
+	json_t *r = analyze("cube.glb", "GLB", err, sizeof(err), NULL);
+	CHECK(r);
+	if (!r) {
+		fprintf(stderr, "    %s\n", err);
+		return;
+	}
+	CHECK(geti(r, "poly_count") == 12);
+	CHECK(geti(r, "vertex_count") == 24); /* per-face normals, no joining */
+	CHECK(geti(r, "mesh_count") == 1);
+	CHECK(geti(r, "bone_count") == 0);
+	CHECK(geti(r, "animation_count") == 0);
+	CHECK_STR(json_string_value(json_object_get(r, "file_format")), "GLB");
+	CHECK(json_is_false(json_object_get(r, "has_animations")));
+	CHECK(json_is_false(json_object_get(r, "has_rigging")));
+	CHECK(json_is_false(json_object_get(r, "has_textures")));
+	json_t *d = json_object_get(r, "dimensions");
+	CHECK(near(d, "x", 2) && near(d, "y", 2) && near(d, "z", 2));
+	CHECK(json_array_size(json_object_get(r, "materials")) == 1);
+	CHECK(has_string(json_object_get(r, "materials"), "CubeMat"));
+	CHECK(json_array_size(json_object_get(r, "textures")) == 0);
+	CHECK(json_array_size(json_object_get(r, "external_references")) == 0);
+	CHECK(json_is_array(json_object_get(r, "warnings")));
+	json_decref(r);
+}
+
+TEST(analyze_gltf_two_meshes_hierarchy)
+{
+	NEED_MODELS();
+	char err[256];
+	json_t *r = analyze("two_meshes.gltf", "GLTF", err, sizeof(err), NULL);
+	CHECK(r);
+	if (!r)
+		return;
+	CHECK(geti(r, "poly_count") == 16);
+	CHECK(geti(r, "vertex_count") == 28);
+	CHECK(geti(r, "mesh_count") == 2);
+	/* The group's scale and translation and the tet's rotation applied:
+	 * without the rotation x would be 10, without the hierarchy 4. */
+	json_t *d = json_object_get(r, "dimensions");
+	CHECK(near(d, "x", 8) && near(d, "y", 4) && near(d, "z", 4));
+	json_t *m = json_object_get(r, "materials");
+	CHECK(json_array_size(m) == 2 && has_string(m, "Painted") && has_string(m, "Plain"));
+	CHECK(json_is_true(json_object_get(r, "has_textures")));
+	json_t *tex = json_object_get(r, "textures");
+	CHECK(json_array_size(tex) == 1);
+	CHECK(geti(json_array_get(tex, 0), "embedded") == 0);
+	CHECK(json_is_string(json_object_get(json_array_get(tex, 0), "type")));
+	CHECK(json_array_size(json_object_get(r, "external_references")) == 0);
+	json_decref(r);
+}
+
+TEST(analyze_rigged_animated_glb)
+{
+	NEED_MODELS();
+	char err[256];
+	json_t *r = analyze("rigged.glb", "GLB", err, sizeof(err), NULL);
+	CHECK(r);
+	if (!r)
+		return;
+	CHECK(geti(r, "poly_count") == 12);
+	CHECK(geti(r, "vertex_count") == 24);
+	CHECK(json_is_true(json_object_get(r, "has_rigging")));
+	CHECK(json_is_true(json_object_get(r, "has_animations")));
+	CHECK(geti(r, "bone_count") == 2);
+	CHECK(geti(r, "animation_count") == 1);
+	json_t *d = json_object_get(r, "dimensions");
+	CHECK(near(d, "x", 2) && near(d, "y", 2) && near(d, "z", 2));
+	json_decref(r);
+}
+
+TEST(analyze_obj_cube_mtllib_not_followed)
+{
+	NEED_MODELS();
+	char err[256];
+	json_t *r = analyze("cube.obj", "OBJ", err, sizeof(err), NULL);
+	CHECK(r);
+	if (!r)
+		return;
+	CHECK(geti(r, "poly_count") == 12);
+	CHECK(geti(r, "vertex_count") == 24); /* the OBJ importer splits corners */
+	json_t *d = json_object_get(r, "dimensions");
+	CHECK(near(d, "x", 2) && near(d, "y", 2) && near(d, "z", 2));
+	json_t *refs = json_object_get(r, "external_references");
+	CHECK(json_array_size(refs) == 1 && has_string(refs, "cube.mtl"));
+	CHECK(has_string(json_object_get(r, "materials"), "Red"));
+	json_decref(r);
+}
+
+TEST(analyze_fbx_ascii_and_binary)
+{
+	NEED_MODELS();
+	char err[256];
+	json_t *r = analyze("cube_ascii.fbx", "FBX", err, sizeof(err), NULL);
+	CHECK(r);
+	if (r) {
+		CHECK(geti(r, "poly_count") == 12);
+		CHECK(geti(r, "vertex_count") == 24);
+		json_t *d = json_object_get(r, "dimensions");
+		CHECK(near(d, "x", 2) && near(d, "y", 4) && near(d, "z", 6));
+		CHECK(has_string(json_object_get(r, "materials"), "Red"));
+		json_decref(r);
+	}
+	r = analyze("cube_binary.fbx", "FBX", err, sizeof(err), NULL);
+	CHECK(r);
+	if (r) {
+		CHECK(geti(r, "poly_count") == 12);
+		CHECK(geti(r, "vertex_count") == 24);
+		json_t *d = json_object_get(r, "dimensions");
+		CHECK(near(d, "x", 6) && near(d, "y", 4) && near(d, "z", 2));
+		CHECK(has_string(json_object_get(r, "materials"), "Blue"));
+		json_decref(r);
+	}
+}
+
+/* Debian's assimp-testmodels, when installed: real exporters' files. */
+TEST(analyze_fbx_debian_samples)
+{
+	NEED_MODELS();
+	const char *base = "/usr/share/assimp/models/FBX";
+	char path[256], err[256];
+	snprintf(path, sizeof(path), "%s/huesitos.fbx", base);
+	if (access(path, R_OK) != 0) {
+		fprintf(stderr, "    (skipped: assimp-testmodels not installed)\n");
+		return;
+	}
+	json_t *r = model_analyze(path, "FBX", err, sizeof(err));
+	CHECK(r);
+	if (r) {
+		CHECK(geti(r, "poly_count") == 120);
+		CHECK(geti(r, "vertex_count") == 256);
+		CHECK(json_is_true(json_object_get(r, "has_rigging")));
+		CHECK(geti(r, "bone_count") == 9);
+		CHECK(geti(r, "animation_count") == 1);
+		json_decref(r);
+	}
+	snprintf(path, sizeof(path), "%s/embedded_ascii/box.FBX", base);
+	r = model_analyze(path, "FBX", err, sizeof(err));
+	CHECK(r);
+	if (r) {
+		CHECK(geti(r, "poly_count") == 12);
+		CHECK(json_is_true(json_object_get(r, "has_textures")));
+		CHECK(geti(json_array_get(json_object_get(r, "textures"), 0), "embedded") == 0);
+		json_decref(r);
+	}
+}
+
+TEST(analyze_gltf_external_image_reported)
+{
+	NEED_MODELS();
+	char err[256];
+	json_t *r = analyze("image_ext.gltf", "GLTF", err, sizeof(err), NULL);
+	CHECK(r);
+	if (!r)
+		return;
+	CHECK(geti(r, "poly_count") == 1);
+	CHECK(geti(r, "vertex_count") == 3);
+	json_t *refs = json_object_get(r, "external_references");
+	CHECK(has_string(refs, "http://example.invalid/wood.png"));
+	CHECK(has_string(refs, "../../etc/shadow"));
+	CHECK(json_is_true(json_object_get(r, "has_textures")));
+	json_t *d = json_object_get(r, "dimensions");
+	CHECK(near(d, "x", 1) && near(d, "y", 1) && near(d, "z", 0));
+	json_decref(r);
+}
+
+TEST(analyze_grid_glb)
+{
+	NEED_MODELS();
+	char err[256];
+	int64_t ms;
+	json_t *r = analyze("big.glb", "GLB", err, sizeof(err), &ms);
+	CHECK(r);
+	if (!r)
+		return;
+	/* make_models.py --big 2: n = int(sqrt(2e6 / 48)) = 204 */
+	CHECK(geti(r, "vertex_count") == 204 * 204);
+	CHECK(geti(r, "poly_count") == 2 * 203 * 203);
+	json_t *d = json_object_get(r, "dimensions");
+	CHECK(near(d, "x", 203) && near(d, "y", 0) && near(d, "z", 203));
+	fprintf(stderr, "    (2 MB grid analysed in %lld ms)\n", (long long)ms);
+	json_decref(r);
+}
+
+/* ------------------------------------------------------------- hostile */
+
+TEST(analyze_hostile_files_refused_fast)
+{
+	NEED_MODELS();
+	static const struct { const char *file, *format, *reason; } cases[] = {
+		{ "truncated.glb", "GLB", "truncated" },
+		{ "huge_chunk.glb", "GLB", "JSON chunk" },
+		{ "huge_buffer.glb", "GLB", "out of range" },
+		{ "text.glb", "GLB", "not a GLB" },
+		{ "text.glb", "GLTF", "JSON" },
+		{ "deep.gltf", "GLTF", "depth" },
+		{ "passwd.gltf", "GLTF", "external files: file:///etc/passwd" },
+		{ "dotdot.gltf", "GLTF", "external files: ../../../../etc/passwd" },
+		{ "http.gltf", "GLTF", "external files: http://127.0.0.1:9/buffer.bin" },
+		{ "billions.obj", "OBJ", "" },
+		{ "billions_ply.obj", "OBJ", "" },
+		{ "empty.obj", "OBJ", "empty" },
+		{ "text.glb", "FBX", "" },
+		{ "cube.glb", "OBJ", "" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char err[256];
+		int64_t ms;
+		json_t *r = analyze(cases[i].file, cases[i].format, err, sizeof(err), &ms);
+		bool ok = !r && err[0] && strstr(err, cases[i].reason) && ms < 5000;
+		if (!ok)
+			fprintf(stderr, "    %s as %s: %s (%lld ms)\n", cases[i].file, cases[i].format,
+				r ? "accepted" : err, (long long)ms);
+		CHECK(ok);
+		CHECK(!strchr(err, '\n'));
+		json_decref(r);
+	}
+}
+
+TEST(analyze_memory_limit_holds)
+{
+	NEED_MODELS();
+	/* 1.3 KB declaring a 4 GiB vertex array: fails on RLIMIT_AS (1 GiB). */
+	char err[256];
+	int64_t ms;
+	json_t *r = analyze("bomb.fbx", "FBX", err, sizeof(err), &ms);
+	CHECK(!r);
+	CHECK(strstr(err, "memory") != NULL);
+	CHECK(ms < 5000);
+	if (r || !strstr(err, "memory"))
+		fprintf(stderr, "    bomb.fbx: %s (%lld ms)\n", err, (long long)ms);
+	json_decref(r);
+}
+
+TEST(analyze_blend_and_unknown_formats)
+{
+	char err[256];
+	CHECK(!model_analyze("/nonexistent.blend", "BLEND", err, sizeof(err)));
+	CHECK_STR(err, "blend: needs conversion");
+	CHECK(!model_analyze("/etc/hostname", "PLY", err, sizeof(err)));
+	CHECK(strstr(err, "unsupported") != NULL);
+	CHECK(!model_analyze("/nonexistent.glb", "GLB", err, sizeof(err)));
+	CHECK(err[0]);
+	CHECK(!model_analyze("/tmp", "GLB", err, sizeof(err))); /* not a file */
+}
+
+/* ------------------------------------------- the parent's failure paths */
+
+static char script[128];
+
+static void write_script(const char *body)
+{
+	snprintf(script, sizeof(script), "%s/fake-child.sh", dir);
+	FILE *f = fopen(script, "w");
+	if (!f)
+		return;
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	chmod(script, 0755);
+	analyze_set_exe(script);
+}
+
+static bool no_children_left(void)
+{
+	return waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD;
+}
+
+TEST(analyze_timeout_kills_and_reaps)
+{
+	NEED_MODELS();
+	write_script("exec sleep 30");
+	setenv("ANALYZE_TIMEOUT_S", "1", 1);
+	char err[256];
+	int64_t ms;
+	json_t *r = analyze("cube.glb", "GLB", err, sizeof(err), &ms);
+	unsetenv("ANALYZE_TIMEOUT_S");
+	analyze_set_exe(exe);
+	CHECK(!r);
+	CHECK(strstr(err, "timed out") != NULL);
+	CHECK(ms >= 900 && ms < 3000);
+	CHECK(no_children_left());
+}
+
+TEST(analyze_timeout_after_output_closed)
+{
+	NEED_MODELS();
+	/* Closes stdout and stderr but does not exit. */
+	write_script("exec >&- 2>&-; exec sleep 30");
+	setenv("ANALYZE_TIMEOUT_S", "1", 1);
+	char err[256];
+	int64_t ms;
+	json_t *r = analyze("cube.glb", "GLB", err, sizeof(err), &ms);
+	unsetenv("ANALYZE_TIMEOUT_S");
+	analyze_set_exe(exe);
+	CHECK(!r);
+	CHECK(strstr(err, "timed out") != NULL);
+	CHECK(ms < 3000);
+	CHECK(no_children_left());
+}
+
+TEST(analyze_output_cap_and_bad_output)
+{
+	NEED_MODELS();
+	char err[256];
+	write_script("exec yes");
+	json_t *r = analyze("cube.glb", "GLB", err, sizeof(err), NULL);
+	CHECK(!r && strstr(err, "too large"));
+	/* Well-formed JSON of the wrong shape is refused too. */
+	write_script("echo '{\"poly_count\": -1, \"file_format\": \"GLB\"}'");
+	r = analyze("cube.glb", "GLB", err, sizeof(err), NULL);
+	CHECK(!r && strstr(err, "analysis failed"));
+	write_script("kill -SEGV $$");
+	r = analyze("cube.glb", "GLB", err, sizeof(err), NULL);
+	CHECK(!r && strstr(err, "crashed"));
+	write_script("echo '{\"error\": \"child says no\"}'; exit 1");
+	r = analyze("cube.glb", "GLB", err, sizeof(err), NULL);
+	CHECK(!r);
+	CHECK_STR(err, "child says no");
+	analyze_set_exe(exe);
+	CHECK(no_children_left());
+}
+
+struct worker {
+	int ok;
+};
+
+static void *analyze_worker(void *arg)
+{
+	struct worker *w = arg;
+	char path[256], err[256];
+	snprintf(path, sizeof(path), "%s/two_meshes.gltf", dir);
+	for (int i = 0; i < 3; i++) {
+		json_t *r = model_analyze(path, "GLTF", err, sizeof(err));
+		if (r && geti(r, "poly_count") == 16)
+			w->ok++;
+		json_decref(r);
+	}
+	return NULL;
+}
+
+TEST(analyze_many_threads_at_once)
+{
+	NEED_MODELS();
+	pthread_t th[4];
+	struct worker w[4] = { { 0 } };
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, analyze_worker, &w[i]);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(w[i].ok == 3);
+	}
+	CHECK(no_children_left());
+}
+
+/* ------------------------------------------------------- the sandbox */
+
+/* Forks, enters the sandbox, runs what, and returns the wait status. */
+static int in_sandbox(void (*what)(void))
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1); /* a pipe or /dev/null, not a file: RLIMIT_FSIZE */
+		dup2(devnull, 2);
+		char err[256];
+		struct sandbox_limits lim = { .memory_bytes = 256u << 20, .cpu_seconds = 5, .max_fds = 8 };
+		if (sandbox_enter(&lim, err, sizeof(err)))
+			_exit(90);
+		what();
+		_exit(0);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static bool killed_by_sigsys(int status)
+{
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS;
+}
+
+static void do_open(void)
+{
+	int fd = open("/etc/passwd", O_RDONLY);
+	_exit(fd >= 0 ? 1 : 2);
+}
+
+static void do_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	_exit(fd >= 0 ? 1 : 2);
+}
+
+static void do_fork(void)
+{
+	pid_t p = fork();
+	_exit(p >= 0 ? 1 : 2);
+}
+
+static void do_exec(void)
+{
+	char *argv[] = { "true", NULL };
+	execv("/bin/true", argv);
+	_exit(2);
+}
+
+static void do_exec_memory(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	_exit(p != MAP_FAILED ? 1 : 2);
+}
+
+static void do_write_fd3(void)
+{
+	ssize_t n = write(3, "x", 1);
+	_exit(n == 1 ? 1 : 2);
+}
+
+static void do_allowed(void)
+{
+	/* stdout, memory, time, randomness: all fine */
+	if (write(1, "ok\n", 3) != 3)
+		_exit(3);
+	void *p = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(4);
+	memset(p, 1, 64 << 20);
+	munmap(p, 64 << 20);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	char rnd[8];
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		_exit(5);
+	_exit(0);
+}
+
+static void do_too_much_memory(void)
+{
+	/* 512 MB over a 256 MB limit: refused, not granted and then killed. */
+	void *p = mmap(NULL, (size_t)512 << 20, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	_exit(p == MAP_FAILED && errno == ENOMEM ? 0 : 1);
+}
+
+static void do_spin(void)
+{
+	volatile unsigned long x = 0;
+	for (;;)
+		x++;
+}
+
+TEST(sandbox_allows_compute_and_stdio)
+{
+	int st = in_sandbox(do_allowed);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = in_sandbox(do_too_much_memory);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+TEST(sandbox_kills_forbidden_syscalls)
+{
+	CHECK(killed_by_sigsys(in_sandbox(do_open)));
+	CHECK(killed_by_sigsys(in_sandbox(do_socket)));
+	CHECK(killed_by_sigsys(in_sandbox(do_fork)));
+	CHECK(killed_by_sigsys(in_sandbox(do_exec)));
+	CHECK(killed_by_sigsys(in_sandbox(do_exec_memory)));
+	CHECK(killed_by_sigsys(in_sandbox(do_write_fd3)));
+}
+
+TEST(sandbox_cpu_limit)
+{
+	int64_t t0 = mono_us();
+	int st = in_sandbox(do_spin); /* 5 CPU seconds */
+	int64_t ms = (mono_us() - t0) / 1000;
+	CHECK(WIFSIGNALED(st) && (WTERMSIG(st) == SIGXCPU || WTERMSIG(st) == SIGKILL));
+	CHECK(ms >= 4000 && ms < 10000);
+}
