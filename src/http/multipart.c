@@ -167,3 +167,18 @@ void multipart_end(req_t *req)
 	crypto_hash_sha256_final(u->hash, h);
 	sodium_bin2hex(u->sha256, sizeof(u->sha256), h, sizeof(h));
 }
+
+void multipart_discard(req_t *req)
+{
+	upload_part_t *u = req->upload;
+	if (!u)
+		return;
+	if (u->fd >= 0) {
+		close(u->fd);
+		u->fd = -1;
+	}
+	if (u->tmp_path) {
+		unlink(u->tmp_path);
+		u->tmp_path = NULL;
+	}
+}

@@ -20,5 +20,8 @@ bool multipart_begin(req_t *req);
 bool multipart_feed(req_t *req, const char *data, size_t n);
 /* Finishes the body: closes the file and the hash. */
 void multipart_end(req_t *req);
+/* Deletes what the handler did not take, before the answer goes out (so a
+ * client that saw the answer never sees the temp file). */
+void multipart_discard(req_t *req);
 
 #endif

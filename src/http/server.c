@@ -482,6 +482,7 @@ static void finish(req_t *req)
 	} else if (req->route->body != BODY_JSON || parse_json_body(req)) {
 		req->route->handler(req);
 	}
+	multipart_discard(req);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

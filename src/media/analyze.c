@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +24,36 @@
 #define OUTPUT_MAX ((size_t)1 << 20)
 
 static const char *child_exe = "/proc/self/exe";
+
+/* At most this many children at once (each may use ANALYZE_MEMORY_MB):
+ * ANALYZE_CONCURRENCY, default the number of CPUs, at least 2.  A caller
+ * waits for a slot as part of its wall-clock limit. */
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slots_cond = PTHREAD_COND_INITIALIZER;
+static int slots_busy;
+
+static bool slot_take(int max, int64_t deadline_ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(deadline_ms / 1000),
+			       .tv_nsec = (long)(deadline_ms % 1000) * 1000000L };
+	bool ok = true;
+	pthread_mutex_lock(&slots_lock);
+	while (slots_busy >= max && ok)
+		ok = pthread_cond_timedwait(&slots_cond, &slots_lock, &ts) != ETIMEDOUT ||
+		     slots_busy < max;
+	if (ok)
+		slots_busy++;
+	pthread_mutex_unlock(&slots_lock);
+	return ok;
+}
+
+static void slot_give(void)
+{
+	pthread_mutex_lock(&slots_lock);
+	slots_busy--;
+	pthread_cond_signal(&slots_cond);
+	pthread_mutex_unlock(&slots_lock);
+}
 
 void analyze_set_exe(const char *path)
 {
@@ -129,11 +161,21 @@ static json_t *checked_result(json_t *in, const char *format)
 
 static const char *const FORMATS[] = { "GLB", "GLTF", "OBJ", "FBX", "BLEND" };
 
-/* The first line of the child's stderr, for the log. */
+/* The first telling line of the child's stderr (not a "=====" rule), for
+ * the log. */
 static void first_line(const char *s, char *out, size_t len)
 {
-	size_t n = strcspn(s, "\n");
-	snprintf(out, len, "%.*s", (int)MIN(n, (size_t)300), s);
+	for (;;) {
+		size_t n = strcspn(s, "\n");
+		if (n && strspn(s, "=") < n) {
+			snprintf(out, len, "%.*s", (int)MIN(n, (size_t)300), s);
+			return;
+		}
+		if (!s[n])
+			break;
+		s += n + 1;
+	}
+	out[0] = '\0';
 }
 
 json_t *model_analyze(const char *path, const char *format, char *err, size_t errlen)
@@ -143,10 +185,6 @@ json_t *model_analyze(const char *path, const char *format, char *err, size_t er
 		known = known || !strcmp(format, FORMATS[i]);
 	if (!known) {
 		snprintf(err, errlen, "unsupported model format");
-		return NULL;
-	}
-	if (!strcmp(format, "BLEND")) {
-		snprintf(err, errlen, "blend: needs conversion");
 		return NULL;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -160,6 +198,21 @@ json_t *model_analyze(const char *path, const char *format, char *err, size_t er
 	int64_t timeout_s = setting("ANALYZE_TIMEOUT_S", 1, 3600, 30);
 	int64_t mem_mb = setting("ANALYZE_MEMORY_MB", 64, 16384, 1024);
 	int64_t cpu_s = setting("ANALYZE_CPU_S", 1, 3600, 10);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t max_children = setting("ANALYZE_CONCURRENCY", 1, 256, ncpu > 2 ? MIN(ncpu, 256) : 2);
+
+	/* The wait for a slot counts against the wall-clock limit. */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t start_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	int64_t t0 = mono_us();
+	if (!slot_take((int)max_children, start_ms + timeout_s * 1000)) {
+		close(fd);
+		snprintf(err, errlen, "analysis timed out waiting for a free analyser");
+		return NULL;
+	}
+	int64_t waited_ms = (mono_us() - t0) / 1000;
+	int64_t left_ms = MAX(timeout_s * 1000 - waited_ms, (int64_t)1);
 	char mem_arg[24], cpu_arg[24];
 	snprintf(mem_arg, sizeof(mem_arg), "%lld", (long long)mem_mb);
 	snprintf(cpu_arg, sizeof(cpu_arg), "%lld", (long long)cpu_s);
@@ -170,10 +223,11 @@ json_t *model_analyze(const char *path, const char *format, char *err, size_t er
 
 	struct sandbox_proc p = {
 		.exe = child_exe, .argv = argv, .stdin_fd = fd,
-		.timeout_ms = (int)timeout_s * 1000, .out_max = OUTPUT_MAX,
+		.timeout_ms = (int)left_ms, .out_max = OUTPUT_MAX,
 	};
 	char why[256];
 	int rc = sandbox_run(&p, why, sizeof(why));
+	slot_give();
 	close(fd);
 	json_t *result = NULL;
 	if (rc) {
@@ -196,7 +250,10 @@ json_t *model_analyze(const char *path, const char *format, char *err, size_t er
 		first_line(p.errtext, line, sizeof(line));
 		log_warn("model analysis of a %s file: child %s after %lld ms%s%s", format, status,
 			 (long long)p.elapsed_ms, line[0] ? ": " : "", line);
-		if (sig == SIGXCPU || sig == SIGKILL)
+		if (strstr(p.errtext, "out of memory")) /* a sanitizer build's allocator */
+			snprintf(err, errlen, "the model needs more than %lld MB of memory to import",
+				 (long long)mem_mb);
+		else if (sig == SIGXCPU || sig == SIGKILL)
 			snprintf(err, errlen, "analysis exceeded its CPU time limit (%lld s)",
 				 (long long)cpu_s);
 		else if (sig == SIGSYS)

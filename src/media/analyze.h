@@ -18,7 +18,7 @@
  *                    without aiProcess_JoinIdenticalVertices: what a
  *                    renderer uploads (a cube with per-face normals is 24;
  *                    OBJ and FBX give each polygon corner its own vertex)
- *   file_format      "GLB", "GLTF", "OBJ" or "FBX"
+ *   file_format      "GLB", "GLTF", "OBJ", "FBX" or "BLEND"
  *   has_animations, has_rigging, has_textures   booleans
  *   materials        array of names
  *   textures         array of {"path": "..."} or {"embedded": N}, with
@@ -33,7 +33,9 @@
  *
  * Settings (config_get): ANALYZE_TIMEOUT_S (1..3600, default 30),
  * ANALYZE_MEMORY_MB (64..16384, default 1024: the child's address space),
- * ANALYZE_CPU_S (1..3600, default 10: the child's CPU seconds).
+ * ANALYZE_CPU_S (1..3600, default 10: the child's CPU seconds),
+ * ANALYZE_CONCURRENCY (1..256, default the number of CPUs but at least 2:
+ * children at once; callers beyond it wait, within their time limit).
  */
 #ifndef HWC_ANALYZE_H
 #define HWC_ANALYZE_H
@@ -42,7 +44,9 @@
 #include <stddef.h>
 
 /* Analyses the model file at path (format: "GLB", "GLTF", "OBJ", "FBX",
- * "BLEND") in a sandboxed child.  Returns a new JSON object, or NULL with a
+ * "BLEND") in a sandboxed child.  assimp reads .blend files only up to
+ * Blender 2.7x; for any .blend it cannot read the reason is exactly
+ * "blend: needs conversion" (convert with Blender, analyse the GLB).  Returns a new JSON object, or NULL with a
  * one-line reason in err (hostile/broken file, timeout, memory limit,
  * unsupported).  Thread safe: called from HTTP worker threads; many may
  * run at once. */

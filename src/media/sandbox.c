@@ -131,6 +131,8 @@ static void build_stdio_policy(struct bpf_prog_buf *b)
 	allow(b, __NR_sched_yield);
 	allow(b, __NR_getpid);
 	allow(b, __NR_gettid);
+	if (SB_ASAN)
+		allow(b, __NR_sigaltstack); /* __asan_handle_no_return on a C++ throw */
 	emit(b, RET_KILL);
 }
 
@@ -230,6 +232,23 @@ static void close_fd(int *fd)
 	}
 }
 
+/* Moves both ends of a pipe to descriptors 3 and up, so that the dup2s
+ * onto 0, 1 and 2 in the child cannot clobber them (a daemon may run with
+ * its standard descriptors closed). */
+static int above_stdio(int fds[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] > 2)
+			continue;
+		int nfd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (nfd < 0)
+			return -1;
+		close(fds[i]);
+		fds[i] = nfd;
+	}
+	return 0;
+}
+
 /* Reads what is there on fd into p; returns false at EOF or error. */
 static bool drain(int fd, struct sandbox_proc *p, bool is_out, size_t *cap, size_t *errlen)
 {
@@ -281,10 +300,13 @@ int sandbox_run(struct sandbox_proc *p, char *err, size_t errlen)
 	p->status = 0;
 	p->timed_out = p->out_overflow = false;
 	p->elapsed_ms = 0;
-	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || above_stdio(outp) ||
+	    above_stdio(errp)) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		close_fd(&outp[0]);
 		close_fd(&outp[1]);
+		close_fd(&errp[0]);
+		close_fd(&errp[1]);
 		return -1;
 	}
 
@@ -305,7 +327,7 @@ int sandbox_run(struct sandbox_proc *p, char *err, size_t errlen)
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
-	char *asan = sanitizer_env("ASAN_OPTIONS", "detect_leaks=0:allocator_may_return_null=1");
+	char *asan = sanitizer_env("ASAN_OPTIONS", "detect_leaks=0:allocator_may_return_null=1:color=never");
 	char *lsan = sanitizer_env("LSAN_OPTIONS", "detect_leaks=0");
 	const char *ubsan = getenv("UBSAN_OPTIONS");
 	char *ubsan_kv = NULL;

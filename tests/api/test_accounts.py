@@ -39,7 +39,7 @@ def no_new_mail(acc, to, before, kind=None):
     time.sleep(0.3)
     subject = {"verify_email": VERIFY_SUBJECT, "admin_otp": ADMIN_CODE_SUBJECT,
                "password_reset": RESET_SUBJECT, "admin_password_reset": RESET_SUBJECT}.get(kind, "")
-    assert len(acc.sink.mails(to, subject)) == before
+    assert len(acc.sink.mails(to, subject)) <= before
 
 
 # ---------------------------------------------------------------- register

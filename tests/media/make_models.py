@@ -521,6 +521,17 @@ def huge_chunk_glb():
     return make_glb(doc, b"\0" * 36, json_len_override=0xFFFFFFF0)
 
 
+def huge_bin_chunk_glb():
+    """The cube, but its BIN chunk header claims 4 GB."""
+    b = GltfBuilder()
+    pos, nrm, idx = cube_arrays()
+    prim = {"attributes": {"POSITION": b.vec(pos, "VEC3", True)}, "indices": b.scalars(idx)}
+    b.doc.update({"meshes": [{"primitives": [prim]}], "nodes": [{"mesh": 0}],
+                  "scenes": [{"nodes": [0]}], "scene": 0,
+                  "buffers": [{"byteLength": len(b.bin)}]})
+    return make_glb(b.doc, bytes(b.bin), bin_len_override=0xFFFFFFF0)
+
+
 def billions_ply_obj():
     """A PLY header declaring two billion vertices, saved as .obj."""
     return (b"ply\nformat ascii 1.0\nelement vertex 2000000000\nproperty float x\n"
@@ -554,10 +565,13 @@ def main():
         "deep.gltf": deep_gltf(),
         "huge_buffer.glb": huge_buffer_glb(),
         "huge_chunk.glb": huge_chunk_glb(),
+        "huge_bin_chunk.glb": huge_bin_chunk_glb(),
         "text.glb": b"This is a text file pretending to be a GLB model.\n",
         "billions.obj": billions_obj(),
         "billions_ply.obj": billions_ply_obj(),
         "empty.obj": b"",
+        # The header of a Blender 3.4 file, which assimp 5.2.5 cannot read.
+        "modern.blend": b"BLENDER-v304REND" + b"\0" * 64,
     }
     files["truncated.glb"] = files["cube.glb"][: len(files["cube.glb"]) // 2]
     if "--big" in sys.argv:

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -298,6 +299,7 @@ TEST(analyze_hostile_files_refused_fast)
 	static const struct { const char *file, *format, *reason; } cases[] = {
 		{ "truncated.glb", "GLB", "truncated" },
 		{ "huge_chunk.glb", "GLB", "JSON chunk" },
+		{ "huge_bin_chunk.glb", "GLB", "runs past the file" },
 		{ "huge_buffer.glb", "GLB", "out of range" },
 		{ "text.glb", "GLB", "not a GLB" },
 		{ "text.glb", "GLTF", "JSON" },
@@ -340,11 +342,32 @@ TEST(analyze_memory_limit_holds)
 	json_decref(r);
 }
 
-TEST(analyze_blend_and_unknown_formats)
+TEST(analyze_blend_old_read_new_refused)
+{
+	NEED_MODELS();
+	char err[256];
+	json_t *r = analyze("modern.blend", "BLEND", err, sizeof(err), NULL);
+	CHECK(!r);
+	CHECK_STR(err, "blend: needs conversion");
+	const char *old = "/usr/share/assimp/models/BLEND/BlenderDefault_276.blend";
+	if (access(old, R_OK) != 0) {
+		fprintf(stderr, "    (old .blend skipped: assimp-testmodels not installed)\n");
+		return;
+	}
+	r = model_analyze(old, "BLEND", err, sizeof(err)); /* Blender 2.76: assimp reads it */
+	CHECK(r);
+	if (r) {
+		CHECK(geti(r, "poly_count") == 12);
+		CHECK_STR(json_string_value(json_object_get(r, "file_format")), "BLEND");
+		json_t *d = json_object_get(r, "dimensions");
+		CHECK(near(d, "x", 2) && near(d, "y", 2) && near(d, "z", 2));
+		json_decref(r);
+	}
+}
+
+TEST(analyze_unknown_formats_and_paths)
 {
 	char err[256];
-	CHECK(!model_analyze("/nonexistent.blend", "BLEND", err, sizeof(err)));
-	CHECK_STR(err, "blend: needs conversion");
 	CHECK(!model_analyze("/etc/hostname", "PLY", err, sizeof(err)));
 	CHECK(strstr(err, "unsupported") != NULL);
 	CHECK(!model_analyze("/nonexistent.glb", "GLB", err, sizeof(err)));
@@ -460,6 +483,44 @@ TEST(analyze_many_threads_at_once)
 	CHECK(no_children_left());
 }
 
+static void *slow_worker(void *arg)
+{
+	char err[256];
+	json_t *r = model_analyze(model_path("cube.glb"), "GLB", err, sizeof(err));
+	*(int *)arg = !r && !strcmp(err, "slow no");
+	json_decref(r);
+	return NULL;
+}
+
+static int64_t three_at_once(void)
+{
+	pthread_t th[3];
+	int ok[3] = { 0 };
+	int64_t t0 = mono_us();
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, slow_worker, &ok[i]);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(ok[i]);
+	}
+	return (mono_us() - t0) / 1000;
+}
+
+TEST(analyze_concurrency_is_bounded)
+{
+	NEED_MODELS();
+	write_script("sleep 0.4; echo '{\"error\": \"slow no\"}'; exit 1");
+	setenv("ANALYZE_CONCURRENCY", "1", 1);
+	int64_t serial = three_at_once();
+	setenv("ANALYZE_CONCURRENCY", "3", 1);
+	int64_t parallel = three_at_once();
+	unsetenv("ANALYZE_CONCURRENCY");
+	analyze_set_exe(exe);
+	CHECK(serial >= 1150);
+	CHECK(parallel < 1100);
+	CHECK(no_children_left());
+}
+
 /* ------------------------------------------------------- the sandbox */
 
 /* Forks, enters the sandbox, runs what, and returns the wait status. */
@@ -472,7 +533,7 @@ static int in_sandbox(void (*what)(void))
 		dup2(devnull, 1); /* a pipe or /dev/null, not a file: RLIMIT_FSIZE */
 		dup2(devnull, 2);
 		char err[256];
-		struct sandbox_limits lim = { .memory_bytes = 256u << 20, .cpu_seconds = 5, .max_fds = 8 };
+		struct sandbox_limits lim = { .memory_bytes = 256u << 20, .cpu_seconds = 1, .max_fds = 8 };
 		if (sandbox_enter(&lim, err, sizeof(err)))
 			_exit(90);
 		what();
@@ -563,8 +624,12 @@ TEST(sandbox_allows_compute_and_stdio)
 {
 	int st = in_sandbox(do_allowed);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fprintf(stderr, "    status %#x\n", st);
 	st = in_sandbox(do_too_much_memory);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fprintf(stderr, "    status %#x\n", st);
 }
 
 TEST(sandbox_kills_forbidden_syscalls)
@@ -580,8 +645,8 @@ TEST(sandbox_kills_forbidden_syscalls)
 TEST(sandbox_cpu_limit)
 {
 	int64_t t0 = mono_us();
-	int st = in_sandbox(do_spin); /* 5 CPU seconds */
+	int st = in_sandbox(do_spin); /* 1 CPU second */
 	int64_t ms = (mono_us() - t0) / 1000;
 	CHECK(WIFSIGNALED(st) && (WTERMSIG(st) == SIGXCPU || WTERMSIG(st) == SIGKILL));
-	CHECK(ms >= 4000 && ms < 10000);
+	CHECK(ms >= 900 && ms < 5000);
 }
