@@ -24,6 +24,7 @@
 #include "db/migrate.h"
 #include "http/server.h"
 #include "media/analyze.h"
+#include "media/blend.h"
 #include "media/image.h"
 #include "svc/mail.h"
 #include "svc/storage.h"
@@ -121,6 +122,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "analyze-model")) /* the sandboxed child: needs no settings */
 		return analyze_child_main(argc - 2, argv + 2);
+	if (!strcmp(cmd, "blend-convert")) /* the Blender child, likewise */
+		return blend_child_main(argc - 2, argv + 2);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fputs("hwc3d: libcurl failed to initialise\n", stderr);
 		return 1;

@@ -19,6 +19,7 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../media/analyze.h"
+#include "../media/blend.h"
 #include "../media/image.h"
 #include "../media/sniff.h"
 #include "../svc/storage.h"
@@ -100,6 +101,9 @@ static bool store_upload(req_t *req, const struct upload_kind *k, struct stored 
 		out->size = stat(clean, &st) == 0 ? (uint64_t)st.st_size : 0;
 	} else if (!strcmp(k->kind, "model")) {
 		out->analysis = model_analyze(path, file_type_name(out->type), err, sizeof(err));
+		/* Blender 2.8 and later: assimp cannot, Blender converts. */
+		if (!out->analysis && out->type == FT_BLEND)
+			out->analysis = blend_analyze(path, err, sizeof(err));
 		if (!out->analysis) {
 			reply_invalid1(req, "file", arena_printf(req->arena, "This model could not be read: %s", err));
 			return false;

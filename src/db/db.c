@@ -165,12 +165,21 @@ bool db_begin(db_t *db)
 	/* BEGIN IMMEDIATE takes SQLite's write lock up front, so two writers
 	 * wait on the busy timeout instead of failing on upgrade. */
 	const char *sql = db->kind == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
-	return db_exec_script(db, sql) == 0;
+	db->in_tx = db_exec_script(db, sql) == 0;
+	return db->in_tx;
 }
 
 bool db_commit(db_t *db)
 {
-	return db_exec_script(db, "COMMIT") == 0;
+	bool ok = db_exec_script(db, "COMMIT") == 0;
+	if (ok)
+		db->in_tx = false;
+	return ok;
+}
+
+bool db_in_transaction(const db_t *db)
+{
+	return db->in_tx;
 }
 
 void db_rollback(db_t *db)
@@ -179,6 +188,7 @@ void db_rollback(db_t *db)
 	char msg[sizeof(db->errmsg)];
 	memcpy(msg, db->errmsg, sizeof(msg));
 	db_exec_script(db, "ROLLBACK");
+	db->in_tx = false;
 	db->err = keep;
 	memcpy(db->errmsg, msg, sizeof(msg));
 }

@@ -95,6 +95,7 @@ int db_exec_script(db_t *db, const char *sql);
 bool db_begin(db_t *db);
 bool db_commit(db_t *db);
 void db_rollback(db_t *db);
+bool db_in_transaction(const db_t *db);
 
 enum db_err db_error(const db_t *db);
 const char *db_errmsg(const db_t *db);

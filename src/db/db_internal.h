@@ -25,6 +25,7 @@ struct db {
 	enum db_kind kind;
 	enum db_err err;
 	char errmsg[512];
+	bool in_tx; /* between db_begin and db_commit/db_rollback */
 };
 
 /* Every row set starts with this header. */

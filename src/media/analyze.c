@@ -60,6 +60,11 @@ void analyze_set_exe(const char *path)
 	child_exe = path;
 }
 
+const char *analyze_exe(void)
+{
+	return child_exe;
+}
+
 static int64_t setting(const char *name, int64_t lo, int64_t hi, int64_t def)
 {
 	const char *v = config_get(name);

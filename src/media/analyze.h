@@ -52,6 +52,9 @@
  * run at once. */
 json_t *model_analyze(const char *path, const char *format, char *err, size_t errlen);
 
+/* The program the sandboxed children run (this binary unless set). */
+const char *analyze_exe(void);
+
 /* The program to run as the child (default "/proc/self/exe").  For tests,
  * whose own binary is not hwc3d.  Call before any model_analyze(); the
  * string must outlive them. */

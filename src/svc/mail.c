@@ -20,7 +20,7 @@ static struct {
 
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static bool stopping, worker_running;
+static bool stopping, worker_running, wake_pending;
 static pthread_t worker;
 
 bool mail_init(char *err, size_t errlen)
@@ -64,13 +64,17 @@ bool mail_queue(db_t *db, const char *kind, const char *to, const char *subject,
 		" next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
 		P_TEXT(kind), P_TEXT(to), P_TEXT(subject), P_TEXT(text), P_TEXT(html), P_INT(now)) != 1)
 		return false;
-	mail_wake();
+	/* Inside a transaction the row is not visible yet: the caller wakes
+	 * the worker after its commit (a wake now would find nothing). */
+	if (!db_in_transaction(db))
+		mail_wake();
 	return true;
 }
 
 void mail_wake(void)
 {
 	pthread_mutex_lock(&wake_lock);
+	wake_pending = true; /* not lost if the worker is busy draining */
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&wake_lock);
 }
@@ -254,7 +258,13 @@ static bool deliver(db_t *db, int64_t id, int attempts)
 	sb_release(&msg);
 	int64_t now = now_ms();
 	if (ok) {
-		DBX(db, "UPDATE mail_outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL"
+		/* Codes and reset links must not outlive their delivery in the
+		 * database: the bodies of those mails are dropped once sent. */
+		DBX(db, "UPDATE mail_outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL,"
+			" body_text = CASE WHEN kind IN ('verify_email', 'admin_otp', 'password_reset', 'admin_password_reset')"
+			" THEN '[redacted after delivery]' ELSE body_text END,"
+			" body_html = CASE WHEN kind IN ('verify_email', 'admin_otp', 'password_reset', 'admin_password_reset')"
+			" THEN '' ELSE body_html END"
 			" WHERE id = $1", P_INT(id), P_INT(now));
 	} else {
 		bool give_up = attempts >= MAIL_MAX_ATTEMPTS;
@@ -308,6 +318,7 @@ static void *worker_main(void *arg)
 	while (true) {
 		pthread_mutex_lock(&wake_lock);
 		bool stop = stopping;
+		wake_pending = false; /* this drain covers every wake so far */
 		pthread_mutex_unlock(&wake_lock);
 		if (stop)
 			break;
@@ -316,7 +327,7 @@ static void *worker_main(void *arg)
 		if (n > 0)
 			continue;
 		pthread_mutex_lock(&wake_lock);
-		if (!stopping) {
+		if (!stopping && !wake_pending) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 2;
