@@ -34,7 +34,7 @@ group_packages() {
                 libvips-dev libassimp-dev python3 python3-yaml ca-certificates
             ;;
         runtime)
-            echo postgresql redis-server
+            echo postgresql redis-server blender python3-numpy
             ;;
         test)
             echo python3-pytest python3-requests python3-websockets \

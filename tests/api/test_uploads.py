@@ -263,3 +263,62 @@ def test_hostile_model_leaves_nothing(server, user):
     assert upload_rows(server, uid) == before
     assert tmp_files(server) == []
     assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+
+
+@pytest.fixture(scope="session")
+def modern_blend(tmp_path_factory):
+    """A .blend saved by the installed Blender (3.x): assimp cannot read it,
+    the server converts it with Blender."""
+    import shutil
+    import subprocess
+    blender = shutil.which("blender")
+    if not blender:
+        if os.environ.get("CI"):
+            pytest.fail("blender is not installed (scripts/install-deps.sh runtime)")
+        pytest.skip("blender is not installed")
+    d = tmp_path_factory.mktemp("blend")
+    out = d / "cube.blend"
+    subprocess.run([blender, "-b", "--factory-startup", "--python-expr",
+                    f"import bpy; bpy.ops.wm.save_as_mainfile(filepath={str(out)!r})"],
+                   cwd=d, env={"HOME": str(d), "PATH": "/usr/bin:/bin"}, capture_output=True, timeout=120, check=True)
+    return out.read_bytes()
+
+
+def test_modern_blend_is_converted_and_analysed(server, user, modern_blend):
+    assert modern_blend.startswith(b"BLENDER")
+    r = upload(server, "model", "scene.blend", modern_blend, user)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["file_format"] == "BLEND" and body["poly_count"] == 12 and body["vertex_count"] == 24
+    rep = requests.post(server.url + "/api/models/analyze", headers=user, json={"upload_id": body["upload_id"]},
+                        timeout=10).json()
+    assert rep["converted_with"] == "blender"
+    assert rep["dimensions"] == {"x": 2.0, "y": 2.0, "z": 2.0}
+    assert tmp_files(server) == []
+
+
+def test_blend_with_an_autorun_script_does_not_run_it(server, user, tmp_path):
+    """A .blend whose text block is registered to run on load: with
+    --disable-autoexec the script never runs (it would create a file)."""
+    import shutil
+    import subprocess
+    blender = shutil.which("blender")
+    if not blender:
+        pytest.skip("blender is not installed")
+    marker = tmp_path / "pwned"
+    payload = f"open({str(marker)!r}, 'w').write('x')\n"
+    script = ("import bpy\n"
+              "t = bpy.data.texts.new('evil.py')\n"
+              f"t.write({payload!r})\n"
+              "t.use_module = True\n"
+              f"bpy.ops.wm.save_as_mainfile(filepath={str(tmp_path / 'evil.blend')!r})\n")
+    subprocess.run([blender, "-b", "--factory-startup", "--python-expr", script], cwd=tmp_path,
+                   env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, capture_output=True, timeout=120, check=True)
+    # control: with auto-execution on, loading the file does run the script
+    subprocess.run([blender, "-b", "--enable-autoexec", str(tmp_path / "evil.blend")], cwd=tmp_path,
+                   env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, capture_output=True, timeout=120)
+    assert marker.exists(), "the test payload does not work: the check below would prove nothing"
+    marker.unlink()
+    r = upload(server, "model", "evil.blend", (tmp_path / "evil.blend").read_bytes(), user)
+    assert r.status_code == 201, r.text
+    assert not marker.exists()
