@@ -62,7 +62,80 @@ bench_engine() { # label database_url
 	SERVER_PID=""
 }
 
+# Uploads and analysis (SQLite; the database plays no part in these).
+bench_uploads() {
+	local dir=$WORK/uploads port pid
+	mkdir -p "$dir/models"
+	port=$(free_port)
+	/usr/bin/python3 tests/media/make_models.py "$dir/models" --big 50 >/dev/null
+	mv "$dir/models/big.glb" "$dir/big50.glb"
+	/usr/bin/python3 tests/media/make_models.py "$dir/models" --big 100 >/dev/null
+	mv "$dir/models/big.glb" "$dir/big100.glb"
+	export DATA_DIR=$dir/data PORT=$port HOST=127.0.0.1 JWT_SECRET_KEY=bench-secret-0123456789abcdef0123456789abcdef
+	export RATE_LIMIT_UPLOAD=1000000/hour
+	unset DATABASE_URL
+	(cd "$dir" && "$BIN" seed-demo --scale 2 >/dev/null 2>&1)
+	(cd "$dir" && exec "$BIN" serve 2>"$dir/server.log") &
+	pid=$!
+	SERVER_PID=$pid
+	for _ in $(seq 100); do
+		curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	echo "== uploads and analysis (release build)"
+	local t0 t1
+	t0=$(date +%s%N)
+	"$BIN" analyze-model GLB < "$dir/big50.glb" >/dev/null
+	t1=$(date +%s%N)
+	printf '  %-36s %8.2f s   (%s MB)\n' "analysis of a 50 MB GLB (child alone)" \
+		"$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$(( $(stat -c %s "$dir/big50.glb") / 1048576 ))"
+	local rss_before
+	rss_before=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+	DIR="$dir" PORT="$port" /usr/bin/python3 - <<'PY'
+import base64, hashlib, hmac, io, json, os, time, urllib.request
+import requests
+secret = os.environ["JWT_SECRET_KEY"].encode()
+def b(x): return base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+t = int(time.time())
+h = b(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+p = b(json.dumps({"sub": "1", "role": "user", "iat": t, "ims": t * 1000, "exp": t + 900}).encode())
+tok = h + "." + p + "." + b(hmac.new(secret, (h + "." + p).encode(), hashlib.sha256).digest())
+base = f"http://127.0.0.1:{os.environ['PORT']}"
+hdr = {"Authorization": "Bearer " + tok}
+path = os.path.join(os.environ["DIR"], "big100.glb")
+size = os.path.getsize(path)
+with open(path, "rb") as f:
+    t0 = time.time()
+    r = requests.post(base + "/api/upload/model", headers=hdr, files={"file": ("big.glb", f)}, timeout=600)
+    dt = time.time() - t0
+assert r.status_code == 201, r.text[:300]
+print(f"  {'upload of a %d MB GLB (with analysis)' % (size >> 20):36s} {dt:8.2f} s   {size / dt / 1048576:8.1f} MB/s"
+      f"   (poly_count {r.json()['poly_count']})")
+try:
+    from PIL import Image
+    import random
+    random.seed(1)
+    img = Image.frombytes("RGB", (3000, 2400), os.urandom(3000 * 2400 * 3))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=92)
+    data = buf.getvalue()
+    t0 = time.time()
+    r = requests.post(base + "/api/upload/image", headers=hdr, files={"file": ("photo.jpg", data)}, timeout=120)
+    dt = time.time() - t0
+    assert r.status_code == 201, r.text[:300]
+    print(f"  {'image validation of a %.1f MB JPEG' % (len(data) / 1048576):36s} {dt:8.2f} s   (re-encoded {r.json()['width']}x{r.json()['height']})")
+except ImportError:
+    print("  (python3-pil missing: image benchmark skipped)")
+PY
+	printf '  %-36s %s kB -> %s kB\n' "server peak RSS before -> after" "$rss_before" \
+		"$(awk '/VmHWM/ {print $2}' /proc/$pid/status)"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	SERVER_PID=""
+}
+
 bench_engine sqlite ""
+bench_uploads
 if [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
 	PGDIR=$(mktemp -d /tmp/hwc3d-bench-pg.XXXXXX)
 	PGURL=$(scripts/pg-test.sh start "$PGDIR" 2>/dev/null)

@@ -41,7 +41,7 @@ group_packages() {
                 python3-aiosmtpd python3-yaml python3-pil postgresql redis-server curl
             ;;
         bench)
-            echo wrk
+            echo wrk bc python3-pil python3-requests
             ;;
         web)
             # npm last: it is often provided by the nodejs package itself

@@ -1,12 +1,18 @@
+#include <pthread.h>
 #include <vips/vips.h>
 #include "image.h"
 #include "../core/log.h"
 #include "../core/util.h"
 
-bool image_init(void)
+static pthread_once_t vips_once = PTHREAD_ONCE_INIT;
+static bool vips_ready;
+
+/* libvips and its loaders cost ~10 MB of resident memory: started on the
+ * first image, not at start-up. */
+static void vips_start(void)
 {
 	if (VIPS_INIT("hwc3d"))
-		return false;
+		return;
 	/* Only the loaders we asked for; no operation cache (every image is
 	 * seen once); one worker thread per operation: requests already
 	 * run in parallel. */
@@ -14,12 +20,18 @@ bool image_init(void)
 	vips_cache_set_max(0);
 	vips_cache_set_max_mem(0);
 	vips_concurrency_set(1);
+	vips_ready = true;
+}
+
+bool image_init(void)
+{
 	return true;
 }
 
 void image_shutdown(void)
 {
-	vips_shutdown();
+	if (vips_ready)
+		vips_shutdown();
 }
 
 static void vips_reason(char *err, size_t errlen, const char *what)
@@ -71,6 +83,11 @@ static int save(VipsImage *img, const char *dst, enum file_type t)
 bool image_process(const char *src, const char *dst, enum file_type t, int max_side,
 		   int *w, int *h, char *err, size_t errlen)
 {
+	pthread_once(&vips_once, vips_start);
+	if (!vips_ready) {
+		snprintf(err, errlen, "image processing is unavailable");
+		return false;
+	}
 	VipsImage *in = load(src, t);
 	if (!in) {
 		vips_reason(err, errlen, "not a readable image");
