@@ -1,0 +1,128 @@
+"""Model uploads end to end with every format of known geometry, and the
+hostile files of tests/media/make_models.py: each hostile one is refused
+cleanly (no row, no temp file), and the server keeps answering quickly
+while they are analysed."""
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import REPO, assert_error
+
+MODELS = os.path.join(REPO, "tests", "media", "make_models.py")
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    subprocess.run(["/usr/bin/python3", MODELS, str(d)], check=True, capture_output=True, timeout=120)
+    return d
+
+
+def upload(server, path, headers, name=None):
+    with open(path, "rb") as f:
+        return requests.post(server.url + "/api/upload/model", headers=headers,
+                             files={"file": (name or os.path.basename(path), f)}, timeout=120)
+
+
+def analysis(server, headers, upload_id):
+    r = requests.post(server.url + "/api/models/analyze", headers=headers, json={"upload_id": upload_id}, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize("name,fmt,polys,verts,dims", [
+    ("cube.glb", "GLB", 12, 24, (2, 2, 2)),
+    ("cube.obj", "OBJ", 12, None, None),
+    ("cube_ascii.fbx", "FBX", 12, None, None),
+    ("cube_binary.fbx", "FBX", 12, None, None),
+])
+def test_known_geometry(server, models, name, fmt, polys, verts, dims):
+    hdr = server.user_headers(1)
+    r = upload(server, models / name, hdr)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["file_format"] == fmt and body["poly_count"] == polys
+    if verts is not None:
+        assert body["vertex_count"] == verts
+    rep = analysis(server, hdr, body["upload_id"])
+    assert rep["poly_count"] == polys and rep["mesh_count"] >= 1
+    if dims:
+        assert [round(rep["dimensions"][k], 6) for k in "xyz"] == list(dims)
+
+
+def test_rigged_and_animated(server, models):
+    hdr = server.user_headers(1)
+    r = upload(server, models / "rigged.glb", hdr)
+    assert r.status_code == 201, r.text
+    rep = analysis(server, hdr, r.json()["upload_id"])
+    assert rep["has_rigging"] is True and rep["has_animations"] is True
+    assert rep["bone_count"] == 2 and rep["animation_count"] >= 1
+
+
+def test_gltf_with_embedded_data_and_two_meshes(server, models):
+    hdr = server.user_headers(1)
+    r = upload(server, models / "two_meshes.gltf", hdr)
+    assert r.status_code == 201, r.text
+    rep = analysis(server, hdr, r.json()["upload_id"])
+    assert rep["mesh_count"] == 2 and rep["has_textures"] is True
+    assert rep["external_references"] == []
+
+
+def test_external_images_are_reported_not_followed(server, models):
+    hdr = server.user_headers(1)
+    r = upload(server, models / "image_ext.gltf", hdr)
+    assert r.status_code == 201, r.text
+    rep = analysis(server, hdr, r.json()["upload_id"])
+    assert rep["external_references"], rep
+
+
+HOSTILE = ["truncated.glb", "huge_chunk.glb", "huge_bin_chunk.glb", "huge_buffer.glb", "text.glb",
+           "deep.gltf", "passwd.gltf", "dotdot.gltf", "http.gltf", "billions.obj", "billions_ply.obj",
+           "empty.obj", "bomb.fbx", "modern.blend"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_files_are_refused_cleanly(server, models, name):
+    hdr = server.user_headers(2)
+    uid = server.user_id("demo2@example.com")
+    before = server.scalar(f"SELECT COUNT(*) FROM uploads WHERE user_id = {uid}")
+    t0 = time.time()
+    r = upload(server, models / name, hdr)
+    assert r.status_code in (415, 422), f"{name}: {r.status_code} {r.text[:300]}"
+    assert time.time() - t0 < 30
+    if r.status_code == 415:
+        assert_error(r, 415, "INVALID_FILE_TYPE")
+    else:
+        assert_error(r, 422, "VALIDATION_ERROR", "file")
+    assert server.scalar(f"SELECT COUNT(*) FROM uploads WHERE user_id = {uid}") == before
+    tmp = os.path.join(server.data_dir, "tmp")
+    assert os.listdir(tmp) == []
+    assert "root:x:0:0" not in r.text
+
+
+def test_server_answers_while_hostile_files_are_analysed(server, models):
+    hdr = server.user_headers(2)
+    worst = ["bomb.fbx", "huge_buffer.glb", "billions_ply.obj", "deep.gltf"] * 2
+    done = []
+
+    def run(name):
+        done.append(upload(server, models / name, hdr).status_code)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in worst]
+    for t in threads:
+        t.start()
+    slowest = 0.0
+    while any(t.is_alive() for t in threads):
+        t0 = time.time()
+        assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+        assert requests.get(server.url + "/api/categories?limit=1", timeout=5).status_code == 200
+        slowest = max(slowest, time.time() - t0)
+        time.sleep(0.05)
+    for t in threads:
+        t.join()
+    assert all(s in (415, 422) for s in done), done
+    assert slowest < 1.0, f"the server took {slowest:.2f}s to answer during hostile analyses"
