@@ -63,7 +63,7 @@ static bool account_budget(const char *what, const char *email)
 
 struct account {
 	int64_t id;
-	const char *password_hash, *role, *full_name, *username;
+	const char *email, *password_hash, *role, *full_name, *username;
 	bool verified, banned;
 };
 
@@ -81,6 +81,7 @@ static bool find_account(req_t *req, const char *email, struct account *a, bool 
 	bool found = db_next(r);
 	if (found) {
 		a->id = db_int(r, 0);
+		a->email = email;
 		a->password_hash = db_text(r, 1) ? arena_strdup(req->arena, db_text(r, 1)) : NULL;
 		a->role = arena_strdup(req->arena, db_text(r, 2));
 		a->full_name = db_text(r, 3) ? arena_strdup(req->arena, db_text(r, 3)) : NULL;
@@ -130,20 +131,9 @@ static int auth_register(req_t *req)
 	static const char *const types[] = { "buyer", "creator", NULL };
 	const char *email = read_email(&v, V_REQUIRED);
 	const char *password = read_new_password(&v, "password");
-	const char *uname_in = v_str(&v, "username", V_REQUIRED, 1, 64);
+	const char *username = v_username(&v, "username", V_REQUIRED);
 	const char *full_name = v_str(&v, "full_name", V_NULLABLE, 0, 100);
 	const char *user_type = v_enum(&v, "user_type", V_REQUIRED, types, NULL);
-	char *username = NULL;
-	if (uname_in) {
-		username = arena_strdup(req->arena, uname_in);
-		for (char *p = username; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		if (!username_valid(username)) {
-			v_error(&v, "username", "Use 3-30 characters: letters, digits and _");
-			username = NULL;
-		}
-	}
 	if (!v_ok(&v))
 		return v_reply(&v);
 
@@ -242,20 +232,36 @@ static int auth_resend_verification(req_t *req)
 		"If this address has an unverified account, a new code is on its way."));
 }
 
-static int auth_login(req_t *req)
+/* Reads {email, password} and checks them against the account.  Returns
+ * false after replying (invalid body, database error); otherwise *ok says
+ * whether the password matched (a is filled then). */
+static bool check_credentials(req_t *req, struct account *a, bool *ok)
 {
 	valid_t v;
 	v_init(&v, req, req_body(req));
 	const char *email = read_email(&v, V_REQUIRED);
 	const char *password = v_str(&v, "password", V_REQUIRED | V_NO_TRIM, 1, 1024);
-	if (!v_ok(&v))
-		return v_reply(&v);
-	struct account a = { 0 };
+	if (!v_ok(&v)) {
+		v_reply(&v);
+		return false;
+	}
 	bool failed;
-	bool found = find_account(req, email, &a, &failed);
-	if (failed)
-		return reply_db_error(req, "find account");
-	if (!password_matches(&a, found, password))
+	bool found = find_account(req, email, a, &failed);
+	if (failed) {
+		reply_db_error(req, "find account");
+		return false;
+	}
+	*ok = password_matches(a, found, password);
+	return true;
+}
+
+static int auth_login(req_t *req)
+{
+	struct account a = { 0 };
+	bool ok;
+	if (!check_credentials(req, &a, &ok))
+		return DONE;
+	if (!ok)
 		return reply_error(req, ERR_INVALID_CREDENTIALS, "Incorrect email or password");
 	/* Only someone with the password learns the account's state. */
 	if (a.banned)
@@ -434,23 +440,15 @@ static int auth_admin_reset_password(req_t *req)
 
 static int auth_admin_login(req_t *req)
 {
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	const char *email = read_email(&v, V_REQUIRED);
-	const char *password = v_str(&v, "password", V_REQUIRED | V_NO_TRIM, 1, 1024);
-	if (!v_ok(&v))
-		return v_reply(&v);
 	struct account a = { 0 };
-	bool failed;
-	bool found = find_account(req, email, &a, &failed);
-	if (failed)
-		return reply_db_error(req, "find account");
+	bool ok;
+	if (!check_credentials(req, &a, &ok))
+		return DONE;
 	/* A non-admin's right password fails exactly like a wrong one. */
-	bool ok = password_matches(&a, found, password);
 	if (!ok || strcmp(a.role, "admin") || a.banned)
 		return reply_error(req, ERR_INVALID_CREDENTIALS, "Incorrect email or password");
 	char code[7];
-	if (!otp_issue(req->db, a.id, "admin_login", code) || !mail_admin_code(req->db, email, code))
+	if (!otp_issue(req->db, a.id, "admin_login", code) || !mail_admin_code(req->db, a.email, code))
 		return reply_db_error(req, "admin code");
 	return reply_ok(req, json_pack("{s:b, s:s}", "otp_required", 1, "message",
 				       "Enter the 6-digit code we sent to your email address."));

@@ -34,23 +34,16 @@ static char *read_skills(valid_t *v)
 		v_error(v, "skills", "Must be a list of at most 30 skills");
 		return NULL;
 	}
-	json_t *clean = json_array();
 	size_t i;
 	json_t *s;
 	json_array_foreach(j, i, s) {
 		const char *t = json_string_value(s);
 		if (!t || !*t || utf8_chars(t) > 40 || strlen(t) != json_string_length(s) || strpbrk(t, "\r\n\t")) {
 			v_error(v, "skills", "Each skill must be 1-40 characters on one line");
-			json_decref(clean);
 			return NULL;
 		}
-		json_array_append(clean, s);
 	}
-	char *out = json_dumps(clean, JSON_COMPACT);
-	json_decref(clean);
-	char *copy = arena_strdup(v->req->arena, out);
-	free(out);
-	return copy;
+	return arena_json_dumps(v->req->arena, j, JSON_COMPACT);
 }
 
 /* settings: a flat object of at most 50 scalar values, 8 KB in all. */
@@ -72,15 +65,12 @@ static char *read_settings(valid_t *v)
 			return NULL;
 		}
 	}
-	char *out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!out || strlen(out) > SETTINGS_MAX_BYTES) {
-		free(out);
+	char *out = arena_json_dumps(v->req->arena, j, JSON_COMPACT | JSON_SORT_KEYS);
+	if (strlen(out) > SETTINGS_MAX_BYTES) {
 		v_error(v, "settings", "Settings must fit in 8 KB");
 		return NULL;
 	}
-	char *copy = arena_strdup(v->req->arena, out);
-	free(out);
-	return copy;
+	return out;
 }
 
 /* Only these fields can be changed here; everything else in the body
@@ -94,20 +84,9 @@ static int users_update_me(req_t *req)
 	const char *bio = v_str(&v, "bio", V_NULLABLE | V_MULTILINE, 0, 1000);
 	const char *country = v_str(&v, "country", V_NULLABLE, 0, 56);
 	const char *user_type = v_enum(&v, "user_type", 0, types, NULL);
-	const char *uname_in = v_str(&v, "username", 0, 1, 64);
+	const char *username = v_username(&v, "username", 0);
 	char *skills = read_skills(&v);
 	char *settings = read_settings(&v);
-	char *username = NULL;
-	if (uname_in) {
-		username = arena_strdup(req->arena, uname_in);
-		for (char *p = username; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		if (!username_valid(username)) {
-			v_error(&v, "username", "Use 3-30 characters: letters, digits and _");
-			username = NULL;
-		}
-	}
 	if (!v_ok(&v))
 		return v_reply(&v);
 	/* A field sent as null (or "") is cleared; a field not sent is kept. */

@@ -2,6 +2,7 @@
 #include <strings.h>
 #include "identity.h"
 #include "../core/util.h"
+#include "../http/validate.h"
 
 bool email_valid(const char *e)
 {
@@ -51,4 +52,20 @@ bool username_valid(const char *u)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			return false;
 	return true;
+}
+
+const char *v_username(valid_t *v, const char *field, int flags)
+{
+	const char *in = v_str(v, field, flags, 1, 64);
+	if (!in)
+		return NULL;
+	char *u = arena_strdup(v->req->arena, in);
+	for (char *p = u; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	if (!username_valid(u)) {
+		v_error(v, field, "Use 3-30 characters: letters, digits and _");
+		return NULL;
+	}
+	return u;
 }

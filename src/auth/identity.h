@@ -17,4 +17,9 @@ char *email_normalize(const char *email);
 /* 3-30 of [a-z0-9_] */
 bool username_valid(const char *username);
 
+struct valid;
+/* A username field of a body: lowercased, then 3-30 of [a-z0-9_]; NULL
+ * (with a field error when it was sent) otherwise.  An arena copy. */
+const char *v_username(struct valid *v, const char *field, int flags);
+
 #endif

@@ -381,3 +381,11 @@ char *like_contains(arena_t *a, const char *s)
 	out[j] = '\0';
 	return out;
 }
+
+char *arena_json_dumps(arena_t *a, const json_t *j, size_t flags)
+{
+	char *out = json_dumps(j, flags);
+	char *copy = arena_strdup(a, out ? out : "");
+	free(out);
+	return copy;
+}

@@ -79,6 +79,9 @@ bool utf8_valid(const char *s);
 /* "%s%" for LIKE ... ESCAPE '\' with s's own %, _ and \ escaped. */
 char *like_contains(arena_t *a, const char *s);
 
+/* json_dumps into the arena ("" if it cannot be serialised). */
+char *arena_json_dumps(arena_t *a, const json_t *j, size_t flags);
+
 /* Number of UTF-8 characters in s. */
 size_t utf8_chars(const char *s);
 /* Money: cents -> JSON number in dollars. */
