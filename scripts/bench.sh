@@ -115,9 +115,9 @@ try:
     from PIL import Image
     import random
     random.seed(1)
-    img = Image.frombytes("RGB", (3000, 2400), os.urandom(3000 * 2400 * 3))
+    img = Image.frombytes("RGB", (3400, 2600), os.urandom(3400 * 2600 * 3))
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=92)
+    img.save(buf, "JPEG", quality=95)
     data = buf.getvalue()
     t0 = time.time()
     r = requests.post(base + "/api/upload/image", headers=hdr, files={"file": ("photo.jpg", data)}, timeout=120)
