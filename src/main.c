@@ -12,6 +12,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <locale.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -111,6 +112,9 @@ static int cmd_serve(void)
 
 int main(int argc, char **argv)
 {
+	/* Characters, not bytes, for lowercasing tags and names; numbers and
+	 * messages stay in the C locale. */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	const char *cmd = argc > 1 ? argv[1] : "serve";
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("hwc3d %s\n", HWC_VERSION);

@@ -19,6 +19,9 @@ DECLARE_ROUTES(auth_routes);
 DECLARE_ROUTES(oauth_routes);
 DECLARE_ROUTES(user_routes);
 DECLARE_ROUTES(upload_routes);
+DECLARE_ROUTES(model_routes);
+DECLARE_ROUTES(marketplace_routes);
+DECLARE_ROUTES(admin_model_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

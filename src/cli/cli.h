@@ -11,5 +11,7 @@ int cli_make_data_dir(void);
 
 int cli_create_admin(int argc, char **argv);
 int cli_seed_demo(int argc, char **argv);
+/* The demo marketplace (seed_models.c); 0 on success. */
+int seed_models(db_t *db, const char *password_hash);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * seed.c: `hwc3d seed-demo [--scale N]` fills an empty database with demo
  * data.  Runs only when the database holds no categories yet, so `make run`
- * can call it every time.  --scale N adds N demo users (for benchmarks).
+ * can call it every time: categories, then (unless --no-models) creators,
+ * buyers and a few dozen models with files (seed_models.c).  --scale N adds
+ * N demo users (for benchmarks).
  */
 #include "cli.h"
 #include "../auth/password.h"
@@ -55,13 +57,18 @@ static int seed_users(db_t *db, int64_t n)
 int cli_seed_demo(int argc, char **argv)
 {
 	int64_t scale = 0;
+	bool with_models = true;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--scale") && i + 1 < argc &&
 		    parse_i64_range(argv[i + 1], 0, 10000000, &scale)) {
 			i++;
 			continue;
 		}
-		fputs("usage: hwc3d seed-demo [--scale N]\n", stderr);
+		if (!strcmp(argv[i], "--no-models")) {
+			with_models = false;
+			continue;
+		}
+		fputs("usage: hwc3d seed-demo [--scale N] [--no-models]\n", stderr);
 		return 2;
 	}
 	db_t *db;
@@ -82,6 +89,11 @@ int cli_seed_demo(int argc, char **argv)
 				P_INT((int64_t)i * 10), P_INT(now)) < 0)
 				goto fail;
 		log_info("seeded %zu categories", ARRAY_LEN(demo_categories));
+		if (with_models) {
+			char hash[PASSWORD_HASH_LEN];
+			if (!password_hash("demo-password-not-for-production", hash) || seed_models(db, hash) < 0)
+				goto fail;
+		}
 	} else {
 		log_info("database already has data: demo categories not added");
 	}

@@ -1,4 +1,7 @@
+#include <limits.h>
 #include <math.h>
+#include <wchar.h>
+#include <wctype.h>
 #include "validate.h"
 #include "reply.h"
 #include "../core/num.h"
@@ -388,4 +391,38 @@ char *arena_json_dumps(arena_t *a, const json_t *j, size_t flags)
 	char *copy = arena_strdup(a, out ? out : "");
 	free(out);
 	return copy;
+}
+
+char *utf8_lower(arena_t *a, const char *s)
+{
+	/* towlower follows LC_CTYPE, which main() sets to C.UTF-8. */
+	size_t n = strlen(s);
+	char *out = arena_alloc(a, n * 2 + 1);
+	mbstate_t in, outst;
+	memset(&in, 0, sizeof(in));
+	memset(&outst, 0, sizeof(outst));
+	size_t j = 0;
+	const char *p = s;
+	while (*p) {
+		wchar_t wc;
+		size_t k = mbrtowc(&wc, p, n - (size_t)(p - s), &in);
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+			/* not a character the locale knows: copy the byte */
+			out[j++] = *p++;
+			memset(&in, 0, sizeof(in));
+			continue;
+		}
+		char buf[MB_LEN_MAX];
+		size_t w = wcrtomb(buf, (wchar_t)towlower((wint_t)wc), &outst);
+		if (w == (size_t)-1 || j + w > n * 2) {
+			memcpy(out + j, p, k);
+			j += k;
+		} else {
+			memcpy(out + j, buf, w);
+			j += w;
+		}
+		p += k;
+	}
+	out[j] = '\0';
+	return out;
 }

@@ -82,6 +82,9 @@ char *like_contains(arena_t *a, const char *s);
 /* json_dumps into the arena ("" if it cannot be serialised). */
 char *arena_json_dumps(arena_t *a, const json_t *j, size_t flags);
 
+/* s lowercased beyond ASCII too (E-acute becomes e-acute); an arena copy. */
+char *utf8_lower(arena_t *a, const char *s);
+
 /* Number of UTF-8 characters in s. */
 size_t utf8_chars(const char *s);
 /* Money: cents -> JSON number in dollars. */

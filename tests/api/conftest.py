@@ -278,7 +278,7 @@ class Server:
                            self.env, self.tmp)
             assert p.returncode == 0, f"create-admin {email} failed:\n{p.stdout}{p.stderr}"
         if self._seed:
-            p = run_binary(["seed-demo", "--scale", str(DEMO_SCALE)], self.env, self.tmp)
+            p = run_binary(["seed-demo", "--scale", str(DEMO_SCALE), "--no-models"], self.env, self.tmp)
             assert p.returncode == 0, f"seed-demo failed:\n{p.stdout}{p.stderr}"
         return self
 

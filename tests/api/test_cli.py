@@ -82,7 +82,7 @@ def test_create_admin_then_again_updates(fresh):
 
 
 def test_create_admin_promotes_an_existing_user(fresh):
-    assert cli(fresh, "seed-demo", "--scale", "2").returncode == 0
+    assert cli(fresh, "seed-demo", "--scale", "2", "--no-models").returncode == 0
     fresh.sql("UPDATE users SET is_banned = TRUE WHERE email_normalized = 'demo1@example.com'")
     p = cli(fresh, "create-admin", "--email", "demo1@example.com", "--password", ADMIN_PW)
     assert p.returncode == 0, p.stderr
@@ -131,10 +131,10 @@ def test_create_admin_refuses_bad_input(fresh, email, password, username):
 
 
 def test_seed_demo_twice_keeps_12_categories(fresh):
-    assert cli(fresh, "seed-demo", "--scale", "3").returncode == 0
+    assert cli(fresh, "seed-demo", "--scale", "3", "--no-models").returncode == 0
     assert fresh.scalar("SELECT COUNT(*) FROM categories") == "12"
     assert fresh.scalar("SELECT COUNT(*) FROM users") == "3"
-    p = cli(fresh, "seed-demo", "--scale", "3")
+    p = cli(fresh, "seed-demo", "--scale", "3", "--no-models")
     assert p.returncode == 0, p.stderr
     assert fresh.scalar("SELECT COUNT(*) FROM categories") == "12"
     assert fresh.scalar("SELECT COUNT(*) FROM users") == "3"

@@ -64,11 +64,16 @@ def test_static_does_not_serve_outside_web_dir_by_absolute_path(server):
     alive(server)
 
 
-def test_quote_in_api_path_is_404_json(server):
+def test_quote_in_api_path_is_an_error_json(server):
+    """/api/models/{id} exists: "1'" is not an id, a 422 naming the
+    parameter (an unknown path would be 404)."""
     data = get_raw(server, "/api/models/1%27")
     status, headers, body = parse_raw_response(data)
-    assert status == 404
-    assert json.loads(body)["error_code"] == "NOT_FOUND"
+    assert status == 422
+    assert json.loads(body)["field_errors"] == {"id": ["Must be a positive integer"]}
+    data = get_raw(server, "/api/nosuchthing/1%27")
+    status, _, body = parse_raw_response(data)
+    assert status == 404 and json.loads(body)["error_code"] == "NOT_FOUND"
     assert headers.get("content-type", "").startswith("application/json")
     assert headers.get("x-request-id")
     alive(server)

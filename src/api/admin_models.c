@@ -1,0 +1,153 @@
+/*
+ * admin_models.c: moderation.  New models wait as "pending"; an admin
+ * approves, rejects (with a reason), features or deletes them, and the
+ * creator is told (a notification and a mail).
+ */
+#include "api.h"
+#include "models_common.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+#include "../svc/cache.h"
+#include "../svc/mail.h"
+
+static int admin_models_list(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, NULL);
+	page_t p;
+	q_page(&v, &p);
+	const char *status = q_str(&v, "status", 16);
+	const char *search = q_str(&v, "search", 200);
+	if (status && (!*status || !strcmp(status, "all")))
+		status = NULL;
+	if (status && strcmp(status, "pending") && strcmp(status, "approved") && strcmp(status, "rejected"))
+		v_error(&v, "status", "Must be one of: pending, approved, rejected, all");
+	if (!v_ok(&v))
+		return v_reply(&v);
+	const char *like = search && *search ? like_contains(req->arena, search) : NULL;
+	const char *where = " WHERE m.deleted_at IS NULL AND (CAST($1 AS TEXT) IS NULL OR m.status = $1)"
+			    " AND (CAST($2 AS TEXT) IS NULL OR lower(m.title) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')";
+	int64_t total = 0;
+	if (DBS(req->db, &total, arena_printf(req->arena, "SELECT COUNT(*)" MODEL_FROM "%s", where),
+		P_TEXT(status), P_TEXT(like)) < 0)
+		return reply_db_error(req, "count models");
+	db_rows_t *r = DBQ(req->db, arena_printf(req->arena, "SELECT " MODEL_COLS MODEL_FROM "%s"
+		" ORDER BY m.created_at DESC, m.id DESC LIMIT $3 OFFSET $4", where),
+		P_TEXT(status), P_TEXT(like), P_INT(p.limit), P_INT(p.offset));
+	json_t *items = r ? models_from_rows(req, r, true) : NULL;
+	if (!items)
+		return reply_db_error(req, "list models");
+	return reply_ok(req, page_envelope(items, total, &p));
+}
+
+static int reply_admin_model(req_t *req, int64_t id)
+{
+	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1 AND m.deleted_at IS NULL", P_INT(id));
+	if (!r)
+		return reply_db_error(req, "read model");
+	json_t *m = db_next(r) ? model_json(r, true) : NULL;
+	db_done(r);
+	if (!m)
+		return reply_error(req, ERR_NOT_FOUND, "Model not found");
+	return reply_ok(req, m);
+}
+
+static int admin_models_get(req_t *req)
+{
+	return reply_admin_model(req, req_param_int(req, "id"));
+}
+
+/* Tells the creator, in the app and by mail. */
+static void tell_creator(req_t *req, const struct model_ref *m, const char *type, const char *title, const char *message)
+{
+	char *url = arena_printf(req->arena, "/model/%lld", (long long)m->id);
+	notify(req->db, m->creator_id, type, title, message, url);
+	db_rows_t *r = DBQ(req->db, "SELECT email, full_name, username FROM users WHERE id = $1 AND deleted_at IS NULL",
+			   P_INT(m->creator_id));
+	if (r && db_next(r)) {
+		strbuf_t html;
+		sb_init(&html, 0);
+		sb_adds(&html, "<!doctype html><html><body style=\"font-family:sans-serif\"><p>");
+		html_escape(&html, message);
+		sb_adds(&html, "</p><p>— HWC3D</p></body></html>");
+		char *text = arena_printf(req->arena, "Hi %s,\n\n%s\n\n— HWC3D\n",
+					  db_text(r, 1) ? db_text(r, 1) : db_text(r, 2), message);
+		mail_queue(req->db, "model_moderation", db_text(r, 0), title, text, html.buf);
+		sb_release(&html);
+	}
+	db_done(r);
+}
+
+static int admin_models_approve(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, true, true))
+		return DONE;
+	if (DBX(req->db, "UPDATE models SET status = 'approved', rejection_reason = NULL, updated_at = $2 WHERE id = $1",
+		P_INT(m.id), P_INT(now_ms())) != 1)
+		return reply_db_error(req, "approve");
+	tell_creator(req, &m, "model_approved", "Your model is live",
+		     arena_printf(req->arena, "'%s' was approved and is now on the marketplace.", m.title));
+	cache_invalidate(CACHE_MODELS);
+	return reply_admin_model(req, m.id);
+}
+
+static int admin_models_reject(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, true, true))
+		return DONE;
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *reason = v_str(&v, "reason", V_REQUIRED | V_MULTILINE, 3, 1000);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	if (DBX(req->db, "UPDATE models SET status = 'rejected', is_featured = FALSE, rejection_reason = $2, updated_at = $3"
+		" WHERE id = $1", P_INT(m.id), P_TEXT(reason), P_INT(now_ms())) != 1)
+		return reply_db_error(req, "reject");
+	tell_creator(req, &m, "model_rejected", "Your model was not approved",
+		     arena_printf(req->arena, "'%s' was not approved: %s", m.title, reason));
+	cache_invalidate(CACHE_MODELS);
+	return reply_admin_model(req, m.id);
+}
+
+static int admin_models_feature(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, true, true))
+		return DONE;
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	/* {"is_featured": bool} sets it; no body toggles. */
+	bool set = v_present(&v, "is_featured");
+	bool value = v_bool(&v, "is_featured", 0, false);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	if (strcmp(m.status, "approved") && (!set || value))
+		return reply_error(req, ERR_CONFLICT, "Only approved models can be featured");
+	if (DBX(req->db, "UPDATE models SET is_featured = CASE WHEN $2 = TRUE THEN $3 ELSE NOT is_featured END, updated_at = $4"
+		" WHERE id = $1", P_INT(m.id), P_BOOL(set), P_BOOL(value), P_INT(now_ms())) != 1)
+		return reply_db_error(req, "feature");
+	cache_invalidate(CACHE_MODELS);
+	return reply_admin_model(req, m.id);
+}
+
+static int admin_models_delete(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, true, true))
+		return DONE;
+	return models_remove(req, m.id, m.creator_id, m.sales_count);
+}
+
+const route_t admin_model_routes[] = {
+	{ M_GET, "/api/admin/models", admin_models_list, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "Models by status" },
+	{ M_GET, "/api/admin/models/{id:int}", admin_models_get, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "A model, any status" },
+	{ M_PUT, "/api/admin/models/{id:int}/approve", admin_models_approve, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "Approve" },
+	{ M_PUT, "/api/admin/models/{id:int}/reject", admin_models_reject, ACCESS_ADMIN, RL_ADMIN, BODY_JSON, 0, 0, "Reject with a reason" },
+	{ M_PUT, "/api/admin/models/{id:int}/feature", admin_models_feature, ACCESS_ADMIN, RL_ADMIN, BODY_JSON, 0, 0, "Feature or unfeature" },
+	{ M_DELETE, "/api/admin/models/{id:int}", admin_models_delete, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "Delete a model" },
+};
+EXPORT_ROUTES(admin_model_routes);

@@ -1,0 +1,266 @@
+/*
+ * marketplace.c: finding models — the filtered, sorted, searchable list,
+ * featured models and related models.  Anonymous pages are the same for
+ * everyone and are served from the response cache (invalidated by every
+ * model write), which is what keeps the list and its total cheap.
+ */
+#include <ctype.h>
+#include "api.h"
+#include "models_common.h"
+#include "../core/num.h"
+#include "../core/strbuf.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+#include "../svc/cache.h"
+
+#define MAX_FILTER_PARAMS 48
+
+struct query {
+	strbuf_t where;
+	db_param_t params[MAX_FILTER_PARAMS];
+	int n;
+	req_t *req;
+};
+
+static int add_param(struct query *q, db_param_t p)
+{
+	HWC_ASSERT(q->n < MAX_FILTER_PARAMS);
+	q->params[q->n++] = p;
+	return q->n;
+}
+
+/* SQLite FTS5 syntax from free text: every word quoted, as a prefix;
+ * anything else (quotes, operators, SQL) is just not a word. */
+static char *fts_query(req_t *req, const char *text)
+{
+	strbuf_t sb;
+	sb_init(&sb, 4096);
+	int words = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	while (*p && words < 16) {
+		while (*p && !(isalnum(*p) || *p >= 0x80))
+			p++;
+		const unsigned char *start = p;
+		while (*p && (isalnum(*p) || *p >= 0x80))
+			p++;
+		if (p > start) {
+			sb_addf(&sb, "%s\"%.*s\"*", words ? " " : "", (int)(p - start), (const char *)start);
+			words++;
+		}
+	}
+	char *out = words ? arena_strdup(req->arena, sb.buf) : NULL;
+	sb_release(&sb);
+	return out;
+}
+
+static const char *const sorts[] = { "newest", "popular", "price_low", "price_high", "relevance", "oldest",
+				     "downloads", "rating", NULL };
+
+static const char *order_by(const char *sort, bool search_sqlite, bool search_pg)
+{
+	if (!strcmp(sort, "popular"))
+		return "m.likes_count DESC, m.views_count DESC, m.id DESC";
+	if (!strcmp(sort, "price_low"))
+		return "m.price_cents ASC, m.id DESC";
+	if (!strcmp(sort, "price_high"))
+		return "m.price_cents DESC, m.id DESC";
+	if (!strcmp(sort, "oldest"))
+		return "m.created_at ASC, m.id ASC";
+	if (!strcmp(sort, "downloads"))
+		return "m.downloads_count DESC, m.id DESC";
+	if (!strcmp(sort, "rating"))
+		return "CASE WHEN m.rating_count > 0 THEN m.rating_sum * 1.0 / m.rating_count ELSE 0 END DESC, m.id DESC";
+	if (!strcmp(sort, "relevance") && search_sqlite)
+		return "bm25(models_fts, 10.0, 1.0, 5.0), m.id DESC";
+	if (!strcmp(sort, "relevance") && search_pg)
+		return "ts_rank(m.search, websearch_to_tsquery('simple', $1)) DESC, m.id DESC";
+	return "m.created_at DESC, m.id DESC";
+}
+
+static int models_list(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, NULL);
+	page_t p;
+	q_page(&v, &p);
+	const char *category = q_str(&v, "category", 60);
+	/* Any text is a search (only its first 16 words count). */
+	const char *search = q_str(&v, "search", 4000);
+	if (!search)
+		search = q_str(&v, "q", 4000);
+	const char *tags = q_str(&v, "tags", 500);
+	const char *min_price = q_str(&v, "min_price", 20), *max_price = q_str(&v, "max_price", 20);
+	int64_t min_polys = q_int(&v, "min_poly_count", 0, INT64_MAX, -1);
+	int64_t max_polys = q_int(&v, "max_poly_count", 0, INT64_MAX, -1);
+	int is_free, anim, rig;
+	q_bool(&v, "is_free", &is_free);
+	q_bool(&v, "has_animations", &anim);
+	q_bool(&v, "has_rigging", &rig);
+	const char *sort = q_str(&v, "sort", 20);
+	int64_t minc = -1, maxc = -1;
+	if (min_price && *min_price && !parse_cents(min_price, &minc))
+		v_error(&v, "min_price", "Must be an amount like 10 or 9.99");
+	if (max_price && *max_price && !parse_cents(max_price, &maxc))
+		v_error(&v, "max_price", "Must be an amount like 10 or 9.99");
+	bool sort_ok = !sort || !*sort;
+	for (const char *const *s = sorts; !sort_ok && *s; s++)
+		sort_ok = !strcmp(*s, sort);
+	if (!sort_ok)
+		v_error(&v, "sort", "Must be one of: newest, popular, price_low, price_high, relevance, oldest, downloads, rating");
+	if (!v_ok(&v))
+		return v_reply(&v);
+	bool has_search = search && *search;
+	if (!sort || !*sort)
+		sort = has_search ? "relevance" : "newest";
+
+	/* The anonymous answer is the same for everyone: from memory. */
+	uint64_t gen = cache_generation(CACHE_MODELS);
+	char *key = NULL;
+	if (!req->user) {
+		/* Length-prefixed texts: no two different queries share a key. */
+		const char *cat_s = category ? category : "", *search_s = search ? search : "", *tags_s = tags ? tags : "";
+		key = arena_printf(req->arena, "list|%lld|%lld|%zu:%s|%zu:%s|%zu:%s|%lld|%lld|%lld|%lld|%d|%d|%d|%s",
+				   (long long)p.page, (long long)p.limit, strlen(cat_s), cat_s, strlen(search_s), search_s,
+				   strlen(tags_s), tags_s, (long long)minc, (long long)maxc, (long long)min_polys,
+				   (long long)max_polys, is_free, anim, rig, sort);
+		if (reply_from_cache(req, CACHE_MODELS, key))
+			return DONE;
+	}
+
+	bool pg = db_kind(req->db) == DB_PG;
+	struct query q = { .req = req };
+	sb_init(&q.where, 0);
+	const char *from = MODEL_FROM;
+	bool search_sqlite = false, search_pg = false;
+	if (has_search) {
+		if (pg) {
+			add_param(&q, P_TEXT(search)); /* always $1: order_by refers to it */
+			sb_adds(&q.where, " AND m.search @@ websearch_to_tsquery('simple', $1)");
+			search_pg = true;
+		} else {
+			char *fq = fts_query(req, search);
+			if (!fq) {
+				sb_release(&q.where);
+				json_t *empty = page_envelope(json_array(), 0, &p);
+				return key ? reply_json_cached(req, empty, CACHE_MODELS, key, gen) : reply_ok(req, empty);
+			}
+			from = MODEL_FROM " JOIN models_fts ON models_fts.rowid = m.id";
+			sb_addf(&q.where, " AND models_fts MATCH $%d", add_param(&q, P_TEXT(fq)));
+			search_sqlite = true;
+		}
+	}
+	if (category && *category) {
+		int64_t cid;
+		if (parse_i64_range(category, 1, INT64_MAX, &cid))
+			sb_addf(&q.where, " AND m.category_id = $%d", add_param(&q, P_INT(cid)));
+		else
+			sb_addf(&q.where, " AND c.slug = $%d", add_param(&q, P_TEXT(category)));
+	}
+	if (tags && *tags) {
+		sb_adds(&q.where, " AND m.id IN (SELECT model_id FROM model_tags WHERE tag IN (");
+		char *list = arena_strdup(req->arena, tags), *save = NULL;
+		int k = 0;
+		for (char *t = strtok_r(list, ",", &save); t && k < 20; t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ')
+				t++;
+			size_t tl = strlen(t);
+			while (tl && t[tl - 1] == ' ')
+				t[--tl] = '\0';
+			if (!*t)
+				continue;
+			t = utf8_lower(req->arena, t);
+			sb_addf(&q.where, "%s$%d", k++ ? ", " : "", add_param(&q, P_TEXT(t)));
+		}
+		if (!k)
+			sb_adds(&q.where, "NULL");
+		sb_adds(&q.where, "))");
+	}
+	if (minc >= 0)
+		sb_addf(&q.where, " AND m.price_cents >= $%d", add_param(&q, P_INT(minc)));
+	if (maxc >= 0)
+		sb_addf(&q.where, " AND m.price_cents <= $%d", add_param(&q, P_INT(maxc)));
+	if (min_polys >= 0)
+		sb_addf(&q.where, " AND m.poly_count >= $%d", add_param(&q, P_INT(min_polys)));
+	if (max_polys >= 0)
+		sb_addf(&q.where, " AND m.poly_count <= $%d", add_param(&q, P_INT(max_polys)));
+	if (is_free >= 0)
+		sb_addf(&q.where, " AND m.is_free = $%d", add_param(&q, P_BOOL(is_free)));
+	if (anim >= 0)
+		sb_addf(&q.where, " AND m.has_animations = $%d", add_param(&q, P_BOOL(anim)));
+	if (rig >= 0)
+		sb_addf(&q.where, " AND m.has_rigging = $%d", add_param(&q, P_BOOL(rig)));
+
+	char *count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", from, q.where.buf ? q.where.buf : "");
+	int64_t total = 0;
+	if (db_scalar(req->db, count_sql, q.params, q.n, &total) < 0) {
+		sb_release(&q.where);
+		return reply_db_error(req, "count models");
+	}
+	int lim = add_param(&q, P_INT(p.limit)), off = add_param(&q, P_INT(p.offset));
+	char *sql = arena_printf(req->arena, "SELECT " MODEL_COLS "%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT $%d OFFSET $%d",
+				 from, q.where.buf ? q.where.buf : "", order_by(sort, search_sqlite, search_pg), lim, off);
+	sb_release(&q.where);
+	db_rows_t *r = db_query(req->db, sql, q.params, q.n);
+	json_t *items = r ? models_from_rows(req, r, false) : NULL;
+	if (!items)
+		return reply_db_error(req, "list models");
+	json_t *page = page_envelope(items, total, &p);
+	return key ? reply_json_cached(req, page, CACHE_MODELS, key, gen) : reply_ok(req, page);
+}
+
+/* A page of public models matching extra SQL (with one model id param, $1,
+ * available to it), newest or as ordered. */
+static int simple_list(req_t *req, const char *cache_name, const char *where, const char *order, int64_t param)
+{
+	valid_t v;
+	v_init(&v, req, NULL);
+	page_t p;
+	q_page(&v, &p);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	uint64_t gen = cache_generation(CACHE_MODELS);
+	char *key = NULL;
+	if (!req->user) {
+		key = arena_printf(req->arena, "%s|%lld|%lld|%lld", cache_name, (long long)param, (long long)p.page, (long long)p.limit);
+		if (reply_from_cache(req, CACHE_MODELS, key))
+			return DONE;
+	}
+	int64_t total = 0;
+	char *count_sql = arena_printf(req->arena, "SELECT COUNT(*)" MODEL_FROM " WHERE " MODEL_PUBLIC " AND %s", where);
+	if (DBS(req->db, &total, count_sql, P_INT(param)) < 0)
+		return reply_db_error(req, "count models");
+	char *sql = arena_printf(req->arena, "SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND %s ORDER BY %s LIMIT $2 OFFSET $3",
+				 where, order);
+	db_rows_t *r = DBQ(req->db, sql, P_INT(param), P_INT(p.limit), P_INT(p.offset));
+	json_t *items = r ? models_from_rows(req, r, false) : NULL;
+	if (!items)
+		return reply_db_error(req, "list models");
+	json_t *page = page_envelope(items, total, &p);
+	return key ? reply_json_cached(req, page, CACHE_MODELS, key, gen) : reply_ok(req, page);
+}
+
+static int models_featured(req_t *req)
+{
+	return simple_list(req, "featured", "m.is_featured = TRUE AND m.id <> $1", "m.updated_at DESC, m.id DESC", 0);
+}
+
+/* Same category or a shared tag, never the model itself. */
+static int models_related(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	return simple_list(req, "related",
+		"m.id <> $1 AND (m.category_id = (SELECT category_id FROM models WHERE id = $1)"
+		" OR m.id IN (SELECT t2.model_id FROM model_tags t1 JOIN model_tags t2 ON t2.tag = t1.tag WHERE t1.model_id = $1))",
+		"m.likes_count DESC, m.id DESC", m.id);
+}
+
+const route_t marketplace_routes[] = {
+	{ M_GET, "/api/models", models_list, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Browse and search approved models" },
+	{ M_GET, "/api/models/featured", models_featured, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Featured models" },
+	{ M_GET, "/api/models/{id:int}/related", models_related, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Related models (same category or a shared tag)" },
+};
+EXPORT_ROUTES(marketplace_routes);

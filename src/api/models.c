@@ -1,0 +1,675 @@
+/*
+ * models.c: a creator's models (create, edit, publish, delete) and what
+ * everyone does with one (view, like, comment, share), plus the owner's
+ * analytics.  Lists and search are in marketplace.c, moderation in
+ * admin_models.c.
+ */
+#include "api.h"
+#include "models_common.h"
+#include "../auth/account.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../core/strbuf.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+#include "../svc/cache.h"
+#include "../svc/storage.h"
+
+#define MAX_TAGS 20
+#define MAX_PREVIEWS 10
+#define MAX_PRICE_CENTS 1000000 /* $10,000.00 */
+
+static const char *const licenses[] = { "standard", "extended", "editorial", "cc0", "cc-by", "cc-by-sa", NULL };
+
+/* Replies with the model document (for its owner: with private fields). */
+static int reply_model(req_t *req, int64_t id, int status)
+{
+	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1", P_INT(id));
+	if (!r)
+		return reply_db_error(req, "read model");
+	if (!db_next(r)) {
+		db_done(r);
+		return reply_error(req, ERR_NOT_FOUND, "Model not found");
+	}
+	bool priv = req->user && (req->user->is_admin || req->user->id == db_int(r, 33));
+	json_t *m = model_json(r, priv);
+	db_done(r);
+	if (!models_mark_liked(req, m)) {
+		json_decref(m);
+		return reply_db_error(req, "read likes");
+	}
+	return reply_json(req, status, m);
+}
+
+/* tags: up to 20 of 1-30 characters, lowercased, without duplicates; as a
+ * JSON array text (arena) or NULL when absent/invalid. */
+static char *read_tags(valid_t *v, json_t **out_list)
+{
+	json_t *j = json_object_get(v->obj, "tags");
+	*out_list = NULL;
+	if (!j)
+		return NULL;
+	if (!json_is_array(j) || json_array_size(j) > MAX_TAGS) {
+		v_error(v, "tags", "Must be a list of at most 20 tags");
+		return NULL;
+	}
+	json_t *clean = json_array();
+	size_t i;
+	json_t *t;
+	json_array_foreach(j, i, t) {
+		const char *s = json_string_value(t);
+		if (!s || !*s || utf8_chars(s) > 30 || strlen(s) != json_string_length(t) || strpbrk(s, "\r\n\t,")) {
+			v_error(v, "tags", "Each tag must be 1-30 characters, without commas");
+			json_decref(clean);
+			return NULL;
+		}
+		char *low = utf8_lower(v->req->arena, s);
+		bool dup = false;
+		size_t k;
+		json_t *e;
+		json_array_foreach(clean, k, e)
+			dup |= !strcmp(json_string_value(e), low);
+		if (!dup)
+			json_array_append_new(clean, json_string(low));
+	}
+	*out_list = clean;
+	arena_defer(v->req->arena, (void (*)(void *))json_decref, clean);
+	return arena_json_dumps(v->req->arena, clean, JSON_COMPACT);
+}
+
+/* An image URL is accepted only if it is one of the caller's own image
+ * uploads: never a foreign URL. */
+static bool own_image(req_t *req, const char *url)
+{
+	size_t n = strlen(cfg.cdn_url);
+	if (strncmp(url, cfg.cdn_url, n) || strncmp(url + n, "/files/images/", 14))
+		return false;
+	int64_t c = 0;
+	return DBS(req->db, &c, "SELECT COUNT(*) FROM uploads WHERE storage_key = $1 AND user_id = $2 AND kind = 'image'",
+		   P_TEXT(url + n + 7), P_INT(req->user->id)) == 1 && c == 1;
+}
+
+static const char *read_thumbnail(valid_t *v)
+{
+	const char *u = v_str(v, "thumbnail_url", V_NULLABLE, 0, 500);
+	if (u && *u && !own_image(v->req, u)) {
+		v_error(v, "thumbnail_url", "Must be the URL of an image you uploaded");
+		return NULL;
+	}
+	return u;
+}
+
+static char *read_previews(valid_t *v)
+{
+	json_t *j = json_object_get(v->obj, "preview_images");
+	if (!j)
+		return NULL;
+	if (!json_is_array(j) || json_array_size(j) > MAX_PREVIEWS) {
+		v_error(v, "preview_images", "Must be a list of at most 10 image URLs");
+		return NULL;
+	}
+	size_t i;
+	json_t *u;
+	json_array_foreach(j, i, u) {
+		if (!json_is_string(u) || json_string_length(u) > 500 || !own_image(v->req, json_string_value(u))) {
+			v_error(v, "preview_images", "Each must be the URL of an image you uploaded");
+			return NULL;
+		}
+	}
+	return arena_json_dumps(v->req->arena, j, JSON_COMPACT);
+}
+
+/* category_id: an active category; -1 when absent, 0 after an error. */
+static int64_t read_category(valid_t *v, int flags)
+{
+	if (!v_present(v, "category_id")) {
+		if (flags & V_REQUIRED)
+			v_error(v, "category_id", "This field is required");
+		return -1;
+	}
+	int64_t id = v_int(v, "category_id", flags, 1, INT64_MAX, 0);
+	if (!id)
+		return 0;
+	int64_t ok = 0;
+	if (DBS(v->req->db, &ok, "SELECT COUNT(*) FROM categories WHERE id = $1 AND is_active = TRUE", P_INT(id)) != 1 || !ok) {
+		v_error(v, "category_id", "No such category");
+		return 0;
+	}
+	return id;
+}
+
+static bool replace_tags(db_t *db, int64_t model_id, json_t *tags)
+{
+	if (DBX(db, "DELETE FROM model_tags WHERE model_id = $1", P_INT(model_id)) < 0)
+		return false;
+	size_t i;
+	json_t *t;
+	json_array_foreach(tags, i, t)
+		if (DBX(db, "INSERT INTO model_tags (model_id, tag) VALUES ($1, $2)", P_INT(model_id),
+			P_TEXT(json_string_value(t))) != 1)
+			return false;
+	return true;
+}
+
+struct upload_info {
+	const char *key, *format;
+	int64_t size, polys, verts;
+	bool anim, rig, tex;
+};
+
+/* The caller's model upload, not used by another model. */
+static bool read_upload(valid_t *v, struct upload_info *u)
+{
+	int64_t id = v_int(v, "upload_id", V_REQUIRED, 1, INT64_MAX, 0);
+	if (!id)
+		return false;
+	req_t *req = v->req;
+	db_rows_t *r = DBQ(req->db,
+		"SELECT storage_key, file_format, size_bytes, analysis FROM uploads"
+		" WHERE id = $1 AND user_id = $2 AND kind = 'model'"
+		" AND NOT EXISTS (SELECT 1 FROM models WHERE upload_id = $1)", P_INT(id), P_INT(req->user->id));
+	if (!r || !db_next(r)) {
+		db_done(r);
+		v_error(v, "upload_id", "Must be a model file you uploaded and have not used yet");
+		return false;
+	}
+	u->key = arena_strdup(req->arena, db_text(r, 0));
+	u->format = arena_strdup(req->arena, db_text(r, 1));
+	u->size = db_int(r, 2);
+	json_error_t e;
+	json_t *a = db_text(r, 3) ? json_loads(db_text(r, 3), 0, &e) : NULL;
+	db_done(r);
+	u->polys = json_integer_value(json_object_get(a, "poly_count"));
+	u->verts = json_integer_value(json_object_get(a, "vertex_count"));
+	u->anim = json_is_true(json_object_get(a, "has_animations"));
+	u->rig = json_is_true(json_object_get(a, "has_rigging"));
+	u->tex = json_is_true(json_object_get(a, "has_textures"));
+	json_decref(a);
+	return true;
+}
+
+static int models_create(req_t *req)
+{
+	if (strcmp(req->user->user_type, "creator"))
+		return reply_error(req, ERR_FORBIDDEN, "Only creator accounts can publish models; switch your account to creator in settings");
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *title = v_str(&v, "title", V_REQUIRED, 3, 120);
+	const char *description = v_str(&v, "description", V_MULTILINE | V_NULLABLE, 0, 5000);
+	bool is_free = v_bool(&v, "is_free", 0, false);
+	int64_t price = v_money(&v, "price", 0, MAX_PRICE_CENTS, 0);
+	int64_t category = read_category(&v, V_REQUIRED);
+	json_t *tag_list;
+	char *tags = read_tags(&v, &tag_list);
+	const char *license = v_enum(&v, "license", 0, licenses, "standard");
+	const char *thumb = read_thumbnail(&v);
+	char *previews = read_previews(&v);
+	struct upload_info up = { 0 };
+	bool have_upload = read_upload(&v, &up);
+	if (!is_free && v_present(&v, "price") && price == 0)
+		is_free = true;
+	if (is_free)
+		price = 0;
+	else if (!v_present(&v, "price"))
+		v_error(&v, "price", "Give a price, or set is_free");
+	if (!v_ok(&v) || !have_upload)
+		return v_reply(&v);
+
+	int64_t now = now_ms(), id = 0;
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	if (DBS(req->db, &id,
+		"INSERT INTO models (creator_id, title, description, price_cents, is_free, category_id, tags, license,"
+		" upload_id, file_key, file_format, file_size, poly_count, vertex_count, has_animations, has_rigging,"
+		" has_textures, thumbnail_url, preview_images, created_at, updated_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)"
+		" RETURNING id",
+		P_INT(req->user->id), P_TEXT(title), P_TEXT(description ? description : ""), P_INT(price),
+		P_BOOL(is_free), P_INT(category), P_TEXT(tags ? tags : "[]"), P_TEXT(license),
+		P_INT(json_integer_value(json_object_get(req_body(req), "upload_id"))), P_TEXT(up.key),
+		P_TEXT(up.format), P_INT(up.size), P_INT(up.polys), P_INT(up.verts), P_BOOL(up.anim),
+		P_BOOL(up.rig), P_BOOL(up.tex), P_TEXT(thumb && *thumb ? thumb : NULL),
+		P_TEXT(previews ? previews : "[]"), P_INT(now)) != 1 ||
+	    (tag_list && !replace_tags(req->db, id, tag_list)) ||
+	    DBX(req->db, "UPDATE users SET models_count = models_count + 1 WHERE id = $1", P_INT(req->user->id)) != 1 ||
+	    DBX(req->db, "UPDATE categories SET models_count = models_count + 1 WHERE id = $1", P_INT(category)) < 0 ||
+	    !db_commit(req->db)) {
+		db_rollback(req->db);
+		if (db_error(req->db) == DB_ERR_UNIQUE) /* another request took this upload first */
+			return reply_invalid1(req, "upload_id", "Must be a model file you uploaded and have not used yet");
+		return reply_db_error(req, "create model");
+	}
+	cache_invalidate(CACHE_MODELS);
+	cache_invalidate(CACHE_CATEGORIES);
+	return reply_model(req, id, 201);
+}
+
+static int models_get(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	return reply_model(req, m.id, 200);
+}
+
+/* The public viewer: only what everyone may see, whoever asks. */
+static int models_public(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, false))
+		return DONE;
+	if (!m.is_public)
+		return reply_error(req, ERR_NOT_FOUND, "Model not found");
+	return reply_model(req, m.id, 200);
+}
+
+static int models_update(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, true, false))
+		return DONE;
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	const char *title = v_str(&v, "title", 0, 3, 120);
+	const char *description = v_str(&v, "description", V_MULTILINE | V_NULLABLE, 0, 5000);
+	bool is_free = v_bool(&v, "is_free", 0, false);
+	int64_t price = v_money(&v, "price", 0, MAX_PRICE_CENTS, 0);
+	int64_t category = read_category(&v, 0);
+	json_t *tag_list;
+	char *tags = read_tags(&v, &tag_list);
+	const char *license = v_enum(&v, "license", 0, licenses, NULL);
+	const char *thumb = read_thumbnail(&v);
+	char *previews = read_previews(&v);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	bool set_price = v_present(&v, "price") || v_present(&v, "is_free");
+	int64_t old_price = 0, old_category = 0;
+	db_rows_t *cur = DBQ(req->db, "SELECT price_cents, category_id FROM models WHERE id = $1", P_INT(m.id));
+	if (cur && db_next(cur)) {
+		old_price = db_int(cur, 0);
+		old_category = db_int(cur, 1);
+	}
+	db_done(cur);
+	if (is_free) {
+		price = 0;
+	} else if (v_present(&v, "price")) {
+		is_free = price == 0;
+	} else if (v_present(&v, "is_free")) {
+		/* not free any more: it needs a price */
+		if (old_price == 0)
+			return reply_invalid1(req, "price", "Give a price for a model that is not free");
+		price = old_price;
+	}
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	/* status, is_featured, counters and the file are not the owner's to set. */
+	int64_t changed = DBX(req->db,
+		"UPDATE models SET title = COALESCE($2, title), description = COALESCE($3, description),"
+		" price_cents = CASE WHEN $4 = TRUE THEN $5 ELSE price_cents END,"
+		" is_free = CASE WHEN $4 = TRUE THEN $6 ELSE is_free END,"
+		" category_id = CASE WHEN $7 > 0 THEN $7 ELSE category_id END,"
+		" tags = COALESCE($8, tags), license = COALESCE($9, license),"
+		" thumbnail_url = CASE WHEN $10 = TRUE THEN $11 ELSE thumbnail_url END,"
+		" preview_images = COALESCE($12, preview_images), updated_at = $13 WHERE id = $1",
+		P_INT(m.id), P_TEXT(title), P_TEXT(description), P_BOOL(set_price), P_INT(price), P_BOOL(is_free),
+		P_INT(category), P_TEXT(tags), P_TEXT(license), P_BOOL(v_present(&v, "thumbnail_url")),
+		P_TEXT(thumb && *thumb ? thumb : NULL), P_TEXT(previews), P_INT(now_ms()));
+	bool moved = category > 0 && category != old_category;
+	if (changed != 1 || (tag_list && !replace_tags(req->db, m.id, tag_list)) ||
+	    (moved && (DBX(req->db, "UPDATE categories SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
+			   P_INT(old_category)) < 0 ||
+		       DBX(req->db, "UPDATE categories SET models_count = models_count + 1 WHERE id = $1", P_INT(category)) < 0)) ||
+	    !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "update model");
+	}
+	cache_invalidate(CACHE_MODELS);
+	if (moved)
+		cache_invalidate(CACHE_CATEGORIES);
+	return reply_model(req, m.id, 200);
+}
+
+/* Deletes a model: sold ones stay for their buyers, hidden everywhere;
+ * unsold ones go with their file. */
+int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales)
+{
+	char *key = NULL;
+	db_rows_t *r = DBQ(req->db, "SELECT file_key, category_id FROM models WHERE id = $1", P_INT(id));
+	int64_t category = 0;
+	if (r && db_next(r)) {
+		key = db_text(r, 0) ? arena_strdup(req->arena, db_text(r, 0)) : NULL;
+		category = db_int(r, 1);
+	}
+	db_done(r);
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	bool ok = sales > 0
+		? DBX(req->db, "UPDATE models SET deleted_at = $2, is_published = FALSE, is_featured = FALSE WHERE id = $1",
+		      P_INT(id), P_INT(now_ms())) == 1
+		: DBX(req->db, "DELETE FROM models WHERE id = $1", P_INT(id)) == 1;
+	ok = ok && DBX(req->db, "UPDATE users SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
+		       P_INT(creator_id)) >= 0;
+	ok = ok && DBX(req->db, "UPDATE categories SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
+		       P_INT(category)) >= 0;
+	if (!ok || !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "delete model");
+	}
+	if (sales == 0 && key && store_delete(key))
+		DBX(req->db, "DELETE FROM uploads WHERE storage_key = $1", P_TEXT(key));
+	cache_invalidate(CACHE_MODELS);
+	cache_invalidate(CACHE_CATEGORIES);
+	return reply_ok(req, json_pack("{s:s, s:I}", "message", sales > 0
+		? "Model removed from the marketplace; its buyers keep their downloads" : "Model deleted",
+		"id", (json_int_t)id));
+}
+
+static int models_delete(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, true, false))
+		return DONE;
+	return models_remove(req, m.id, m.creator_id, m.sales_count);
+}
+
+static int models_toggle_publish(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, true, false))
+		return DONE;
+	if (DBX(req->db, "UPDATE models SET is_published = NOT is_published, updated_at = $2 WHERE id = $1",
+		P_INT(m.id), P_INT(now_ms())) != 1)
+		return reply_db_error(req, "toggle publish");
+	cache_invalidate(CACHE_MODELS);
+	return reply_model(req, m.id, 200);
+}
+
+static int models_creator(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	db_rows_t *r = DBQ(req->db, "SELECT " USER_PUBLIC_COLS " FROM users u WHERE u.id = $1", P_INT(m.creator_id));
+	if (!r)
+		return reply_db_error(req, "read creator");
+	json_t *u = db_next(r) ? user_json_row(r) : NULL;
+	db_done(r);
+	if (!u)
+		return reply_error(req, ERR_NOT_FOUND, "Creator not found");
+	return reply_ok(req, u);
+}
+
+static int models_view(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	const char *viewer = req->user ? arena_printf(req->arena, "u:%lld", (long long)req->user->id)
+				       : arena_printf(req->arena, "ip:%s", req->ip);
+	int64_t now = now_ms();
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	int64_t fresh = DBX(req->db, "INSERT INTO model_views (model_id, viewer, hour) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+			    P_INT(m.id), P_TEXT(viewer), P_INT(now / 3600000));
+	bool ok = fresh >= 0;
+	if (ok && fresh == 1)
+		ok = DBX(req->db, "UPDATE models SET views_count = views_count + 1 WHERE id = $1", P_INT(m.id)) == 1 &&
+		     DBX(req->db, "INSERT INTO model_daily (model_id, day, views) VALUES ($1, $2, 1)"
+			 " ON CONFLICT (model_id, day) DO UPDATE SET views = model_daily.views + 1",
+			 P_INT(m.id), P_INT(epoch_day(now))) >= 0;
+	int64_t views = 0;
+	ok = ok && DBS(req->db, &views, "SELECT views_count FROM models WHERE id = $1", P_INT(m.id)) == 1;
+	if (!ok || !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "count view");
+	}
+	return reply_ok(req, json_pack("{s:b, s:I}", "counted", fresh == 1, "views_count", (json_int_t)views));
+}
+
+static int like(req_t *req, bool on)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	int64_t now = now_ms();
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	/* The counter moves only when the row really changed: exact under
+	 * concurrency, idempotent for repeats. */
+	int64_t changed = on
+		? DBX(req->db, "INSERT INTO model_likes (model_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		      P_INT(m.id), P_INT(req->user->id), P_INT(now))
+		: DBX(req->db, "DELETE FROM model_likes WHERE model_id = $1 AND user_id = $2", P_INT(m.id), P_INT(req->user->id));
+	bool ok = changed >= 0;
+	if (ok && changed == 1) {
+		ok = DBX(req->db, on ? "UPDATE models SET likes_count = likes_count + 1 WHERE id = $1"
+				     : "UPDATE models SET likes_count = likes_count - 1 WHERE id = $1 AND likes_count > 0",
+			 P_INT(m.id)) >= 0;
+		if (ok && on) {
+			ok = DBX(req->db, "INSERT INTO model_daily (model_id, day, likes) VALUES ($1, $2, 1)"
+				 " ON CONFLICT (model_id, day) DO UPDATE SET likes = model_daily.likes + 1",
+				 P_INT(m.id), P_INT(epoch_day(now))) >= 0;
+			if (ok && m.creator_id != req->user->id)
+				ok = notify(req->db, m.creator_id, "model_liked", "Someone liked your model",
+					    arena_printf(req->arena, "%s liked '%s'", req->user->username, m.title),
+					    arena_printf(req->arena, "/model/%lld", (long long)m.id));
+		}
+	}
+	int64_t likes = 0;
+	ok = ok && DBS(req->db, &likes, "SELECT likes_count FROM models WHERE id = $1", P_INT(m.id)) == 1;
+	if (!ok || !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "like");
+	}
+	if (changed == 1)
+		cache_invalidate(CACHE_MODELS);
+	return reply_ok(req, json_pack("{s:b, s:I}", "is_liked", on, "likes_count", (json_int_t)likes));
+}
+
+static int models_like(req_t *req)
+{
+	return like(req, true);
+}
+
+static int models_unlike(req_t *req)
+{
+	return like(req, false);
+}
+
+static json_t *comment_json(db_rows_t *r)
+{
+	return json_pack("{s:I, s:I, s:s, s:o, s:{s:I, s:s, s:s?, s:s?}}", "id", (json_int_t)db_int(r, 0),
+			 "model_id", (json_int_t)db_int(r, 1), "body", db_text(r, 2), "created_at", json_time(db_int(r, 3)),
+			 "user", "id", (json_int_t)db_int(r, 4), "username", db_text(r, 5), "full_name", db_text(r, 6),
+			 "avatar_url", db_text(r, 7));
+}
+
+#define COMMENT_SELECT \
+	"SELECT k.id, k.model_id, k.body, k.created_at, u.id, u.username, u.full_name, u.avatar_url" \
+	" FROM model_comments k JOIN users u ON u.id = k.user_id"
+
+static int models_comments_list(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	valid_t v;
+	v_init(&v, req, NULL);
+	page_t p;
+	q_page(&v, &p);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	int64_t total = 0;
+	if (DBS(req->db, &total, "SELECT comments_count FROM models WHERE id = $1", P_INT(m.id)) < 0)
+		return reply_db_error(req, "count comments");
+	db_rows_t *r = DBQ(req->db, COMMENT_SELECT " WHERE k.model_id = $1 ORDER BY k.created_at DESC, k.id DESC LIMIT $2 OFFSET $3",
+			   P_INT(m.id), P_INT(p.limit), P_INT(p.offset));
+	if (!r)
+		return reply_db_error(req, "list comments");
+	json_t *items = json_array();
+	while (db_next(r))
+		json_array_append_new(items, comment_json(r));
+	db_done(r);
+	return reply_ok(req, page_envelope(items, total, &p));
+}
+
+static int models_comments_add(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	/* "body", or "content" as some clients name it */
+	const char *field = v_present(&v, "body") || !v_present(&v, "content") ? "body" : "content";
+	const char *body = v_str(&v, field, V_REQUIRED | V_MULTILINE, 1, 2000);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	int64_t id = 0;
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	bool ok = DBS(req->db, &id, "INSERT INTO model_comments (model_id, user_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+		      P_INT(m.id), P_INT(req->user->id), P_TEXT(body), P_INT(now_ms())) == 1 &&
+		  DBX(req->db, "UPDATE models SET comments_count = comments_count + 1 WHERE id = $1", P_INT(m.id)) == 1;
+	if (ok && m.creator_id != req->user->id)
+		ok = notify(req->db, m.creator_id, "comment_received", "New comment on your model",
+			    arena_printf(req->arena, "%s commented on '%s'", req->user->username, m.title),
+			    arena_printf(req->arena, "/model/%lld", (long long)m.id));
+	if (!ok || !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "add comment");
+	}
+	cache_invalidate(CACHE_MODELS);
+	db_rows_t *r = DBQ(req->db, COMMENT_SELECT " WHERE k.id = $1", P_INT(id));
+	json_t *c = r && db_next(r) ? comment_json(r) : NULL;
+	db_done(r);
+	return c ? reply_created(req, c) : reply_db_error(req, "read comment");
+}
+
+static int models_comments_delete(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	int64_t cid = req_param_int(req, "comment_id"), author = 0;
+	if (DBS(req->db, &author, "SELECT user_id FROM model_comments WHERE id = $1 AND model_id = $2", P_INT(cid), P_INT(m.id)) != 1)
+		return reply_error(req, ERR_NOT_FOUND, "Comment not found");
+	/* Its author, the model's owner and admins may remove a comment. */
+	if (author != req->user->id && m.creator_id != req->user->id && !req->user->is_admin)
+		return reply_error(req, ERR_FORBIDDEN, "You cannot delete this comment");
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	if (DBX(req->db, "DELETE FROM model_comments WHERE id = $1", P_INT(cid)) != 1 ||
+	    DBX(req->db, "UPDATE models SET comments_count = comments_count - 1 WHERE id = $1 AND comments_count > 0", P_INT(m.id)) < 0 ||
+	    !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "delete comment");
+	}
+	cache_invalidate(CACHE_MODELS);
+	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Comment deleted", "id", (json_int_t)cid));
+}
+
+static int models_share(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, false))
+		return DONE;
+	int64_t shares = 0;
+	if (DBS(req->db, &shares, "UPDATE models SET shares_count = shares_count + 1 WHERE id = $1 RETURNING shares_count",
+		P_INT(m.id)) != 1)
+		return reply_db_error(req, "share");
+	return reply_ok(req, json_pack("{s:s, s:I}", "share_url",
+		arena_printf(req->arena, "%s/view/%lld", cfg.frontend_url, (long long)m.id), "shares_count", (json_int_t)shares));
+}
+
+static int models_analytics(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, true, true))
+		return DONE;
+	valid_t v;
+	v_init(&v, req, NULL);
+	int64_t days = q_int(&v, "days", 1, 365, 30);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	int64_t today = epoch_day(now_ms());
+	db_rows_t *r = DBQ(req->db,
+		"SELECT day, views, likes, sales, downloads FROM model_daily WHERE model_id = $1 AND day > $2 ORDER BY day",
+		P_INT(m.id), P_INT(today - days));
+	if (!r)
+		return reply_db_error(req, "analytics");
+	json_t *series = json_array();
+	while (db_next(r)) {
+		char date[32];
+		iso8601_ms(db_int(r, 0) * 86400000, date);
+		date[10] = '\0';
+		json_array_append_new(series, json_pack("{s:s, s:I, s:I, s:I, s:I}", "date", date,
+			"views", (json_int_t)db_int(r, 1), "likes", (json_int_t)db_int(r, 2),
+			"sales", (json_int_t)db_int(r, 3), "downloads", (json_int_t)db_int(r, 4)));
+	}
+	db_done(r);
+	r = DBQ(req->db, "SELECT views_count, likes_count, sales_count, downloads_count, comments_count, shares_count"
+		" FROM models WHERE id = $1", P_INT(m.id));
+	json_t *totals = r && db_next(r)
+		? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "views", (json_int_t)db_int(r, 0), "likes", (json_int_t)db_int(r, 1),
+			    "sales", (json_int_t)db_int(r, 2), "downloads", (json_int_t)db_int(r, 3),
+			    "comments", (json_int_t)db_int(r, 4), "shares", (json_int_t)db_int(r, 5))
+		: json_object();
+	db_done(r);
+	return reply_ok(req, json_pack("{s:I, s:I, s:o, s:o}", "model_id", (json_int_t)m.id, "days", (json_int_t)days,
+				       "totals", totals, "by_day", series));
+}
+
+static int users_me_models(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, NULL);
+	page_t p;
+	q_page(&v, &p);
+	static const char *const statuses[] = { "pending", "approved", "rejected", NULL };
+	const char *status = q_str(&v, "status", 16);
+	if (status && *status) {
+		bool ok = false;
+		for (const char *const *s = statuses; *s; s++)
+			ok |= !strcmp(*s, status);
+		if (!ok)
+			v_error(&v, "status", "Must be one of: pending, approved, rejected");
+	} else {
+		status = NULL;
+	}
+	if (!v_ok(&v))
+		return v_reply(&v);
+	int64_t total = 0;
+	if (DBS(req->db, &total, "SELECT COUNT(*) FROM models WHERE creator_id = $1 AND deleted_at IS NULL"
+		" AND (CAST($2 AS TEXT) IS NULL OR status = $2)", P_INT(req->user->id), P_TEXT(status)) < 0)
+		return reply_db_error(req, "count models");
+	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.creator_id = $1 AND m.deleted_at IS NULL"
+		" AND (CAST($2 AS TEXT) IS NULL OR m.status = $2) ORDER BY m.created_at DESC, m.id DESC LIMIT $3 OFFSET $4",
+		P_INT(req->user->id), P_TEXT(status), P_INT(p.limit), P_INT(p.offset));
+	json_t *items = r ? models_from_rows(req, r, true) : NULL;
+	if (!items)
+		return reply_db_error(req, "list models");
+	return reply_ok(req, page_envelope(items, total, &p));
+}
+
+const route_t model_routes[] = {
+	{ M_POST, "/api/models", models_create, ACCESS_VERIFIED, RL_GENERAL, BODY_JSON, 0, 0, "Create a model from an upload (pending review)" },
+	{ M_GET, "/api/models/{id:int}", models_get, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "A model" },
+	{ M_PUT, "/api/models/{id:int}", models_update, ACCESS_VERIFIED, RL_GENERAL, BODY_JSON, 0, 0, "Edit your model" },
+	{ M_DELETE, "/api/models/{id:int}", models_delete, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Delete your model" },
+	{ M_POST, "/api/models/{id:int}/toggle-publish", models_toggle_publish, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Publish or unpublish your model" },
+	{ M_GET, "/api/models/{id:int}/public", models_public, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "A model for the public viewer" },
+	{ M_GET, "/api/models/{id:int}/creator", models_creator, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "The model's creator" },
+	{ M_POST, "/api/models/{id:int}/view", models_view, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Count a view (once per viewer and hour)" },
+	{ M_POST, "/api/models/{id:int}/like", models_like, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Like (idempotent)" },
+	{ M_DELETE, "/api/models/{id:int}/like", models_unlike, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Unlike (idempotent)" },
+	{ M_GET, "/api/models/{id:int}/comments", models_comments_list, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Comments, newest first" },
+	{ M_POST, "/api/models/{id:int}/comments", models_comments_add, ACCESS_VERIFIED, RL_GENERAL, BODY_JSON, 0, 0, "Add a comment" },
+	{ M_DELETE, "/api/models/{id:int}/comments/{comment_id:int}", models_comments_delete, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Delete a comment (author, model owner, admin)" },
+	{ M_POST, "/api/models/{id:int}/share", models_share, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "A share link (counted)" },
+	{ M_GET, "/api/models/{id:int}/analytics", models_analytics, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Views, likes, sales by day (owner)" },
+	{ M_GET, "/api/users/me/models", users_me_models, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Your models (all statuses)" },
+};
+EXPORT_ROUTES(model_routes);

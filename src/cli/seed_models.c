@@ -1,0 +1,300 @@
+/*
+ * seed_models.c: the demo marketplace behind `hwc3d seed-demo`: creators,
+ * buyers, and models whose files the program makes itself (boxes, spheres,
+ * cylinders, tori, pyramids as OBJ), so that downloads, analysis figures and
+ * the viewer have real geometry.  The counts are known from construction,
+ * the same ones the analysis child reports for OBJ (every polygon corner is
+ * its own vertex; triangles after triangulation).
+ */
+#include <math.h>
+#include <sodium.h>
+#include <unistd.h>
+#include "cli.h"
+#include "../core/log.h"
+#include "../core/strbuf.h"
+#include "../core/util.h"
+#include "../svc/storage.h"
+
+struct shape {
+	strbuf_t obj;
+	int64_t tris, verts;
+	double dx, dy, dz;
+	int nv; /* vertices written so far (OBJ indices are 1-based) */
+};
+
+static void v(struct shape *s, double x, double y, double z)
+{
+	sb_addf(&s->obj, "v %.5f %.5f %.5f\n", x, y, z);
+	s->nv++;
+}
+
+static void quad(struct shape *s, int a, int b, int c, int d)
+{
+	sb_addf(&s->obj, "f %d %d %d %d\n", a, b, c, d);
+	s->tris += 2;
+	s->verts += 4;
+}
+
+static void tri(struct shape *s, int a, int b, int c)
+{
+	sb_addf(&s->obj, "f %d %d %d\n", a, b, c);
+	s->tris += 1;
+	s->verts += 3;
+}
+
+static void box(struct shape *s, double w, double h, double d)
+{
+	for (int i = 0; i < 8; i++)
+		v(s, (i & 1 ? w : -w) / 2, (i & 2 ? h : -h) / 2, (i & 4 ? d : -d) / 2);
+	quad(s, 1, 3, 4, 2);
+	quad(s, 5, 6, 8, 7);
+	quad(s, 1, 2, 6, 5);
+	quad(s, 3, 7, 8, 4);
+	quad(s, 1, 5, 7, 3);
+	quad(s, 2, 4, 8, 6);
+	s->dx = w, s->dy = h, s->dz = d;
+}
+
+static void sphere(struct shape *s, double r, int segs, int rings)
+{
+	v(s, 0, r, 0);
+	for (int i = 1; i < rings; i++)
+		for (int j = 0; j < segs; j++) {
+			double th = M_PI * i / rings, ph = 2 * M_PI * j / segs;
+			v(s, r * sin(th) * cos(ph), r * cos(th), r * sin(th) * sin(ph));
+		}
+	v(s, 0, -r, 0);
+	int bottom = s->nv;
+	for (int j = 0; j < segs; j++)
+		tri(s, 1, 2 + (j + 1) % segs, 2 + j);
+	for (int i = 0; i < rings - 2; i++)
+		for (int j = 0; j < segs; j++) {
+			int a = 2 + i * segs + j, b = 2 + i * segs + (j + 1) % segs;
+			quad(s, a, b, b + segs, a + segs);
+		}
+	for (int j = 0; j < segs; j++) {
+		int base = 2 + (rings - 2) * segs;
+		tri(s, bottom, base + j, base + (j + 1) % segs);
+	}
+	s->dx = s->dy = s->dz = 2 * r;
+}
+
+static void cylinder(struct shape *s, double r, double h, int segs)
+{
+	for (int j = 0; j < segs; j++) {
+		double ph = 2 * M_PI * j / segs;
+		v(s, r * cos(ph), -h / 2, r * sin(ph));
+		v(s, r * cos(ph), h / 2, r * sin(ph));
+	}
+	v(s, 0, -h / 2, 0);
+	v(s, 0, h / 2, 0);
+	int cb = 2 * segs + 1, ct = 2 * segs + 2;
+	for (int j = 0; j < segs; j++) {
+		int a = 1 + 2 * j, b = 1 + 2 * ((j + 1) % segs);
+		quad(s, a, b, b + 1, a + 1);
+		tri(s, cb, b, a);
+		tri(s, ct, a + 1, b + 1);
+	}
+	s->dx = s->dz = 2 * r;
+	s->dy = h;
+}
+
+static void torus(struct shape *s, double R, double r, int segs, int rings)
+{
+	for (int i = 0; i < rings; i++)
+		for (int j = 0; j < segs; j++) {
+			double u = 2 * M_PI * i / rings, w = 2 * M_PI * j / segs;
+			v(s, (R + r * cos(w)) * cos(u), r * sin(w), (R + r * cos(w)) * sin(u));
+		}
+	for (int i = 0; i < rings; i++)
+		for (int j = 0; j < segs; j++) {
+			int a = 1 + i * segs + j, b = 1 + i * segs + (j + 1) % segs;
+			int c = 1 + ((i + 1) % rings) * segs + (j + 1) % segs, d = 1 + ((i + 1) % rings) * segs + j;
+			quad(s, a, b, c, d);
+		}
+	s->dx = s->dz = 2 * (R + r);
+	s->dy = 2 * r;
+}
+
+static void pyramid(struct shape *s, double w, double h)
+{
+	v(s, -w / 2, 0, -w / 2);
+	v(s, w / 2, 0, -w / 2);
+	v(s, w / 2, 0, w / 2);
+	v(s, -w / 2, 0, w / 2);
+	v(s, 0, h, 0);
+	quad(s, 1, 2, 3, 4);
+	tri(s, 1, 5, 2);
+	tri(s, 2, 5, 3);
+	tri(s, 3, 5, 4);
+	tri(s, 4, 5, 1);
+	s->dx = s->dz = w;
+	s->dy = h;
+}
+
+static const struct demo_model {
+	const char *title, *category, *tags, *description;
+	int price_cents, shape, detail;
+	bool featured;
+} demo_models[] = {
+	{ "Cyberpunk Cargo Crate", "sci-fi", "[\"crate\",\"cyberpunk\",\"props\"]", "A neon-trimmed cargo crate for sci-fi docks.", 499, 0, 1, true },
+	{ "Lowpoly Planet", "environments", "[\"planet\",\"lowpoly\",\"space\"]", "A stylised planet for space scenes.", 0, 1, 12, true },
+	{ "Marble Column", "architecture", "[\"column\",\"classical\",\"marble\"]", "A classical column, game ready.", 299, 2, 24, false },
+	{ "Donut Sculpt Base", "props", "[\"donut\",\"food\",\"torus\"]", "The classic donut, ready for sprinkles.", 0, 3, 16, true },
+	{ "Desert Pyramid", "architecture", "[\"pyramid\",\"desert\",\"ancient\"]", "A monument for desert levels.", 799, 4, 1, false },
+	{ "Sci-Fi Fuel Tank", "sci-fi", "[\"tank\",\"fuel\",\"industrial\"]", "Pressurised tank for hard-surface kits.", 1299, 2, 32, true },
+	{ "Moon Rock", "nature", "[\"rock\",\"moon\",\"space\"]", "A cratered rock, low and mid poly.", 199, 1, 8, false },
+	{ "Ring Portal", "fantasy", "[\"portal\",\"ring\",\"magic\"]", "A stone ring portal for fantasy worlds.", 1599, 3, 48, false },
+	{ "Wooden Stool", "furniture", "[\"stool\",\"wood\",\"interior\"]", "A simple stool for interiors.", 350, 2, 12, false },
+	{ "Storage Cabinet", "furniture", "[\"cabinet\",\"storage\",\"interior\"]", "A tall cabinet, clean topology.", 900, 0, 2, false },
+	{ "Racing Tyre", "vehicles", "[\"tyre\",\"wheel\",\"racing\"]", "A racing tyre for vehicle kits.", 2499, 3, 64, true },
+	{ "Fuel Barrel", "props", "[\"barrel\",\"industrial\",\"props\"]", "A steel drum, ready to texture.", 0, 2, 20, false },
+	{ "Glass Orb", "electronics", "[\"orb\",\"glass\",\"light\"]", "A smooth orb for lamps and displays.", 450, 1, 32, false },
+	{ "Tomb Entrance", "architecture", "[\"tomb\",\"ancient\",\"stone\"]", "A stepped stone entrance.", 1999, 4, 1, false },
+	{ "Robot Head Blockout", "characters", "[\"robot\",\"blockout\",\"character\"]", "A blockout to start a robot character.", 0, 0, 3, false },
+	{ "Space Station Ring", "sci-fi", "[\"station\",\"ring\",\"space\"]", "A habitat ring for orbital scenes.", 3999, 3, 96, true },
+	{ "Tree Trunk", "nature", "[\"tree\",\"trunk\",\"forest\"]", "A trunk section for forests.", 150, 2, 10, false },
+	{ "Dragon Egg", "fantasy", "[\"egg\",\"dragon\",\"magic\"]", "A dragon egg, subdivided.", 899, 1, 48, false },
+	{ "Speaker Cabinet", "electronics", "[\"speaker\",\"audio\",\"electronics\"]", "A box speaker.", 599, 0, 1, false },
+	{ "Hover Car Chassis", "vehicles", "[\"car\",\"hover\",\"sci-fi\"]", "A chassis blockout for hover cars.", 2999, 0, 4, false },
+	{ "Fox Totem", "animals", "[\"fox\",\"totem\",\"stylised\"]", "A stylised totem shape.", 650, 4, 1, false },
+	{ "Owl Perch", "animals", "[\"owl\",\"perch\",\"bird\"]", "A perch ring for bird rigs.", 0, 3, 12, false },
+	{ "Concrete Block", "environments", "[\"concrete\",\"block\",\"urban\"]", "Modular urban block.", 99, 0, 1, false },
+	{ "Water Tower", "architecture", "[\"tower\",\"water\",\"urban\"]", "An urban water tower tank.", 1499, 2, 40, false },
+};
+
+static bool make_shape(struct shape *s, int kind, int detail)
+{
+	sb_init(&s->obj, 0);
+	s->tris = s->verts = s->nv = 0;
+	sb_adds(&s->obj, "# made by hwc3d seed-demo\no demo\n");
+	switch (kind) {
+	case 0:
+		box(s, 1.0 * detail, 1.0, 1.0 + detail * 0.5);
+		break;
+	case 1:
+		sphere(s, 1.0, detail * 2, detail);
+		break;
+	case 2:
+		cylinder(s, 0.5, 2.0, detail);
+		break;
+	case 3:
+		torus(s, 1.0, 0.3, detail / 2 + 6, detail);
+		break;
+	default:
+		pyramid(s, 2.0, 1.5);
+		break;
+	}
+	return !s->obj.overflow;
+}
+
+/* A live user with this username, or a new verified one. */
+static int64_t demo_user(db_t *db, const char *username, const char *full_name, const char *type, const char *hash)
+{
+	int64_t id = 0;
+	if (DBS(db, &id, "SELECT id FROM users WHERE username_lower = $1", P_TEXT(username)) == 1)
+		return id;
+	char email[96];
+	snprintf(email, sizeof(email), "%s@demo.hwc3d.local", username);
+	int64_t now = now_ms();
+	if (DBS(db, &id, "INSERT INTO users (email, email_normalized, username, username_lower, password_hash, full_name,"
+		" user_type, is_email_verified, is_verified, bio, created_at, updated_at)"
+		" VALUES ($1, $1, $2, $2, $3, $4, $5, TRUE, $6, $7, $8, $8) RETURNING id",
+		P_TEXT(email), P_TEXT(username), P_TEXT(hash), P_TEXT(full_name), P_TEXT(type),
+		P_BOOL(!strcmp(type, "creator")), P_TEXT(!strcmp(type, "creator") ? "3D artist on HWC3D." : NULL),
+		P_INT(now)) != 1)
+		return -1;
+	return id;
+}
+
+int seed_models(db_t *db, const char *password_hash)
+{
+	char err[256];
+	if (!store_init(err, sizeof(err))) {
+		fprintf(stderr, "hwc3d: %s\n", err);
+		return -1;
+	}
+	static const char *creators[][2] = { { "aria_nova", "Aria Nova" }, { "kenji_forge", "Kenji Forge" },
+					     { "mira_polygon", "Mira Polygon" }, { "leo_voxel", "Leo Voxel" } };
+	static const char *buyers[][2] = { { "sam_buyer", "Sam Reed" }, { "alex_chen", "Alex Chen" } };
+	int64_t cid[4], bid[2];
+	for (int i = 0; i < 4; i++)
+		if ((cid[i] = demo_user(db, creators[i][0], creators[i][1], "creator", password_hash)) < 0)
+			return -1;
+	for (int i = 0; i < 2; i++)
+		if ((bid[i] = demo_user(db, buyers[i][0], buyers[i][1], "buyer", password_hash)) < 0)
+			return -1;
+	int64_t now = now_ms();
+	for (size_t i = 0; i < ARRAY_LEN(demo_models); i++) {
+		const struct demo_model *d = &demo_models[i];
+		struct shape s;
+		if (!make_shape(&s, d->shape, d->detail))
+			return -1;
+		char name[40], tmp[4200], key[80], sha_hex[65] = "";
+		random_hex(name, 16);
+		snprintf(key, sizeof(key), "models/%s.obj", name);
+		snprintf(tmp, sizeof(tmp), "%s/seed-%s.obj", store_tmp_dir(), name);
+		FILE *f = fopen(tmp, "w");
+		bool ok = f && fwrite(s.obj.buf, 1, s.obj.len, f) == s.obj.len;
+		if (f)
+			fclose(f);
+		/* the uploads row carries the content hash like a real upload */
+		unsigned char h[crypto_hash_sha256_BYTES];
+		crypto_hash_sha256(h, (const unsigned char *)s.obj.buf, s.obj.len);
+		sodium_bin2hex(sha_hex, sizeof(sha_hex), h, sizeof(h));
+		size_t size = s.obj.len;
+		sb_release(&s.obj);
+		if (!ok || !store_put(tmp, key, "model/obj", err, sizeof(err))) {
+			unlink(tmp);
+			fprintf(stderr, "hwc3d: seed-demo cannot store a model: %s\n", err);
+			return -1;
+		}
+		char analysis[512];
+		snprintf(analysis, sizeof(analysis),
+			 "{\"poly_count\":%lld,\"vertex_count\":%lld,\"file_format\":\"OBJ\",\"has_animations\":false,"
+			 "\"has_rigging\":false,\"has_textures\":false,\"materials\":[],\"textures\":[],"
+			 "\"dimensions\":{\"x\":%.4f,\"y\":%.4f,\"z\":%.4f},\"mesh_count\":1,\"bone_count\":0,"
+			 "\"animation_count\":0,\"external_references\":[],\"warnings\":[]}",
+			 (long long)s.tris, (long long)s.verts, s.dx, s.dy, s.dz);
+		int64_t creator = cid[i % 4], upload = 0, model = 0, cat = 0;
+		int64_t created = now - (int64_t)(ARRAY_LEN(demo_models) - i) * 3600000;
+		if (DBS(db, &cat, "SELECT id FROM categories WHERE slug = $1", P_TEXT(d->category)) != 1 ||
+		    DBS(db, &upload, "INSERT INTO uploads (user_id, kind, storage_key, original_name, content_type, file_format,"
+			" size_bytes, sha256, analysis, created_at) VALUES ($1, 'model', $2, $3, 'model/obj', 'OBJ', $4, $5, $6, $7)"
+			" RETURNING id", P_INT(creator), P_TEXT(key), P_TEXT("model.obj"), P_INT((int64_t)size),
+			P_TEXT(sha_hex), P_TEXT(analysis), P_INT(created)) != 1 ||
+		    DBS(db, &model, "INSERT INTO models (creator_id, title, description, price_cents, is_free, category_id, tags,"
+			" upload_id, file_key, file_format, file_size, poly_count, vertex_count, status, is_featured,"
+			" created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'OBJ', $10, $11, $12, 'approved',"
+			" $13, $14, $14) RETURNING id",
+			P_INT(creator), P_TEXT(d->title), P_TEXT(d->description), P_INT(d->price_cents),
+			P_BOOL(d->price_cents == 0), P_INT(cat), P_TEXT(d->tags), P_INT(upload), P_TEXT(key),
+			P_INT((int64_t)size), P_INT(s.tris), P_INT(s.verts), P_BOOL(d->featured), P_INT(created)) != 1)
+			return -1;
+		/* tags rows from the JSON list */
+		const char *p = d->tags;
+		while ((p = strchr(p, '"'))) {
+			const char *e = strchr(p + 1, '"');
+			if (!e)
+				break;
+			char tag[40];
+			snprintf(tag, sizeof(tag), "%.*s", (int)(e - p - 1), p + 1);
+			DBX(db, "INSERT INTO model_tags (model_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING", P_INT(model), P_TEXT(tag));
+			p = e + 1;
+		}
+		int likes = (int)(i % 3);
+		for (int b = 0; b < likes && b < 2; b++)
+			DBX(db, "INSERT INTO model_likes (model_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+			    P_INT(model), P_INT(bid[b]), P_INT(created));
+		if (i % 4 == 0)
+			DBX(db, "INSERT INTO model_comments (model_id, user_id, body, created_at) VALUES ($1, $2, $3, $4)",
+			    P_INT(model), P_INT(bid[i % 2]), P_TEXT("Clean topology, exactly what I needed."), P_INT(created + 60000));
+		DBX(db, "UPDATE models SET likes_count = (SELECT COUNT(*) FROM model_likes WHERE model_id = $1),"
+			" comments_count = (SELECT COUNT(*) FROM model_comments WHERE model_id = $1),"
+			" views_count = $2 WHERE id = $1", P_INT(model), P_INT((int64_t)(i * 37 % 500)));
+		DBX(db, "UPDATE users SET models_count = models_count + 1 WHERE id = $1", P_INT(creator));
+		DBX(db, "UPDATE categories SET models_count = models_count + 1 WHERE id = $1", P_INT(cat));
+	}
+	log_info("seeded %zu demo models by %d creators", ARRAY_LEN(demo_models), 4);
+	return 0;
+}
