@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 DURATION=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_WRK_THREADS:-2}
-SCALE=${BENCH_SCALE:-1000}
+SCALE=${BENCH_SCALE:-10000}
+MODELS=${BENCH_MODELS:-50000}
 BIN=$PWD/build/hwc3d
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (scripts/install-deps.sh bench)" >&2; exit 1; }
 
@@ -42,19 +43,23 @@ bench_engine() { # label database_url
 	# The limiter runs on every request but with budgets no benchmark reaches.
 	export RATE_LIMIT_GENERAL=1000000000/minute RATE_LIMIT_ADMIN=1000000000/minute
 	if [ -n "$url" ]; then export DATABASE_URL=$url; else unset DATABASE_URL; fi
-	(cd "$dir" && "$BIN" seed-demo --scale "$SCALE" >/dev/null 2>&1)
+	(cd "$dir" && "$BIN" seed-demo --scale "$SCALE" --models "$MODELS" >/dev/null 2>&1)
 	(cd "$dir" && exec "$BIN" serve 2>"$dir/server.log") &
 	SERVER_PID=$!
 	for _ in $(seq 100); do
 		curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	echo "== $label: $CONNS connections, $THREADS wrk threads, ${DURATION}s each, $(nproc) cores"
+	echo "== $label: $CONNS connections, $THREADS wrk threads, ${DURATION}s each, $(nproc) cores, $MODELS models, $SCALE users"
 	run_wrk "GET /api/categories" "http://127.0.0.1:$port/api/categories"
 	run_wrk "GET /api/categories?limit=5" "http://127.0.0.1:$port/api/categories?limit=5&page=2"
 	run_wrk "GET /healthz" "http://127.0.0.1:$port/healthz"
 	run_wrk "GET /api/nope (404)" "http://127.0.0.1:$port/api/nope"
 	run_wrk "GET /api/admin/categories (401)" "http://127.0.0.1:$port/api/admin/categories"
+	run_wrk "GET /api/models (page 1)" "http://127.0.0.1:$port/api/models"
+	run_wrk "GET /api/models p50 filtered" "http://127.0.0.1:$port/api/models?page=50&category=props&sort=price_low&min_price=5"
+	run_wrk "GET /api/models?search=" "http://127.0.0.1:$port/api/models?search=dragon%20castle"
+	run_wrk "GET /api/models/{id}" "http://127.0.0.1:$port/api/models/1000"
 	printf '  %-28s %10s\n' "server RSS after runs" "$(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)"
 	printf '  %-28s %10s\n' "server peak RSS" "$(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER_PID/status)"
 	kill "$SERVER_PID"

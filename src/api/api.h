@@ -22,6 +22,9 @@ DECLARE_ROUTES(upload_routes);
 DECLARE_ROUTES(model_routes);
 DECLARE_ROUTES(marketplace_routes);
 DECLARE_ROUTES(admin_model_routes);
+DECLARE_ROUTES(home_routes);
+DECLARE_ROUTES(leaderboard_routes);
+DECLARE_ROUTES(search_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

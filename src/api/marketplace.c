@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include "api.h"
 #include "models_common.h"
+#include "../auth/account.h"
 #include "../core/num.h"
 #include "../core/strbuf.h"
 #include "../core/util.h"
@@ -264,3 +265,88 @@ const route_t marketplace_routes[] = {
 	{ M_GET, "/api/models/{id:int}/related", models_related, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Related models (same category or a shared tag)" },
 };
 EXPORT_ROUTES(marketplace_routes);
+
+/* Users for the global search: name or username contains the text, with
+ * section 17's user filters. */
+static int search_users(req_t *req, const char *text)
+{
+	valid_t v;
+	v_init(&v, req, NULL);
+	page_t p;
+	q_page(&v, &p);
+	const char *type = q_str(&v, "user_type", 16);
+	const char *country = q_str(&v, "country", 56);
+	const char *skills = q_str(&v, "skills", 200);
+	int verified;
+	q_bool(&v, "is_verified", &verified);
+	if (type && *type && strcmp(type, "buyer") && strcmp(type, "creator"))
+		v_error(&v, "user_type", "Must be buyer or creator");
+	if (!v_ok(&v))
+		return v_reply(&v);
+	struct query q = { .req = req };
+	sb_init(&q.where, 0);
+	if (text && *text) {
+		int i = add_param(&q, P_TEXT(like_contains(req->arena, utf8_lower(req->arena, text))));
+		sb_addf(&q.where, " AND (u.username_lower LIKE $%d ESCAPE '\\' OR lower(COALESCE(u.full_name, '')) LIKE $%d ESCAPE '\\')", i, i);
+	}
+	if (type && *type)
+		sb_addf(&q.where, " AND u.user_type = $%d", add_param(&q, P_TEXT(type)));
+	if (country && *country)
+		sb_addf(&q.where, " AND lower(COALESCE(u.country, '')) = lower($%d)", add_param(&q, P_TEXT(country)));
+	if (verified >= 0)
+		sb_addf(&q.where, " AND u.is_verified = $%d", add_param(&q, P_BOOL(verified)));
+	if (skills && *skills) {
+		/* skills is a JSON array text: match the quoted skill */
+		char *sk = arena_strdup(req->arena, skills), *save = NULL;
+		for (char *t = strtok_r(sk, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ')
+				t++;
+			if (!*t)
+				continue;
+			char *needle = like_contains(req->arena, arena_printf(req->arena, "\"%s\"", utf8_lower(req->arena, t)));
+			sb_addf(&q.where, " AND lower(u.skills) LIKE $%d ESCAPE '\\'", add_param(&q, P_TEXT(needle)));
+		}
+	}
+	const char *base = " FROM users u WHERE u.deleted_at IS NULL AND u.is_banned = FALSE AND u.role <> 'admin'";
+	int64_t total = 0;
+	char *count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s%s", base, q.where.buf ? q.where.buf : "");
+	if (db_scalar(req->db, count_sql, q.params, q.n, &total) < 0) {
+		sb_release(&q.where);
+		return reply_db_error(req, "search users");
+	}
+	int lim = add_param(&q, P_INT(p.limit)), off = add_param(&q, P_INT(p.offset));
+	char *sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS "%s%s ORDER BY u.followers_count DESC, u.id LIMIT $%d OFFSET $%d",
+				 base, q.where.buf ? q.where.buf : "", lim, off);
+	sb_release(&q.where);
+	db_rows_t *r = db_query(req->db, sql, q.params, q.n);
+	if (!r)
+		return reply_db_error(req, "search users");
+	json_t *items = json_array();
+	while (db_next(r))
+		json_array_append_new(items, user_json_row(r));
+	db_done(r);
+	return reply_ok(req, page_envelope(items, total, &p));
+}
+
+/* GET /api/search?q=&type=models|users: models through the marketplace
+ * list (its filters apply too), users by name. */
+static int search_all(req_t *req)
+{
+	const char *type = req_query(req, "type");
+	const char *text = req_query(req, "q");
+	if (!type || !*type || !strcmp(type, "models"))
+		return models_list(req);
+	if (!strcmp(type, "users")) {
+		if (text && !utf8_valid(text))
+			return reply_invalid1(req, "q", "Must be valid UTF-8 text");
+		if (text && utf8_chars(text) > 200)
+			return reply_invalid1(req, "q", "Must be at most 200 characters");
+		return search_users(req, text);
+	}
+	return reply_invalid1(req, "type", "Must be one of: models, users");
+}
+
+const route_t search_routes[] = {
+	{ M_GET, "/api/search", search_all, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Global search: models or users" },
+};
+EXPORT_ROUTES(search_routes);

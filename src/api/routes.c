@@ -12,5 +12,8 @@ router_t *routes_build(void)
 	router_add(r, model_routes, model_routes_len);
 	router_add(r, marketplace_routes, marketplace_routes_len);
 	router_add(r, admin_model_routes, admin_model_routes_len);
+	router_add(r, home_routes, home_routes_len);
+	router_add(r, leaderboard_routes, leaderboard_routes_len);
+	router_add(r, search_routes, search_routes_len);
 	return r;
 }

@@ -13,5 +13,7 @@ int cli_create_admin(int argc, char **argv);
 int cli_seed_demo(int argc, char **argv);
 /* The demo marketplace (seed_models.c); 0 on success. */
 int seed_models(db_t *db, const char *password_hash);
+/* N more approved models for benchmarks (after seed_models). */
+int seed_bulk_models(db_t *db, int64_t n);
 
 #endif

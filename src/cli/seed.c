@@ -56,7 +56,7 @@ static int seed_users(db_t *db, int64_t n)
 
 int cli_seed_demo(int argc, char **argv)
 {
-	int64_t scale = 0;
+	int64_t scale = 0, bulk = 0;
 	bool with_models = true;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--scale") && i + 1 < argc &&
@@ -64,11 +64,16 @@ int cli_seed_demo(int argc, char **argv)
 			i++;
 			continue;
 		}
+		if (!strcmp(argv[i], "--models") && i + 1 < argc &&
+		    parse_i64_range(argv[i + 1], 0, 10000000, &bulk)) {
+			i++;
+			continue;
+		}
 		if (!strcmp(argv[i], "--no-models")) {
 			with_models = false;
 			continue;
 		}
-		fputs("usage: hwc3d seed-demo [--scale N] [--no-models]\n", stderr);
+		fputs("usage: hwc3d seed-demo [--scale N] [--models N] [--no-models]\n", stderr);
 		return 2;
 	}
 	db_t *db;
@@ -101,6 +106,15 @@ int cli_seed_demo(int argc, char **argv)
 		if (seed_users(db, scale) < 0)
 			goto fail;
 		log_info("seeded up to %lld demo users", (long long)scale);
+	}
+	if (bulk > 0) {
+		int64_t have_models = 0;
+		if (DBS0(db, &have_models, "SELECT COUNT(*) FROM models") < 0)
+			goto fail;
+		if (have_models >= bulk)
+			log_info("database already has %lld models: none added", (long long)have_models);
+		else if (seed_bulk_models(db, bulk - have_models) < 0)
+			goto fail;
 	}
 	db_close(db);
 	return 0;

@@ -298,3 +298,84 @@ int seed_models(db_t *db, const char *password_hash)
 	log_info("seeded %zu demo models by %d creators", ARRAY_LEN(demo_models), 4);
 	return 0;
 }
+
+/* --models N: N more approved models for benchmarks, spread over the
+ * categories and the creators, with tags from a small vocabulary (so that
+ * searches find many), likes and views.  They share the demo files. */
+int seed_bulk_models(db_t *db, int64_t n)
+{
+	static const char *words[] = { "cyberpunk", "robot", "dragon", "castle", "neon", "forest", "car", "ship",
+				       "lowpoly", "sword", "helmet", "chair", "tree", "rock", "tower", "planet",
+				       "engine", "armor", "temple", "drone", "lamp", "crate", "knight", "alien" };
+	const size_t nw = ARRAY_LEN(words);
+	int64_t ncat = 0, ncreators = 0, nusers = 0;
+	if (DBS0(db, &ncat, "SELECT COUNT(*) FROM categories") != 1 || ncat == 0 ||
+	    DBS0(db, &ncreators, "SELECT COUNT(*) FROM users WHERE user_type = 'creator'") != 1 || ncreators == 0 ||
+	    DBS0(db, &nusers, "SELECT MAX(id) FROM users") != 1)
+		return -1;
+	int64_t *cats = xcalloc((size_t)ncat, sizeof(int64_t)), *creators = xcalloc((size_t)ncreators, sizeof(int64_t));
+	int64_t k = 0;
+	db_rows_t *r = DBQ0(db, "SELECT id FROM categories ORDER BY id");
+	while (r && db_next(r) && k < ncat)
+		cats[k++] = db_int(r, 0);
+	db_done(r);
+	k = 0;
+	r = DBQ0(db, "SELECT id FROM users WHERE user_type = 'creator' ORDER BY id");
+	while (r && db_next(r) && k < ncreators)
+		creators[k++] = db_int(r, 0);
+	db_done(r);
+	char *key = NULL;
+	r = DBQ0(db, "SELECT file_key FROM models WHERE file_key IS NOT NULL ORDER BY id LIMIT 1");
+	if (r && db_next(r))
+		key = xstrdup(db_text(r, 0));
+	db_done(r);
+	int64_t now = now_ms();
+	uint64_t x = 88172645463325252ULL; /* xorshift: the same data every run */
+	if (!db_begin(db)) {
+		free(key);
+		return -1;
+	}
+	for (int64_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		const char *a = words[x % nw], *b = words[(x >> 8) % nw], *c = words[(x >> 16) % nw];
+		char title[128], desc[256], tags[128];
+		snprintf(title, sizeof(title), "%s %s %lld", a, b, (long long)i);
+		snprintf(desc, sizeof(desc), "A %s %s model for %s scenes, number %lld.", a, c, b, (long long)i);
+		snprintf(tags, sizeof(tags), "[\"%s\",\"%s\"]", a, c);
+		int64_t price = (int64_t)((x >> 20) % 10000);
+		int64_t model = 0;
+		if (DBS(db, &model,
+			"INSERT INTO models (creator_id, title, description, price_cents, is_free, category_id, tags, file_key,"
+			" file_format, file_size, poly_count, vertex_count, has_animations, has_rigging, status, is_featured,"
+			" likes_count, views_count, downloads_count, created_at, updated_at)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'OBJ', 188,"
+			" $9, $10, $11, $12, 'approved', $13, $14, $15, $16, $17, $17) RETURNING id",
+			P_INT(creators[(x >> 24) % (uint64_t)ncreators]), P_TEXT(title), P_TEXT(desc), P_INT(price),
+			P_BOOL(price < 500), P_INT(cats[(x >> 32) % (uint64_t)ncat]), P_TEXT(tags), P_TEXT(key),
+			P_INT((int64_t)((x >> 36) % 500000)), P_INT((int64_t)((x >> 40) % 300000)), P_BOOL(x & 1),
+			P_BOOL(x & 2), P_BOOL(i % 500 == 0), P_INT((int64_t)((x >> 44) % 1000)),
+			P_INT((int64_t)((x >> 48) % 20000)), P_INT((int64_t)((x >> 52) % 300)),
+			P_INT(now - i * 60000)) != 1 ||
+		    DBX(db, "INSERT INTO model_tags (model_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING", P_INT(model), P_TEXT(a)) < 0 ||
+		    DBX(db, "INSERT INTO model_tags (model_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING", P_INT(model), P_TEXT(c)) < 0) {
+			db_rollback(db);
+			free(key);
+			free(cats);
+			free(creators);
+			return -1;
+		}
+		/* a few real likes rows too, from the first users */
+		if (i % 10 == 0 && nusers > 0)
+			DBX(db, "INSERT INTO model_likes (model_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+			    P_INT(model), P_INT(1 + (int64_t)((x >> 12) % (uint64_t)nusers)), P_INT(now));
+	}
+	free(key);
+	free(cats);
+	free(creators);
+	if (!db_commit(db))
+		return -1;
+	DBX0(db, "UPDATE categories SET models_count = (SELECT COUNT(*) FROM models m WHERE m.category_id = categories.id)");
+	DBX0(db, "UPDATE users SET models_count = (SELECT COUNT(*) FROM models m WHERE m.creator_id = users.id)");
+	log_info("seeded %lld benchmark models", (long long)n);
+	return 0;
+}

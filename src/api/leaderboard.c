@@ -1,0 +1,113 @@
+/*
+ * leaderboard.c: creators ranked by sales, downloads or rating.
+ *
+ * all_time sums the counters kept on models; week and month sum model_daily
+ * over the last 7 or 30 days (today included).  rating is the average of
+ * every rating of a creator's models whatever the period (ratings are not
+ * kept per day), and lists only creators who have ratings.  Only public
+ * models count, and only creators with a value above zero are ranked.
+ */
+#include <string.h>
+#include "api.h"
+#include "models_common.h"
+#include "../auth/account.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+
+static const char *const PERIODS[] = { "week", "month", "all_time", NULL };
+static const char *const METRICS[] = { "sales", "downloads", "rating", NULL };
+
+/* The query parameter, one of allowed, def when absent; NULL after a
+ * field error. */
+static const char *q_enum(valid_t *v, const char *name, const char *const *allowed, const char *def)
+{
+	const char *s = q_str(v, name, 20);
+	if (!s || !*s)
+		return def;
+	for (const char *const *a = allowed; *a; a++)
+		if (!strcmp(s, *a))
+			return *a;
+	strbuf_t msg;
+	sb_init(&msg, 0);
+	sb_adds(&msg, "Must be one of: ");
+	for (const char *const *a = allowed; *a; a++)
+		sb_addf(&msg, "%s%s", a == allowed ? "" : ", ", *a);
+	v_error(v, name, arena_strdup(v->req->arena, msg.buf));
+	sb_release(&msg);
+	return NULL;
+}
+
+/* Per creator: creator_id, value, with $1 the first day counted. */
+static const char *value_source(const char *period, const char *metric)
+{
+	if (!strcmp(metric, "rating"))
+		return "SELECT m.creator_id, CAST(SUM(m.rating_sum) AS DOUBLE PRECISION) / SUM(m.rating_count) AS value"
+		       " FROM models m WHERE " MODEL_PUBLIC " AND $1 >= 0"
+		       " GROUP BY m.creator_id HAVING SUM(m.rating_count) > 0";
+	bool sales = !strcmp(metric, "sales");
+	if (!strcmp(period, "all_time"))
+		return sales ? "SELECT m.creator_id, SUM(m.sales_count) AS value FROM models m WHERE " MODEL_PUBLIC
+			       " AND $1 >= 0 GROUP BY m.creator_id HAVING SUM(m.sales_count) > 0"
+			     : "SELECT m.creator_id, SUM(m.downloads_count) AS value FROM models m WHERE " MODEL_PUBLIC
+			       " AND $1 >= 0 GROUP BY m.creator_id HAVING SUM(m.downloads_count) > 0";
+	return sales ? "SELECT m.creator_id, SUM(d.sales) AS value FROM model_daily d JOIN models m ON m.id = d.model_id"
+		       " WHERE " MODEL_PUBLIC " AND d.day >= $1 GROUP BY m.creator_id HAVING SUM(d.sales) > 0"
+		     : "SELECT m.creator_id, SUM(d.downloads) AS value FROM model_daily d JOIN models m ON m.id = d.model_id"
+		       " WHERE " MODEL_PUBLIC " AND d.day >= $1 GROUP BY m.creator_id HAVING SUM(d.downloads) > 0";
+}
+
+static int leaderboard_get(req_t *req)
+{
+	valid_t v;
+	v_init(&v, req, NULL);
+	page_t p;
+	q_page(&v, &p);
+	const char *period = q_enum(&v, "period", PERIODS, "all_time");
+	const char *metric = q_enum(&v, "metric", METRICS, "sales");
+	if (!v_ok(&v))
+		return v_reply(&v);
+	int64_t today = epoch_day(now_ms());
+	int64_t first_day = !strcmp(period, "week") ? today - 6 : !strcmp(period, "month") ? today - 29 : 0;
+	bool rating = !strcmp(metric, "rating");
+	const char *src = value_source(period, metric);
+	const char *from = arena_printf(req->arena,
+		" FROM users u JOIN (%s) s ON s.creator_id = u.id"
+		" WHERE u.user_type = 'creator' AND u.deleted_at IS NULL AND u.is_banned = FALSE", src);
+
+	int64_t total = 0;
+	if (db_scalar(req->db, arena_printf(req->arena, "SELECT COUNT(*)%s", from),
+		      DB_PARAMS(P_INT(first_day)), &total) < 0)
+		return reply_db_error(req, "count leaderboard");
+	db_rows_t *r = db_query(req->db, arena_printf(req->arena,
+		"SELECT " USER_PUBLIC_COLS ", s.value,"
+		" (SELECT COUNT(*) FROM models m WHERE m.creator_id = u.id AND " MODEL_PUBLIC ")"
+		"%s ORDER BY s.value DESC, u.id LIMIT $2 OFFSET $3", from),
+		DB_PARAMS(P_INT(first_day), P_INT(p.limit), P_INT(p.offset)));
+	if (!r)
+		return reply_db_error(req, "leaderboard");
+	json_t *items = json_array();
+	int64_t rank = p.offset;
+	while (db_next(r)) {
+		json_t *value = rating ? json_real((double)(int64_t)(db_double(r, 13) * 100.0 + 0.5) / 100.0)
+				       : json_integer(db_int(r, 13));
+		json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:I}",
+			"rank", (json_int_t)++rank,
+			"user", user_json_row(r),
+			"value", value,
+			"models_count", (json_int_t)db_int(r, 14)));
+	}
+	bool failed = db_failed(r);
+	db_done(r);
+	if (failed) {
+		json_decref(items);
+		return reply_db_error(req, "leaderboard");
+	}
+	return reply_ok(req, page_envelope(items, total, &p));
+}
+
+const route_t leaderboard_routes[] = {
+	{ M_GET, "/api/leaderboard", leaderboard_get, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "Creators ranked by sales, downloads or rating" },
+};
+EXPORT_ROUTES(leaderboard_routes);

@@ -1,0 +1,52 @@
+"""GET /api/search: models through the marketplace list, users by name with
+section 17's filters; any text is just a search."""
+import pytest
+
+from conftest import assert_error
+from test_models import create_model, make_creator, word
+
+
+def test_search_models_by_word(server):
+    c = make_creator(server)
+    w = word()
+    m = create_model(server, c, title=f"Neon {w} Lantern", approve=True)["id"]
+    r = server.get("/api/search", params={"q": w, "type": "models"})
+    assert r.status_code == 200, r.text
+    assert [x["id"] for x in r.json()["items"]] == [m]
+    r = server.get("/api/search", params={"q": w})  # models by default
+    assert [x["id"] for x in r.json()["items"]] == [m]
+
+
+def test_search_users_with_filters(server):
+    r = server.get("/api/search", params={"q": "demo_user", "type": "users", "limit": 100})
+    assert r.status_code == 200, r.text
+    names = {u["username"] for u in r.json()["items"]}
+    assert {"demo_user_1", "demo_user_2", "demo_user_3"} <= names
+    assert all("email" not in u for u in r.json()["items"])
+    r = server.get("/api/search", params={"q": "demo_user", "type": "users", "user_type": "creator", "limit": 100})
+    assert "demo_user_3" in {u["username"] for u in r.json()["items"]}
+    assert all(u["user_type"] == "creator" for u in r.json()["items"])
+    uid = server.make_user()
+    server.sql(f"UPDATE users SET country = 'PT', skills = '[\"blender\",\"zbrush\"]', is_verified = TRUE WHERE id = {uid}")
+    name = server.scalar(f"SELECT username FROM users WHERE id = {uid}")
+    r = server.get("/api/search", params={"q": name, "type": "users", "country": "pt", "skills": "Blender",
+                                           "is_verified": "true"})
+    assert [u["id"] for u in r.json()["items"]] == [uid]
+    r = server.get("/api/search", params={"q": name, "type": "users", "skills": "maya"})
+    assert r.json()["items"] == []
+
+
+@pytest.mark.parametrize("q", ["'; DROP TABLE users; --", "%", "_", "\"quoted\"", "😀", "x" * 200])
+def test_hostile_user_search_is_just_a_search(server, q):
+    r = server.get("/api/search", params={"q": q, "type": "users"})
+    assert r.status_code == 200, r.text
+    # wildcards are literal: every hit really contains the text
+    for u in r.json()["items"]:
+        assert q.lower() in (u["username"] + " " + (u["full_name"] or "")).lower(), u
+
+
+def test_bad_type_and_params(server):
+    assert_error(server.get("/api/search", params={"q": "x", "type": "planets"}), 422, "VALIDATION_ERROR", "type")
+    assert_error(server.get("/api/search", params={"q": "x", "type": "users", "user_type": "admin"}), 422,
+                 "VALIDATION_ERROR", "user_type")
+    assert_error(server.get("/api/search", params={"q": "x" * 201, "type": "users"}), 422, "VALIDATION_ERROR", "q")
