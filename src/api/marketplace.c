@@ -74,7 +74,7 @@ static const char *order_by(const char *sort, bool search_sqlite, bool search_pg
 	if (!strcmp(sort, "rating"))
 		return "CASE WHEN m.rating_count > 0 THEN m.rating_sum * 1.0 / m.rating_count ELSE 0 END DESC, m.id DESC";
 	if (!strcmp(sort, "relevance") && search_sqlite)
-		return "bm25(models_fts, 10.0, 1.0, 5.0), m.id DESC";
+		return "f.fts_rank, m.id DESC";
 	if (!strcmp(sort, "relevance") && search_pg)
 		return "ts_rank(m.search, websearch_to_tsquery('simple', $1)) DESC, m.id DESC";
 	return "m.created_at DESC, m.id DESC";
@@ -133,7 +133,7 @@ static int models_list(req_t *req)
 	bool pg = db_kind(req->db) == DB_PG;
 	struct query q = { .req = req };
 	sb_init(&q.where, 0);
-	const char *from = MODEL_FROM;
+	const char *from = MODEL_FROM, *with = "";
 	bool search_sqlite = false, search_pg = false;
 	if (has_search) {
 		if (pg) {
@@ -147,8 +147,13 @@ static int models_list(req_t *req)
 				json_t *empty = page_envelope(json_array(), 0, &p);
 				return key ? reply_json_cached(req, empty, CACHE_MODELS, key, gen) : reply_ok(req, empty);
 			}
-			from = MODEL_FROM " JOIN models_fts ON models_fts.rowid = m.id";
-			sb_addf(&q.where, " AND models_fts MATCH $%d", add_param(&q, P_TEXT(fq)));
+			/* The FTS query runs once, materialised: as a plain join
+			 * or subquery SQLite evaluates MATCH again for every model
+			 * row (measured: 18 s instead of 10 ms on 50,000 models). */
+			with = arena_printf(req->arena, "WITH f AS MATERIALIZED (SELECT rowid AS fts_id,"
+					    " bm25(models_fts, 10.0, 1.0, 5.0) AS fts_rank FROM models_fts"
+					    " WHERE models_fts MATCH $%d) ", add_param(&q, P_TEXT(fq)));
+			from = MODEL_FROM " JOIN f ON f.fts_id = m.id";
 			search_sqlite = true;
 		}
 	}
@@ -193,15 +198,16 @@ static int models_list(req_t *req)
 	if (rig >= 0)
 		sb_addf(&q.where, " AND m.has_rigging = $%d", add_param(&q, P_BOOL(rig)));
 
-	char *count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", from, q.where.buf ? q.where.buf : "");
+	char *count_sql = arena_printf(req->arena, "%sSELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", with, from,
+				       q.where.buf ? q.where.buf : "");
 	int64_t total = 0;
 	if (db_scalar(req->db, count_sql, q.params, q.n, &total) < 0) {
 		sb_release(&q.where);
 		return reply_db_error(req, "count models");
 	}
 	int lim = add_param(&q, P_INT(p.limit)), off = add_param(&q, P_INT(p.offset));
-	char *sql = arena_printf(req->arena, "SELECT " MODEL_COLS "%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT $%d OFFSET $%d",
-				 from, q.where.buf ? q.where.buf : "", order_by(sort, search_sqlite, search_pg), lim, off);
+	char *sql = arena_printf(req->arena, "%sSELECT " MODEL_COLS "%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT $%d OFFSET $%d",
+				 with, from, q.where.buf ? q.where.buf : "", order_by(sort, search_sqlite, search_pg), lim, off);
 	sb_release(&q.where);
 	db_rows_t *r = db_query(req->db, sql, q.params, q.n);
 	json_t *items = r ? models_from_rows(req, r, false) : NULL;

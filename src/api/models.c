@@ -248,10 +248,26 @@ static int models_create(req_t *req)
 
 static int models_get(req_t *req)
 {
+	/* A public model is the same document for every anonymous caller:
+	 * served from memory until the next model write. */
+	uint64_t gen = cache_generation(CACHE_MODELS);
+	char *key = NULL;
+	if (!req->user) {
+		key = arena_printf(req->arena, "one|%lld", (long long)req_param_int(req, "id"));
+		if (reply_from_cache(req, CACHE_MODELS, key))
+			return DONE;
+	}
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, false, true))
 		return DONE;
-	return reply_model(req, m.id, 200);
+	if (!key || !m.is_public)
+		return reply_model(req, m.id, 200);
+	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1", P_INT(m.id));
+	json_t *doc = r && db_next(r) ? model_json(r, false) : NULL;
+	db_done(r);
+	if (!doc)
+		return reply_db_error(req, "read model");
+	return reply_json_cached(req, doc, CACHE_MODELS, key, gen);
 }
 
 /* The public viewer: only what everyone may see, whoever asks. */

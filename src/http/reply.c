@@ -86,7 +86,7 @@ bool reply_from_cache(req_t *req, enum cache_area area, const char *key)
 {
 	char *buf;
 	size_t len;
-	if (req->resp || !cache_get(area, key, &buf, &len))
+	if (req->resp || !cache_get(area, key, &buf, &len, &req->cache_claim))
 		return false;
 	req->resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	req->status = 200;

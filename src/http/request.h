@@ -86,6 +86,7 @@ typedef struct req {
 	int retry_after;
 	bool queued, is_static, counted;
 	bool own_cache_headers; /* the handler set Cache-Control and CSP itself */
+	uint64_t cache_claim;   /* a response-cache key this request computes */
 } req_t;
 
 /* What handlers return: the reply helpers return it after building the

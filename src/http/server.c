@@ -16,6 +16,7 @@
 #include "../core/log.h"
 #include "../core/num.h"
 #include "../core/util.h"
+#include "../svc/cache.h"
 #include "../svc/metrics.h"
 #include "../svc/ratelimit.h"
 
@@ -483,6 +484,9 @@ static void finish(req_t *req)
 		req->route->handler(req);
 	}
 	multipart_discard(req);
+	/* Whoever waits for this request's cache entry stops waiting now. */
+	cache_release_claim(req->cache_claim);
+	req->cache_claim = 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

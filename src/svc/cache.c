@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <time.h>
 #include "cache.h"
 #include "../core/util.h"
 
@@ -59,9 +60,89 @@ static void shard_clear(struct cshard *s)
 	s->bytes = 0;
 }
 
-bool cache_get(enum cache_area area, const char *key, char **body, size_t *len)
+/*
+ * Single flight: when many requests miss the same key at once (a cold
+ * cache under load), one computes it and the others wait for its
+ * cache_put, instead of all running the same query.  A computation that
+ * never stores (an error) is given up on after INFLIGHT_MS.
+ */
+#define INFLIGHT_SLOTS 64
+#define INFLIGHT_MS 1000
+
+struct inflight {
+	uint64_t hash;
+	int64_t started;
+};
+
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t inflight_done = PTHREAD_COND_INITIALIZER;
+static struct inflight inflight[INFLIGHT_SLOTS];
+
+static bool lookup(enum cache_area area, const char *key, uint64_t h, char **body, size_t *len);
+static void inflight_release(uint64_t h);
+
+/* True when another request is computing h (and we should wait). */
+static bool inflight_claim_or_busy(uint64_t h, int64_t now)
+{
+	int free_slot = -1;
+	for (int i = 0; i < INFLIGHT_SLOTS; i++) {
+		if (inflight[i].hash == h && now - inflight[i].started < INFLIGHT_MS)
+			return true;
+		if (free_slot < 0 && (!inflight[i].hash || now - inflight[i].started >= INFLIGHT_MS))
+			free_slot = i;
+	}
+	if (free_slot >= 0) {
+		inflight[free_slot].hash = h;
+		inflight[free_slot].started = now;
+	}
+	return false;
+}
+
+void cache_release_claim(uint64_t h)
+{
+	if (h)
+		inflight_release(h);
+}
+
+static void inflight_release(uint64_t h)
+{
+	pthread_mutex_lock(&inflight_lock);
+	for (int i = 0; i < INFLIGHT_SLOTS; i++)
+		if (inflight[i].hash == h)
+			inflight[i].hash = 0;
+	pthread_cond_broadcast(&inflight_done);
+	pthread_mutex_unlock(&inflight_lock);
+}
+
+bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, uint64_t *claim)
 {
 	uint64_t h = hash(area, key);
+	*claim = 0;
+	if (lookup(area, key, h, body, len))
+		return true;
+	int64_t deadline = now_ms() + INFLIGHT_MS;
+	pthread_mutex_lock(&inflight_lock);
+	while (inflight_claim_or_busy(h, now_ms()) && now_ms() < deadline) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&inflight_done, &inflight_lock, &ts);
+		pthread_mutex_unlock(&inflight_lock);
+		if (lookup(area, key, h, body, len))
+			return true;
+		pthread_mutex_lock(&inflight_lock);
+	}
+	pthread_mutex_unlock(&inflight_lock);
+	*claim = h; /* ours to compute: released by cache_put or cache_release_claim */
+	return false;
+}
+
+static bool lookup(enum cache_area area, const char *key, uint64_t h, char **body, size_t *len)
+{
 	struct cshard *s = &shards[h % SHARDS];
 	uint64_t gen = __atomic_load_n(&generation[area], __ATOMIC_ACQUIRE);
 	int64_t now = now_ms();
@@ -89,9 +170,11 @@ uint64_t cache_generation(enum cache_area area)
 
 void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *body, size_t len)
 {
-	if (len > SHARD_BYTES / 8)
-		return;
 	uint64_t h = hash(area, key);
+	if (len > SHARD_BYTES / 8) {
+		inflight_release(h);
+		return;
+	}
 	struct cshard *s = &shards[h % SHARDS];
 	struct centry *n = xcalloc(1, sizeof(*n));
 	n->hash = h;
@@ -121,6 +204,7 @@ void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *
 	s->buckets[b] = n;
 	s->bytes += len + strlen(n->key);
 	pthread_mutex_unlock(&s->lock);
+	inflight_release(h);
 }
 
 void cache_invalidate(enum cache_area area)

@@ -21,8 +21,13 @@ enum cache_area { CACHE_CATEGORIES, CACHE_MODELS, CACHE_USERS, CACHE_HOME, CACHE
 #define CACHE_MAX_BYTES ((size_t)32 << 20)
 #define CACHE_TTL_MS 30000
 
-/* Copies the cached body into a malloc'd buffer; false on a miss. */
-bool cache_get(enum cache_area area, const char *key, char **body, size_t *len);
+/* Copies the cached body into a malloc'd buffer; false on a miss.  On a
+ * miss while another request computes the same key, waits (up to a
+ * second) for its result.  *claim is set when this caller is the one to
+ * compute: cache_put releases it, and so must cache_release_claim when
+ * the caller ends without storing (the server does it for every request). */
+bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, uint64_t *claim);
+void cache_release_claim(uint64_t claim);
 /* The area's generation: read it before querying the data to cache, and
  * pass it to cache_put, so that a write racing the query is never hidden. */
 uint64_t cache_generation(enum cache_area area);
