@@ -15,5 +15,7 @@ int cli_seed_demo(int argc, char **argv);
 int seed_models(db_t *db, const char *password_hash);
 /* N more approved models for benchmarks (after seed_models). */
 int seed_bulk_models(db_t *db, int64_t n);
+/* Testimonials and slider slides (with generated images). */
+int seed_home(db_t *db);
 
 #endif

@@ -96,7 +96,8 @@ int cli_seed_demo(int argc, char **argv)
 		log_info("seeded %zu categories", ARRAY_LEN(demo_categories));
 		if (with_models) {
 			char hash[PASSWORD_HASH_LEN];
-			if (!password_hash("demo-password-not-for-production", hash) || seed_models(db, hash) < 0)
+			if (!password_hash("demo-password-not-for-production", hash) || seed_models(db, hash) < 0 ||
+			    seed_home(db) < 0)
 				goto fail;
 		}
 	} else {

@@ -13,6 +13,7 @@
 #include "../core/log.h"
 #include "../core/strbuf.h"
 #include "../core/util.h"
+#include "../media/image.h"
 #include "../svc/storage.h"
 
 struct shape {
@@ -377,5 +378,63 @@ int seed_bulk_models(db_t *db, int64_t n)
 	DBX0(db, "UPDATE categories SET models_count = (SELECT COUNT(*) FROM models m WHERE m.category_id = categories.id)");
 	DBX0(db, "UPDATE users SET models_count = (SELECT COUNT(*) FROM models m WHERE m.creator_id = users.id)");
 	log_info("seeded %lld benchmark models", (long long)n);
+	return 0;
+}
+
+/* Homepage demo content: approved testimonials from the demo buyers and
+ * creators, and slider slides whose images (plain colour panels) are made
+ * here and stored like uploads. */
+int seed_home(db_t *db)
+{
+	static const struct { const char *user, *name, *title, *text; int rating; } quotes[] = {
+		{ "alex_chen", "Alex Chen", "Indie game developer",
+		  "Found a full sci-fi prop kit in an afternoon. The analysis numbers matched what I saw in Blender.", 5 },
+		{ "aria_nova", "Aria Nova", "3D artist",
+		  "Uploading is painless and my models were reviewed within a day. Sales show up in the dashboard at once.", 5 },
+		{ "sam_buyer", "Sam Reed", "Architecture student",
+		  "The viewer lets me check topology before I buy. Clean files, fair prices.", 4 },
+	};
+	static const struct { const char *title, *subtitle, *link, *button; unsigned char rgb[3]; } slides[] = {
+		{ "Build worlds faster", "Thousands of game-ready models", "/marketplace", "Browse models", { 24, 28, 64 } },
+		{ "Sell your 3D art", "Upload, get reviewed, get paid", "/upload", "Start selling", { 90, 20, 80 } },
+		{ "Learn from the best", "Courses and community challenges", "/learn", "Start learning", { 10, 90, 70 } },
+	};
+	int64_t now = now_ms();
+	for (size_t i = 0; i < ARRAY_LEN(quotes); i++) {
+		int64_t uid = 0;
+		DBS(db, &uid, "SELECT id FROM users WHERE username_lower = $1", P_TEXT(quotes[i].user));
+		if (DBX(db, "INSERT INTO testimonials (user_id, author_name, author_title, content, rating, is_approved,"
+			" sort_order, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $7)",
+			uid ? P_INT(uid) : P_NULL, P_TEXT(quotes[i].name), P_TEXT(quotes[i].title), P_TEXT(quotes[i].text),
+			P_INT(quotes[i].rating), P_INT((int64_t)i), P_INT(now)) != 1)
+			return -1;
+	}
+	int64_t admin_or_creator = 0;
+	if (DBS0(db, &admin_or_creator, "SELECT MIN(id) FROM users WHERE user_type = 'creator'") != 1)
+		return -1;
+	for (size_t i = 0; i < ARRAY_LEN(slides); i++) {
+		char name[40], key[80], tmp[4200], err[256];
+		random_hex(name, 16);
+		snprintf(key, sizeof(key), "images/%s.png", name);
+		snprintf(tmp, sizeof(tmp), "%s/seed-%s.png", store_tmp_dir(), name);
+		if (!image_solid_png(tmp, 1200, 400, slides[i].rgb, err, sizeof(err)) ||
+		    !store_put(tmp, key, "image/png", err, sizeof(err))) {
+			unlink(tmp);
+			fprintf(stderr, "hwc3d: seed-demo cannot make a slide image: %s\n", err);
+			return -1;
+		}
+		char *url = store_public_url(key);
+		bool ok = DBX(db, "INSERT INTO uploads (user_id, kind, storage_key, original_name, content_type, file_format,"
+			      " size_bytes, sha256, width, height, created_at) VALUES ($1, 'image', $2, 'slide.png', 'image/png',"
+			      " 'PNG', 0, '', 1200, 400, $3)", P_INT(admin_or_creator), P_TEXT(key), P_INT(now)) == 1 &&
+			  DBX(db, "INSERT INTO slider_slides (title, subtitle, image_url, link_url, button_text, sort_order,"
+			      " is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7)",
+			      P_TEXT(slides[i].title), P_TEXT(slides[i].subtitle), P_TEXT(url), P_TEXT(slides[i].link),
+			      P_TEXT(slides[i].button), P_INT((int64_t)i), P_INT(now)) == 1;
+		free(url);
+		if (!ok)
+			return -1;
+	}
+	log_info("seeded %zu testimonials and %zu slides", ARRAY_LEN(quotes), ARRAY_LEN(slides));
 	return 0;
 }

@@ -132,3 +132,27 @@ bool image_process(const char *src, const char *dst, enum file_type t, int max_s
 	g_object_unref(out);
 	return rc == 0;
 }
+
+bool image_solid_png(const char *dst, int width, int height, const unsigned char rgb[3], char *err, size_t errlen)
+{
+	pthread_once(&vips_once, vips_start);
+	if (!vips_ready) {
+		snprintf(err, errlen, "image processing is unavailable");
+		return false;
+	}
+	VipsImage *black = NULL, *img = NULL, *out = NULL;
+	double a[3] = { 1, 1, 1 }, b[3] = { rgb[0], rgb[1], rgb[2] };
+	bool ok = !vips_black(&black, width, height, "bands", 3, NULL) &&
+		  !vips_linear(black, &img, a, b, 3, NULL) &&
+		  !vips_cast(img, &out, VIPS_FORMAT_UCHAR, NULL) &&
+		  !vips_pngsave(out, dst, "strip", TRUE, NULL);
+	if (!ok)
+		vips_reason(err, errlen, "cannot make the image");
+	if (black)
+		g_object_unref(black);
+	if (img)
+		g_object_unref(img);
+	if (out)
+		g_object_unref(out);
+	return ok;
+}

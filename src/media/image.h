@@ -26,4 +26,7 @@ void image_shutdown(void);
 bool image_process(const char *src, const char *dst, enum file_type t, int max_side,
 		   int *w, int *h, char *err, size_t errlen);
 
+/* Writes a width x height PNG of one colour (demo content). */
+bool image_solid_png(const char *dst, int width, int height, const unsigned char rgb[3], char *err, size_t errlen);
+
 #endif

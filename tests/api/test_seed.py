@@ -33,6 +33,13 @@ def test_seed_demo_models_have_real_files_with_the_stated_geometry(tmp_path):
                                  env={"ASAN_OPTIONS": "detect_leaks=0"})
         rep = json.loads(out.stdout)
         assert (rep["poly_count"], rep["vertex_count"]) == (polys, verts), key
+    # the homepage has content: approved testimonials, slides with real images
+    assert db.execute("SELECT COUNT(*) FROM testimonials WHERE is_approved = 1").fetchone()[0] >= 3
+    slides = db.execute("SELECT image_url FROM slider_slides WHERE is_active = 1").fetchall()
+    assert len(slides) >= 3
+    for (url,) in slides:
+        key = url.split("/files/", 1)[1]
+        assert (tmp_path / "data" / "files" / key).read_bytes().startswith(b"\x89PNG")
     # a second run adds nothing
     before = db.execute("SELECT COUNT(*) FROM models").fetchone()[0]
     assert run_binary(["seed-demo"], env, str(tmp_path)).returncode == 0
