@@ -377,6 +377,8 @@ int seed_bulk_models(db_t *db, int64_t n)
 		return -1;
 	DBX0(db, "UPDATE categories SET models_count = (SELECT COUNT(*) FROM models m WHERE m.category_id = categories.id)");
 	DBX0(db, "UPDATE users SET models_count = (SELECT COUNT(*) FROM models m WHERE m.creator_id = users.id)");
+	/* Fresh statistics, so the first queries are planned for the new data. */
+	db_exec_script(db, "ANALYZE");
 	log_info("seeded %lld benchmark models", (long long)n);
 	return 0;
 }
