@@ -63,8 +63,8 @@ static db_t *sq_open(void)
 		"PRAGMA synchronous=NORMAL;"
 		"PRAGMA foreign_keys=ON;"
 		"PRAGMA temp_store=MEMORY;"
-		"PRAGMA cache_size=-16000;"
-		"PRAGMA mmap_size=268435456;";
+		"PRAGMA cache_size=-4000;"
+		"PRAGMA mmap_size=0;";
 	if (sqlite3_exec(d->h, setup, NULL, NULL, &err) != SQLITE_OK) {
 		log_error("cannot set up SQLite database %s: %s", cfg.sqlite_path, err ? err : "?");
 		sqlite3_free(err);
