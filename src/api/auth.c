@@ -175,6 +175,19 @@ fail:
 	return reply_db_error(req, "register");
 }
 
+/* Reads {email, code}; false after replying 422. */
+static bool read_email_code(req_t *req, const char **email, const char **code)
+{
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	*email = read_email(&v, V_REQUIRED);
+	*code = v_str(&v, "code", V_REQUIRED, 1, 16);
+	if (v_ok(&v))
+		return true;
+	v_reply(&v);
+	return false;
+}
+
 static int bad_code(req_t *req)
 {
 	return reply_invalid1(req, "code", "Invalid or expired code");
@@ -182,12 +195,9 @@ static int bad_code(req_t *req)
 
 static int auth_verify_email(req_t *req)
 {
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	const char *email = read_email(&v, V_REQUIRED);
-	const char *code = v_str(&v, "code", V_REQUIRED, 1, 16);
-	if (!v_ok(&v))
-		return v_reply(&v);
+	const char *email, *code;
+	if (!read_email_code(req, &email, &code))
+		return DONE;
 	struct account a = { 0 };
 	bool failed;
 	if (!find_account(req, email, &a, &failed))
@@ -456,12 +466,9 @@ static int auth_admin_login(req_t *req)
 
 static int auth_admin_verify_otp(req_t *req)
 {
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	const char *email = read_email(&v, V_REQUIRED);
-	const char *code = v_str(&v, "code", V_REQUIRED, 1, 16);
-	if (!v_ok(&v))
-		return v_reply(&v);
+	const char *email, *code;
+	if (!read_email_code(req, &email, &code))
+		return DONE;
 	struct account a = { 0 };
 	bool failed;
 	bool found = find_account(req, email, &a, &failed);

@@ -58,17 +58,9 @@ static int list(req_t *req, bool active_only)
 		" AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')"
 		" ORDER BY sort_order, name, id LIMIT $3 OFFSET $4",
 		P_BOOL(active_only), P_TEXT(pattern), P_INT(p.limit), P_INT(p.offset));
-	if (!r)
+	json_t *items = r ? rows_to_array(r, category_json) : NULL;
+	if (!items)
 		return reply_db_error(req, "list categories");
-	json_t *items = json_array();
-	while (db_next(r))
-		json_array_append_new(items, category_json(r));
-	bool failed = db_failed(r);
-	db_done(r);
-	if (failed) {
-		json_decref(items);
-		return reply_db_error(req, "list categories");
-	}
 	json_t *page = page_envelope(items, total, &p);
 	if (key)
 		return reply_json_cached(req, page, CACHE_CATEGORIES, key, gen);

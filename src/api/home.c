@@ -92,21 +92,6 @@ static json_t *testimonial_json(db_rows_t *r)
 			 "updated_at", json_time(db_int(r, 10)));
 }
 
-/* Items of a query as an array of docs (rows consumed); NULL on error. */
-static json_t *rows_to_array(db_rows_t *r, json_t *(*doc)(db_rows_t *))
-{
-	json_t *items = json_array();
-	while (db_next(r))
-		json_array_append_new(items, doc(r));
-	bool failed = db_failed(r);
-	db_done(r);
-	if (failed) {
-		json_decref(items);
-		return NULL;
-	}
-	return items;
-}
-
 /* approved: 1 approved only, 0 pending only, -1 all. */
 static int testimonials_page(req_t *req, int approved, bool cached)
 {

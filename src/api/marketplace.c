@@ -325,12 +325,9 @@ static int search_users(req_t *req, const char *text)
 				 base, q.where.buf ? q.where.buf : "", lim, off);
 	sb_release(&q.where);
 	db_rows_t *r = db_query(req->db, sql, q.params, q.n);
-	if (!r)
+	json_t *items = r ? rows_to_array(r, user_json_row) : NULL;
+	if (!items)
 		return reply_db_error(req, "search users");
-	json_t *items = json_array();
-	while (db_next(r))
-		json_array_append_new(items, user_json_row(r));
-	db_done(r);
 	return reply_ok(req, page_envelope(items, total, &p));
 }
 

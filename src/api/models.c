@@ -522,12 +522,9 @@ static int models_comments_list(req_t *req)
 		return reply_db_error(req, "count comments");
 	db_rows_t *r = DBQ(req->db, COMMENT_SELECT " WHERE k.model_id = $1 ORDER BY k.created_at DESC, k.id DESC LIMIT $2 OFFSET $3",
 			   P_INT(m.id), P_INT(p.limit), P_INT(p.offset));
-	if (!r)
+	json_t *items = r ? rows_to_array(r, comment_json) : NULL;
+	if (!items)
 		return reply_db_error(req, "list comments");
-	json_t *items = json_array();
-	while (db_next(r))
-		json_array_append_new(items, comment_json(r));
-	db_done(r);
 	return reply_ok(req, page_envelope(items, total, &p));
 }
 

@@ -426,3 +426,17 @@ char *utf8_lower(arena_t *a, const char *s)
 	out[j] = '\0';
 	return out;
 }
+
+json_t *rows_to_array(db_rows_t *r, json_t *(*fn)(db_rows_t *r))
+{
+	json_t *items = json_array();
+	while (db_next(r))
+		json_array_append_new(items, fn(r));
+	bool failed = db_failed(r);
+	db_done(r);
+	if (failed) {
+		json_decref(items);
+		return NULL;
+	}
+	return items;
+}
