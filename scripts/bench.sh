@@ -42,6 +42,8 @@ bench_engine() { # label database_url
 	export DATA_DIR=$dir PORT=$port HOST=127.0.0.1 JWT_SECRET_KEY=bench-secret-0123456789abcdef0123456789abcdef
 	# The limiter runs on every request but with budgets no benchmark reaches.
 	export RATE_LIMIT_GENERAL=1000000000/minute RATE_LIMIT_ADMIN=1000000000/minute
+	# wrk opens all its connections from 127.0.0.1: lift the per-address cap
+	export MAX_CONNECTIONS_PER_IP=$((CONNS + 16))
 	if [ -n "$url" ]; then export DATABASE_URL=$url; else unset DATABASE_URL; fi
 	(cd "$dir" && "$BIN" seed-demo --scale "$SCALE" --models "$MODELS" >/dev/null 2>&1)
 	(cd "$dir" && exec "$BIN" serve 2>"$dir/server.log") &

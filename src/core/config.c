@@ -446,12 +446,18 @@ int config_load(char *err, size_t errlen)
 	if (get_int("MAX_CONNECTIONS", 4096, 16, 1000000, &v, err, errlen))
 		return -1;
 	cfg.conn_limit = (unsigned)v;
-	if (get_int("MAX_CONNECTIONS_PER_IP", 512, 0, 1000000, &v, err, errlen))
+	if (get_int("MAX_CONNECTIONS_PER_IP", 32, 0, 1000000, &v, err, errlen))
 		return -1;
 	cfg.per_ip_conn_limit = (unsigned)v;
 	if (get_int("CONNECTION_TIMEOUT", 60, 1, 3600, &v, err, errlen))
 		return -1;
 	cfg.conn_timeout_s = (unsigned)v;
+	if (get_int("HEADER_TIMEOUT", 10, 1, 3600, &v, err, errlen))
+		return -1;
+	cfg.header_timeout_s = (unsigned)v;
+	if (get_int("BODY_MIN_RATE", 1024, 0, 1 << 30, &v, err, errlen))
+		return -1;
+	cfg.body_min_rate = (unsigned)v;
 	if (get_int("CONNECTION_MEMORY_LIMIT", 32768, 8192, 1 << 20, &v, err, errlen))
 		return -1;
 	cfg.conn_memory_limit = (size_t)v;

@@ -55,6 +55,8 @@ struct config {
 	size_t json_body_limit;
 	int json_max_depth;
 	unsigned conn_limit, per_ip_conn_limit, conn_timeout_s;
+	unsigned header_timeout_s; /* request headers complete within this */
+	unsigned body_min_rate;    /* bytes/s a body must average; 0: no floor */
 	size_t conn_memory_limit;
 	int shutdown_timeout_s;
 	bool access_log;

@@ -19,6 +19,7 @@
 
 struct MHD_Connection;
 struct MHD_Response;
+struct conn_ctx;
 
 /* The signed-in caller, as loaded from the database for this request. */
 typedef struct auth_user {
@@ -48,6 +49,7 @@ typedef struct upload_part {
 typedef struct req {
 	arena_t *arena;
 	struct MHD_Connection *conn;
+	struct conn_ctx *cx;    /* the connection guard's record (conn.h) */
 	db_t *db;               /* this thread's connection; NULL when unavailable */
 
 	char request_id[40];
@@ -85,6 +87,7 @@ typedef struct req {
 	json_t *early_fields;
 	int retry_after;
 	bool queued, is_static, counted;
+	bool close_conn;        /* answer with Connection: close */
 	bool own_cache_headers; /* the handler set Cache-Control and CSP itself */
 	uint64_t cache_claim;   /* a response-cache key this request computes */
 } req_t;

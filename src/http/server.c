@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "server.h"
+#include "conn.h"
+#include "framing.h"
 #include "reply.h"
 #include "request.h"
 #include "validate.h"
@@ -242,6 +244,46 @@ static void check_route(req_t *req, const char *content_length)
 	}
 }
 
+struct field_list {
+	http_field_t *f;
+	size_t n, cap;
+	arena_t *arena;
+};
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	UNUSED(kind);
+	struct field_list *l = cls;
+	if (l->n == l->cap) {
+		if (l->cap > HTTP_MAX_HEADERS)
+			return MHD_YES; /* counted, not kept: the check refuses it anyway */
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		http_field_t *f = arena_alloc(l->arena, cap * sizeof(*f));
+		if (l->n)
+			memcpy(f, l->f, l->n * sizeof(*f));
+		l->f = f;
+		l->cap = cap;
+	}
+	l->f[l->n++] = (http_field_t){ key, value };
+	return MHD_YES;
+}
+
+/* Refuses a request whose framing a proxy might read differently (see
+ * framing.h) or whose header section is over the limits: the answer goes
+ * out at once and the connection is closed, so nothing after this request
+ * on the wire is ever parsed. */
+static bool framing_ok(req_t *req)
+{
+	struct field_list l = { .arena = req->arena };
+	int n = MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_field, &l);
+	framing_verdict_t v = http_framing_check(l.f, n > 0 ? (size_t)n : 0);
+	if (!v.status)
+		return true;
+	early(req, ERR_VALIDATION, v.status, v.detail);
+	req->close_conn = true;
+	return false;
+}
+
 static req_t *begin(struct MHD_Connection *conn, const char *url, const char *method)
 {
 	arena_t *a = arena_new();
@@ -249,6 +291,7 @@ static req_t *begin(struct MHD_Connection *conn, const char *url, const char *me
 	req->arena = a;
 	req->conn = conn;
 	req->start_us = mono_us();
+	req->cx = conn_of(conn);
 	req->method = arena_strdup(a, method);
 	req->path = arena_strdup(a, url);
 	sb_init(&req->body, 0);
@@ -273,6 +316,9 @@ static req_t *begin(struct MHD_Connection *conn, const char *url, const char *me
 	const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	req->has_body = (cl && strcmp(cl, "0")) || te;
+	conn_request_begun(req->cx, req->has_body);
+	if (!framing_ok(req))
+		return req;
 
 	if (!strcmp(method, "OPTIONS")) {
 		char *path = arena_strdup(a, url);
@@ -370,6 +416,8 @@ static void add_common_headers(req_t *req, struct MHD_Response *r)
 	}
 	for (int i = 0; i < req->nhdr; i++)
 		MHD_add_response_header(r, req->hdr_names[i], req->hdr_values[i]);
+	if (req->close_conn)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
 static enum MHD_Result queue(req_t *req)
@@ -497,13 +545,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	UNUSED(version);
 	req_t *req = *con_cls;
 	if (!req) {
+		/* Already answered on the socket (uri_guard): just close. */
+		if (conn_refused(conn_of(conn)))
+			return MHD_NO;
 		req = begin(conn, url, method);
 		*con_cls = req;
 		/* An error with a body still on the wire: answer now and let MHD
-		 * close the connection instead of reading what we will refuse.
-		 * Without a body, wait for the next call: queueing in the first
-		 * call costs keep-alive (see ARCHITECTURE.md, known traps). */
-		if (req->early_status && req->has_body) {
+		 * close the connection instead of reading what we will refuse;
+		 * the close lingers so the client reads the answer.  Without a
+		 * body, wait for the next call: queueing in the first call costs
+		 * keep-alive (see ARCHITECTURE.md, known traps).  Bad framing is
+		 * answered at once either way. */
+		if (req->early_status && (req->has_body || req->close_conn)) {
+			req->close_conn = true;
+			conn_linger(req->cx);
 			finish(req);
 			return queue(req);
 		}
@@ -516,6 +571,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		req->bytes_in += n;
+		conn_body_progress(req->cx, n);
 		*upload_data_size = 0;
 		size_t limit = req->route ? body_limit(req->route) : IGNORED_BODY_LIMIT;
 		if (req->bytes_in > limit && !req->early_status) {
@@ -541,6 +597,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			sb_add(&req->body, upload_data, n);
 		return MHD_YES;
 	}
+	conn_request_busy(req->cx);
 	finish(req);
 	return queue(req);
 }
@@ -549,11 +606,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	UNUSED(cls);
-	UNUSED(conn);
 	req_t *req = *con_cls;
 	if (!req)
 		return;
 	*con_cls = NULL;
+	conn_request_done(conn_of(conn));
 	int status = req->queued ? req->status : 499; /* client went away */
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->queued && status < 400)
 		status = 499;
@@ -619,16 +676,26 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
  * libmicrohttpd 0.9.75 parses every query argument into the connection's
  * memory pool; when they do not fit it tries to answer 431, fails for want
  * of that same memory and leaves the client hanging until the connection
- * times out.  No route takes more than a few dozen arguments, so a target
- * with more than MAX_QUERY_ARGS is answered here, before MHD parses it: a
- * 414 written straight to the socket, which is then shut down (MHD sees the
- * connection end and releases it).
+ * times out, and a long target that does fit leaves too little room for the
+ * headers that follow.  No route takes more than a few dozen arguments or
+ * a target of more than a few KB, so a longer target, or one with more
+ * than MAX_QUERY_ARGS arguments, is answered here, before MHD parses it: a
+ * 414 written straight to the socket; the dispatcher then closes the
+ * connection, with a lingering close so the client reads the answer.
  */
 #define MAX_QUERY_ARGS 128
+#define MAX_TARGET_BYTES 8192
 
 static void *uri_guard(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	UNUSED(cls);
+	size_t len = strlen(uri);
+	if (len > MAX_TARGET_BYTES) {
+		conn_refuse_raw(conn, 414, "URI Too Long",
+				"{\"detail\":\"Request target too long\",\"error_code\":\"VALIDATION_ERROR\"}");
+		log_info("refused a request target of %zu bytes", len);
+		return NULL;
+	}
 	const char *q = strchr(uri, '?');
 	if (!q)
 		return NULL;
@@ -638,19 +705,8 @@ static void *uri_guard(void *cls, const char *uri, struct MHD_Connection *conn)
 			args++;
 	if (args <= MAX_QUERY_ARGS)
 		return NULL;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (!ci)
-		return NULL;
-	static const char body[] =
-		"{\"detail\":\"Too many query parameters\",\"error_code\":\"VALIDATION_ERROR\"}";
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf),
-			 "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\n"
-			 "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
-			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", sizeof(body) - 1, body);
-	if (n > 0 && send(ci->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_debug("uri guard: send failed");
-	shutdown(ci->connect_fd, SHUT_RDWR);
+	conn_refuse_raw(conn, 414, "URI Too Long",
+			"{\"detail\":\"Too many query parameters\",\"error_code\":\"VALIDATION_ERROR\"}");
 	log_info("refused a request target with %zu query arguments", args);
 	return NULL;
 }
@@ -703,6 +759,10 @@ int server_run(router_t *router)
 		return 2;
 	}
 	raise_nofile();
+	if (!conn_guard_start()) {
+		log_error("cannot start the connection guard threads");
+		return 1;
+	}
 	/* Signals go to the main thread only, which waits for them below. */
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -732,8 +792,10 @@ int server_run(router_t *router)
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_guard, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
 		MHD_OPTION_END);
 	if (!d) {
+		conn_guard_stop();
 		log_error("cannot listen on %s:%d (in use, or not permitted)", cfg.host, cfg.port);
 		return 1;
 	}
@@ -756,6 +818,7 @@ int server_run(router_t *router)
 		log_warn("%lld requests still running after %ds; stopping anyway", (long long)left,
 			 cfg.shutdown_timeout_s);
 	MHD_stop_daemon(d);
+	conn_guard_stop();
 	log_info("stopped");
 	return 0;
 }

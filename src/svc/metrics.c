@@ -19,7 +19,8 @@ static size_t nroutes;
 static struct route_stats *stats; /* [0] = not a route */
 
 static const char *gauge_names[] = { "hwc3d_requests_in_flight", "hwc3d_websockets_open",
-				     "hwc3d_jobs_running" };
+				     "hwc3d_jobs_running", "hwc3d_connections_open",
+				     "hwc3d_connections_lingering" };
 static int64_t gauges[ARRAY_LEN(gauge_names)];
 static int64_t started_ms;
 
