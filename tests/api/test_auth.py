@@ -112,7 +112,7 @@ def _bad_tokens(server):
         "sub_trailing_junk": mint_token(s, f"{admin_id}abc", "admin"),
         "sub_overflow": mint_token(s, "9" * 30, "admin"),
         "nonexistent_user": mint_token(s, 987654321, "admin"),
-        "huge_token": mint_token(s, admin_id, "admin", claims={"pad": "x" * 6000}),
+        "huge_token": mint_token(s, admin_id, "admin", claims={"pad": "x" * 4000}),
     }
 
 
