@@ -23,6 +23,7 @@
 #include "../media/image.h"
 #include "../media/sniff.h"
 #include "../svc/storage.h"
+#include "../svc/sweep.h"
 
 #define MB ((size_t)1 << 20)
 #define AVATAR_SIDE 512
@@ -110,6 +111,18 @@ static bool store_upload(req_t *req, const struct upload_kind *k, struct stored 
 		}
 		arena_defer(req->arena, json_release, out->analysis);
 	}
+	/* The quota again, with the size that will be stored (multipart.c
+	 * checked what Content-Length announced, if it did). */
+	char detail[300];
+	enum quota_result q = upload_quota_check(req->db, req->user->id, req->user->is_admin, out->size, detail,
+						 sizeof(detail));
+	if (q != QUOTA_OK) {
+		if (q == QUOTA_OVER)
+			reply_error(req, ERR_FILE_TOO_LARGE, arena_strdup(req->arena, detail));
+		else
+			reply_db_error(req, "check the upload quota");
+		return false;
+	}
 	char name[40];
 	random_hex(name, 16);
 	out->key = arena_printf(req->arena, "%s/%s.%s", k->area, name, file_type_ext(out->type));
@@ -186,14 +199,21 @@ static int upload_avatar(req_t *req)
 		json_decref(body);
 		return reply_db_error(req, "set avatar");
 	}
-	/* The previous avatars are no longer shown anywhere: remove them. */
+	/* The previous avatars are no longer shown anywhere: remove them, each
+	 * row before its file (a crash in between leaves an orphan file for the
+	 * sweep, never a row without its file). */
 	db_rows_t *r = DBQ(req->db, "SELECT id, storage_key FROM uploads WHERE user_id = $1 AND kind = 'avatar' AND id <> $2",
 			   P_INT(req->user->id), P_INT(s.id));
-	while (r && db_next(r)) {
-		store_delete(db_text(r, 1));
-		DBX(req->db, "DELETE FROM uploads WHERE id = $1", P_INT(db_int(r, 0)));
+	struct { int64_t id; const char *key; } old[16];
+	size_t n_old = 0;
+	while (r && db_next(r) && n_old < ARRAY_LEN(old)) {
+		old[n_old].id = db_int(r, 0);
+		old[n_old++].key = arena_strdup(req->arena, db_text(r, 1));
 	}
 	db_done(r);
+	for (size_t i = 0; i < n_old; i++)
+		if (DBX(req->db, "DELETE FROM uploads WHERE id = $1", P_INT(old[i].id)) == 1)
+			store_delete(old[i].key);
 	return reply_created(req, body);
 }
 

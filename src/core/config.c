@@ -212,6 +212,32 @@ static int get_bool(const char *name, bool def, bool *out, char *err, size_t err
 	return 0;
 }
 
+/* Hours as a decimal ("24", "0.5", "0.0005") into milliseconds. */
+static int get_hours_ms(const char *name, int64_t def_hours, int64_t max_hours, int64_t *out_ms,
+			char *err, size_t errlen)
+{
+	const char *v = config_get(name);
+	*out_ms = def_hours * 3600000;
+	if (!v)
+		return 0;
+	int64_t whole = 0, frac = 0, scale = 1;
+	const char *p = v;
+	bool digits = false;
+	for (; *p >= '0' && *p <= '9' && whole <= max_hours; p++, digits = true)
+		whole = whole * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true)
+			if (scale < 1000000000) {
+				frac = frac * 10 + (*p - '0');
+				scale *= 10;
+			}
+	if (!digits || *p || whole > max_hours || (whole == max_hours && frac))
+		return fail(err, errlen, "invalid %s: \"%.64s\" (expected a number of hours from 0 to %lld, "
+			    "fractions allowed)", name, v, (long long)max_hours);
+	*out_ms = whole * 3600000 + frac * 3600000 / scale;
+	return 0;
+}
+
 static bool valid_http_url(const char *u)
 {
 	return (str_has_prefix(u, "http://") || str_has_prefix(u, "https://")) &&
@@ -464,6 +490,14 @@ int config_load(char *err, size_t errlen)
 	if (get_int("SHUTDOWN_TIMEOUT", 20, 0, 3600, &v, err, errlen))
 		return -1;
 	cfg.shutdown_timeout_s = (int)v;
+	if (get_hours_ms("UPLOAD_TTL_HOURS", 24, 87600, &cfg.upload_ttl_ms, err, errlen))
+		return -1;
+	if (get_int("UPLOAD_QUOTA_MB", 2048, 0, 1 << 30, &v, err, errlen))
+		return -1;
+	cfg.upload_quota_bytes = v << 20;
+	if (get_int("SWEEP_INTERVAL_S", 3600, 1, 7 * 86400, &v, err, errlen))
+		return -1;
+	cfg.sweep_interval_s = (int)v;
 	if (get_bool("ACCESS_LOG", true, &cfg.access_log, err, errlen))
 		return -1;
 	const char *lvl = get_or("LOG_LEVEL", "info");

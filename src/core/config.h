@@ -59,6 +59,9 @@ struct config {
 	unsigned body_min_rate;    /* bytes/s a body must average; 0: no floor */
 	size_t conn_memory_limit;
 	int shutdown_timeout_s;
+	int64_t upload_ttl_ms;      /* UPLOAD_TTL_HOURS: unused uploads are deleted after it; 0 keeps them */
+	int64_t upload_quota_bytes; /* UPLOAD_QUOTA_MB: stored uploads per user; 0 for no quota */
+	int sweep_interval_s;       /* SWEEP_INTERVAL_S: seconds between two housekeeping sweeps */
 	bool access_log;
 	const char *web_dir;
 	const char *vendor_dir;

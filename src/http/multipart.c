@@ -2,11 +2,15 @@
 #include <microhttpd.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include "multipart.h"
+#include "reply.h"
 #include "../core/log.h"
+#include "../core/num.h"
 #include "../core/util.h"
 #include "../svc/storage.h"
+#include "../svc/sweep.h"
 
 #define MAX_FIELDS 32
 #define MAX_FIELD_BYTES 4096
@@ -50,6 +54,11 @@ static bool open_part(req_t *req, const char *key, const char *filename)
 		log_error("request %s: cannot create a temp file: %s", req->request_id, strerror(errno));
 		u->tmp_path = NULL;
 		u->failed = true;
+	} else {
+		/* While we write, the lock tells the temp-file sweep (sweep.h) of
+		 * this or another instance that the file is alive.  A killed
+		 * process loses it, and the next start removes the file. */
+		(void)flock(u->fd, LOCK_EX | LOCK_NB);
 	}
 	u->hash = xmalloc(sizeof(crypto_hash_sha256_state));
 	crypto_hash_sha256_init(u->hash);
@@ -135,6 +144,28 @@ static void form_release(void *arg)
 	json_decref(arg);
 }
 
+/* Over the upload quota already by what Content-Length announces (less
+ * the framing allowance): answered before a byte of the body is read.
+ * uploads.c checks again with the real size at the end. */
+static void check_quota(req_t *req)
+{
+	const char *cl = req_header(req, "Content-Length");
+	int64_t n;
+	if (!req->user || !req->db || !cl || !parse_i64(cl, &n) || n < 0)
+		return;
+	uint64_t file = (uint64_t)n > MULTIPART_SLACK ? (uint64_t)n - MULTIPART_SLACK : 0;
+	char detail[300];
+	enum quota_result q = upload_quota_check(req->db, req->user->id, req->user->is_admin, file, detail,
+						 sizeof(detail));
+	if (q == QUOTA_OK || req->early_status)
+		return;
+	req->early_err = q == QUOTA_OVER ? ERR_FILE_TOO_LARGE : ERR_UNAVAILABLE;
+	req->early_status = err_status((err_t)req->early_err);
+	req->retry_after = 5;
+	req->early_detail = q == QUOTA_OVER ? arena_strdup(req->arena, detail)
+					    : "The database is unavailable; try again shortly";
+}
+
 bool multipart_begin(req_t *req)
 {
 	req->form = json_object();
@@ -143,6 +174,7 @@ bool multipart_begin(req_t *req)
 	if (!req->pp)
 		return false;
 	arena_defer(req->arena, pp_release, req->pp);
+	check_quota(req);
 	return true;
 }
 

@@ -1,5 +1,6 @@
 /* storage.c: the local-disk backend and the dispatch to S3 (storage_s3.c). */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,6 +79,71 @@ static void local_path(const char *key, char *out, size_t n)
 	snprintf(out, n, "%s/%s", files_dir, key);
 }
 
+/* fsync of a directory, so a rename into it survives a power cut. */
+static bool sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+static bool sync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+/* The parent directory of path, in place ("a/b/c" -> "a/b"). */
+static void cut_to_dir(char *path)
+{
+	char *slash = strrchr(path, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+/* src to tmp (a name beside dest), fsync, rename onto dest: for a temp dir
+ * on another file system than the store. */
+static bool copy_into_place(const char *src, const char *dest, char *err, size_t errlen)
+{
+	char tmp[4500], hex[17];
+	random_hex(hex, 8);
+	snprintf(tmp, sizeof(tmp), "%s.part-%s", dest, hex);
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int out = in < 0 ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	bool ok = in >= 0 && out >= 0;
+	char buf[65536];
+	ssize_t n = 0;
+	while (ok && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		ok = n > 0 && write(out, buf, (size_t)n) == n;
+	}
+	ok = ok && fsync(out) == 0;
+	if (out >= 0 && close(out))
+		ok = false;
+	if (in >= 0)
+		close(in);
+	ok = ok && rename(tmp, dest) == 0;
+	if (!ok) {
+		snprintf(err, errlen, "cannot copy into %.200s: %s", dest, strerror(errno));
+		unlink(tmp);
+	}
+	return ok;
+}
+
+/* Crash safety: the bytes reach the disk (fsync) under the temp name, then
+ * one rename puts them in place, and the directory is synced.  A crash at
+ * any point leaves either the temp file (removed at the next start) or the
+ * whole file under its key (an orphan until its row is written: the sweep
+ * removes orphans), never a partial file under a key.  Callers write the
+ * database row only after this returns true. */
 bool store_put(const char *path, const char *key, const char *content_type, char *err, size_t errlen)
 {
 	if (!key_ok(key)) {
@@ -86,17 +152,31 @@ bool store_put(const char *path, const char *key, const char *content_type, char
 		return false;
 	}
 	if (use_s3) {
+		/* A PUT is atomic: the object appears whole or not at all. */
 		bool ok = s3_put_file(path, key, content_type, err, errlen);
 		unlink(path);
 		return ok;
 	}
 	char dest[4400];
 	local_path(key, dest, sizeof(dest));
-	if (rename(path, dest)) {
-		snprintf(err, errlen, "cannot store %.200s: %s", key, strerror(errno));
+	if (!sync_file(path)) {
+		snprintf(err, errlen, "cannot sync %.200s: %s", key, strerror(errno));
 		unlink(path);
 		return false;
 	}
+	bool ok = rename(path, dest) == 0;
+	if (!ok && errno == EXDEV)
+		ok = copy_into_place(path, dest, err, errlen);
+	else if (!ok)
+		snprintf(err, errlen, "cannot store %.200s: %s", key, strerror(errno));
+	if (!ok) {
+		unlink(path);
+		return false;
+	}
+	unlink(path); /* after a copy; ENOENT after a rename */
+	cut_to_dir(dest);
+	if (!sync_dir(dest))
+		log_warn("storage: cannot sync %s: %s", dest, strerror(errno));
 	return true;
 }
 
@@ -109,6 +189,35 @@ bool store_delete(const char *key)
 	char p[4400];
 	local_path(key, p, sizeof(p));
 	return unlink(p) == 0 || errno == ENOENT;
+}
+
+bool store_list(const char *area, store_visit_fn fn, void *arg)
+{
+	if (use_s3)
+		return false; /* listing a bucket: see storage.h */
+	char dir[4400];
+	snprintf(dir, sizeof(dir), "%s/%s", files_dir, area);
+	if (!key_ok(area) || strchr(area, '/'))
+		return false;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT;
+	int dfd = dirfd(d);
+	struct dirent *e;
+	bool more = true;
+	while (more && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		struct stat st;
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		char key[512];
+		if ((size_t)snprintf(key, sizeof(key), "%s/%s", area, e->d_name) >= sizeof(key) || !key_ok(key))
+			continue; /* not a name we give files */
+		more = fn(key, (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, arg);
+	}
+	closedir(d);
+	return true;
 }
 
 int store_open_local(const char *key, uint64_t *size)

@@ -20,9 +20,21 @@
 bool store_init(char *err, size_t errlen);
 bool store_is_s3(void);
 
-/* Stores the local file at path under key, consuming the file. */
+/* Stores the local file at path under key, consuming the file.  Crash
+ * safe: fsync, then one rename into place (S3: one PUT), so a key never
+ * names a partial file.  Write the row that references key only after this
+ * returns true, and delete the row before the file: a crash then leaves at
+ * worst an unreferenced file, which the sweep (sweep.h) removes. */
 bool store_put(const char *path, const char *key, const char *content_type, char *err, size_t errlen);
+/* True when the object is gone (or was never there). */
 bool store_delete(const char *key);
+
+/* Calls fn(key, mtime_ms, arg) for every stored file of an area
+ * ("models", ...) until fn returns false.  Local storage only: with S3 it
+ * returns false at once (listing a bucket for orphans is not implemented;
+ * the sweep still deletes the objects of expired uploads). */
+typedef bool (*store_visit_fn)(const char *key, int64_t mtime_ms, void *arg);
+bool store_list(const char *area, store_visit_fn fn, void *arg);
 
 /* For serving from local disk: an open fd and its size, or -1. */
 int store_open_local(const char *key, uint64_t *size);
