@@ -233,7 +233,8 @@ static void first_line(const char *s, char *out, size_t len)
 
 /* Builds the jail around /usr/bin/true in dir, as nobody first when we are
  * root, else with our own uid.  true with *nobody set to the mode that
- * worked (dir is then owned by that mode's uid); false with the reason. */
+ * worked (dir is then owned by that mode's uid; why says why nobody did
+ * not work, if it did not); false with the reasons. */
 static bool probe_jail(const struct jail_cfg *c, const char *dir, bool *nobody, char *why, size_t whylen)
 {
 	bool root = geteuid() == 0;
@@ -301,10 +302,13 @@ void blend_init(void)
 {
 	char why[512];
 	bool nobody = false;
-	if (blend_sandbox_check(why, sizeof(why), &nobody))
+	if (blend_sandbox_check(why, sizeof(why), &nobody)) {
 		log_info("blender sandbox: ready (bubblewrap: user, mount, pid, network namespaces; seccomp; %s)",
 			 nobody ? "uid 65534" : "the server's uid, mapped to 65534");
-	else
+		if (!nobody && geteuid() == 0)
+			log_warn("blender sandbox: cannot run it as nobody (%s); it runs as root outside its "
+				 "namespaces, with no capabilities", why);
+	} else
 		log_warn("blender sandbox: unavailable, .blend files that need Blender will be refused: %s", why);
 }
 

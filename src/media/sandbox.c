@@ -567,11 +567,12 @@ static void build_jail_policy(struct bpf_prog_buf *b)
 	emit(b, RET_ALLOW);
 }
 
-/* The directory where, as root about to become nobody, the work directory
- * is bound in a private mount namespace (nobody cannot walk through
- * DATA_DIR to it).  Any directory that exists will do: inside the jail /tmp
- * is a fresh tmpfs, and the host's is untouched outside this process. */
-#define JAIL_STAGE "/tmp"
+/* Where, as root about to become nobody, the work directory is bound in a
+ * private mount namespace (nobody cannot walk through DATA_DIR to it): a
+ * directory every Linux has, that bubblewrap does not use, and that can
+ * hide neither Blender nor anything the jail needs (over /tmp it would hide
+ * a Blender kept there). */
+#define JAIL_STAGE "/sys"
 
 struct argbuf {
 	const char *v[160];
@@ -708,6 +709,7 @@ int sandbox_exec_jail(const struct sandbox_jail *j, char *err, size_t errlen)
 	if (j->program_dir)
 		arg3(&a, "--ro-bind", j->program_dir, j->program_dir);
 	arg3(&a, "--bind", work, "/work");
+	arg2(&a, "--remount-ro", "/"); /* the root tmpfs bwrap built: /work and /tmp stay writable */
 	arg2(&a, "--chdir", "/work");
 	arg2(&a, "--seccomp", sfd_s);
 	arg(&a, "--");
