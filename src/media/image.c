@@ -2,7 +2,8 @@
  * image.c: untrusted images are decoded in a sandboxed child.
  *
  * The server spawns `hwc3d image-process TYPE MAX_SIDE --memory-mb N
- * --cpu-s N` (sandbox_run) with the upload as stdin and the output file as
+ * --cpu-s N` (sandbox_run; IMAGE_MEMORY_MB, IMAGE_CPU_S, IMAGE_TIMEOUT_S,
+ * ANALYZE_CONCURRENCY children at once) with the upload as stdin and the output file as
  * fd 3.  The child reads the bytes, starts libvips, locks itself down
  * (sandbox_enter: address space, CPU seconds, output size, no new
  * privileges, the "stdio" seccomp policy plus threads and fd 3: no open, no
@@ -13,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -265,6 +267,10 @@ static GLogWriterOutput log_to_stderr(GLogLevelFlags level, const GLogField *fie
 int image_child_main(int argc, char **argv)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* One malloc arena for every thread: glibc trims a thread's own arena
+	 * after reading /proc/sys/vm/overcommit_memory, an open() the seccomp
+	 * policy kills. */
+	mallopt(M_ARENA_MAX, 1);
 	int64_t max_side, mem_mb = 1024, cpu_s = 10;
 	enum file_type t = FT_UNKNOWN;
 	if (argc >= 2) {
@@ -295,6 +301,9 @@ int image_child_main(int argc, char **argv)
 	 * libvips loads its modules. */
 	json_object_seed(0);
 	g_log_set_writer_func(log_to_stderr, NULL, NULL);
+	/* Decode into memory (bounded by the address-space limit), never
+	 * into a temp file, which the policy could not open anyway. */
+	setenv("VIPS_DISC_THRESHOLD", "64g", 1);
 	pthread_once(&vips_once, vips_start);
 	if (!vips_ready) {
 		free(data);
@@ -392,10 +401,11 @@ bool image_process(const char *src, const char *dst, enum file_type t, int max_s
 			close(out);
 		return false;
 	}
-	/* The same limits as the model analysis. */
-	int64_t timeout_s = setting("ANALYZE_TIMEOUT_S", 1, 3600, 30);
-	int64_t mem_mb = setting("ANALYZE_MEMORY_MB", 64, 16384, 1024);
-	int64_t cpu_s = setting("ANALYZE_CPU_S", 1, 3600, 10);
+	/* The model analysis's kind of limits, sized for images: a 40 MP
+	 * WebP takes ~15 s of CPU and ~1.2 GB of address space to re-encode. */
+	int64_t timeout_s = setting("IMAGE_TIMEOUT_S", 1, 3600, 120);
+	int64_t mem_mb = setting("IMAGE_MEMORY_MB", 64, 16384, 2048);
+	int64_t cpu_s = setting("IMAGE_CPU_S", 1, 3600, 60);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int64_t max_children = setting("ANALYZE_CONCURRENCY", 1, 256, ncpu > 2 ? MIN(ncpu, 256) : 2);
 
@@ -455,7 +465,7 @@ bool image_process(const char *src, const char *dst, enum file_type t, int max_s
 		char msg[256];
 		clean_message(child_err, msg, sizeof(msg));
 		/* Out of memory shows up as a failed allocation inside libvips. */
-		if (strstr(msg, "memory") || strstr(msg, "alloc"))
+		if (strstr(msg, "memory") || strstr(msg, "alloc") || strstr(p.errtext, "emory"))
 			snprintf(err, errlen, "the image needs more than %lld MB of memory to decode",
 				 (long long)mem_mb);
 		else

@@ -6,10 +6,11 @@
  * small file declaring 100000 x 100000 pixels is refused without the memory.
  * The output is re-encoded in the same format without metadata (EXIF, XMP,
  * IPTC, ICC), which also drops anything smuggled in ancillary chunks.  The
- * child has the model analysis's limits (ANALYZE_MEMORY_MB of address
- * space, ANALYZE_CPU_S, ANALYZE_TIMEOUT_S, ANALYZE_CONCURRENCY at once, no
- * new privileges, a seccomp allowlist without open, socket or exec).
- * Thread safe.
+ * child has the model analysis's kind of limits: IMAGE_MEMORY_MB of address
+ * space (default 2048), IMAGE_CPU_S (60), IMAGE_TIMEOUT_S (120 s wall
+ * clock), ANALYZE_CONCURRENCY children at once, no new privileges, a
+ * seccomp allowlist without open, socket or exec, no run-time code
+ * generation.  Thread safe.
  */
 #ifndef HWC_IMAGE_H
 #define HWC_IMAGE_H

@@ -367,7 +367,7 @@ def small_png(w=3, h=2):
 def test_image_bomb_fails_in_the_child_and_the_server_stays_up():
     """With 64 MB for the decoder, a 288 MB decompression bomb is refused
     (an in-process decoder has no such limit and would accept it)."""
-    s = Server("sqlite", env={"ANALYZE_MEMORY_MB": "64"}, label="imagebomb")
+    s = Server("sqlite", env={"IMAGE_MEMORY_MB": "64"}, label="imagebomb")
     try:
         s.prepare().start()
         hdr = s.user_headers(1)
