@@ -148,9 +148,11 @@ static void build_stdio_policy(struct bpf_prog_buf *b, const struct sandbox_limi
 	allow_arg0_in(b, __NR_read, in_fds, 1);
 	if (lim->threads) {
 		/* clone only for a thread (CLONE_THREAD needs CLONE_VM and
-		 * CLONE_SIGHAND: no new process can come out of it). */
-		emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4));
+		 * CLONE_SIGHAND: no new process can come out of it), and into
+		 * no namespace (the child may be root). */
+		emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 5));
 		emit(b, LOAD_ARG(0));
+		emit(b, JUMP(BPF_JMP | BPF_JSET | BPF_K, SB_NS_FLAGS, 1, 0));
 		emit(b, JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 1, 0));
 		emit(b, RET_KILL);
 		emit(b, RET_ALLOW);
@@ -164,7 +166,6 @@ static void build_stdio_policy(struct bpf_prog_buf *b, const struct sandbox_limi
 		allow(b, __NR_rseq);
 #endif
 		allow(b, __NR_sched_getaffinity);
-		allow(b, __NR_exit);
 	}
 	allow_no_exec(b, __NR_mmap);
 	allow_no_exec(b, __NR_mprotect);
