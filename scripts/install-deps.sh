@@ -6,7 +6,8 @@
 # Groups:
 #   build    compiler, libraries and tools to build build/hwc3d (the default)
 #   runtime  PostgreSQL and Redis servers (installed only: no system service
-#            is enabled or started by this script)
+#            is enabled or started by this script), Blender and bubblewrap
+#            (its sandbox)
 #   test     what `make test` uses: pytest and friends, PostgreSQL, Redis, curl
 #   bench    wrk, the HTTP load generator
 #   web      Node.js and npm, for the front-end assets (Swagger UI)
@@ -34,7 +35,7 @@ group_packages() {
                 libvips-dev libassimp-dev python3 python3-yaml ca-certificates
             ;;
         runtime)
-            echo postgresql redis-server blender python3-numpy
+            echo postgresql redis-server blender bubblewrap python3-numpy
             ;;
         test)
             echo python3-pytest python3-requests python3-websockets \

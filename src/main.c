@@ -128,6 +128,7 @@ static int cmd_serve(void)
 		fprintf(stderr, "hwc3d: libvips failed to initialise\n");
 		return 1;
 	}
+	blend_init();
 	router_t *r = routes_build();
 	metrics_init(r);
 	ratelimit_init();
@@ -162,6 +163,8 @@ int main(int argc, char **argv)
 		return analyze_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "blend-convert")) /* the Blender child, likewise */
 		return blend_child_main(argc - 2, argv + 2);
+	if (!strcmp(cmd, "image-process")) /* the libvips child, likewise */
+		return image_child_main(argc - 2, argv + 2);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fputs("hwc3d: libcurl failed to initialise\n", stderr);
 		return 1;

@@ -103,8 +103,14 @@ static bool store_upload(req_t *req, const struct upload_kind *k, struct stored 
 	} else if (!strcmp(k->kind, "model")) {
 		out->analysis = model_analyze(path, file_type_name(out->type), err, sizeof(err));
 		/* Blender 2.8 and later: assimp cannot, Blender converts. */
+		bool unavailable = false;
 		if (!out->analysis && out->type == FT_BLEND)
-			out->analysis = blend_analyze(path, err, sizeof(err));
+			out->analysis = blend_analyze(path, &unavailable, err, sizeof(err));
+		if (unavailable) { /* no Blender or no sandbox: not the file's fault */
+			req_add_header(req, "Retry-After", "300");
+			reply_error(req, ERR_UNAVAILABLE, arena_printf(req->arena, "This model cannot be read now: %s", err));
+			return false;
+		}
 		if (!out->analysis) {
 			reply_invalid1(req, "file", arena_printf(req->arena, "This model could not be read: %s", err));
 			return false;

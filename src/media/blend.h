@@ -4,26 +4,49 @@
  * assimp 5.2.5 reads .blend only up to Blender 2.7x, so a .blend it cannot
  * read is converted to GLB by Debian's `blender`, run headless with
  * --factory-startup and --disable-autoexec (scripts inside the file never
- * run), images not exported (a .blend may point its textures at any file on
- * the server), in a child with resource limits, no network (its own network
- * namespace where the kernel allows it), no new privileges and a wall-clock
- * limit; then the GLB is analysed like any other model.
+ * run), images not exported (a .blend may point its textures at any file),
+ * inside a bubblewrap jail (sandbox.h, sandbox_exec_jail): new user, mount,
+ * PID, network, IPC, UTS and cgroup namespaces, only /usr (plus Blender's
+ * own directory when it lives elsewhere), a few loader files of /etc, a
+ * minimal /dev and /proc and a per-conversion work directory holding a
+ * copy of the .blend; no capabilities, no new privileges, no network, a
+ * seccomp denylist, resource limits, killed with the server, uid 65534
+ * (when the server runs as root, also outside the namespace); a wall-clock
+ * limit.  Then the GLB is analysed like any other model.
  *
- * Settings: BLENDER_PATH (default /usr/bin/blender), BLEND_TIMEOUT_S
- * (default 120).  At most two conversions run at once.  Thread safe.
+ * Before each conversion the same jail is built around /usr/bin/true.  If
+ * that fails (bubblewrap missing, user namespaces disabled), the
+ * conversion is refused and Blender never runs.
+ *
+ * Settings: BLENDER_PATH (default /usr/bin/blender; outside /usr its
+ * directory is bound read-only and must not contain DATA_DIR), BWRAP_PATH
+ * (default /usr/bin/bwrap), BLEND_TIMEOUT_S (default 120; also the CPU
+ * seconds).  At most two conversions run at once.  Thread safe.
  */
 #ifndef HWC_BLEND_H
 #define HWC_BLEND_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The analysis of the model in the .blend at path (file_format "BLEND",
- * converted_with "blender"), or NULL with a one-line reason in err. */
-json_t *blend_analyze(const char *path, char *err, size_t errlen);
+ * converted_with "blender"), or NULL with a one-line reason in err; then
+ * *unavailable tells that the server cannot convert at all right now
+ * (Blender or its sandbox missing: a 503, not the file's fault). */
+json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t errlen);
 
-/* `hwc3d blend-convert WORKDIR BLENDER`: the child, which locks itself
- * down and becomes Blender converting WORKDIR/in.blend to WORKDIR/out.glb. */
+/* Builds the jail once and logs whether .blend conversion is available
+ * (at start-up). */
+void blend_init(void);
+
+/* The probe behind blend_init(): true when the jail can be built, with
+ * *nobody telling whether it runs as uid 65534 outside too. */
+bool blend_sandbox_check(char *why, size_t whylen, bool *nobody);
+
+/* `hwc3d blend-convert [--probe] [--nobody] BWRAP WORKDIR PROGRAM
+ * PROGRAM_DIR|- PARENT_PID CPU_S`: the child, which locks itself down and
+ * becomes bubblewrap running Blender on WORKDIR/in.blend (out.glb). */
 int blend_child_main(int argc, char **argv);
 
 #endif

@@ -1,10 +1,15 @@
 /*
  * sandbox.c: resource limits, no_new_privs and a seccomp allowlist for the
- * child; posix_spawn, a wall-clock kill and output capture for the parent.
- * See sandbox.h for the contract.
+ * child; posix_spawn, a wall-clock kill and output capture for the parent;
+ * the bubblewrap jail for whole programs.  See sandbox.h for the contract.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -47,7 +52,7 @@
 
 /* ------------------------------------------------------------ child side */
 
-#define SB_MAX_INSNS 96
+#define SB_MAX_INSNS 192
 
 struct bpf_prog_buf {
 	struct sock_filter insn[SB_MAX_INSNS];
@@ -70,6 +75,16 @@ static void emit(struct bpf_prog_buf *b, struct sock_filter f)
 #define LOAD_ARG(i) STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[(i)]))
 #define RET_ALLOW STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 #define RET_KILL STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+#define RET_ERRNO(e) STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#define SB_NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
+		     CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME)
 
 /* nr is allowed whatever its arguments. */
 static void allow(struct bpf_prog_buf *b, long nr)
@@ -78,15 +93,23 @@ static void allow(struct bpf_prog_buf *b, long nr)
 	emit(b, RET_ALLOW);
 }
 
-/* nr is allowed only with argument 0 (a descriptor) equal to fd_a or fd_b. */
-static void allow_on_fds(struct bpf_prog_buf *b, long nr, unsigned fd_a, unsigned fd_b)
+/* nr is allowed only with argument 0 (a descriptor, a prctl option) equal
+ * to one of vals[0..n-1]; with any other value it kills. */
+static void allow_arg0_in(struct bpf_prog_buf *b, long nr, const unsigned *vals, unsigned n)
 {
-	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 5));
+	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, (unsigned char)(n + 3)));
 	emit(b, LOAD_ARG(0));
-	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, fd_a, 2, 0));
-	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, fd_b, 1, 0));
+	for (unsigned i = 0; i < n; i++)
+		emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, vals[i], (unsigned char)(n - i), 0));
 	emit(b, RET_KILL);
 	emit(b, RET_ALLOW);
+}
+
+/* nr answers errno e whatever its arguments. */
+static void refuse(struct bpf_prog_buf *b, long nr, unsigned e)
+{
+	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1));
+	emit(b, RET_ERRNO(e));
 }
 
 /* nr (mmap, mprotect) is allowed only when argument 2 (prot) lacks
@@ -100,8 +123,9 @@ static void allow_no_exec(struct bpf_prog_buf *b, long nr)
 	emit(b, RET_ALLOW);
 }
 
-/* The "stdio" policy: compute on memory, read fd 0, write fds 1 and 2. */
-static void build_stdio_policy(struct bpf_prog_buf *b)
+/* Every policy starts here: another architecture's system call numbers
+ * (i386 on x86_64, x32) kill; the accumulator then holds the number. */
+static void check_arch(struct bpf_prog_buf *b)
 {
 	emit(b, STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
 	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, SB_AUDIT_ARCH, 1, 0));
@@ -112,8 +136,37 @@ static void build_stdio_policy(struct bpf_prog_buf *b)
 	emit(b, JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000U, 0, 1));
 	emit(b, RET_KILL);
 #endif
-	allow_on_fds(b, __NR_write, 1, 2);
-	allow_on_fds(b, __NR_read, 0, 0);
+}
+
+/* The "stdio" policy: compute on memory, read fd 0, write fds 1 and 2
+ * (and 3 with write_fd3); with threads, start threads and nothing else. */
+static void build_stdio_policy(struct bpf_prog_buf *b, const struct sandbox_limits *lim)
+{
+	check_arch(b);
+	static const unsigned out_fds[] = { 1, 2, 3 }, in_fds[] = { 0 };
+	allow_arg0_in(b, __NR_write, out_fds, lim->write_fd3 ? 3 : 2);
+	allow_arg0_in(b, __NR_read, in_fds, 1);
+	if (lim->threads) {
+		/* clone only for a thread (CLONE_THREAD needs CLONE_VM and
+		 * CLONE_SIGHAND: no new process can come out of it), and into
+		 * no namespace (the child may be root). */
+		emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 5));
+		emit(b, LOAD_ARG(0));
+		emit(b, JUMP(BPF_JMP | BPF_JSET | BPF_K, SB_NS_FLAGS, 1, 0));
+		emit(b, JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 1, 0));
+		emit(b, RET_KILL);
+		emit(b, RET_ALLOW);
+#ifdef __NR_clone3
+		refuse(b, __NR_clone3, ENOSYS); /* its flags are out of the filter's sight */
+#endif
+		static const unsigned prctl_ok[] = { PR_SET_NAME, PR_GET_NAME };
+		allow_arg0_in(b, __NR_prctl, prctl_ok, 2);
+		allow(b, __NR_set_robust_list);
+#ifdef __NR_rseq
+		allow(b, __NR_rseq);
+#endif
+		allow(b, __NR_sched_getaffinity);
+	}
 	allow_no_exec(b, __NR_mmap);
 	allow_no_exec(b, __NR_mprotect);
 	allow(b, __NR_munmap);
@@ -175,7 +228,8 @@ int sandbox_enter(const struct sandbox_limits *lim, char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: RLIMIT_CPU: %s", strerror(errno));
 		return -1;
 	}
-	if (set_limit(RLIMIT_FSIZE, 0, 0) || set_limit(RLIMIT_CORE, 0, 0) ||
+	if (set_limit(RLIMIT_FSIZE, (rlim_t)lim->file_bytes, (rlim_t)lim->file_bytes) ||
+	    set_limit(RLIMIT_CORE, 0, 0) ||
 	    set_limit(RLIMIT_MEMLOCK, 0, 0) ||
 	    set_limit(RLIMIT_NOFILE, lim->max_fds, lim->max_fds)) {
 		snprintf(err, errlen, "sandbox: setrlimit: %s", strerror(errno));
@@ -189,7 +243,7 @@ int sandbox_enter(const struct sandbox_limits *lim, char *err, size_t errlen)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	struct bpf_prog_buf b = { .n = 0 };
-	build_stdio_policy(&b);
+	build_stdio_policy(&b, lim);
 	if (b.overflow) {
 		snprintf(err, errlen, "sandbox: filter too long");
 		return -1;
@@ -317,7 +371,25 @@ int sandbox_run(struct sandbox_proc *p, char *err, size_t errlen)
 	posix_spawn_file_actions_adddup2(&fa, p->stdin_fd, 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* Last, after the pipes are on 1 and 2 (one of them may sit on 3 in
+	 * the parent), from a copy above 3 (dup2 onto itself would keep
+	 * FD_CLOEXEC). */
+	int fd3_copy = -1;
+	if (p->fd3 > 2) {
+		fd3_copy = fcntl(p->fd3, F_DUPFD_CLOEXEC, 4);
+		if (fd3_copy < 0) {
+			snprintf(err, errlen, "fd3: %s", strerror(errno));
+			posix_spawn_file_actions_destroy(&fa);
+			posix_spawnattr_destroy(&attr);
+			close_fd(&outp[0]);
+			close_fd(&outp[1]);
+			close_fd(&errp[0]);
+			close_fd(&errp[1]);
+			return -1;
+		}
+		posix_spawn_file_actions_adddup2(&fa, fd3_copy, 3);
+	}
+	posix_spawn_file_actions_addclosefrom_np(&fa, p->fd3 > 2 ? 4 : 3);
 	/* Default dispositions (the server ignores SIGPIPE) and no blocked
 	 * signals in the child, whatever the calling thread had. */
 	sigset_t all, none;
@@ -344,6 +416,7 @@ int sandbox_run(struct sandbox_proc *p, char *err, size_t errlen)
 	int rc = posix_spawn(&pid, p->exe, &fa, &attr, p->argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	close_fd(&fd3_copy);
 	free(asan);
 	free(lsan);
 	free(ubsan_kv);
@@ -437,4 +510,240 @@ void sandbox_describe_status(int status, char *buf, size_t len)
 			 sigabbrev_np(WTERMSIG(status)) : "?");
 	else
 		snprintf(buf, len, "status %d", status);
+}
+
+/* ------------------------------------------------------------- the jail */
+
+/* The jail's seccomp policy, for a whole program (Blender opens files,
+ * starts threads and processes): everything is allowed but what no 3D
+ * converter needs and what attacks the kernel or the outside world.  The
+ * refused calls answer EPERM (ENOSYS for clone3), so a program that merely
+ * probes for them carries on. */
+static void build_jail_policy(struct bpf_prog_buf *b)
+{
+	check_arch(b);
+	static const long refused[] = {
+		__NR_socket, /* no network, not even a Unix socket to connect out */
+		__NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev,
+		__NR_add_key, __NR_request_key, __NR_keyctl,
+		__NR_bpf, __NR_perf_event_open, __NR_userfaultfd,
+		__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
+		__NR_unshare, __NR_setns,
+		__NR_mount, __NR_umount2, __NR_pivot_root, __NR_chroot,
+		__NR_open_by_handle_at, __NR_name_to_handle_at,
+		__NR_init_module, __NR_finit_module, __NR_delete_module,
+		__NR_kexec_load, __NR_kexec_file_load, __NR_reboot,
+		__NR_swapon, __NR_swapoff, __NR_acct, __NR_syslog, __NR_quotactl,
+		__NR_settimeofday, __NR_clock_settime, __NR_clock_adjtime, __NR_adjtimex,
+		__NR_vhangup,
+#ifdef __NR_fsopen
+		__NR_fsopen, __NR_fsconfig, __NR_fsmount, __NR_fspick, __NR_move_mount,
+		__NR_open_tree,
+#endif
+#ifdef __NR_mount_setattr
+		__NR_mount_setattr,
+#endif
+#if defined(__x86_64__)
+		__NR_iopl, __NR_ioperm, __NR_uselib, __NR_modify_ldt,
+#endif
+	};
+	for (size_t i = 0; i < ARRAY_LEN(refused); i++)
+		refuse(b, refused[i], EPERM);
+	/* clone: not into new namespaces (bwrap's --disable-userns stops
+	 * user namespaces too); clone3 hides its flags: libc falls back. */
+	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4));
+	emit(b, LOAD_ARG(0));
+	emit(b, JUMP(BPF_JMP | BPF_JSET | BPF_K, SB_NS_FLAGS, 0, 1));
+	emit(b, RET_ERRNO(EPERM));
+	emit(b, RET_ALLOW);
+#ifdef __NR_clone3
+	refuse(b, __NR_clone3, ENOSYS);
+#endif
+	/* No typing into a terminal (the session is new anyway). */
+	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 4));
+	emit(b, LOAD_ARG(1));
+	emit(b, JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 1, 0));
+	emit(b, RET_ALLOW);
+	emit(b, RET_ERRNO(EPERM));
+	emit(b, RET_ALLOW);
+}
+
+/* Where, as root about to become nobody, the work directory is bound in a
+ * private mount namespace (nobody cannot walk through DATA_DIR to it): a
+ * directory every Linux has, that bubblewrap does not use, and that can
+ * hide neither Blender nor anything the jail needs (over /tmp it would hide
+ * a Blender kept there). */
+#define JAIL_STAGE "/sys"
+
+struct argbuf {
+	const char *v[160];
+	size_t n;
+	bool overflow;
+};
+
+static void arg(struct argbuf *a, const char *s)
+{
+	if (a->n + 1 < ARRAY_LEN(a->v))
+		a->v[a->n++] = s;
+	else
+		a->overflow = true;
+}
+
+static void arg2(struct argbuf *a, const char *x, const char *y)
+{
+	arg(a, x);
+	arg(a, y);
+}
+
+static void arg3(struct argbuf *a, const char *x, const char *y, const char *z)
+{
+	arg(a, x);
+	arg(a, y);
+	arg(a, z);
+}
+
+/* /bin, /lib, ...: a symlink into /usr on a merged-/usr system (as on the
+ * host), a read-only bind otherwise.  Link targets live in static buffers:
+ * they must outlive the execve. */
+static void top_dirs(struct argbuf *a)
+{
+	static const char *const names[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
+	static char targets[ARRAY_LEN(names)][256];
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		struct stat st;
+		if (lstat(names[i], &st))
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlink(names[i], targets[i], sizeof(targets[i]) - 1);
+			if (n <= 0 || (size_t)n >= sizeof(targets[i]) - 1)
+				continue;
+			targets[i][n] = '\0';
+			arg3(a, "--symlink", targets[i], names[i]);
+		} else if (S_ISDIR(st.st_mode)) {
+			arg3(a, "--ro-bind", names[i], names[i]);
+		}
+	}
+}
+
+int sandbox_exec_jail(const struct sandbox_jail *j, char *err, size_t errlen)
+{
+	if (SB_AUDIT_ARCH == 0) {
+		snprintf(err, errlen, "sandbox: unsupported architecture");
+		return -1;
+	}
+	if (!j->program || j->program[0] != '/' || !j->workdir || !j->argv || !j->argv[0]) {
+		snprintf(err, errlen, "sandbox: bad jail");
+		return -1;
+	}
+
+	/* The seccomp program, for bwrap to read from an inherited fd. */
+	struct bpf_prog_buf b = { .n = 0 };
+	build_jail_policy(&b);
+	if (b.overflow) {
+		snprintf(err, errlen, "sandbox: filter too long");
+		return -1;
+	}
+	int sfd = memfd_create("hwc3d-jail-seccomp", 0);
+	size_t bytes = b.n * sizeof(b.insn[0]);
+	if (sfd < 0 || write(sfd, b.insn, bytes) != (ssize_t)bytes || lseek(sfd, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "sandbox: seccomp fd: %s", strerror(errno));
+		return -1;
+	}
+
+	const char *work = j->workdir;
+	if (j->become_nobody) {
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(j->workdir, JAIL_STAGE, NULL, MS_BIND, NULL)) {
+			snprintf(err, errlen, "sandbox: staging the work directory: %s", strerror(errno));
+			return -1;
+		}
+		work = JAIL_STAGE;
+		if (setgroups(0, NULL) || setresgid(SANDBOX_NOBODY, SANDBOX_NOBODY, SANDBOX_NOBODY) ||
+		    setresuid(SANDBOX_NOBODY, SANDBOX_NOBODY, SANDBOX_NOBODY)) {
+			snprintf(err, errlen, "sandbox: becoming nobody: %s", strerror(errno));
+			return -1;
+		}
+		if (setuid(0) == 0 || geteuid() != SANDBOX_NOBODY) {
+			snprintf(err, errlen, "sandbox: still privileged after setuid");
+			return -1;
+		}
+	}
+	/* After the uid change (which clears it): die with the server, and
+	 * do not start at all if it is already gone. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || (j->parent && getppid() != j->parent)) {
+		snprintf(err, errlen, "sandbox: the server is gone");
+		return -1;
+	}
+
+	char sfd_s[16], mem[24];
+	snprintf(sfd_s, sizeof(sfd_s), "%d", sfd);
+	snprintf(mem, sizeof(mem), "%d", 64 << 20);
+	struct argbuf a = { .n = 0 };
+	arg(&a, j->bwrap);
+	arg(&a, "--unshare-all");        /* user, mount, pid, net, ipc, uts, cgroup */
+	arg(&a, "--unshare-user");       /* even where bwrap is setuid */
+	arg(&a, "--disable-userns");     /* and none inside */
+	arg(&a, "--die-with-parent");
+	arg(&a, "--new-session");        /* no controlling terminal */
+	arg2(&a, "--cap-drop", "ALL");
+	arg2(&a, "--uid", "65534");
+	arg2(&a, "--gid", "65534");
+	arg2(&a, "--hostname", "sandbox");
+	arg(&a, "--clearenv");
+	arg3(&a, "--setenv", "HOME", "/work");
+	arg3(&a, "--setenv", "TMPDIR", "/work");
+	arg3(&a, "--setenv", "PATH", "/usr/bin:/bin");
+	arg3(&a, "--setenv", "LC_ALL", "C.UTF-8");
+	arg3(&a, "--ro-bind", "/usr", "/usr");
+	top_dirs(&a);
+	/* The dynamic loader's cache and Debian's alternatives symlinks (BLAS
+	 * and LAPACK live behind them), fonts: nothing secret. */
+	static const char *const etc[] = { "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+					   "/etc/alternatives", "/etc/fonts" };
+	for (size_t i = 0; i < ARRAY_LEN(etc); i++)
+		arg3(&a, "--ro-bind-try", etc[i], etc[i]);
+	arg2(&a, "--proc", "/proc");
+	arg2(&a, "--dev", "/dev");
+	arg2(&a, "--perms", "1777");
+	arg2(&a, "--size", mem);
+	arg2(&a, "--tmpfs", "/tmp");
+	if (j->program_dir)
+		arg3(&a, "--ro-bind", j->program_dir, j->program_dir);
+	arg3(&a, "--bind", work, "/work");
+	arg2(&a, "--remount-ro", "/"); /* the root tmpfs bwrap built: /work and /tmp stay writable */
+	arg2(&a, "--chdir", "/work");
+	arg2(&a, "--seccomp", sfd_s);
+	arg(&a, "--");
+	arg(&a, j->program);
+	for (size_t i = 1; j->argv[i]; i++)
+		arg(&a, j->argv[i]);
+	if (a.overflow) {
+		snprintf(err, errlen, "sandbox: too many arguments");
+		return -1;
+	}
+	a.v[a.n] = NULL;
+
+	/* Limits last: under ASan the address-space limit would stop our own
+	 * allocations.  bwrap and the program inherit them all. */
+	struct { int res; rlim_t v; } limits[] = {
+		{ RLIMIT_AS, (rlim_t)j->memory_bytes },
+		{ RLIMIT_CPU, (rlim_t)j->cpu_seconds },
+		{ RLIMIT_FSIZE, (rlim_t)j->file_bytes },
+		{ RLIMIT_NPROC, (rlim_t)j->max_procs },
+		{ RLIMIT_NOFILE, (rlim_t)j->max_fds },
+		{ RLIMIT_CORE, 0 },
+		{ RLIMIT_MEMLOCK, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(limits); i++) {
+		if (limits[i].v == 0 && limits[i].res != RLIMIT_CORE && limits[i].res != RLIMIT_MEMLOCK)
+			continue;
+		if (set_limit(limits[i].res, limits[i].v, limits[i].v)) {
+			snprintf(err, errlen, "sandbox: setrlimit: %s", strerror(errno));
+			return -1;
+		}
+	}
+	static char *const envp[] = { (char *)"PATH=/usr/bin:/bin", (char *)"LC_ALL=C", NULL };
+	execve(j->bwrap, (char *const *)a.v, envp);
+	snprintf(err, errlen, "sandbox: cannot run %s: %s", j->bwrap, strerror(errno));
+	return -1;
 }

@@ -20,7 +20,20 @@
  *    getrandom and exiting: no open, no socket, no exec, no fork or clone.
  *    Anything else kills the process (SECCOMP_RET_KILL_PROCESS), so the
  *    parent sees SIGSYS.  Fails closed: if the kernel refuses the filter,
- *    sandbox_enter() fails and the caller must not go on.
+ *    sandbox_enter() fails and the caller must not go on.  Options widen it
+ *    by exactly one thing each: writing fd 3 (a result file the parent
+ *    opened), and starting threads (clone with CLONE_THREAD; libvips).
+ *
+ *  - sandbox_exec_jail() is for whole programs that open files and start
+ *    processes (Blender): the child execs bubblewrap, which puts the
+ *    program in new user, mount, network, PID, IPC, UTS and cgroup
+ *    namespaces where only /usr (and the program's own directory), a few
+ *    files of /etc, a minimal /dev and /proc and its work directory exist,
+ *    with resource limits, a parent-death signal, no capabilities, no new
+ *    privileges and a seccomp denylist (sockets, ptrace, the keyring, BPF,
+ *    namespaces, mounts, kernel modules...).  When the server runs as root
+ *    the child first becomes nobody (65534), so even an escape from the
+ *    namespaces lands as an unprivileged user.
  */
 #ifndef HWC_SANDBOX_H
 #define HWC_SANDBOX_H
@@ -28,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ---- child side ---- */
 
@@ -35,6 +49,11 @@ struct sandbox_limits {
 	uint64_t memory_bytes; /* RLIMIT_AS above what is mapped now; 0: no limit */
 	unsigned cpu_seconds;  /* RLIMIT_CPU (soft; hard is one more); 0: none */
 	unsigned max_fds;      /* RLIMIT_NOFILE */
+	uint64_t file_bytes;   /* RLIMIT_FSIZE; 0: no file may grow at all */
+	bool write_fd3;        /* fd 3 may be written too (sandbox_proc.fd3) */
+	bool threads;          /* threads may be started (clone3 answers ENOSYS,
+				  so libc falls back to clone, whose flags the
+				  filter can see) */
 };
 
 /* Applies the limits, no_new_privs and the "stdio" seccomp policy to the
@@ -51,6 +70,8 @@ struct sandbox_proc {
 	const char *exe;          /* path to execute */
 	char *const *argv;        /* NULL terminated */
 	int stdin_fd;             /* becomes the child's fd 0 */
+	int fd3;                  /* > 2: becomes the child's fd 3 (a file for
+				     the result); 0: none */
 	int timeout_ms;           /* wall clock, from spawn to exit */
 	size_t out_max;           /* stdout beyond this kills the child */
 	/* out */
@@ -74,5 +95,37 @@ void sandbox_proc_release(struct sandbox_proc *p);
 
 /* "exit 3", "killed by SIGSYS", ... for messages and logs. */
 void sandbox_describe_status(int status, char *buf, size_t len);
+
+/* ---- the namespace jail (bubblewrap), child side ---- */
+
+#define SANDBOX_NOBODY 65534
+
+struct sandbox_jail {
+	const char *bwrap;       /* the bubblewrap binary */
+	const char *program;     /* absolute path of the program to run */
+	const char *program_dir; /* NULL, or a directory outside /usr holding
+				    the program (and its data), bound
+				    read-only at the same path */
+	const char *workdir;     /* /work inside, the only writable place and
+				    the program's cwd (owned by nobody when
+				    become_nobody) */
+	char *const *argv;       /* the program's arguments, argv[0] included */
+	pid_t parent;            /* the server: if it is gone, do not start */
+	bool become_nobody;      /* root only: setuid/setgid 65534 first (the
+				    work directory is then reached through a
+				    bind mount in a private mount namespace,
+				    since nobody cannot cross DATA_DIR) */
+	uint64_t memory_bytes;   /* RLIMIT_AS */
+	uint64_t file_bytes;     /* RLIMIT_FSIZE */
+	unsigned cpu_seconds;    /* RLIMIT_CPU */
+	unsigned max_procs;      /* RLIMIT_NPROC (threads count) */
+	unsigned max_fds;        /* RLIMIT_NOFILE */
+};
+
+/* Locks the calling process down (limits, parent-death signal, nobody)
+ * and execs bubblewrap with the jail's options and its seccomp filter.
+ * Returns only on failure: -1 with a reason in err.  Call in a
+ * single-threaded child (`hwc3d blend-convert`). */
+int sandbox_exec_jail(const struct sandbox_jail *j, char *err, size_t errlen);
 
 #endif

@@ -534,8 +534,14 @@ TEST(analyze_concurrency_is_bounded)
 
 /* ------------------------------------------------------- the sandbox */
 
-/* Forks, enters the sandbox, runs what, and returns the wait status. */
-static int in_sandbox(void (*what)(void))
+static void *thread_nothing(void *arg)
+{
+	return arg;
+}
+
+/* Forks, enters the sandbox with opts' options, runs what, and returns the
+ * wait status.  fd 3 is /dev/null. */
+static int in_sandbox_opts(void (*what)(void), bool threads, bool write_fd3)
 {
 	fflush(NULL);
 	pid_t pid = fork();
@@ -543,8 +549,15 @@ static int in_sandbox(void (*what)(void))
 		int devnull = open("/dev/null", O_WRONLY);
 		dup2(devnull, 1); /* a pipe or /dev/null, not a file: RLIMIT_FSIZE */
 		dup2(devnull, 2);
+		dup2(devnull, 3);
+		if (threads) { /* as the image child does: libc's one-time set-up */
+			pthread_t th;
+			if (pthread_create(&th, NULL, thread_nothing, NULL) == 0)
+				pthread_join(th, NULL);
+		}
 		char err[256];
-		struct sandbox_limits lim = { .memory_bytes = 256u << 20, .cpu_seconds = 1, .max_fds = 8 };
+		struct sandbox_limits lim = { .memory_bytes = 256u << 20, .cpu_seconds = 1, .max_fds = 8,
+					      .threads = threads, .write_fd3 = write_fd3 };
 		if (sandbox_enter(&lim, err, sizeof(err)))
 			_exit(90);
 		what();
@@ -553,6 +566,11 @@ static int in_sandbox(void (*what)(void))
 	int status = 0;
 	waitpid(pid, &status, 0);
 	return status;
+}
+
+static int in_sandbox(void (*what)(void))
+{
+	return in_sandbox_opts(what, false, false);
 }
 
 static bool killed_by_sigsys(int status)
@@ -651,6 +669,30 @@ TEST(sandbox_kills_forbidden_syscalls)
 	CHECK(killed_by_sigsys(in_sandbox(do_exec)));
 	CHECK(killed_by_sigsys(in_sandbox(do_exec_memory)));
 	CHECK(killed_by_sigsys(in_sandbox(do_write_fd3)));
+}
+
+static void do_thread(void)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, thread_nothing, NULL) || pthread_join(th, NULL))
+		_exit(1);
+	_exit(0);
+}
+
+/* The image child's options widen the policy by exactly what they name. */
+TEST(sandbox_threads_and_fd3_options)
+{
+	int st = in_sandbox_opts(do_thread, true, false);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fprintf(stderr, "    status %#x\n", st);
+	CHECK(killed_by_sigsys(in_sandbox(do_thread)));            /* not without it */
+	CHECK(killed_by_sigsys(in_sandbox_opts(do_fork, true, false))); /* a thread, not a process */
+	CHECK(killed_by_sigsys(in_sandbox_opts(do_open, true, true)));
+	CHECK(killed_by_sigsys(in_sandbox_opts(do_socket, true, true)));
+	st = in_sandbox_opts(do_write_fd3, false, true);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1); /* written */
+	CHECK(killed_by_sigsys(in_sandbox_opts(do_write_fd3, true, false)));
 }
 
 TEST(sandbox_cpu_limit)
