@@ -332,6 +332,8 @@ bool fz_http(const void *request, size_t len, MHD_AccessHandlerCallback h,
 		}
 	}
 	close(sv[0]);
+	if (getenv("FUZZ_SHOW") && out)
+		fprintf(stderr, "fuzz: answer:\n%.*s\n", (int)out->len, out->buf ? out->buf : "");
 	/* Let MHD notice the closed peer and release the connection (and run
 	 * the completion callback) before the next input. */
 	for (int round = 0; round < 50; round++)
