@@ -94,15 +94,15 @@ clean:
 # is kept in build/fuzz/crashes/.  `make fuzz-build` only builds.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
+# clang counts vsnprintf(fmt) in a va_list wrapper as a non-literal format
+# (gcc does not); the wrappers carry format attributes, so their callers are
+# checked.
 FUZZ_CFLAGS   = $(CFLAGS_COMMON) -Wno-format-nonliteral -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined
 FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_BINS    := $(addprefix build/fuzz/bin/,$(FUZZ_TARGETS))
 FUZZ_LIB_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRCS) $(GEN))
 FUZZ_ALL_OBJS := $(FUZZ_LIB_OBJS) $(patsubst %.c,build/fuzz/obj/%.o,$(wildcard tests/fuzz/*.c))
-# clang counts vsnprintf(fmt) in a va_list wrapper as a non-literal format
-# (gcc does not); the wrappers carry format attributes, so their callers are
-# checked.
 # fuzz_model compiles src/media/model_child.c into itself (its parser is static).
 FUZZ_SKIP_fuzz_model = build/fuzz/obj/src/media/model_child.o
 
