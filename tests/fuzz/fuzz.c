@@ -1,5 +1,7 @@
 /* fuzz.c: the shared harness of the libFuzzer targets (see fuzz.h). */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -99,6 +101,27 @@ static void seed(void)
 	tokens[FZ_ADMIN] = token_issue(user_id("fuzz_admin"), "admin", 7 * 86400);
 }
 
+/* A crash ends the fuzzer without atexit: the next run removes the temp
+ * directories of fuzzers that are gone (named after their pid). */
+static void remove_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		long pid;
+		char rest[32];
+		if (sscanf(e->d_name, "hwc3d-fuzz-%ld-%31s", &pid, rest) != 2 || pid <= 0 ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
+}
+
 void fz_setup(bool with_db)
 {
 	setlocale(LC_CTYPE, "C.UTF-8");
@@ -106,7 +129,8 @@ void fz_setup(bool with_db)
 		die("fuzz: libsodium failed to initialise");
 	/* tmpfs when there is one: uploads are written and fsync'd per input. */
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	snprintf(tmp_root, sizeof(tmp_root), "%s/hwc3d-fuzz-XXXXXX", base);
+	remove_stale(base);
+	snprintf(tmp_root, sizeof(tmp_root), "%s/hwc3d-fuzz-%ld-XXXXXX", base, (long)getpid());
 	if (!mkdtemp(tmp_root))
 		die("fuzz: mkdtemp %s: %s", tmp_root, strerror(errno));
 	atexit(cleanup);
