@@ -25,7 +25,7 @@ TEST_LIB_OBJS := $(filter-out build/tobj/src/main.o,$(TEST_OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(patsubst %.c,build/tobj/%.o,$(UNIT_SRCS))
 
-.PHONY: all run test unit api-test bench deps clean test-build
+.PHONY: all run test unit api-test bench deps clean test-build fuzz fuzz-build
 all: build/hwc3d
 
 build/hwc3d: $(REL_OBJS)
@@ -87,3 +87,42 @@ bench:
 
 clean:
 	rm -rf build
+
+# ---- fuzzing: libFuzzer targets in tests/fuzz (docs/architecture.md, "Fuzzing").
+# `make fuzz` builds every target with clang under ASan and UBSan and runs
+# each for FUZZ_SECONDS on its seed corpus; a crash fails it, and the input
+# is kept in build/fuzz/crashes/.  `make fuzz-build` only builds.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+# clang counts vsnprintf(fmt) in a va_list wrapper as a non-literal format
+# (gcc does not); the wrappers carry format attributes, so their callers are
+# checked.
+FUZZ_CFLAGS   = $(CFLAGS_COMMON) -Wno-format-nonliteral -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS    := $(addprefix build/fuzz/bin/,$(FUZZ_TARGETS))
+FUZZ_LIB_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRCS) $(GEN))
+FUZZ_ALL_OBJS := $(FUZZ_LIB_OBJS) $(patsubst %.c,build/fuzz/obj/%.o,$(wildcard tests/fuzz/*.c))
+# fuzz_model compiles src/media/model_child.c into itself (its parser is static).
+FUZZ_SKIP_fuzz_model = build/fuzz/obj/src/media/model_child.o
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/fuzz $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Itests/fuzz -MMD -MP -c -o $@ $<
+
+build/fuzz/bin/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/obj/tests/fuzz/fuzz.o $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD/fuzz $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out $(FUZZ_SKIP_$*),$^) $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+.SECONDARY: $(FUZZ_ALL_OBJS)
+
+-include $(FUZZ_ALL_OBJS:.o=.d)
+
+fuzz:
+	@scripts/install-deps.sh build test
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)

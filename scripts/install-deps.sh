@@ -8,7 +8,8 @@
 #   runtime  PostgreSQL and Redis servers (installed only: no system service
 #            is enabled or started by this script), Blender and bubblewrap
 #            (its sandbox)
-#   test     what `make test` uses: pytest and friends, PostgreSQL, Redis, curl
+#   test     what `make test` and `make fuzz` use: pytest and friends,
+#            PostgreSQL, Redis, curl, clang with libFuzzer
 #   bench    wrk, the HTTP load generator
 #   web      Node.js and npm, for the front-end assets (Swagger UI)
 #   all      every group above
@@ -23,7 +24,7 @@ die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
 usage() {
-    sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,18s/^# \{0,1\}//p' "$0" >&2
 }
 
 group_packages() {
@@ -38,8 +39,11 @@ group_packages() {
             echo postgresql redis-server blender bubblewrap python3-numpy
             ;;
         test)
+            # clang, its libFuzzer/sanitizer runtimes and llvm-symbolizer:
+            # `make fuzz` (tests/fuzz)
             echo python3-pytest python3-requests python3-websockets \
-                python3-aiosmtpd python3-yaml python3-pil postgresql redis-server curl
+                python3-aiosmtpd python3-yaml python3-pil postgresql redis-server curl \
+                clang libclang-rt-14-dev llvm
             ;;
         bench)
             echo wrk bc python3-pil python3-requests

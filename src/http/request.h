@@ -50,6 +50,13 @@ typedef struct req {
 	arena_t *arena;
 	struct MHD_Connection *conn;
 	struct conn_ctx *cx;    /* the connection guard's record (conn.h) */
+	/* A request built without libmicrohttpd (conn is NULL: the fuzz
+	 * harnesses in tests/fuzz) carries its query arguments and headers
+	 * here instead, as NULL-terminated name, value, name, value, ...
+	 * arrays; req_query and req_header look them up as MHD would (the
+	 * first match, names compared without case). */
+	const char *const *query_kv;
+	const char *const *header_kv;
 	db_t *db;               /* this thread's connection; NULL when unavailable */
 
 	char request_id[40];

@@ -34,13 +34,26 @@ static int64_t in_flight;
 
 /* ---- request accessors (request.h) ---- */
 
+/* Lookup in a request built without MHD (request.h, query_kv). */
+static const char *kv_lookup(const char *const *kv, const char *name)
+{
+	for (; kv && kv[0]; kv += 2)
+		if (!strcasecmp(kv[0], name))
+			return kv[1];
+	return NULL;
+}
+
 const char *req_header(req_t *req, const char *name)
 {
+	if (!req->conn)
+		return kv_lookup(req->header_kv, name);
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 const char *req_query(req_t *req, const char *name)
 {
+	if (!req->conn)
+		return kv_lookup(req->query_kv, name);
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
