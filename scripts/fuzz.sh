@@ -31,6 +31,7 @@ opts_for() {
         fuzz_json) echo "-max_len=16384 -timeout=10" ;;
         fuzz_multipart) echo "-max_len=16384 -timeout=10" ;;
         fuzz_auth) echo "-max_len=4096 -timeout=10" ;;
+        fuzz_framing) echo "-max_len=20000 -timeout=10" ;;
         # assimp 5.2.5 (Debian's, not instrumented) leaks on some broken
         # files itself; the sandboxed child exits after one file, so that
         # costs nothing in the server, but it would stop every run here.
