@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 enum db_kind { DB_SQLITE, DB_PG };
-enum rl_class { RL_NONE, RL_GENERAL, RL_AUTH, RL_UPLOAD, RL_ADMIN, RL_COUNT };
+/* RL_SESSION: refresh and logout, apart from the login/register budget. */
+enum rl_class { RL_NONE, RL_GENERAL, RL_AUTH, RL_UPLOAD, RL_ADMIN, RL_SESSION, RL_COUNT };
 
 struct rate_rule {
 	int64_t limit;
@@ -58,6 +59,7 @@ struct config {
 	size_t conn_memory_limit;
 	int shutdown_timeout_s;
 	bool access_log;
+	const char *metrics_token; /* METRICS_TOKEN: bearer for /metrics from anywhere */
 	const char *web_dir;
 	const char *vendor_dir;
 };
