@@ -11,6 +11,7 @@
 #include "../auth/account.h"
 #include "../auth/identity.h"
 #include "../auth/password.h"
+#include "../auth/throttle.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/util.h"
@@ -242,98 +243,6 @@ static int auth_resend_verification(req_t *req)
 		"If this address has an unverified account, a new code is on its way."));
 }
 
-/* ---- failed sign-ins ----
- *
- * Counted only when a password is wrong, keyed by the typed address (so an
- * unknown address is throttled like a real one) and by the caller's
- * address prefix (IPv4 address, IPv6 /64: one customer holds a whole /64).
- *
- * - pair: one account from one prefix.  A growing delay: 5 failures in a
- *   minute wait out the minute, 10 in 15 minutes the quarter, 20 in an
- *   hour the hour.  A success ends the run.
- * - ip: one prefix across accounts (credential stuffing): 20 per 15
- *   minutes, 100 per day.
- * - account: one account from every prefix, a soft cap (50 per hour).
- *   Past it the account is "guarded": each prefix gets one failure per
- *   10 minutes for it.  The account is never locked: its owner, from any
- *   prefix without recent failures, still gets every try that counts, and
- *   a right password always signs in when a try is allowed.
- *
- * The checks run before the password hash (a refused try costs no argon2)
- * and answer 429 RATE_LIMIT_EXCEEDED with retry_after.  Budgets live in
- * the rate limiter (memory, or Redis when configured) and follow
- * RATE_LIMIT_ENABLED. */
-static const struct rate_rule lf_pair[] = {
-	{ 5, 60 * 1000 }, { 10, 15 * 60 * 1000 }, { 20, 60 * 60 * 1000 },
-};
-static const struct rate_rule lf_ip[] = {
-	{ 20, 15 * 60 * 1000 }, { 100, 24 * 60 * 60 * 1000 },
-};
-static const struct rate_rule lf_account = { 50, 60 * 60 * 1000 };
-static const struct rate_rule lf_guard = { 1, 10 * 60 * 1000 };
-
-struct lf_keys {
-	char pair[ARRAY_LEN(lf_pair)][EMAIL_MAX + 96];
-	char ip[ARRAY_LEN(lf_ip)][96];
-	char account[EMAIL_MAX + 16];
-	char guard[EMAIL_MAX + 96];
-};
-
-static void lf_keys_init(req_t *req, const char *email, struct lf_keys *k)
-{
-	char pfx[64];
-	ratelimit_client_prefix(req->ip, pfx, sizeof(pfx));
-	for (size_t i = 0; i < ARRAY_LEN(lf_pair); i++)
-		snprintf(k->pair[i], sizeof(k->pair[i]), "lf:p%zu:%s|%s", i, email, pfx);
-	for (size_t i = 0; i < ARRAY_LEN(lf_ip); i++)
-		snprintf(k->ip[i], sizeof(k->ip[i]), "lf:i%zu:%s", i, pfx);
-	snprintf(k->account, sizeof(k->account), "lf:a:%s", email);
-	snprintf(k->guard, sizeof(k->guard), "lf:g:%s|%s", email, pfx);
-}
-
-/* True when this try must wait; *retry is the longest wait among the
- * budgets that are spent. */
-static bool login_blocked(const struct lf_keys *k, int *retry)
-{
-	bool blocked = false;
-	int r = 0;
-	*retry = 0;
-	for (size_t i = 0; i < ARRAY_LEN(lf_pair); i++)
-		if (!ratelimit_peek_rule(RL_AUTH, k->pair[i], &lf_pair[i], &r)) {
-			blocked = true;
-			*retry = MAX(*retry, r);
-		}
-	for (size_t i = 0; i < ARRAY_LEN(lf_ip); i++)
-		if (!ratelimit_peek_rule(RL_AUTH, k->ip[i], &lf_ip[i], &r)) {
-			blocked = true;
-			*retry = MAX(*retry, r);
-		}
-	if (!ratelimit_peek_rule(RL_AUTH, k->account, &lf_account, &r) &&
-	    !ratelimit_peek_rule(RL_AUTH, k->guard, &lf_guard, &r)) {
-		blocked = true;
-		*retry = MAX(*retry, r);
-	}
-	return blocked;
-}
-
-static void login_failed(const struct lf_keys *k)
-{
-	int r;
-	for (size_t i = 0; i < ARRAY_LEN(lf_pair); i++)
-		ratelimit_hit_rule(RL_AUTH, k->pair[i], &lf_pair[i], &r);
-	for (size_t i = 0; i < ARRAY_LEN(lf_ip); i++)
-		ratelimit_hit_rule(RL_AUTH, k->ip[i], &lf_ip[i], &r);
-	ratelimit_hit_rule(RL_AUTH, k->account, &lf_account, &r);
-	ratelimit_hit_rule(RL_AUTH, k->guard, &lf_guard, &r);
-}
-
-static void login_succeeded(const struct lf_keys *k)
-{
-	for (size_t i = 0; i < ARRAY_LEN(lf_pair); i++)
-		ratelimit_reset_rule(RL_AUTH, k->pair[i], &lf_pair[i]);
-	ratelimit_reset_rule(RL_AUTH, k->guard, &lf_guard);
-}
-
 static int rate_limited(req_t *req, int retry, const char *what)
 {
 	req->retry_after = retry;
@@ -354,15 +263,12 @@ static bool check_credentials(req_t *req, struct account *a, bool *ok)
 		v_reply(&v);
 		return false;
 	}
-	struct lf_keys *k = NULL;
-	if (cfg.rate_limit_enabled) {
-		k = arena_alloc(req->arena, sizeof(*k));
-		lf_keys_init(req, email, k);
-		int retry;
-		if (login_blocked(k, &retry)) {
-			rate_limited(req, retry, "Too many failed sign-ins");
-			return false;
-		}
+	/* Failed sign-ins are limited before the password hash runs (see
+	 * auth/throttle.h); the budgets follow RATE_LIMIT_ENABLED. */
+	int retry;
+	if (cfg.rate_limit_enabled && login_throttle_blocked(email, req->ip, &retry)) {
+		rate_limited(req, retry, "Too many failed sign-ins");
+		return false;
 	}
 	bool failed;
 	bool found = find_account(req, email, a, &failed);
@@ -371,12 +277,8 @@ static bool check_credentials(req_t *req, struct account *a, bool *ok)
 		return false;
 	}
 	*ok = password_matches(a, found, password);
-	if (k) {
-		if (*ok)
-			login_succeeded(k);
-		else
-			login_failed(k);
-	}
+	if (cfg.rate_limit_enabled)
+		login_throttle_result(email, req->ip, *ok);
 	return true;
 }
 

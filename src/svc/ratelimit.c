@@ -24,6 +24,7 @@ struct shard {
 };
 
 static struct shard shards[SHARDS];
+static int64_t (*clock_fn)(void) = now_ms; /* tests set a fake one */
 static pthread_once_t mem_once = PTHREAD_ONCE_INIT;
 
 static void mem_init(void)
@@ -134,6 +135,11 @@ bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rul
 	return ok;
 }
 
+void ratelimit_mem_clock(int64_t (*fn)(void))
+{
+	clock_fn = fn ? fn : now_ms;
+}
+
 void ratelimit_mem_sweep_threshold(size_t n)
 {
 	sweep_base = n;
@@ -215,7 +221,7 @@ static int breaker_open;        /* 0 closed, 1 open */
 static int breaker_probing;     /* 1 while one thread probes */
 static int64_t breaker_next_probe;
 static unsigned breaker_gen;
-static int64_t probe_ms = 3000;
+static const int64_t probe_ms = 3000;
 
 static void redis_tls_free(void *p)
 {
@@ -349,8 +355,7 @@ static void breaker_result(bool ok, bool probe)
 		if (__atomic_compare_exchange_n(&breaker_open, &was, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			log_info("Redis at %s reachable again: rate limits are shared again", cfg.redis_url);
 	} else {
-		__atomic_store_n(&breaker_next_probe, now_ms() + __atomic_load_n(&probe_ms, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&breaker_next_probe, now_ms() + probe_ms, __ATOMIC_RELAXED);
 		int was = 0;
 		if (__atomic_compare_exchange_n(&breaker_open, &was, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 			__atomic_add_fetch(&breaker_gen, 1, __ATOMIC_ACQ_REL);
@@ -379,16 +384,6 @@ static int redis_call(const char *script, enum rl_class cls, const char *key, co
 	int rc = redis_eval(script, cls, key, rule, count, ttl);
 	breaker_result(rc == 0, probe);
 	return rc;
-}
-
-void ratelimit_breaker_probe_ms(int64_t ms)
-{
-	__atomic_store_n(&probe_ms, ms, __ATOMIC_RELAXED);
-}
-
-bool ratelimit_redis_in_use(void)
-{
-	return redis_configured() && !__atomic_load_n(&breaker_open, __ATOMIC_ACQUIRE);
 }
 
 void ratelimit_init(void)
@@ -433,7 +428,7 @@ bool ratelimit_hit_rule(enum rl_class cls, const char *key, const struct rate_ru
 		*retry_after_s = (int)MAX(1, (ttl + 999) / 1000);
 		return false;
 	}
-	return ratelimit_mem_hit(cls, key, rule, now_ms(), retry_after_s);
+	return ratelimit_mem_hit(cls, key, rule, clock_fn(), retry_after_s);
 }
 
 bool ratelimit_peek_rule(enum rl_class cls, const char *key, const struct rate_rule *rule, int *retry_after_s)
@@ -445,7 +440,7 @@ bool ratelimit_peek_rule(enum rl_class cls, const char *key, const struct rate_r
 		*retry_after_s = (int)MAX(1, (ttl + 999) / 1000);
 		return false;
 	}
-	return ratelimit_mem_peek(cls, key, rule, now_ms(), retry_after_s);
+	return ratelimit_mem_peek(cls, key, rule, clock_fn(), retry_after_s);
 }
 
 void ratelimit_reset_rule(enum rl_class cls, const char *key, const struct rate_rule *rule)

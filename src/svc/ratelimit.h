@@ -38,11 +38,6 @@ void ratelimit_reset_rule(enum rl_class cls, const char *key, const struct rate_
  * /64.  Anything else is copied. */
 void ratelimit_client_prefix(const char *ip, char *out, size_t n);
 
-/* Redis configured and the breaker closed. */
-bool ratelimit_redis_in_use(void);
-/* How often an open breaker retries Redis (default 3000 ms). */
-void ratelimit_breaker_probe_ms(int64_t ms);
-
 /* The in-memory engine alone, with an explicit clock (unit tests). */
 bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rule *rule,
 		       int64_t now, int *retry_after_s);
@@ -50,6 +45,8 @@ bool ratelimit_mem_peek(enum rl_class cls, const char *key, const struct rate_ru
 			int64_t now, int *retry_after_s);
 void ratelimit_mem_reset(enum rl_class cls, const char *key);
 size_t ratelimit_mem_size(void);
+/* The clock of the in-memory engine (unit tests; NULL: the real one). */
+void ratelimit_mem_clock(int64_t (*fn)(void));
 /* Entries per shard before a sweep (default 4096; tests lower it). */
 void ratelimit_mem_sweep_threshold(size_t n);
 
