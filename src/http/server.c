@@ -167,9 +167,9 @@ static bool content_type_is(const char *ct, const char *want)
 static bool rate_limit(req_t *req, enum rl_class cls)
 {
 	char key[96];
-	if (req->user)
+	if (req->user) {
 		snprintf(key, sizeof(key), "u:%lld", (long long)req->user->id);
-	else {
+	} else {
 		char pfx[64];
 		ratelimit_client_prefix(req->ip, pfx, sizeof(pfx)); /* IPv6 by its /64 */
 		snprintf(key, sizeof(key), "ip:%s", pfx);

@@ -243,6 +243,32 @@ def test_admin_login_shares_the_failure_budgets(limits):
     assert_429(login_from(acc, ip, ae, ADMIN_PASSWORD), max_retry=60)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_anonymous_ipv6_clients_share_their_64s_budget(engine):
+    if engine == "postgres" and not os.environ.get("TEST_PG_URL"):
+        if IS_CI:
+            pytest.fail("TEST_PG_URL is not set")
+        pytest.skip("TEST_PG_URL is not set")
+    env = dict(PROXIED, RATE_LIMIT_ENABLED="true", RATE_LIMIT_GENERAL="5/minute")
+    s = start_server(engine, env=env, admins=(), seed=False, label="ratelimit-v6")
+    try:
+        for i in range(5):
+            r = requests.get(s.url + "/api/categories", headers={"X-Forwarded-For": f"2001:db8:aa:1::{i + 1}"},
+                             timeout=10)
+            assert r.status_code == 200, (i, r.text)
+        r = requests.get(s.url + "/api/categories", headers={"X-Forwarded-For": "2001:db8:aa:1:9:9:9:9"},
+                         timeout=10)
+        assert_429(r, max_retry=60)
+        r = requests.get(s.url + "/api/categories", headers={"X-Forwarded-For": "2001:db8:aa:2::1"}, timeout=10)
+        assert r.status_code == 200
+        # IPv4 clients keep one budget per address
+        for ip in ("192.0.2.1", "192.0.2.2"):
+            assert requests.get(s.url + "/api/categories", headers={"X-Forwarded-For": ip},
+                                timeout=10).status_code == 200
+    finally:
+        finish_server(s)
+
+
 # ---------------------------------------------------------------- admin codes
 
 @pytest.fixture(scope="module", params=ENGINES)
