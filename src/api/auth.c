@@ -607,6 +607,17 @@ static int auth_admin_verify_otp(req_t *req)
 		return reply_db_error(req, "find account");
 	if (!found || strcmp(a.role, "admin") || a.banned)
 		return reply_error(req, ERR_INVALID_CREDENTIALS, "Invalid or expired code");
+	/* With no live code there is nothing to guess: such tries are not
+	 * counted, so that nobody who merely knows an admin's address can spend
+	 * the admin's tries before they have even signed in. */
+	switch (otp_live(req->db, a.id, "admin_login")) {
+	case -1:
+		return reply_db_error(req, "find code");
+	case 0:
+		return reply_error(req, ERR_INVALID_CREDENTIALS, "Invalid or expired code");
+	default:
+		break;
+	}
 	int retry = 0;
 	switch (otp_claim_try(req->db, a.id, "admin_login", ADMIN_OTP_MAX_WRONG, ADMIN_OTP_WINDOW_MS, &retry)) {
 	case -1:

@@ -223,6 +223,15 @@ int otp_issue_limited(db_t *db, int64_t user_id, const char *purpose, int64_t mi
 	return rc;
 }
 
+int otp_live(db_t *db, int64_t user_id, const char *purpose)
+{
+	int64_t n = 0;
+	int rc = DBS(db, &n, "SELECT COUNT(*) FROM email_codes WHERE user_id = $1 AND purpose = $2"
+		     " AND expires_at > $3 AND attempts < $4",
+		     P_INT(user_id), P_TEXT(purpose), P_INT(now_ms()), P_INT(OTP_MAX_ATTEMPTS));
+	return rc < 0 ? -1 : n > 0;
+}
+
 int otp_claim_try(db_t *db, int64_t user_id, const char *purpose, int max_tries, int64_t window_ms,
 		  int *retry_after_s)
 {

@@ -58,6 +58,9 @@ enum otp_result otp_check(db_t *db, int64_t user_id, const char *purpose, const 
  * (and neither expired nor burnt), atomically.  1 with the new code in
  * code, 0 when the live one stays (code is ""), -1 on a database error. */
 int otp_issue_limited(db_t *db, int64_t user_id, const char *purpose, int64_t min_interval_ms, char code[7]);
+/* 1 when the user has a live (unexpired, unburnt) code for purpose, 0 when
+ * not, -1 on a database error. */
+int otp_live(db_t *db, int64_t user_id, const char *purpose);
 /* Counts a try at a code in a fixed window per account and purpose, apart
  * from the code itself (a new code does not reset it).  1 when this try may
  * go ahead, 0 past max_tries (with *retry_after_s), -1 on a database
