@@ -131,6 +131,32 @@ def test_every_503_has_retry_after(server):
     assert "Retry-After" not in server.get("/api/no-such-thing").headers
 
 
+def test_database_503s_have_retry_after():
+    """The 503s of a database that is gone: the handler's (/readyz), the
+    dispatcher's (no connection for the thread, or the user lookup failed)
+    all carry Retry-After."""
+    if not os.environ.get("TEST_PG_URL"):
+        if IS_CI:
+            pytest.fail("TEST_PG_URL is not set")
+        pytest.skip("TEST_PG_URL is not set")
+    from conftest import psql
+    s = start_server("postgres", admins=(), seed=False, label="pg-gone-503")
+    try:
+        token = s.token(1, "admin")
+        psql(s.pg.base, f"ALTER DATABASE {s.pg.name} WITH ALLOW_CONNECTIONS false")
+        psql(s.pg.base, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{s.pg.name}'")
+        try:
+            for path, headers in (("/readyz", {}), ("/api/categories", {}),
+                                  ("/api/admin/categories", {"Authorization": "Bearer " + token})):
+                r = s.get(path, headers=headers)
+                assert_error(r, 503, "SERVICE_UNAVAILABLE")
+                assert r.headers.get("Retry-After", "").isdigit(), (path, r.headers)
+        finally:
+            psql(s.pg.base, f"ALTER DATABASE {s.pg.name} WITH ALLOW_CONNECTIONS true")
+    finally:
+        finish_server(s)
+
+
 # ---------------------------------------------------------------- failed sign-ins
 
 @pytest.fixture(scope="module", params=ENGINES)
