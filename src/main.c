@@ -57,7 +57,7 @@ static int cmd_routes(void)
 {
 	router_t *r = routes_build();
 	static const char *access[] = { "public", "optional", "user", "verified", "admin" };
-	static const char *rl[] = { "none", "general", "auth", "upload", "admin" };
+	static const char *rl[] = { "none", "general", "auth", "upload", "admin", "session" };
 	static const char *body[] = { "none", "json", "multipart", "raw" };
 	json_t *list = json_array();
 	for (size_t i = 0; i < router_count(r); i++) {

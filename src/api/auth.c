@@ -11,6 +11,7 @@
 #include "../auth/account.h"
 #include "../auth/identity.h"
 #include "../auth/password.h"
+#include "../auth/throttle.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/util.h"
@@ -242,9 +243,16 @@ static int auth_resend_verification(req_t *req)
 		"If this address has an unverified account, a new code is on its way."));
 }
 
+static int rate_limited(req_t *req, int retry, const char *what)
+{
+	req->retry_after = retry;
+	return reply_error(req, ERR_RATE_LIMITED,
+			   arena_printf(req->arena, "%s. Try again in %d seconds.", what, retry));
+}
+
 /* Reads {email, password} and checks them against the account.  Returns
- * false after replying (invalid body, database error); otherwise *ok says
- * whether the password matched (a is filled then). */
+ * false after replying (invalid body, too many failures, database error);
+ * otherwise *ok says whether the password matched (a is filled then). */
 static bool check_credentials(req_t *req, struct account *a, bool *ok)
 {
 	valid_t v;
@@ -255,6 +263,13 @@ static bool check_credentials(req_t *req, struct account *a, bool *ok)
 		v_reply(&v);
 		return false;
 	}
+	/* Failed sign-ins are limited before the password hash runs (see
+	 * auth/throttle.h); the budgets follow RATE_LIMIT_ENABLED. */
+	int retry;
+	if (cfg.rate_limit_enabled && login_throttle_blocked(email, req->ip, &retry)) {
+		rate_limited(req, retry, "Too many failed sign-ins");
+		return false;
+	}
 	bool failed;
 	bool found = find_account(req, email, a, &failed);
 	if (failed) {
@@ -262,6 +277,8 @@ static bool check_credentials(req_t *req, struct account *a, bool *ok)
 		return false;
 	}
 	*ok = password_matches(a, found, password);
+	if (cfg.rate_limit_enabled)
+		login_throttle_result(email, req->ip, *ok);
 	return true;
 }
 
@@ -301,6 +318,102 @@ static int refresh_refused(req_t *req, const char *detail)
 	return reply_error(req, ERR_UNAUTHORIZED, detail);
 }
 
+/* A refresh token's row, with what its user's state says about it. */
+struct refresh_row {
+	int64_t id, user_id, expires, family_expires, replaced_at;
+	const char *family, *successor;
+	bool admin_scope, revoked, banned, deleted;
+};
+
+/* 1 found, 0 not found, -1 database error. */
+static int load_refresh(req_t *req, const char *token, struct refresh_row *t)
+{
+	char hash[65];
+	token_hash(token, hash);
+	db_rows_t *r = DBQ(req->db,
+		"SELECT t.id, t.user_id, t.family, t.scope, t.expires_at, t.family_expires_at, t.replaced_at,"
+		" t.revoked_at IS NOT NULL, t.successor, u.is_banned, u.deleted_at IS NOT NULL, u.role"
+		" FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1", P_TEXT(hash));
+	if (!r)
+		return -1;
+	if (!db_next(r)) {
+		bool failed = db_failed(r);
+		db_done(r);
+		return failed ? -1 : 0;
+	}
+	t->id = db_int(r, 0);
+	t->user_id = db_int(r, 1);
+	t->family = arena_strdup(req->arena, db_text(r, 2));
+	t->admin_scope = !strcmp(db_text(r, 3), "admin") && !strcmp(db_text(r, 11), "admin");
+	t->expires = db_int(r, 4);
+	t->family_expires = db_int(r, 5);
+	t->replaced_at = db_isnull(r, 6) ? 0 : db_int(r, 6);
+	t->revoked = db_bool(r, 7);
+	t->successor = db_text(r, 8) ? arena_strdup(req->arena, db_text(r, 8)) : NULL;
+	t->banned = db_bool(r, 9);
+	t->deleted = db_bool(r, 10);
+	db_done(r);
+	return 1;
+}
+
+/* A rotated-out token presented after the reuse interval, or a revoked
+ * one: someone holds a copy, so the whole family ends. */
+static int refresh_reuse(req_t *req, const struct refresh_row *t)
+{
+	DBX(req->db, "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+	    P_TEXT(t->family), P_INT(now_ms()));
+	log_warn("refresh token reuse for user %lld: session family revoked", (long long)t->user_id);
+	return refresh_refused(req, "This session has ended; sign in again");
+}
+
+/* The database failed while the token was being claimed: nothing is known
+ * about a reuse, so the token stays as it was and the client retries. */
+static int refresh_unavailable(req_t *req)
+{
+	log_warn("request %s: refresh token claim failed: %s", req->request_id,
+		 req->db ? db_errmsg(req->db) : "no database");
+	return reply_error(req, ERR_UNAVAILABLE, "The session could not be refreshed right now; try again shortly");
+}
+
+/* Answers for a live (not rotated) token t: expiry, ban, deletion. */
+static int refresh_answer(req_t *req, const struct refresh_row *t, const char *token)
+{
+	int64_t now = now_ms();
+	if (t->expires <= now || t->family_expires <= now || t->deleted)
+		return refresh_refused(req, "This session has ended; sign in again");
+	if (t->banned) {
+		session_clear_cookie(req);
+		return reply_error(req, ERR_FORBIDDEN, "This account is banned");
+	}
+	return session_reply_token(req, t->user_id, t->admin_scope ? "admin" : "user", token, t->expires);
+}
+
+/* t was rotated out.  Within REFRESH_GRACE_MS of the rotation (two tabs,
+ * a retried request) it answers with the session it was rotated into: the
+ * same successor cookie, followed along the family while each step is
+ * itself within its interval.  Later, it is a reuse. */
+static int refresh_grace(req_t *req, const char *token, struct refresh_row *t)
+{
+	char buf[2][48];
+	const char *cur = token;
+	for (int hop = 0; hop < 8; hop++) {
+		if (t->revoked)
+			return hop ? refresh_refused(req, "This session has ended; sign in again") : refresh_reuse(req, t);
+		if (!t->replaced_at)
+			return refresh_answer(req, t, cur);
+		char *next = buf[hop % 2];
+		if (now_ms() - t->replaced_at > REFRESH_GRACE_MS || !refresh_open_successor(cur, t->successor, next))
+			return refresh_reuse(req, t);
+		int found = load_refresh(req, next, t);
+		if (found < 0)
+			return refresh_unavailable(req);
+		if (!found)
+			return refresh_refused(req, "Invalid refresh token");
+		cur = next;
+	}
+	return refresh_refused(req, "This session has ended; sign in again");
+}
+
 static int auth_refresh(req_t *req)
 {
 	if (foreign_origin(req))
@@ -308,43 +421,45 @@ static int auth_refresh(req_t *req)
 	const char *token = refresh_cookie(req);
 	if (!token)
 		return reply_error(req, ERR_UNAUTHORIZED, "No refresh token");
-	char hash[65];
-	token_hash(token, hash);
-	db_rows_t *r = DBQ(req->db,
-		"SELECT t.id, t.user_id, t.family, t.scope, t.expires_at, t.family_expires_at,"
-		" t.replaced_at IS NOT NULL OR t.revoked_at IS NOT NULL, u.is_banned, u.deleted_at IS NOT NULL, u.role"
-		" FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1", P_TEXT(hash));
-	if (!r)
+	struct refresh_row t;
+	int found = load_refresh(req, token, &t);
+	if (found < 0)
 		return reply_db_error(req, "find refresh token");
-	if (!db_next(r)) {
-		db_done(r);
+	if (!found)
 		return refresh_refused(req, "Invalid refresh token");
-	}
-	int64_t id = db_int(r, 0), user_id = db_int(r, 1), expires = db_int(r, 4), family_expires = db_int(r, 5);
-	const char *family = arena_strdup(req->arena, db_text(r, 2));
-	bool admin_scope = !strcmp(db_text(r, 3), "admin") && !strcmp(db_text(r, 9), "admin");
-	bool used = db_bool(r, 6), banned = db_bool(r, 7), deleted = db_bool(r, 8);
-	db_done(r);
+	if (t.revoked || t.replaced_at)
+		return refresh_grace(req, token, &t);
 	int64_t now = now_ms();
-	/* Claim the token: of two requests presenting it, one wins; the other
-	 * is a reuse, as is presenting one that was rotated out or revoked. */
-	if (!used && DBX(req->db,
-			 "UPDATE refresh_tokens SET replaced_at = $2 WHERE id = $1 AND replaced_at IS NULL AND revoked_at IS NULL",
-			 P_INT(id), P_INT(now)) != 1)
-		used = true;
-	if (used) {
-		DBX(req->db, "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-		    P_TEXT(family), P_INT(now));
-		log_warn("refresh token reuse for user %lld: session family revoked", (long long)user_id);
-		return refresh_refused(req, "This session has ended; sign in again");
-	}
-	if (expires <= now || family_expires <= now || deleted)
-		return refresh_refused(req, "This session has ended; sign in again");
-	if (banned) {
-		session_clear_cookie(req);
-		return reply_error(req, ERR_FORBIDDEN, "This account is banned");
-	}
-	return session_reply_rotated(req, user_id, admin_scope ? "admin" : "user", family, family_expires);
+	if (t.expires <= now || t.family_expires <= now || t.deleted || t.banned)
+		return refresh_answer(req, &t, token); /* refuses */
+	/* Claim the token and store its successor in one transaction: of two
+	 * requests presenting it, one wins, and the other (which waits for the
+	 * winner's commit) finds the successor ready for the reuse interval. */
+	char next[48];
+	token_random(next);
+	const char *sealed = refresh_seal_successor(req, token, next);
+	if (!sealed || !db_begin(req->db))
+		return refresh_unavailable(req);
+	int64_t rc = DBX(req->db,
+		"UPDATE refresh_tokens SET replaced_at = $2, successor = $3"
+		" WHERE id = $1 AND replaced_at IS NULL AND revoked_at IS NULL",
+		P_INT(t.id), P_INT(now), P_TEXT(sealed));
+	int64_t expires;
+	if (rc == 1 && session_store(req, t.user_id, t.admin_scope ? "admin" : "user", t.family, t.family_expires,
+				     next, &expires) && db_commit(req->db))
+		return session_reply_token(req, t.user_id, t.admin_scope ? "admin" : "user", next, expires);
+	db_rollback(req->db);
+	if (rc != 0)
+		return refresh_unavailable(req);
+	/* Lost the race: serve the winner's session. */
+	found = load_refresh(req, token, &t);
+	if (found < 0)
+		return refresh_unavailable(req);
+	if (!found)
+		return refresh_refused(req, "Invalid refresh token");
+	if (!t.revoked && !t.replaced_at)
+		return refresh_unavailable(req); /* the winner rolled back: try again */
+	return refresh_grace(req, token, &t);
 }
 
 static int auth_logout(req_t *req)
@@ -448,6 +563,15 @@ static int auth_admin_reset_password(req_t *req)
 	return reset(req, true);
 }
 
+/* Admin codes: one alive at a time; a new one is mailed at most once a
+ * minute (a repeated login within the minute answers the same 200 and
+ * mails nothing: the code already sent still works); and 5 wrong codes per
+ * account per 15 minutes, counted apart from the code so that a new code
+ * does not reset them, then 429 until the window passes. */
+#define ADMIN_OTP_RESEND_MS ((int64_t)60 * 1000)
+#define ADMIN_OTP_MAX_WRONG 5
+#define ADMIN_OTP_WINDOW_MS ((int64_t)15 * 60 * 1000)
+
 static int auth_admin_login(req_t *req)
 {
 	struct account a = { 0 };
@@ -458,8 +582,15 @@ static int auth_admin_login(req_t *req)
 	if (!ok || strcmp(a.role, "admin") || a.banned)
 		return reply_error(req, ERR_INVALID_CREDENTIALS, "Incorrect email or password");
 	char code[7];
-	if (!otp_issue(req->db, a.id, "admin_login", code) || !mail_admin_code(req->db, a.email, code))
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	int issued = otp_issue_limited(req->db, a.id, "admin_login", ADMIN_OTP_RESEND_MS, code);
+	if (issued < 0 || (issued == 1 && !mail_admin_code(req->db, a.email, code)) || !db_commit(req->db)) {
+		db_rollback(req->db);
 		return reply_db_error(req, "admin code");
+	}
+	if (issued == 1)
+		mail_wake();
 	return reply_ok(req, json_pack("{s:b, s:s}", "otp_required", 1, "message",
 				       "Enter the 6-digit code we sent to your email address."));
 }
@@ -476,8 +607,29 @@ static int auth_admin_verify_otp(req_t *req)
 		return reply_db_error(req, "find account");
 	if (!found || strcmp(a.role, "admin") || a.banned)
 		return reply_error(req, ERR_INVALID_CREDENTIALS, "Invalid or expired code");
+	/* With no live code there is nothing to guess: such tries are not
+	 * counted, so that nobody who merely knows an admin's address can spend
+	 * the admin's tries before they have even signed in. */
+	switch (otp_live(req->db, a.id, "admin_login")) {
+	case -1:
+		return reply_db_error(req, "find code");
+	case 0:
+		return reply_error(req, ERR_INVALID_CREDENTIALS, "Invalid or expired code");
+	default:
+		break;
+	}
+	int retry = 0;
+	switch (otp_claim_try(req->db, a.id, "admin_login", ADMIN_OTP_MAX_WRONG, ADMIN_OTP_WINDOW_MS, &retry)) {
+	case -1:
+		return reply_db_error(req, "count code tries");
+	case 0:
+		return rate_limited(req, retry, "Too many wrong codes");
+	default:
+		break;
+	}
 	switch (otp_check(req->db, a.id, "admin_login", code)) {
 	case OTP_OK:
+		otp_tries_clear(req->db, a.id, "admin_login");
 		return session_reply_new(req, a.id, "admin");
 	case OTP_ERROR:
 		return reply_db_error(req, "check code");
@@ -494,8 +646,8 @@ const route_t auth_routes[] = {
 	AUTH_ROUTE(M_POST, "/api/auth/verify-email", auth_verify_email, "Verify the email with the code; signs in"),
 	AUTH_ROUTE(M_POST, "/api/auth/resend-verification", auth_resend_verification, "Mail a new code"),
 	AUTH_ROUTE(M_POST, "/api/auth/login", auth_login, "Sign in"),
-	{ M_POST, "/api/auth/refresh", auth_refresh, ACCESS_PUBLIC, RL_AUTH, BODY_NONE, 0, 0, "New access token from the refresh cookie (rotated)" },
-	{ M_POST, "/api/auth/logout", auth_logout, ACCESS_PUBLIC, RL_AUTH, BODY_NONE, 0, 0, "End this session" },
+	{ M_POST, "/api/auth/refresh", auth_refresh, ACCESS_PUBLIC, RL_SESSION, BODY_NONE, 0, 0, "New access token from the refresh cookie (rotated)" },
+	{ M_POST, "/api/auth/logout", auth_logout, ACCESS_PUBLIC, RL_SESSION, BODY_NONE, 0, 0, "End this session" },
 	AUTH_ROUTE(M_POST, "/api/auth/forgot-password", auth_forgot_password, "Mail a password reset link"),
 	AUTH_ROUTE(M_POST, "/api/auth/reset-password", auth_reset_password, "Set a new password with the link's token"),
 	AUTH_ROUTE(M_POST, "/api/auth/admin/login", auth_admin_login, "Admin sign-in, first factor; a code is mailed"),

@@ -33,23 +33,26 @@ void session_clear_cookie(req_t *req)
 	set_cookie(req, "", 0);
 }
 
-/* Inserts a refresh token of the family and answers with both tokens. */
-static int issue(req_t *req, int64_t user_id, const char *scope, const char *family, int64_t family_expires_at)
+bool session_store(req_t *req, int64_t user_id, const char *scope, const char *family,
+		   int64_t family_expires_at, const char *token, int64_t *expires_out)
 {
-	char refresh[48], hash[65];
-	token_random(refresh);
-	token_hash(refresh, hash);
+	char hash[65];
+	token_hash(token, hash);
 	int64_t now = now_ms();
 	int64_t expires = MIN(now + REFRESH_TTL_MS, family_expires_at);
 	const char *ua = req_header(req, "User-Agent");
 	char ua_short[256];
 	snprintf(ua_short, sizeof(ua_short), "%s", ua ? ua : "");
-	if (DBX(req->db,
-		"INSERT INTO refresh_tokens (user_id, family, scope, token_hash, expires_at, family_expires_at,"
-		" ip, user_agent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-		P_INT(user_id), P_TEXT(family), P_TEXT(scope), P_TEXT(hash), P_INT(expires),
-		P_INT(family_expires_at), P_TEXT(req->ip), P_TEXT(ua_short), P_INT(now)) != 1)
-		return reply_db_error(req, "store refresh token");
+	*expires_out = expires;
+	return DBX(req->db,
+		   "INSERT INTO refresh_tokens (user_id, family, scope, token_hash, expires_at, family_expires_at,"
+		   " ip, user_agent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		   P_INT(user_id), P_TEXT(family), P_TEXT(scope), P_TEXT(hash), P_INT(expires),
+		   P_INT(family_expires_at), P_TEXT(req->ip), P_TEXT(ua_short), P_INT(now)) == 1;
+}
+
+int session_reply_token(req_t *req, int64_t user_id, const char *scope, const char *refresh, int64_t expires)
+{
 	char *access = token_issue(user_id, scope, ACCESS_TOKEN_TTL_S);
 	if (!access)
 		return reply_internal(req, "token_issue failed");
@@ -58,11 +61,22 @@ static int issue(req_t *req, int64_t user_id, const char *scope, const char *fam
 		free(access);
 		return reply_internal(req, "session for a missing user");
 	}
-	set_cookie(req, refresh, (expires - now) / 1000);
+	set_cookie(req, refresh, MAX(1, (expires - now_ms()) / 1000));
 	json_t *body = json_pack("{s:s, s:s, s:i, s:o}", "access_token", access, "token_type", "bearer",
 				 "expires_in", ACCESS_TOKEN_TTL_S, "user", user);
 	free(access);
 	return reply_ok(req, body);
+}
+
+/* Inserts a refresh token of the family and answers with both tokens. */
+static int issue(req_t *req, int64_t user_id, const char *scope, const char *family, int64_t family_expires_at)
+{
+	char refresh[48];
+	token_random(refresh);
+	int64_t expires;
+	if (!session_store(req, user_id, scope, family, family_expires_at, refresh, &expires))
+		return reply_db_error(req, "store refresh token");
+	return session_reply_token(req, user_id, scope, refresh, expires);
 }
 
 int session_reply_new(req_t *req, int64_t user_id, const char *scope)
@@ -73,10 +87,53 @@ int session_reply_new(req_t *req, int64_t user_id, const char *scope)
 	return issue(req, user_id, scope, family, now_ms() + REFRESH_TTL_MS);
 }
 
-int session_reply_rotated(req_t *req, int64_t user_id, const char *scope, const char *family,
-			  int64_t family_expires_at)
+/* The key that seals a token's successor: from the token itself and the
+ * server secret, so neither a leaked table nor a leaked old cookie alone
+ * opens it... and whoever holds the old token within the reuse interval
+ * is, by definition, the session. */
+static void successor_key(const char *old_token, unsigned char key[crypto_secretbox_KEYBYTES])
 {
-	return issue(req, user_id, scope, family, family_expires_at);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, crypto_secretbox_KEYBYTES);
+	crypto_generichash_update(&st, (const unsigned char *)"hwc3d refresh successor\n", 24);
+	crypto_generichash_update(&st, cfg.jwt_secret, cfg.jwt_secret_len);
+	crypto_generichash_update(&st, (const unsigned char *)old_token, strlen(old_token));
+	crypto_generichash_final(&st, key, crypto_secretbox_KEYBYTES);
+}
+
+const char *refresh_seal_successor(req_t *req, const char *old_token, const char *new_token)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	successor_key(old_token, key);
+	size_t mlen = strlen(new_token);
+	unsigned char buf[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 64];
+	if (mlen > 64)
+		return NULL;
+	randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, (const unsigned char *)new_token, mlen, buf, key);
+	sodium_memzero(key, sizeof(key));
+	size_t blen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + mlen;
+	char *hex = arena_alloc(req->arena, blen * 2 + 1);
+	sodium_bin2hex(hex, blen * 2 + 1, buf, blen);
+	return hex;
+}
+
+bool refresh_open_successor(const char *old_token, const char *sealed, char out[48])
+{
+	unsigned char buf[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 64];
+	size_t blen;
+	if (!sealed || sodium_hex2bin(buf, sizeof(buf), sealed, strlen(sealed), NULL, &blen, NULL) != 0 ||
+	    blen <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
+	    blen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES >= 48)
+		return false;
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	successor_key(old_token, key);
+	size_t mlen = blen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+	bool ok = crypto_secretbox_open_easy((unsigned char *)out, buf + crypto_secretbox_NONCEBYTES,
+					     blen - crypto_secretbox_NONCEBYTES, buf, key) == 0;
+	sodium_memzero(key, sizeof(key));
+	out[ok ? mlen : 0] = '\0';
+	return ok;
 }
 
 bool session_revoke_all(db_t *db, int64_t user_id)
@@ -143,6 +200,70 @@ enum otp_result otp_check(db_t *db, int64_t user_id, const char *purpose, const 
 	/* The fifth wrong try burns the code. */
 	DBX(db, "DELETE FROM email_codes WHERE id = $1 AND attempts >= $2", P_INT(id), P_INT(OTP_MAX_ATTEMPTS));
 	return OTP_WRONG;
+}
+
+int otp_issue_limited(db_t *db, int64_t user_id, const char *purpose, int64_t min_interval_ms, char code[7])
+{
+	snprintf(code, 7, "%06u", randombytes_uniform(1000000));
+	char mac[65];
+	code_mac(user_id, purpose, code, mac);
+	int64_t now = now_ms(), id = 0;
+	/* One statement: of two logins at once, one replaces the code. */
+	int rc = DBS(db, &id,
+		"INSERT INTO email_codes (user_id, purpose, code_hash, attempts, expires_at, created_at)"
+		" VALUES ($1, $2, $3, 0, $4, $5)"
+		" ON CONFLICT (user_id, purpose) DO UPDATE SET code_hash = excluded.code_hash, attempts = 0,"
+		" expires_at = excluded.expires_at, created_at = excluded.created_at"
+		" WHERE email_codes.created_at <= $6 OR email_codes.expires_at <= $5 OR email_codes.attempts >= $7"
+		" RETURNING id",
+		P_INT(user_id), P_TEXT(purpose), P_TEXT(mac), P_INT(now + OTP_TTL_MS), P_INT(now),
+		P_INT(now - min_interval_ms), P_INT(OTP_MAX_ATTEMPTS));
+	if (rc == 0)
+		code[0] = '\0';
+	return rc;
+}
+
+int otp_live(db_t *db, int64_t user_id, const char *purpose)
+{
+	int64_t n = 0;
+	int rc = DBS(db, &n, "SELECT COUNT(*) FROM email_codes WHERE user_id = $1 AND purpose = $2"
+		     " AND expires_at > $3 AND attempts < $4",
+		     P_INT(user_id), P_TEXT(purpose), P_INT(now_ms()), P_INT(OTP_MAX_ATTEMPTS));
+	return rc < 0 ? -1 : n > 0;
+}
+
+int otp_claim_try(db_t *db, int64_t user_id, const char *purpose, int max_tries, int64_t window_ms,
+		  int *retry_after_s)
+{
+	int64_t now = now_ms();
+	db_rows_t *r = DBQ(db,
+		"INSERT INTO otp_failures (user_id, purpose, window_start, failures) VALUES ($1, $2, $3, 1)"
+		" ON CONFLICT (user_id, purpose) DO UPDATE SET"
+		" failures = CASE WHEN otp_failures.window_start <= $4 THEN 1"
+		"  WHEN otp_failures.failures >= 1000000 THEN otp_failures.failures"
+		"  ELSE otp_failures.failures + 1 END,"
+		" window_start = CASE WHEN otp_failures.window_start <= $4 THEN $3 ELSE otp_failures.window_start END"
+		" RETURNING failures, window_start",
+		P_INT(user_id), P_TEXT(purpose), P_INT(now), P_INT(now - window_ms));
+	if (!r)
+		return -1;
+	if (!db_next(r)) {
+		bool failed = db_failed(r);
+		db_done(r);
+		return failed ? -1 : 1;
+	}
+	int64_t tries = db_int(r, 0), start = db_int(r, 1);
+	db_done(r);
+	if (tries <= max_tries)
+		return 1;
+	*retry_after_s = (int)MAX(1, (start + window_ms - now + 999) / 1000);
+	return 0;
+}
+
+bool otp_tries_clear(db_t *db, int64_t user_id, const char *purpose)
+{
+	return DBX(db, "DELETE FROM otp_failures WHERE user_id = $1 AND purpose = $2",
+		   P_INT(user_id), P_TEXT(purpose)) >= 0;
 }
 
 json_t *user_json_row(db_rows_t *r)

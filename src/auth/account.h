@@ -24,9 +24,20 @@
  * the cookie on the response, and 200 {access_token, token_type,
  * expires_in, user}. */
 int session_reply_new(req_t *req, int64_t user_id, const char *scope);
-/* Continues a family with a rotated token (refresh). */
-int session_reply_rotated(req_t *req, int64_t user_id, const char *scope, const char *family,
-			  int64_t family_expires_at);
+/* Stores token as a new member of family; *expires_out is its end
+ * (7 days, never past the family's).  False on a database error. */
+bool session_store(req_t *req, int64_t user_id, const char *scope, const char *family,
+		   int64_t family_expires_at, const char *token, int64_t *expires_out);
+/* Answers 200 with a new access token and `refresh` as the cookie. */
+int session_reply_token(req_t *req, int64_t user_id, const char *scope, const char *refresh, int64_t expires);
+
+/* Refresh reuse interval: a rotated token's successor, sealed (hex, in the
+ * request arena) under a key derived from the rotated token and the server
+ * secret; NULL if new_token is too long.  open gives it back to whoever
+ * presents the rotated token; false when it does not open. */
+#define REFRESH_GRACE_MS 10000
+const char *refresh_seal_successor(req_t *req, const char *old_token, const char *new_token);
+bool refresh_open_successor(const char *old_token, const char *sealed, char out[48]);
 /* Sets the cookie that removes the refresh token from the browser. */
 void session_clear_cookie(req_t *req);
 /* Ends every session of the user and every access token issued until now. */
@@ -42,6 +53,21 @@ enum otp_result { OTP_OK, OTP_WRONG, OTP_NONE, OTP_ERROR };
 /* Checks a code; a wrong one counts, the fifth burns it; a right one is
  * consumed. */
 enum otp_result otp_check(db_t *db, int64_t user_id, const char *purpose, const char *code);
+
+/* Issues a new code unless the live one is younger than min_interval_ms
+ * (and neither expired nor burnt), atomically.  1 with the new code in
+ * code, 0 when the live one stays (code is ""), -1 on a database error. */
+int otp_issue_limited(db_t *db, int64_t user_id, const char *purpose, int64_t min_interval_ms, char code[7]);
+/* 1 when the user has a live (unexpired, unburnt) code for purpose, 0 when
+ * not, -1 on a database error. */
+int otp_live(db_t *db, int64_t user_id, const char *purpose);
+/* Counts a try at a code in a fixed window per account and purpose, apart
+ * from the code itself (a new code does not reset it).  1 when this try may
+ * go ahead, 0 past max_tries (with *retry_after_s), -1 on a database
+ * error.  otp_tries_clear() forgets the count after a right code. */
+int otp_claim_try(db_t *db, int64_t user_id, const char *purpose, int max_tries, int64_t window_ms,
+		  int *retry_after_s);
+bool otp_tries_clear(db_t *db, int64_t user_id, const char *purpose);
 
 /* The user as others see it, or with the private fields (email, role,
  * is_email_verified, settings) for the user themself.  NULL when absent. */

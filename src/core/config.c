@@ -76,6 +76,22 @@ const char *config_get(const char *name)
 	return NULL;
 }
 
+/* True when name is present (environment first, then .env) with an empty
+ * or blank value: config_get() reports that as unset, which for a secret
+ * would silently pick the fallback. */
+static bool set_but_empty(const char *name)
+{
+	const char *v = getenv(name);
+	if (!v) {
+		for (size_t i = n_dotenv; i-- > 0 && !v;)
+			if (!strcmp(dotenv[i].key, name))
+				v = dotenv[i].val;
+		if (!v)
+			return false;
+	}
+	return v[strspn(v, " \t\r\n")] == '\0';
+}
+
 static const char *get_or(const char *name, const char *def)
 {
 	const char *v = config_get(name);
@@ -369,6 +385,7 @@ static int load_rates(char *err, size_t errlen)
 		{ RL_AUTH, "RATE_LIMIT_AUTH", "5/minute" },
 		{ RL_UPLOAD, "RATE_LIMIT_UPLOAD", "10/hour" },
 		{ RL_ADMIN, "RATE_LIMIT_ADMIN", "1000/minute" },
+		{ RL_SESSION, "RATE_LIMIT_SESSION", "30/minute" },
 	};
 	if (get_bool("RATE_LIMIT_ENABLED", true, &cfg.rate_limit_enabled, err, errlen))
 		return -1;
@@ -423,7 +440,11 @@ static int load_urls(char *err, size_t errlen)
 	if (origins) {
 		cfg.cors_origins = split_list(origins, &cfg.n_cors_origins);
 		for (size_t i = 0; i < cfg.n_cors_origins; i++) {
-			if (strcmp(cfg.cors_origins[i], "*") && !valid_http_url(cfg.cors_origins[i]))
+			/* "*" would reflect every origin with credentials. */
+			if (!strcmp(cfg.cors_origins[i], "*"))
+				return fail(err, errlen, "invalid CORS_ORIGINS: \"*\" is not allowed (credentials are sent);"
+					    " list the origins");
+			if (!valid_http_url(cfg.cors_origins[i]))
 				return fail(err, errlen, "invalid CORS_ORIGINS: \"%.64s\" is not an origin",
 					    cfg.cors_origins[i]);
 			char *stripped = strip_slash(cfg.cors_origins[i]);
@@ -510,6 +531,7 @@ int config_load(char *err, size_t errlen)
 	else if (strcmp(lvl, "info"))
 		return fail(err, errlen, "invalid LOG_LEVEL: \"%.32s\" (expected debug, info, warn or error)", lvl);
 	log_set_access(cfg.access_log);
+	cfg.metrics_token = config_get("METRICS_TOKEN");
 	cfg.web_dir = strip_slash(get_or("WEB_DIR", "./web"));
 	cfg.vendor_dir = strip_slash(get_or("VENDOR_DIR", "./node_modules"));
 	return 0;
@@ -530,6 +552,11 @@ static bool weak_secret(const char *s)
 
 int config_load_secret(char *err, size_t errlen)
 {
+	if (set_but_empty("JWT_SECRET_KEY")) {
+		snprintf(err, errlen, "invalid JWT_SECRET_KEY: it is set but empty; set 32+ bytes of random text"
+			 " (e.g. `openssl rand -hex 32`) or remove it to use a generated one");
+		return -1;
+	}
 	const char *s = config_get("JWT_SECRET_KEY");
 	if (s) {
 		size_t n = strlen(s);

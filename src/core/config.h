@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 enum db_kind { DB_SQLITE, DB_PG };
-enum rl_class { RL_NONE, RL_GENERAL, RL_AUTH, RL_UPLOAD, RL_ADMIN, RL_COUNT };
+/* RL_SESSION: refresh and logout, apart from the login/register budget. */
+enum rl_class { RL_NONE, RL_GENERAL, RL_AUTH, RL_UPLOAD, RL_ADMIN, RL_SESSION, RL_COUNT };
 
 struct rate_rule {
 	int64_t limit;
@@ -63,6 +64,7 @@ struct config {
 	int64_t upload_quota_bytes; /* UPLOAD_QUOTA_MB: stored uploads per user; 0 for no quota */
 	int sweep_interval_s;       /* SWEEP_INTERVAL_S: seconds between two housekeeping sweeps */
 	bool access_log;
+	const char *metrics_token; /* METRICS_TOKEN: bearer for /metrics from anywhere */
 	const char *web_dir;
 	const char *vendor_dir;
 };

@@ -35,6 +35,10 @@ typedef enum {
 	ERR_COUNT
 } err_t;
 
+/* Every 503 carries Retry-After (added with the common headers): the
+ * request's retry_after when a handler set one, else this. */
+#define RETRY_AFTER_503_S 5
+
 int err_status(err_t e);
 const char *err_code(err_t e);
 

@@ -182,10 +182,13 @@ static bool content_type_is(const char *ct, const char *want)
 static bool rate_limit(req_t *req, enum rl_class cls)
 {
 	char key[96];
-	if (req->user)
+	if (req->user) {
 		snprintf(key, sizeof(key), "u:%lld", (long long)req->user->id);
-	else
-		snprintf(key, sizeof(key), "ip:%s", req->ip);
+	} else {
+		char pfx[64];
+		ratelimit_client_prefix(req->ip, pfx, sizeof(pfx)); /* IPv6 by its /64 */
+		snprintf(key, sizeof(key), "ip:%s", pfx);
+	}
 	int retry = 0;
 	if (ratelimit_hit(cls, key, &retry))
 		return true;
@@ -417,9 +420,9 @@ static void add_common_headers(req_t *req, struct MHD_Response *r)
 					"X-Request-Id, Retry-After, Content-Disposition, ETag");
 	}
 	MHD_add_response_header(r, "Vary", "Origin");
-	if (req->status == 429) {
+	if (req->status == 429 || req->status == 503) { /* every 503 says when to come back */
 		char ra[16];
-		snprintf(ra, sizeof(ra), "%d", req->retry_after);
+		snprintf(ra, sizeof(ra), "%d", req->retry_after > 0 ? req->retry_after : RETRY_AFTER_503_S);
 		MHD_add_response_header(r, "Retry-After", ra);
 	}
 	if (req->status == 405) {

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <hiredis.h>
 #include "ratelimit.h"
@@ -23,6 +24,7 @@ struct shard {
 };
 
 static struct shard shards[SHARDS];
+static int64_t (*clock_fn)(void) = now_ms; /* tests set a fake one */
 static pthread_once_t mem_once = PTHREAD_ONCE_INIT;
 
 static void mem_init(void)
@@ -79,6 +81,20 @@ static void sweep(struct shard *s, int64_t now)
 	}
 }
 
+/* The entry of key in its shard (lock held), or NULL.  The table comes
+ * back after ratelimit_shutdown() (unit tests run on after it). */
+static struct entry *mem_find(struct shard *s, uint64_t h, const char *key)
+{
+	if (!s->buckets) {
+		s->nbuckets = 256;
+		s->buckets = xcalloc(s->nbuckets, sizeof(struct entry *));
+	}
+	struct entry *e = s->buckets[(h / SHARDS) & (s->nbuckets - 1)];
+	while (e && !(e->hash == h && !strcmp(e->key, key)))
+		e = e->next;
+	return e;
+}
+
 bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rule *rule,
 		       int64_t now, int *retry_after_s)
 {
@@ -86,16 +102,13 @@ bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rul
 	uint64_t h = hash_key(cls, key);
 	struct shard *s = &shards[h % SHARDS];
 	pthread_mutex_lock(&s->lock);
-	size_t b = (h / SHARDS) & (s->nbuckets - 1);
-	struct entry *e = s->buckets[b];
-	while (e && !(e->hash == h && !strcmp(e->key, key)))
-		e = e->next;
+	struct entry *e = mem_find(s, h, key);
 	if (!e) {
 		if (s->len >= MAX(s->sweep_at, sweep_base)) {
 			sweep(s, now);
 			s->sweep_at = MAX(sweep_base, 2 * s->len);
 		}
-		b = (h / SHARDS) & (s->nbuckets - 1);
+		size_t b = (h / SHARDS) & (s->nbuckets - 1);
 		size_t kl = strlen(key);
 		e = xmalloc(sizeof(*e) + kl + 1);
 		memcpy(e->key, key, kl + 1);
@@ -122,6 +135,11 @@ bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rul
 	return ok;
 }
 
+void ratelimit_mem_clock(int64_t (*fn)(void))
+{
+	clock_fn = fn ? fn : now_ms;
+}
+
 void ratelimit_mem_sweep_threshold(size_t n)
 {
 	sweep_base = n;
@@ -139,30 +157,83 @@ size_t ratelimit_mem_size(void)
 	return n;
 }
 
+bool ratelimit_mem_peek(enum rl_class cls, const char *key, const struct rate_rule *rule,
+			int64_t now, int *retry_after_s)
+{
+	pthread_once(&mem_once, mem_init);
+	uint64_t h = hash_key(cls, key);
+	struct shard *s = &shards[h % SHARDS];
+	pthread_mutex_lock(&s->lock);
+	struct entry *e = mem_find(s, h, key);
+	bool ok = !e || now - e->start >= e->window || e->count < rule->limit;
+	if (!ok)
+		*retry_after_s = (int)MAX(1, (e->start + e->window - now + 999) / 1000);
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+void ratelimit_mem_reset(enum rl_class cls, const char *key)
+{
+	pthread_once(&mem_once, mem_init);
+	uint64_t h = hash_key(cls, key);
+	struct shard *s = &shards[h % SHARDS];
+	pthread_mutex_lock(&s->lock);
+	struct entry *e = mem_find(s, h, key);
+	if (e)
+		e->count = 0; /* the entry goes with the next sweep */
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* ---- Redis ---- */
 
+/* Counting: INCR, with the window set on the first hit. */
 static const char *redis_script =
 	"local c = redis.call('INCR', KEYS[1]) "
 	"if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
 	"local t = redis.call('PTTL', KEYS[1]) "
 	"if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end "
 	"return {c, t}";
+/* Peeking: the count and the time left, without counting. */
+static const char *redis_peek_script =
+	"local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
+	"local t = redis.call('PTTL', KEYS[1]) "
+	"return {c, t}";
+
+/* One connection per thread, tagged with the breaker generation it was
+ * made in: when the breaker opens, every older connection is dropped
+ * rather than tried (a half-dead socket would re-open the breaker). */
+struct redis_tls {
+	redisContext *c;
+	unsigned gen;
+};
 
 static pthread_key_t redis_key;
 static pthread_once_t redis_once = PTHREAD_ONCE_INIT;
 static char redis_host[256];
 static int redis_port = 6379, redis_db;
 static char redis_socket[256];
-static int64_t last_redis_warn;
 
-static void redis_free(void *p)
+/* The circuit breaker.  Closed: every check goes to Redis.  Open (after a
+ * failure): checks are counted in memory at once, and one request at a
+ * time (the probe) tries Redis again every probe_ms.  Each change is
+ * logged once. */
+static int breaker_open;        /* 0 closed, 1 open */
+static int breaker_probing;     /* 1 while one thread probes */
+static int64_t breaker_next_probe;
+static unsigned breaker_gen;
+static const int64_t probe_ms = 3000;
+
+static void redis_tls_free(void *p)
 {
-	redisFree(p);
+	struct redis_tls *t = p;
+	if (t->c)
+		redisFree(t->c);
+	free(t);
 }
 
 static void redis_key_init(void)
 {
-	pthread_key_create(&redis_key, redis_free);
+	pthread_key_create(&redis_key, redis_tls_free);
 }
 
 /* redis://[:password@]host[:port][/db] or unix:///path */
@@ -192,16 +263,21 @@ static bool parse_redis_url(const char *url)
 static redisContext *redis_conn(void)
 {
 	pthread_once(&redis_once, redis_key_init);
-	redisContext *c = pthread_getspecific(redis_key);
-	if (c && !c->err)
-		return c;
-	if (c) {
-		redisFree(c);
-		pthread_setspecific(redis_key, NULL);
+	struct redis_tls *t = pthread_getspecific(redis_key);
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		pthread_setspecific(redis_key, t);
+	}
+	unsigned gen = __atomic_load_n(&breaker_gen, __ATOMIC_ACQUIRE);
+	if (t->c && !t->c->err && t->gen == gen)
+		return t->c;
+	if (t->c) {
+		redisFree(t->c);
+		t->c = NULL;
 	}
 	struct timeval tv = { 0, 250000 };
-	c = redis_socket[0] ? redisConnectUnixWithTimeout(redis_socket, tv)
-			    : redisConnectWithTimeout(redis_host, redis_port, tv);
+	redisContext *c = redis_socket[0] ? redisConnectUnixWithTimeout(redis_socket, tv)
+					  : redisConnectWithTimeout(redis_host, redis_port, tv);
 	if (!c || c->err) {
 		if (c)
 			redisFree(c);
@@ -220,36 +296,94 @@ static redisContext *redis_conn(void)
 		redisReply *r = redisCommand(c, "SELECT %d", redis_db);
 		freeReplyObject(r);
 	}
-	pthread_setspecific(redis_key, c);
+	t->c = c;
+	t->gen = gen;
 	return c;
 }
 
-/* 1 allowed, 0 refused, -1 Redis unavailable. */
-static int redis_hit(enum rl_class cls, const char *key, const struct rate_rule *rule, int *retry)
+static void redis_key_for(char *out, size_t n, enum rl_class cls, const char *key, const struct rate_rule *rule)
+{
+	snprintf(out, n, "hwc3d:rl:%d:%lld:%lld:%s", (int)cls, (long long)rule->limit,
+		 (long long)rule->window_ms, key);
+}
+
+/* Runs script on key; {count, ttl ms} or -1 when Redis is unavailable. */
+static int redis_eval(const char *script, enum rl_class cls, const char *key, const struct rate_rule *rule,
+		      long long *count, long long *ttl)
 {
 	redisContext *c = redis_conn();
 	if (!c)
 		return -1;
 	char rkey[512];
-	snprintf(rkey, sizeof(rkey), "hwc3d:rl:%d:%lld:%lld:%s", (int)cls, (long long)rule->limit,
-		 (long long)rule->window_ms, key);
+	redis_key_for(rkey, sizeof(rkey), cls, key, rule);
 	char win[24];
 	snprintf(win, sizeof(win), "%lld", (long long)rule->window_ms);
-	redisReply *r = redisCommand(c, "EVAL %s 1 %s %s", redis_script, rkey, win);
+	redisReply *r = redisCommand(c, "EVAL %s 1 %s %s", script, rkey, win);
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER) {
 		if (r)
 			freeReplyObject(r);
-		else
-			c->err = c->err ? c->err : REDIS_ERR_IO; /* reconnect next time */
+		c->err = c->err ? c->err : REDIS_ERR_IO; /* reconnect next time */
 		return -1;
 	}
-	long long count = r->element[0]->integer, ttl = r->element[1]->integer;
+	*count = r->element[0]->integer;
+	*ttl = r->element[1]->integer;
 	freeReplyObject(r);
-	if (count <= rule->limit)
-		return 1;
-	*retry = (int)MAX(1, (ttl + 999) / 1000);
 	return 0;
+}
+
+/* Should this check go to Redis?  *probe is set when this thread is the
+ * one allowed to try it while the breaker is open. */
+static bool breaker_allows(bool *probe)
+{
+	*probe = false;
+	if (!__atomic_load_n(&breaker_open, __ATOMIC_ACQUIRE))
+		return true;
+	if (now_ms() < __atomic_load_n(&breaker_next_probe, __ATOMIC_RELAXED))
+		return false;
+	int idle = 0;
+	if (!__atomic_compare_exchange_n(&breaker_probing, &idle, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return false;
+	*probe = true;
+	return true;
+}
+
+static void breaker_result(bool ok, bool probe)
+{
+	if (ok) {
+		int was = 1;
+		if (__atomic_compare_exchange_n(&breaker_open, &was, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			log_info("Redis at %s reachable again: rate limits are shared again", cfg.redis_url);
+	} else {
+		__atomic_store_n(&breaker_next_probe, now_ms() + probe_ms, __ATOMIC_RELAXED);
+		int was = 0;
+		if (__atomic_compare_exchange_n(&breaker_open, &was, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			__atomic_add_fetch(&breaker_gen, 1, __ATOMIC_ACQ_REL);
+			log_warn("Redis at %s unavailable: rate limits are counted in this process only;"
+				 " retrying every %lld ms", cfg.redis_url, (long long)probe_ms);
+		}
+	}
+	if (probe)
+		__atomic_store_n(&breaker_probing, 0, __ATOMIC_RELEASE);
+}
+
+/* Redis in use at all (a parsable REDIS_URL). */
+static bool redis_configured(void)
+{
+	return cfg.redis_url && (redis_host[0] || redis_socket[0]);
+}
+
+/* Runs script through the breaker; 0 with count and ttl, or -1 when the
+ * caller must use memory. */
+static int redis_call(const char *script, enum rl_class cls, const char *key, const struct rate_rule *rule,
+		      long long *count, long long *ttl)
+{
+	bool probe;
+	if (!redis_configured() || !breaker_allows(&probe))
+		return -1;
+	int rc = redis_eval(script, cls, key, rule, count, ttl);
+	breaker_result(rc == 0, probe);
+	return rc;
 }
 
 void ratelimit_init(void)
@@ -287,15 +421,67 @@ bool ratelimit_hit(enum rl_class cls, const char *key, int *retry_after_s)
 
 bool ratelimit_hit_rule(enum rl_class cls, const char *key, const struct rate_rule *rule, int *retry_after_s)
 {
-	if (cfg.redis_url && (redis_host[0] || redis_socket[0])) {
-		int rc = redis_hit(cls, key, rule, retry_after_s);
-		if (rc >= 0)
-			return rc == 1;
-		int64_t now = now_ms();
-		if (now - __atomic_load_n(&last_redis_warn, __ATOMIC_RELAXED) > 10000) {
-			__atomic_store_n(&last_redis_warn, now, __ATOMIC_RELAXED);
-			log_warn("Redis at %s unavailable: rate limits counted in this process only", cfg.redis_url);
+	long long count, ttl;
+	if (redis_call(redis_script, cls, key, rule, &count, &ttl) == 0) {
+		if (count <= rule->limit)
+			return true;
+		*retry_after_s = (int)MAX(1, (ttl + 999) / 1000);
+		return false;
+	}
+	return ratelimit_mem_hit(cls, key, rule, clock_fn(), retry_after_s);
+}
+
+bool ratelimit_peek_rule(enum rl_class cls, const char *key, const struct rate_rule *rule, int *retry_after_s)
+{
+	long long count, ttl;
+	if (redis_call(redis_peek_script, cls, key, rule, &count, &ttl) == 0) {
+		if (count < rule->limit || ttl <= 0)
+			return true;
+		*retry_after_s = (int)MAX(1, (ttl + 999) / 1000);
+		return false;
+	}
+	return ratelimit_mem_peek(cls, key, rule, clock_fn(), retry_after_s);
+}
+
+void ratelimit_reset_rule(enum rl_class cls, const char *key, const struct rate_rule *rule)
+{
+	bool probe;
+	if (redis_configured() && breaker_allows(&probe)) {
+		redisContext *c = redis_conn();
+		redisReply *r = NULL;
+		if (c) {
+			char rkey[512];
+			redis_key_for(rkey, sizeof(rkey), cls, key, rule);
+			r = redisCommand(c, "DEL %s", rkey);
+			if (!r)
+				c->err = c->err ? c->err : REDIS_ERR_IO;
+		}
+		breaker_result(r != NULL, probe);
+		if (r) {
+			freeReplyObject(r);
+			return;
 		}
 	}
-	return ratelimit_mem_hit(cls, key, rule, now_ms(), retry_after_s);
+	ratelimit_mem_reset(cls, key);
+}
+
+void ratelimit_client_prefix(const char *ip, char *out, size_t n)
+{
+	struct in6_addr a6;
+	if (!strchr(ip, ':') || inet_pton(AF_INET6, ip, &a6) != 1) {
+		snprintf(out, n, "%s", ip);
+		return;
+	}
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (!memcmp(a6.s6_addr, mapped, 12)) {
+		char v4[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, a6.s6_addr + 12, v4, sizeof(v4));
+		snprintf(out, n, "%s", v4);
+		return;
+	}
+	/* One customer usually holds a whole /64: key by it. */
+	memset(a6.s6_addr + 8, 0, 8);
+	char v6[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, &a6, v6, sizeof(v6));
+	snprintf(out, n, "%s/64", v6);
 }
