@@ -107,7 +107,7 @@ static bool store_upload(req_t *req, const struct upload_kind *k, struct stored 
 		if (!out->analysis && out->type == FT_BLEND)
 			out->analysis = blend_analyze(path, &unavailable, err, sizeof(err));
 		if (unavailable) { /* no Blender or no sandbox: not the file's fault */
-			req_add_header(req, "Retry-After", "300");
+			req->retry_after = 300; /* Retry-After, added for every 503 by the server */
 			reply_error(req, ERR_UNAVAILABLE, arena_printf(req->arena, "This model cannot be read now: %s", err));
 			return false;
 		}

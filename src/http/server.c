@@ -155,7 +155,7 @@ static void early(req_t *req, err_t e, int status, const char *detail)
 static bool origin_allowed(const char *origin)
 {
 	for (size_t i = 0; i < cfg.n_cors_origins; i++)
-		if (!strcmp(cfg.cors_origins[i], "*") || !strcmp(cfg.cors_origins[i], origin))
+		if (!strcmp(cfg.cors_origins[i], origin))
 			return true;
 	return false;
 }
