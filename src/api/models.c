@@ -586,14 +586,20 @@ static int models_comments_delete(req_t *req)
 		return reply_error(req, ERR_FORBIDDEN, "You cannot delete this comment");
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
+	/* The model's row first, then the comment: the order a model's delete
+	 * takes them in (its row, then its comments by cascade), so that the
+	 * two never wait on each other (PostgreSQL: deadlock). */
+	if (DBX(req->db, "UPDATE models SET comments_count = comments_count - 1 WHERE id = $1 AND comments_count > 0",
+		P_INT(m.id)) < 0) {
+		db_rollback(req->db);
+		return reply_db_error(req, "delete comment");
+	}
 	int64_t gone = DBX(req->db, "DELETE FROM model_comments WHERE id = $1", P_INT(cid));
 	if (gone == 0) { /* a concurrent delete came first */
 		db_rollback(req->db);
 		return reply_error(req, ERR_NOT_FOUND, "Comment not found");
 	}
-	if (gone != 1 ||
-	    DBX(req->db, "UPDATE models SET comments_count = comments_count - 1 WHERE id = $1 AND comments_count > 0", P_INT(m.id)) < 0 ||
-	    !db_commit(req->db)) {
+	if (gone != 1 || !db_commit(req->db)) {
 		db_rollback(req->db);
 		return reply_db_error(req, "delete comment");
 	}

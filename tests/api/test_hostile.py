@@ -628,6 +628,8 @@ def simultaneous(server, reqs):
             out += chunk
         sk.close()
         codes.append(int(out.split(b" ", 2)[1]) if out.startswith(b"HTTP/1.1 ") else 0)
+        if os.environ.get("HOSTILE_DEBUG"):
+            print(out[-300:])
     return codes
 
 
@@ -656,7 +658,7 @@ def test_writes_racing_a_delete_are_404_not_500(server):
     for _ in range(4):
         m = create_model(server, c)["id"]
         cm = server.post(f"/api/models/{m}/comments", json={"body": "a comment"}, headers=c.h).json()["id"]
-        codes = simultaneous(server, [
+        calls = [
             ("DELETE", f"/api/models/{m}", c.h, None),
             ("POST", f"/api/models/{m}/toggle-publish", c.h, None),
             ("POST", f"/api/models/{m}/share", c.h, None),
@@ -665,5 +667,24 @@ def test_writes_racing_a_delete_are_404_not_500(server):
             ("PUT", f"/api/admin/models/{m}/reject", admin, {"reason": "Not this time"}),
             ("PUT", f"/api/admin/models/{m}/feature", admin, {"is_featured": True}),
             ("DELETE", f"/api/models/{m}/comments/{cm}", c.h, None),
-            ("DELETE", f"/api/models/{m}/comments/{cm}", admin, None)])
-        assert all(0 < code < 500 for code in codes), codes
+            ("DELETE", f"/api/models/{m}/comments/{cm}", admin, None)]
+        codes = simultaneous(server, calls)
+        assert all(0 < code < 500 for code in codes), list(zip(codes, [c[:2] for c in calls]))
+
+
+def test_testimonial_user_id_at_int64_max(server):
+    """Found by the walk on PostgreSQL: an update with user_id 2^63-1 was
+    500 (the parameter was typed int4 from `$15 > 0`); it names no user."""
+    admin = server.admin_headers()
+    r = server.post("/api/admin/testimonials", headers=admin,
+                    json={"author_name": "Max", "content": "Ten characters at least", "rating": 4})
+    assert r.status_code == 201, r.text
+    tid = r.json()["id"]
+    from conftest import assert_error
+    for body in ({"user_id": 2 ** 63 - 1}, {"content": "Ten characters at least", "user_id": 2 ** 63 - 1}):
+        assert_error(server.put(f"/api/admin/testimonials/{tid}", json=body, headers=admin), 422,
+                     "VALIDATION_ERROR", "user_id")
+    assert_error(server.post("/api/admin/testimonials", headers=admin,
+                             json={"author_name": "Max", "content": "Ten characters at least", "rating": 4,
+                                   "user_id": 2 ** 63 - 1}), 422, "VALIDATION_ERROR", "user_id")
+    server.delete(f"/api/admin/testimonials/{tid}", headers=admin)
