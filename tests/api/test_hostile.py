@@ -584,6 +584,19 @@ def test_type_confused_bodies(hostile):
     walk.check("type-confused bodies")
 
 
+def test_long_hostile_paths(hostile):
+    """Paths whose logged, JSON-escaped form is many times their size (each
+    control character is 6 bytes in the access log line)."""
+    walk = Walk(hostile)
+    reqs = []
+    for path in ("/api/" + "%01" * 5000, "/" + "%22" * 4000, "/api/models/" + "%E2%80%AE" * 1500,
+                 "/api/models/1/" + "%5C" * 6000, "/files/models/" + "%1F" * 5000):
+        for ident in ("GET", "POST", "DELETE", "BREW"):
+            reqs.append((ident, path, [], None, False))
+    walk.run(reqs)
+    walk.check("long hostile paths")
+
+
 def test_log_lines_stay_whole(hostile):
     """Every line the server wrote is one JSON object, however long the
     hostile path or message it logged."""
