@@ -641,8 +641,6 @@ def simultaneous(server, reqs):
             out += chunk
         sk.close()
         codes.append(int(out.split(b" ", 2)[1]) if out.startswith(b"HTTP/1.1 ") else 0)
-        if os.environ.get("HOSTILE_DEBUG"):
-            print(out[-300:])
     return codes
 
 
