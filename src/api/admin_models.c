@@ -85,9 +85,10 @@ static int admin_models_approve(req_t *req)
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, true, true))
 		return DONE;
-	if (DBX(req->db, "UPDATE models SET status = 'approved', rejection_reason = NULL, updated_at = $2 WHERE id = $1",
-		P_INT(m.id), P_INT(now_ms())) != 1)
-		return reply_db_error(req, "approve");
+	int64_t n = DBX(req->db, "UPDATE models SET status = 'approved', rejection_reason = NULL, updated_at = $2 WHERE id = $1",
+			P_INT(m.id), P_INT(now_ms()));
+	if (n != 1)
+		return reply_model_write_failed(req, n, "approve");
 	tell_creator(req, &m, "model_approved", "Your model is live",
 		     arena_printf(req->arena, "'%s' was approved and is now on the marketplace.", m.title));
 	cache_invalidate(CACHE_MODELS);
@@ -104,9 +105,10 @@ static int admin_models_reject(req_t *req)
 	const char *reason = v_str(&v, "reason", V_REQUIRED | V_MULTILINE, 3, 1000);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	if (DBX(req->db, "UPDATE models SET status = 'rejected', is_featured = FALSE, rejection_reason = $2, updated_at = $3"
-		" WHERE id = $1", P_INT(m.id), P_TEXT(reason), P_INT(now_ms())) != 1)
-		return reply_db_error(req, "reject");
+	int64_t n = DBX(req->db, "UPDATE models SET status = 'rejected', is_featured = FALSE, rejection_reason = $2,"
+			" updated_at = $3 WHERE id = $1", P_INT(m.id), P_TEXT(reason), P_INT(now_ms()));
+	if (n != 1)
+		return reply_model_write_failed(req, n, "reject");
 	tell_creator(req, &m, "model_rejected", "Your model was not approved",
 		     arena_printf(req->arena, "'%s' was not approved: %s", m.title, reason));
 	cache_invalidate(CACHE_MODELS);
@@ -127,9 +129,10 @@ static int admin_models_feature(req_t *req)
 		return v_reply(&v);
 	if (strcmp(m.status, "approved") && (!set || value))
 		return reply_error(req, ERR_CONFLICT, "Only approved models can be featured");
-	if (DBX(req->db, "UPDATE models SET is_featured = CASE WHEN $2 = TRUE THEN $3 ELSE NOT is_featured END, updated_at = $4"
-		" WHERE id = $1", P_INT(m.id), P_BOOL(set), P_BOOL(value), P_INT(now_ms())) != 1)
-		return reply_db_error(req, "feature");
+	int64_t n = DBX(req->db, "UPDATE models SET is_featured = CASE WHEN $2 = TRUE THEN $3 ELSE NOT is_featured END,"
+			" updated_at = $4 WHERE id = $1", P_INT(m.id), P_BOOL(set), P_BOOL(value), P_INT(now_ms()));
+	if (n != 1)
+		return reply_model_write_failed(req, n, "feature");
 	cache_invalidate(CACHE_MODELS);
 	return reply_admin_model(req, m.id);
 }

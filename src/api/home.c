@@ -218,7 +218,7 @@ static int admin_testimonials_update(req_t *req)
 		" rating = CASE WHEN $8 = TRUE THEN $9 ELSE rating END,"
 		" sort_order = CASE WHEN $10 = TRUE THEN $11 ELSE sort_order END,"
 		" is_approved = CASE WHEN $12 = TRUE THEN $13 ELSE is_approved END,"
-		" user_id = CASE WHEN $14 = TRUE THEN NULL WHEN $15 > 0 THEN $15 ELSE user_id END,"
+		" user_id = CASE WHEN $14 = TRUE THEN NULL WHEN CAST($15 AS BIGINT) > 0 THEN $15 ELSE user_id END,"
 		" updated_at = $16 WHERE id = $1",
 		P_INT(id), P_TEXT(in.author_name),
 		P_BOOL(v_is_null(&v, "author_title")), P_TEXT(in.author_title),

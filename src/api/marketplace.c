@@ -16,42 +16,106 @@
 #include "../http/validate.h"
 #include "../svc/cache.h"
 
+/*
+ * Query-string bounds of these lists (docs/openapi.yaml states them).  The
+ * search text is bounded in characters, bytes and words; 1 KB of ordinary
+ * prose (about 170 words) is a search like any other, and only its first
+ * SEARCH_USED_WORDS words take part in it.
+ */
+#define SEARCH_MAX_CHARS 1024
+#define SEARCH_MAX_BYTES 4096
+#define SEARCH_MAX_WORDS 256
+#define SEARCH_USED_WORDS 16
+/* tags and skills filters: as many as a model or a profile may hold, each
+ * as long as a stored one (models.c read_tags, users.c read_skills). */
+#define TAGS_FILTER_MAX 20
+#define TAG_MAX_CHARS 30
+#define SKILLS_FILTER_MAX 30
+#define SKILL_MAX_CHARS 40
+#define USER_SEARCH_MAX_CHARS 200
+
+/*
+ * Bound parameters of one list query.  Every parameter comes from a bounded
+ * input (one per scalar filter, one per list item), so the counts below are
+ * a proof that the array never fills; add_param still refuses to write
+ * past it (and the handler answers 422) instead of trusting the proof.
+ */
 #define MAX_FILTER_PARAMS 48
+/* models_list: search, category, tags, price and poly ranges, 3 flags, limit and offset */
+_Static_assert(1 + 1 + TAGS_FILTER_MAX + 2 + 2 + 3 + 2 <= MAX_FILTER_PARAMS, "models_list parameters");
+/* search_users: text, user_type, country, is_verified, skills, limit and offset */
+_Static_assert(1 + 1 + 1 + 1 + SKILLS_FILTER_MAX + 2 <= MAX_FILTER_PARAMS, "search_users parameters");
 
 struct query {
 	strbuf_t where;
 	db_param_t params[MAX_FILTER_PARAMS];
 	int n;
+	bool full; /* a parameter did not fit: the query must not run */
 	req_t *req;
 };
 
 static int add_param(struct query *q, db_param_t p)
 {
-	HWC_ASSERT(q->n < MAX_FILTER_PARAMS);
+	if (q->n >= MAX_FILTER_PARAMS) {
+		q->full = true;
+		return q->n;
+	}
 	q->params[q->n++] = p;
 	return q->n;
 }
 
+/* The query could not be built whole (too many filters, or a builder
+ * overflowed): 422, never a half-filtered answer. */
+static int reply_too_many_filters(req_t *req, struct query *q)
+{
+	sb_release(&q->where);
+	return reply_invalid1(req, "query", "Too many filters in one request");
+}
+
+static bool is_word_byte(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80;
+}
+
+/* Words of a search text as the FTS query sees them. */
+static size_t count_words(const char *text)
+{
+	size_t words = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if (is_word_byte(*p) && (p == (const unsigned char *)text || !is_word_byte(p[-1])))
+			words++;
+	return words;
+}
+
+/* The FTS query's size: the text's bytes plus `"`, `"*` and a space for
+ * each word it uses. */
+#define FTS_QUERY_MAX (SEARCH_MAX_BYTES + 4 * SEARCH_USED_WORDS + 1)
+
 /* SQLite FTS5 syntax from free text: every word quoted, as a prefix;
- * anything else (quotes, operators, SQL) is just not a word. */
-static char *fts_query(req_t *req, const char *text)
+ * anything else (quotes, operators, SQL) is just not a word.  NULL with
+ * *overflow false when there is no word; NULL with *overflow true when the
+ * builder ran out of room (text longer than SEARCH_MAX_BYTES). */
+static char *fts_query(req_t *req, const char *text, bool *overflow)
 {
 	strbuf_t sb;
-	sb_init(&sb, 4096);
+	sb_init(&sb, FTS_QUERY_MAX);
 	int words = 0;
 	const unsigned char *p = (const unsigned char *)text;
-	while (*p && words < 16) {
-		while (*p && !(isalnum(*p) || *p >= 0x80))
+	while (*p && words < SEARCH_USED_WORDS) {
+		while (*p && !is_word_byte(*p))
 			p++;
 		const unsigned char *start = p;
-		while (*p && (isalnum(*p) || *p >= 0x80))
+		while (*p && is_word_byte(*p))
 			p++;
 		if (p > start) {
-			sb_addf(&sb, "%s\"%.*s\"*", words ? " " : "", (int)(p - start), (const char *)start);
+			sb_adds(&sb, words ? " \"" : "\"");
+			sb_add(&sb, start, (size_t)(p - start));
+			sb_adds(&sb, "\"*");
 			words++;
 		}
 	}
-	char *out = words ? arena_strdup(req->arena, sb.buf) : NULL;
+	*overflow = sb.overflow;
+	char *out = words && !sb.overflow ? arena_strdup(req->arena, sb.buf) : NULL;
 	sb_release(&sb);
 	return out;
 }
@@ -87,11 +151,17 @@ static int models_list(req_t *req)
 	page_t p;
 	q_page(&v, &p);
 	const char *category = q_str(&v, "category", 60);
-	/* Any text is a search (only its first 16 words count). */
-	const char *search = q_str(&v, "search", 4000);
-	if (!search)
-		search = q_str(&v, "q", 4000);
-	const char *tags = q_str(&v, "tags", 500);
+	/* Any text is a search (only its first SEARCH_USED_WORDS words count). */
+	const char *search_name = "search";
+	const char *search = q_strn(&v, "search", SEARCH_MAX_CHARS, SEARCH_MAX_BYTES);
+	if (!search && v_ok(&v)) {
+		search_name = "q";
+		search = q_strn(&v, "q", SEARCH_MAX_CHARS, SEARCH_MAX_BYTES);
+	}
+	if (search && count_words(search) > SEARCH_MAX_WORDS)
+		v_error(&v, search_name, arena_printf(req->arena, "Must be at most %d words", SEARCH_MAX_WORDS));
+	const char **tags;
+	size_t ntags = q_list(&v, "tags", TAGS_FILTER_MAX, TAG_MAX_CHARS, 4 * TAG_MAX_CHARS, &tags);
 	const char *min_price = q_str(&v, "min_price", 20), *max_price = q_str(&v, "max_price", 20);
 	int64_t min_polys = q_int(&v, "min_poly_count", 0, INT64_MAX, -1);
 	int64_t max_polys = q_int(&v, "max_poly_count", 0, INT64_MAX, -1);
@@ -121,7 +191,13 @@ static int models_list(req_t *req)
 	char *key = NULL;
 	if (!req->user) {
 		/* Length-prefixed texts: no two different queries share a key. */
-		const char *cat_s = category ? category : "", *search_s = search ? search : "", *tags_s = tags ? tags : "";
+		const char *cat_s = category ? category : "", *search_s = search ? search : "";
+		strbuf_t tb; /* the tag items, length-prefixed too */
+		sb_init(&tb, 0);
+		for (size_t i = 0; i < ntags; i++)
+			sb_addf(&tb, "%zu:%s", strlen(tags[i]), tags[i]);
+		const char *tags_s = arena_strdup(req->arena, tb.buf);
+		sb_release(&tb);
 		key = arena_printf(req->arena, "list|%lld|%lld|%zu:%s|%zu:%s|%zu:%s|%lld|%lld|%lld|%lld|%d|%d|%d|%s",
 				   (long long)p.page, (long long)p.limit, strlen(cat_s), cat_s, strlen(search_s), search_s,
 				   strlen(tags_s), tags_s, (long long)minc, (long long)maxc, (long long)min_polys,
@@ -141,7 +217,13 @@ static int models_list(req_t *req)
 			sb_adds(&q.where, " AND m.search @@ websearch_to_tsquery('simple', $1)");
 			search_pg = true;
 		} else {
-			char *fq = fts_query(req, search);
+			bool overflow;
+			char *fq = fts_query(req, search, &overflow);
+			if (overflow) {
+				sb_release(&q.where);
+				return reply_invalid1(req, search_name,
+						      arena_printf(req->arena, "Must be at most %d bytes", SEARCH_MAX_BYTES));
+			}
 			if (!fq) {
 				sb_release(&q.where);
 				json_t *empty = page_envelope(json_array(), 0, &p);
@@ -164,23 +246,10 @@ static int models_list(req_t *req)
 		else
 			sb_addf(&q.where, " AND c.slug = $%d", add_param(&q, P_TEXT(category)));
 	}
-	if (tags && *tags) {
+	if (ntags) {
 		sb_adds(&q.where, " AND m.id IN (SELECT model_id FROM model_tags WHERE tag IN (");
-		char *list = arena_strdup(req->arena, tags), *save = NULL;
-		int k = 0;
-		for (char *t = strtok_r(list, ",", &save); t && k < 20; t = strtok_r(NULL, ",", &save)) {
-			while (*t == ' ')
-				t++;
-			size_t tl = strlen(t);
-			while (tl && t[tl - 1] == ' ')
-				t[--tl] = '\0';
-			if (!*t)
-				continue;
-			t = utf8_lower(req->arena, t);
-			sb_addf(&q.where, "%s$%d", k++ ? ", " : "", add_param(&q, P_TEXT(t)));
-		}
-		if (!k)
-			sb_adds(&q.where, "NULL");
+		for (size_t k = 0; k < ntags; k++)
+			sb_addf(&q.where, "%s$%d", k ? ", " : "", add_param(&q, P_TEXT(utf8_lower(req->arena, tags[k]))));
 		sb_adds(&q.where, "))");
 	}
 	if (minc >= 0)
@@ -198,6 +267,8 @@ static int models_list(req_t *req)
 	if (rig >= 0)
 		sb_addf(&q.where, " AND m.has_rigging = $%d", add_param(&q, P_BOOL(rig)));
 
+	if (q.full || q.where.overflow)
+		return reply_too_many_filters(req, &q);
 	char *count_sql = arena_printf(req->arena, "%sSELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", with, from,
 				       q.where.buf ? q.where.buf : "");
 	int64_t total = 0;
@@ -206,6 +277,8 @@ static int models_list(req_t *req)
 		return reply_db_error(req, "count models");
 	}
 	int lim = add_param(&q, P_INT(p.limit)), off = add_param(&q, P_INT(p.offset));
+	if (q.full)
+		return reply_too_many_filters(req, &q);
 	char *sql = arena_printf(req->arena, "%sSELECT " MODEL_COLS "%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT $%d OFFSET $%d",
 				 with, from, q.where.buf ? q.where.buf : "", order_by(sort, search_sqlite, search_pg), lim, off);
 	sb_release(&q.where);
@@ -274,15 +347,17 @@ EXPORT_ROUTES(marketplace_routes);
 
 /* Users for the global search: name or username contains the text, with
  * section 17's user filters. */
-static int search_users(req_t *req, const char *text)
+static int search_users(req_t *req)
 {
 	valid_t v;
 	v_init(&v, req, NULL);
 	page_t p;
 	q_page(&v, &p);
+	const char *text = q_str(&v, "q", USER_SEARCH_MAX_CHARS);
 	const char *type = q_str(&v, "user_type", 16);
 	const char *country = q_str(&v, "country", 56);
-	const char *skills = q_str(&v, "skills", 200);
+	const char **skills;
+	size_t nskills = q_list(&v, "skills", SKILLS_FILTER_MAX, SKILL_MAX_CHARS, 4 * SKILL_MAX_CHARS, &skills);
 	int verified;
 	q_bool(&v, "is_verified", &verified);
 	if (type && *type && strcmp(type, "buyer") && strcmp(type, "creator"))
@@ -301,18 +376,13 @@ static int search_users(req_t *req, const char *text)
 		sb_addf(&q.where, " AND lower(COALESCE(u.country, '')) = lower($%d)", add_param(&q, P_TEXT(country)));
 	if (verified >= 0)
 		sb_addf(&q.where, " AND u.is_verified = $%d", add_param(&q, P_BOOL(verified)));
-	if (skills && *skills) {
-		/* skills is a JSON array text: match the quoted skill */
-		char *sk = arena_strdup(req->arena, skills), *save = NULL;
-		for (char *t = strtok_r(sk, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			while (*t == ' ')
-				t++;
-			if (!*t)
-				continue;
-			char *needle = like_contains(req->arena, arena_printf(req->arena, "\"%s\"", utf8_lower(req->arena, t)));
-			sb_addf(&q.where, " AND lower(u.skills) LIKE $%d ESCAPE '\\'", add_param(&q, P_TEXT(needle)));
-		}
+	/* skills is a JSON array text: match the quoted skill */
+	for (size_t k = 0; k < nskills; k++) {
+		char *needle = like_contains(req->arena, arena_printf(req->arena, "\"%s\"", utf8_lower(req->arena, skills[k])));
+		sb_addf(&q.where, " AND lower(u.skills) LIKE $%d ESCAPE '\\'", add_param(&q, P_TEXT(needle)));
 	}
+	if (q.full || q.where.overflow)
+		return reply_too_many_filters(req, &q);
 	const char *base = " FROM users u WHERE u.deleted_at IS NULL AND u.is_banned = FALSE AND u.role <> 'admin'";
 	int64_t total = 0;
 	char *count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s%s", base, q.where.buf ? q.where.buf : "");
@@ -321,6 +391,8 @@ static int search_users(req_t *req, const char *text)
 		return reply_db_error(req, "search users");
 	}
 	int lim = add_param(&q, P_INT(p.limit)), off = add_param(&q, P_INT(p.offset));
+	if (q.full)
+		return reply_too_many_filters(req, &q);
 	char *sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS "%s%s ORDER BY u.followers_count DESC, u.id LIMIT $%d OFFSET $%d",
 				 base, q.where.buf ? q.where.buf : "", lim, off);
 	sb_release(&q.where);
@@ -335,17 +407,15 @@ static int search_users(req_t *req, const char *text)
  * list (its filters apply too), users by name. */
 static int search_all(req_t *req)
 {
-	const char *type = req_query(req, "type");
-	const char *text = req_query(req, "q");
+	valid_t v;
+	v_init(&v, req, NULL);
+	const char *type = q_str(&v, "type", 16);
+	if (!v_ok(&v))
+		return v_reply(&v);
 	if (!type || !*type || !strcmp(type, "models"))
 		return models_list(req);
-	if (!strcmp(type, "users")) {
-		if (text && !utf8_valid(text))
-			return reply_invalid1(req, "q", "Must be valid UTF-8 text");
-		if (text && utf8_chars(text) > 200)
-			return reply_invalid1(req, "q", "Must be at most 200 characters");
-		return search_users(req, text);
-	}
+	if (!strcmp(type, "users"))
+		return search_users(req);
 	return reply_invalid1(req, "type", "Must be one of: models, users");
 }
 

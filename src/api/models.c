@@ -333,6 +333,10 @@ static int models_update(req_t *req)
 		P_INT(category), P_TEXT(tags), P_TEXT(license), P_BOOL(v_present(&v, "thumbnail_url")),
 		P_TEXT(thumb && *thumb ? thumb : NULL), P_TEXT(previews), P_INT(now_ms()));
 	bool moved = category > 0 && category != old_category;
+	if (changed == 0) { /* deleted since it was found */
+		db_rollback(req->db);
+		return reply_model_write_failed(req, 0, "update model");
+	}
 	if (changed != 1 || (tag_list && !replace_tags(req->db, m.id, tag_list)) ||
 	    (moved && (DBX(req->db, "UPDATE categories SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
 			   P_INT(old_category)) < 0 ||
@@ -361,10 +365,17 @@ int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales)
 	db_done(r);
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
-	bool ok = sales > 0
-		? DBX(req->db, "UPDATE models SET deleted_at = $2, is_published = FALSE, is_featured = FALSE WHERE id = $1",
-		      P_INT(id), P_INT(now_ms())) == 1
-		: DBX(req->db, "DELETE FROM models WHERE id = $1", P_INT(id)) == 1;
+	int64_t gone = sales > 0
+		? DBX(req->db, "UPDATE models SET deleted_at = $2, is_published = FALSE, is_featured = FALSE"
+		      " WHERE id = $1 AND deleted_at IS NULL", P_INT(id), P_INT(now_ms()))
+		: DBX(req->db, "DELETE FROM models WHERE id = $1", P_INT(id));
+	if (gone == 0) {
+		/* a concurrent delete came first: gone, not an error (and the
+		 * counters were that request's to lower) */
+		db_rollback(req->db);
+		return reply_error(req, ERR_NOT_FOUND, "Model not found");
+	}
+	bool ok = gone == 1;
 	ok = ok && DBX(req->db, "UPDATE users SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
 		       P_INT(creator_id)) >= 0;
 	ok = ok && DBX(req->db, "UPDATE categories SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
@@ -397,9 +408,10 @@ static int models_toggle_publish(req_t *req)
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, true, false))
 		return DONE;
-	if (DBX(req->db, "UPDATE models SET is_published = NOT is_published, updated_at = $2 WHERE id = $1",
-		P_INT(m.id), P_INT(now_ms())) != 1)
-		return reply_db_error(req, "toggle publish");
+	int64_t n = DBX(req->db, "UPDATE models SET is_published = NOT is_published, updated_at = $2 WHERE id = $1",
+			P_INT(m.id), P_INT(now_ms()));
+	if (n != 1)
+		return reply_model_write_failed(req, n, "toggle publish");
 	cache_invalidate(CACHE_MODELS);
 	return reply_model(req, m.id, 200);
 }
@@ -576,9 +588,20 @@ static int models_comments_delete(req_t *req)
 		return reply_error(req, ERR_FORBIDDEN, "You cannot delete this comment");
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
-	if (DBX(req->db, "DELETE FROM model_comments WHERE id = $1", P_INT(cid)) != 1 ||
-	    DBX(req->db, "UPDATE models SET comments_count = comments_count - 1 WHERE id = $1 AND comments_count > 0", P_INT(m.id)) < 0 ||
-	    !db_commit(req->db)) {
+	/* The model's row first, then the comment: the order a model's delete
+	 * takes them in (its row, then its comments by cascade), so that the
+	 * two never wait on each other (PostgreSQL: deadlock). */
+	if (DBX(req->db, "UPDATE models SET comments_count = comments_count - 1 WHERE id = $1 AND comments_count > 0",
+		P_INT(m.id)) < 0) {
+		db_rollback(req->db);
+		return reply_db_error(req, "delete comment");
+	}
+	int64_t gone = DBX(req->db, "DELETE FROM model_comments WHERE id = $1", P_INT(cid));
+	if (gone == 0) { /* a concurrent delete came first */
+		db_rollback(req->db);
+		return reply_error(req, ERR_NOT_FOUND, "Comment not found");
+	}
+	if (gone != 1 || !db_commit(req->db)) {
 		db_rollback(req->db);
 		return reply_db_error(req, "delete comment");
 	}
@@ -592,9 +615,10 @@ static int models_share(req_t *req)
 	if (!model_find_or_404(req, &m, false, false))
 		return DONE;
 	int64_t shares = 0;
-	if (DBS(req->db, &shares, "UPDATE models SET shares_count = shares_count + 1 WHERE id = $1 RETURNING shares_count",
-		P_INT(m.id)) != 1)
-		return reply_db_error(req, "share");
+	int n = DBS(req->db, &shares, "UPDATE models SET shares_count = shares_count + 1 WHERE id = $1 RETURNING shares_count",
+		    P_INT(m.id));
+	if (n != 1)
+		return reply_model_write_failed(req, n, "share");
 	return reply_ok(req, json_pack("{s:s, s:I}", "share_url",
 		arena_printf(req->arena, "%s/view/%lld", cfg.frontend_url, (long long)m.id), "shares_count", (json_int_t)shares));
 }

@@ -142,3 +142,10 @@ json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private)
 	}
 	return items;
 }
+
+int reply_model_write_failed(req_t *req, int64_t rows, const char *what)
+{
+	if (rows == 0)
+		return reply_error(req, ERR_NOT_FOUND, "Model not found");
+	return reply_db_error(req, what);
+}

@@ -47,6 +47,10 @@ struct model_ref {
  * `owner_only` requires the caller to be its creator (or an admin when
  * `admin_ok`). */
 bool model_find_or_404(req_t *req, struct model_ref *m, bool owner_only, bool admin_ok);
+/* After a write to a model found by model_find_or_404 changed `rows` rows
+ * instead of one: 0 means a concurrent delete came first (404), anything
+ * else is a database error (500). */
+int reply_model_write_failed(req_t *req, int64_t rows, const char *what);
 
 /* A notification row for the user (and its WebSocket push, later). */
 bool notify(db_t *db, int64_t user_id, const char *type, const char *title, const char *message,

@@ -8,6 +8,13 @@ static enum log_level min_level = LOG_INFO;
 static int access_enabled = 1;
 static const char *level_names[] = { "debug", "info", "warn", "error" };
 
+/* A log line's strbuf cap.  Every request-controlled text is cut before it
+ * is escaped (at most 6 bytes per byte), so a line always fits whole:
+ * log_msg: 2047 bytes of message -> < 12.3 KB; log_access: path 2048,
+ * method 32, route 256, ip 64, request id 40 bytes -> < 14.7 KB. */
+#define LOG_LINE_MAX 16384
+#define LOG_PATH_MAX 2048
+
 void log_set_level(enum log_level lvl)
 {
 	min_level = lvl;
@@ -20,6 +27,10 @@ void log_set_access(int enabled)
 
 static void emit(strbuf_t *sb)
 {
+	if (sb->overflow) { /* cannot happen with the cuts above; never a broken line */
+		sb_reset(sb);
+		sb_adds(sb, "{\"level\":\"error\",\"msg\":\"log line too long\"}");
+	}
 	sb_addc(sb, '\n');
 	const char *p = sb->buf;
 	size_t left = sb->len;
@@ -51,7 +62,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	strbuf_t sb;
-	sb_init(&sb, 8192);
+	sb_init(&sb, LOG_LINE_MAX);
 	add_ts(&sb);
 	sb_addf(&sb, ",\"level\":\"%s\",\"msg\":", level_names[lvl]);
 	sb_add_json_str(&sb, msg);
@@ -65,22 +76,22 @@ void log_access(const struct access_entry *e)
 	if (!access_enabled)
 		return;
 	strbuf_t sb;
-	sb_init(&sb, 8192);
+	sb_init(&sb, LOG_LINE_MAX);
 	add_ts(&sb);
 	sb_adds(&sb, ",\"level\":\"info\",\"type\":\"access\",\"request_id\":");
-	sb_add_json_str(&sb, e->request_id);
+	sb_add_json_strn(&sb, e->request_id, 40);
 	sb_adds(&sb, ",\"method\":");
-	sb_add_json_str(&sb, e->method);
+	sb_add_json_strn(&sb, e->method, 32);
 	sb_adds(&sb, ",\"path\":");
 	/* Only the path: query strings may carry tokens and are never logged. */
-	sb_add_json_str(&sb, e->path);
+	sb_add_json_strn(&sb, e->path, LOG_PATH_MAX);
 	if (e->route) {
 		sb_adds(&sb, ",\"route\":");
-		sb_add_json_str(&sb, e->route);
+		sb_add_json_strn(&sb, e->route, 256);
 	}
 	sb_addf(&sb, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes_in\":%llu,\"ip\":",
 		e->status, e->duration_ms, (unsigned long long)e->bytes_in);
-	sb_add_json_str(&sb, e->ip);
+	sb_add_json_strn(&sb, e->ip, 64);
 	if (e->user_id)
 		sb_addf(&sb, ",\"user_id\":%lld", (long long)e->user_id);
 	sb_addc(&sb, '}');

@@ -2,9 +2,15 @@
 #include "strbuf.h"
 #include "util.h"
 
+/* What an empty strbuf points at (Git's strbuf_slopbuf): buf is never NULL,
+ * so a caller that reads sb.buf after a failed first append gets "" rather
+ * than a NULL.  It is only ever read; every write goes through grow(),
+ * which allocates first (cap 0 means "not ours"). */
+static char sb_slop[1];
+
 void sb_init(strbuf_t *sb, size_t max)
 {
-	sb->buf = NULL;
+	sb->buf = sb_slop;
 	sb->len = sb->cap = 0;
 	sb->max = max ? max : SB_DEFAULT_MAX;
 	sb->overflow = false;
@@ -12,18 +18,18 @@ void sb_init(strbuf_t *sb, size_t max)
 
 void sb_release(strbuf_t *sb)
 {
-	free(sb->buf);
+	if (sb->cap)
+		free(sb->buf);
 	sb_init(sb, sb->max);
 }
 
 char *sb_detach(strbuf_t *sb, size_t *len)
 {
-	if (!sb->buf)
-		sb_add(sb, "", 0);
-	char *p = sb->buf;
+	/* Never the shared empty string: the caller free()s what it gets. */
+	char *p = sb->cap ? sb->buf : xcalloc(1, 1);
 	if (len)
 		*len = sb->len;
-	sb->buf = NULL;
+	sb->buf = sb_slop;
 	sb->len = sb->cap = 0;
 	return p;
 }
@@ -32,7 +38,7 @@ void sb_reset(strbuf_t *sb)
 {
 	sb->len = 0;
 	sb->overflow = false;
-	if (sb->buf)
+	if (sb->cap)
 		sb->buf[0] = '\0';
 }
 
@@ -50,7 +56,7 @@ static bool grow(strbuf_t *sb, size_t extra)
 		cap *= 2;
 	if (cap > sb->max + 1)
 		cap = sb->max + 1;
-	sb->buf = xrealloc(sb->buf, cap);
+	sb->buf = xrealloc(sb->cap ? sb->buf : NULL, cap);
 	sb->cap = cap;
 	return true;
 }
@@ -98,9 +104,21 @@ bool sb_addf(strbuf_t *sb, const char *fmt, ...)
 
 bool sb_add_json_str(strbuf_t *sb, const char *s)
 {
+	return sb_add_json_strn(sb, s, SIZE_MAX);
+}
+
+bool sb_add_json_strn(strbuf_t *sb, const char *s, size_t max_bytes)
+{
 	static const char hex[] = "0123456789abcdef";
 	bool ok = sb_addc(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	size_t n = strlen(s);
+	if (n > max_bytes) {
+		/* cut before a UTF-8 continuation byte, never inside a character */
+		n = max_bytes;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (const unsigned char *p = (const unsigned char *)s, *end = p + n; p < end; p++) {
 		unsigned char c = *p;
 		if (c == '"' || c == '\\') {
 			char esc[2] = { '\\', (char)c };

@@ -5,7 +5,9 @@
  * hands it to the caller (who then free()s it) or sb_release() frees it.
  * An append that would pass the cap fails, sets sb->overflow and leaves the
  * contents as they were, so a caller may append freely and check once.
- * The contents are always NUL terminated.
+ * The contents are always NUL terminated, and buf is never NULL (an empty
+ * strbuf points at a shared ""), so reading sb.buf after any failed append
+ * is safe; whether the text is whole is what sb->overflow says.
  */
 #ifndef HWC_STRBUF_H
 #define HWC_STRBUF_H
@@ -33,5 +35,7 @@ bool sb_addc(strbuf_t *sb, char c);
 bool sb_addf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quotes included. */
 bool sb_add_json_str(strbuf_t *sb, const char *s);
+/* The same with at most max_bytes of s (cut on a UTF-8 character boundary). */
+bool sb_add_json_strn(strbuf_t *sb, const char *s, size_t max_bytes);
 
 #endif

@@ -106,6 +106,10 @@ typedef struct req {
 const char *req_header(req_t *req, const char *name);
 /* A query-string argument, or NULL. */
 const char *req_query(req_t *req, const char *name);
+/* Every occurrence of a query argument, in order: the first max values go
+ * to vals (a value is NULL for a bare `?name`); returns how many there are
+ * (which may exceed max).  validate.h's q_* helpers are built on it. */
+size_t req_query_values(req_t *req, const char *name, const char **vals, size_t max);
 /* Path parameters by name: text, or the parsed value of an {x:int}. */
 const char *req_param(req_t *req, const char *name);
 int64_t req_param_int(req_t *req, const char *name);

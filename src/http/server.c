@@ -57,6 +57,32 @@ const char *req_query(req_t *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_values {
+	const char *name;
+	const char **vals;
+	size_t max, n;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	UNUSED(kind);
+	struct query_values *q = cls;
+	/* caseless, as MHD_lookup_connection_value matches */
+	if (key && !strcasecmp(key, q->name)) {
+		if (q->n < q->max)
+			q->vals[q->n] = value;
+		q->n++;
+	}
+	return MHD_YES;
+}
+
+size_t req_query_values(req_t *req, const char *name, const char **vals, size_t max)
+{
+	struct query_values q = { name, vals, max, 0 };
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+	return q.n;
+}
+
 static int param_index(req_t *req, const char *name)
 {
 	for (int i = 0; i < req->match.nparams; i++)

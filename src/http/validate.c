@@ -223,9 +223,36 @@ const char *v_enum(valid_t *v, const char *field, int flags, const char *const *
 	return def;
 }
 
+/* The one value of a scalar query parameter, or NULL when it is absent or
+ * unusable: given more than once (which of two values a proxy and this
+ * server each believe must never differ), or longer than max_bytes after
+ * percent-decoding (too_long is then the message, or when NULL "Must be at
+ * most max_chars characters and max_bytes bytes").  A bare `?name` has no
+ * value and counts as absent. */
+static const char *q_value(valid_t *v, const char *name, size_t max_bytes, const char *too_long,
+			   size_t max_chars)
+{
+	const char *val[1] = { NULL };
+	size_t n = req_query_values(v->req, name, val, 1);
+	if (n == 0)
+		return NULL;
+	if (n > 1) {
+		v_error(v, name, "Must be given only once");
+		return NULL;
+	}
+	if (val[0] && strnlen(val[0], max_bytes + 1) > max_bytes) {
+		v_error(v, name, too_long ? too_long
+			: arena_printf(v->req->arena, "Must be at most %zu characters and %zu bytes",
+				       max_chars, max_bytes));
+		return NULL;
+	}
+	return val[0];
+}
+
 int64_t q_int(valid_t *v, const char *name, int64_t lo, int64_t hi, int64_t def)
 {
-	const char *s = req_query(v->req, name);
+	/* 20 digits and a sign hold every int64; more is not a number we take */
+	const char *s = q_value(v, name, Q_INT_MAX_BYTES, "Must be an integer", 0);
 	if (!s || !*s)
 		return def;
 	int64_t x;
@@ -243,7 +270,7 @@ int64_t q_int(valid_t *v, const char *name, int64_t lo, int64_t hi, int64_t def)
 
 bool q_bool(valid_t *v, const char *name, int *out)
 {
-	const char *s = req_query(v->req, name);
+	const char *s = q_value(v, name, Q_INT_MAX_BYTES, "Must be true or false", 0);
 	*out = -1;
 	if (!s || !*s)
 		return false;
@@ -292,26 +319,99 @@ bool utf8_valid(const char *s)
 	return true;
 }
 
-const char *q_str(valid_t *v, const char *name, size_t max_chars)
+/* Text of a query value: valid UTF-8 without control characters, else a
+ * field error and false. */
+static bool q_text_ok(valid_t *v, const char *name, const char *s)
 {
-	const char *s = req_query(v->req, name);
-	if (!s)
-		return NULL;
 	if (!utf8_valid(s)) {
 		v_error(v, name, "Must be valid UTF-8 text");
-		return NULL;
+		return false;
 	}
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f) {
 			v_error(v, name, "Must not contain control characters");
-			return NULL;
+			return false;
 		}
 	}
+	return true;
+}
+
+const char *q_strn(valid_t *v, const char *name, size_t max_chars, size_t max_bytes)
+{
+	if (max_bytes > Q_VALUE_MAX_BYTES)
+		max_bytes = Q_VALUE_MAX_BYTES;
+	const char *s = q_value(v, name, max_bytes, NULL, max_chars);
+	if (!s || !q_text_ok(v, name, s))
+		return NULL;
 	if (utf8_chars(s) > max_chars) {
 		v_error(v, name, arena_printf(v->req->arena, "Must be at most %zu characters", max_chars));
 		return NULL;
 	}
 	return s;
+}
+
+const char *q_str(valid_t *v, const char *name, size_t max_chars)
+{
+	/* a character is at most 4 bytes of UTF-8 */
+	return q_strn(v, name, max_chars, max_chars > Q_VALUE_MAX_BYTES / 4 ? Q_VALUE_MAX_BYTES : max_chars * 4);
+}
+
+size_t q_list(valid_t *v, const char *name, size_t max_items, size_t max_chars, size_t max_bytes,
+	      const char ***out)
+{
+	*out = NULL;
+	const char *vals[Q_LIST_MAX_ITEMS];
+	HWC_ASSERT(max_items >= 1 && max_items <= Q_LIST_MAX_ITEMS);
+	size_t n = req_query_values(v->req, name, vals, max_items);
+	if (n == 0)
+		return 0;
+#define TOO_MANY() v_error(v, name, arena_printf(v->req->arena, \
+		"Must be a comma-separated list of at most %zu items", max_items))
+	if (n > max_items) { /* more occurrences than items: refused outright */
+		TOO_MANY();
+		return 0;
+	}
+	const char **items = arena_alloc(v->req->arena, max_items * sizeof(*items));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!vals[i])
+			continue;
+		if (strnlen(vals[i], Q_VALUE_MAX_BYTES + 1) > Q_VALUE_MAX_BYTES) {
+			v_error(v, name, arena_printf(v->req->arena, "Must be at most %d bytes", Q_VALUE_MAX_BYTES));
+			return 0;
+		}
+		if (!q_text_ok(v, name, vals[i]))
+			return 0;
+		const char *p = vals[i];
+		for (;;) {
+			const char *end = strchr(p, ',');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			const char *t = p;
+			while (len && *t == ' ')
+				t++, len--;
+			while (len && t[len - 1] == ' ')
+				len--;
+			if (len) {
+				if (k == max_items) {
+					TOO_MANY();
+					return 0;
+				}
+				char *item = arena_strndup(v->req->arena, t, len);
+				if (len > max_bytes || utf8_chars(item) > max_chars) {
+					v_error(v, name, arena_printf(v->req->arena,
+						"Each item must be at most %zu characters and %zu bytes", max_chars, max_bytes));
+					return 0;
+				}
+				items[k++] = item;
+			}
+			if (!end)
+				break;
+			p = end + 1;
+		}
+	}
+#undef TOO_MANY
+	*out = items;
+	return k;
 }
 
 void q_page(valid_t *v, page_t *p)

@@ -53,10 +53,36 @@ const char *v_slug(valid_t *v, const char *field, int flags, size_t max_chars);
 /* One of the given values (NULL-terminated list). */
 const char *v_enum(valid_t *v, const char *field, int flags, const char *const *allowed, const char *def);
 
-/* Query-string parameters. */
+/*
+ * Query-string parameters.  Every helper bounds what it reads, so a handler
+ * never sees an unbounded value:
+ *  - a scalar parameter given more than once is a field error ("Must be
+ *    given only once"): first-wins or last-wins would let a proxy and this
+ *    server read two different requests;
+ *  - a value is bounded in bytes after percent-decoding (never more than
+ *    Q_VALUE_MAX_BYTES) as well as in characters;
+ *  - a list is bounded in items, and each item in characters and bytes.
+ * docs/openapi.yaml states each parameter's maxLength / maxItems.
+ */
+#define Q_VALUE_MAX_BYTES 4096 /* any one value */
+#define Q_INT_MAX_BYTES 32     /* an integer or boolean value */
+#define Q_LIST_MAX_ITEMS 64    /* the most items any list may allow */
+
 int64_t q_int(valid_t *v, const char *name, int64_t lo, int64_t hi, int64_t def);
 bool q_bool(valid_t *v, const char *name, int *out); /* *out = -1 when absent */
+/* Text: valid UTF-8 without control characters, at most max_chars
+ * characters and 4 * max_chars bytes (and Q_VALUE_MAX_BYTES). */
 const char *q_str(valid_t *v, const char *name, size_t max_chars);
+/* The same with an explicit byte cap (itself capped at Q_VALUE_MAX_BYTES). */
+const char *q_strn(valid_t *v, const char *name, size_t max_chars, size_t max_bytes);
+/* A list: comma-separated items; the parameter may also be repeated
+ * (?tags=a&tags=b is ?tags=a,b).  Items are trimmed of spaces, empty ones
+ * skipped.  More than max_items items (max_items <= Q_LIST_MAX_ITEMS), or
+ * an item over max_chars characters or max_bytes bytes, is a field error.
+ * Returns the number of items (0 when absent or after an error) and sets
+ * *out to an arena array of them. */
+size_t q_list(valid_t *v, const char *name, size_t max_items, size_t max_chars, size_t max_bytes,
+	      const char ***out);
 
 /* Pagination (guide section 22): page >= 1, limit 1..100 (above is clamped). */
 typedef struct page {

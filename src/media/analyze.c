@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -162,6 +163,80 @@ static json_t *checked_result(json_t *in, const char *format)
 	return out;
 }
 
+/* ------------------------------------------------------ external uris */
+
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const char *gltf_uri_problem(const char *uri, bool relative_ok)
+{
+	if (!strncasecmp(uri, "data:", 5))
+		return NULL;
+	if (!relative_ok)
+		return "a .glb may only use data: URIs";
+	char path[1025];
+	size_t n = 0;
+	for (const char *p = uri; *p; p++) {
+		if (n == sizeof(path) - 1)
+			return "longer than 1024 bytes";
+		int hi, lo;
+		char ch = *p;
+		if (ch == '%') {
+			if ((hi = hexdigit(p[1])) < 0 || (lo = hexdigit(p[2])) < 0)
+				return "a malformed percent-escape";
+			ch = (char)(hi * 16 + lo);
+			p += 2;
+		}
+		if ((unsigned char)ch < 0x20 || ch == 0x7f)
+			return "control characters";
+		path[n++] = ch;
+	}
+	path[n] = '\0';
+	if (!n)
+		return "an empty URI";
+	/* a scheme (http:, file:, C:) anywhere: no relative file name has one */
+	if (strchr(path, ':'))
+		return "a URL; only data: URIs and relative file names are accepted";
+	if (path[0] == '/' || strchr(path, '\\'))
+		return "an absolute path or a backslash";
+	for (const char *seg = path; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL)
+		if (seg[0] == '.' && seg[1] == '.' && (seg[2] == '/' || !seg[2]))
+			return "a path that leaves the model's folder";
+	return NULL;
+}
+
+/* The first reported reference of a glTF result that must be refused, as
+ * a one-line reason in err; false when there is none. */
+static bool refused_reference(json_t *result, const char *format, char *err, size_t errlen)
+{
+	bool glb = !strcmp(format, "GLB");
+	if (!glb && strcmp(format, "GLTF"))
+		return false;
+	size_t i;
+	json_t *ref;
+	json_array_foreach(json_object_get(result, "external_references"), i, ref) {
+		const char *why = gltf_uri_problem(json_string_value(ref), !glb);
+		if (why) {
+			char shown[128];
+			size_t k = 0;
+			for (const char *p = json_string_value(ref); *p && k < sizeof(shown) - 1; p++)
+				shown[k++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+			shown[k] = '\0';
+			snprintf(err, errlen, "glTF refers to external files: %s (%s)", shown, why);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ----------------------------------------------------------- running it */
 
 static const char *const FORMATS[] = { "GLB", "GLTF", "OBJ", "FBX", "BLEND" };
@@ -274,7 +349,11 @@ json_t *model_analyze(const char *path, const char *format, char *err, size_t er
 		snprintf(err, errlen, "%s", child_err);
 	} else if (WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0 && doc &&
 		   (result = checked_result(doc, format))) {
-		/* done */
+		/* The child refuses these itself; this holds even if it did not. */
+		if (refused_reference(result, format, err, errlen)) {
+			json_decref(result);
+			result = NULL;
+		}
 	} else {
 		char status[64], line[320];
 		sandbox_describe_status(p.status, status, sizeof(status));

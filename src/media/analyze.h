@@ -41,6 +41,7 @@
 #define HWC_ANALYZE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Analyses the model file at path (format: "GLB", "GLTF", "OBJ", "FBX",
@@ -51,6 +52,17 @@
  * unsupported).  Thread safe: called from HTTP worker threads; many may
  * run at once. */
 json_t *model_analyze(const char *path, const char *format, char *err, size_t errlen);
+
+/* Why a glTF "uri" must be refused, or NULL when it is acceptable.  A data:
+ * URI always is; any other (http:, file:, an absolute path, a path with a
+ * ".." segment or a backslash, percent-encoded or not) never is, so a model
+ * can make neither a viewer nor any later processing fetch something from
+ * elsewhere.  relative_ok (a .gltf uploaded alone) also accepts a plain
+ * relative file name that stays in the model's folder ("tex/wood.png"):
+ * it is reported in external_references, never followed.  A .glb carries
+ * its data inside: only data: URIs.  Used by the child on every uri of the
+ * document and again by the parent on what the child reported. */
+const char *gltf_uri_problem(const char *uri, bool relative_ok);
 
 /* The program the sandboxed children run (this binary unless set). */
 const char *analyze_exe(void);

@@ -66,6 +66,8 @@ struct child {
 	unsigned memory_mb;
 	bool out_of_memory; /* assimp logged a std::bad_alloc */
 	json_t *buffer_ref; /* the first glTF buffer uri that is not data: */
+	json_t *bad_uri;    /* the first glTF uri gltf_uri_problem() refuses */
+	const char *bad_why;
 };
 
 /* ----------------------------------------------------------- small helpers */
@@ -249,6 +251,8 @@ static void mf_close(struct aiFileIO *io, struct aiFile *f)
 
 /* ------------------------------------------------------- glTF pre-scan */
 
+static void clean_message(const char *in, char *out, size_t outlen);
+
 static bool is_data_uri(const char *s)
 {
 	return strncasecmp(s, "data:", 5) == 0;
@@ -263,6 +267,11 @@ static void scan_uris(struct child *c, json_t *v, bool in_buffers)
 		json_object_foreach(v, key, val) {
 			if (!strcmp(key, "uri") && json_is_string(val)) {
 				const char *u = json_string_value(val);
+				const char *why = gltf_uri_problem(u, strcmp(c->format, "GLB") != 0);
+				if (why && !c->bad_uri) {
+					c->bad_uri = val;
+					c->bad_why = why;
+				}
 				if (!is_data_uri(u)) {
 					add_unique(c->refs, MAX_REFS, u, json_string_length(val));
 					if (in_buffers && !c->buffer_ref)
@@ -341,6 +350,13 @@ static int gltf_prescan(struct child *c, char *err, size_t errlen)
 		goto out;
 	}
 	scan_uris(c, doc, false);
+	if (c->bad_uri) {
+		char shown[128];
+		clean_message(json_string_value(c->bad_uri), shown, sizeof(shown));
+		snprintf(err, errlen, "glTF refers to external files: %s (%s)", shown, c->bad_why);
+		c->bad_uri = c->buffer_ref = NULL; /* both point into doc */
+		goto out;
+	}
 	if (c->buffer_ref)
 		c->buffer_ref = json_copy(c->buffer_ref); /* outlives doc */
 	rc = 0;

@@ -129,6 +129,11 @@ static bool parse_endpoint(const char *endpoint, const char *name, char *err, si
 		curl_free(port);
 		port = NULL; /* clients leave a default port out of Host */
 	}
+	if (strlen(host) + plen + strlen(s3.bucket) > 1024) {
+		/* the 4 KB strbufs below then always hold them whole */
+		snprintf(err, errlen, "%s with S3_BUCKET_NAME is too long", name);
+		goto out;
+	}
 	strbuf_t sb;
 	sb_init(&sb, 4096);
 	sb_addf(&sb, "%s%s%s", host, port ? ":" : "", port ? port : "");

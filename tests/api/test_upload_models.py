@@ -72,12 +72,32 @@ def test_gltf_with_embedded_data_and_two_meshes(server, models):
     assert rep["external_references"] == []
 
 
-def test_external_images_are_reported_not_followed(server, models):
+def test_relative_images_are_reported_not_followed(server, models):
     hdr = server.user_headers(1)
-    r = upload(server, models / "image_ext.gltf", hdr)
+    r = upload(server, models / "image_rel.gltf", hdr)
     assert r.status_code == 201, r.text
     rep = analysis(server, hdr, r.json()["upload_id"])
-    assert rep["external_references"], rep
+    assert "textures/wood.png" in rep["external_references"], rep
+
+
+# Issue 8: image or buffer uris that point at a URL, a file: URI, an absolute
+# path or out of the model's folder (in a .glb: anything but data:) used to
+# be accepted with a warning; they are refused.
+EXTERNAL_URI_FILES = ["image_ext.gltf", "image_metadata.gltf", "image_https.gltf", "image_file.gltf",
+                      "image_abs.gltf", "image_dotdot.gltf", "image_encoded.gltf", "image_backslash.gltf",
+                      "image_netpath.gltf", "image_rel.glb", "image_http.glb", "passwd.gltf", "dotdot.gltf",
+                      "http.gltf"]
+
+
+@pytest.mark.parametrize("name", EXTERNAL_URI_FILES)
+def test_external_uris_are_refused(server, models, name):
+    hdr = server.user_headers(2)
+    uid = server.user_id("demo2@example.com")
+    before = server.scalar(f"SELECT COUNT(*) FROM uploads WHERE user_id = {uid}")
+    r = upload(server, models / name, hdr)
+    body = assert_error(r, 422, "VALIDATION_ERROR", "file")
+    assert "external files" in body["field_errors"]["file"][0], body
+    assert server.scalar(f"SELECT COUNT(*) FROM uploads WHERE user_id = {uid}") == before
 
 
 HOSTILE = ["truncated.glb", "huge_chunk.glb", "huge_bin_chunk.glb", "huge_buffer.glb", "text.glb",

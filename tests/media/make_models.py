@@ -483,20 +483,40 @@ def external_gltf(uri):
     return json.dumps(doc).encode()
 
 
-def external_image_gltf():
-    """image_ext.gltf: geometry embedded (1 triangle, 3 vertices, 1 x 1 x 0),
-    but the base colour texture's image is http://example.invalid/wood.png
-    and a second image is ../../etc/shadow: analysable, both reported."""
+def external_image_gltf(uris=("http://example.invalid/wood.png", "../../etc/shadow"), glb=False):
+    """A triangle (geometry embedded: 1 triangle, 3 vertices, 1 x 1 x 0)
+    whose base colour texture's image is uris[0] and normal map's uris[1].
+
+    image_rel.gltf: relative names inside the model's folder, analysable
+    and both reported in external_references (never followed).  Every
+    other image_*.gltf / .glb points outside (a URL, file:, an absolute
+    path, "..", percent-encoded or with backslashes; in a .glb anything
+    but data:) and is refused (issue 8)."""
+    uris = list(uris) + list(uris[-1:]) * (2 - len(uris))
     b = GltfBuilder()
     pa = b.vec([(0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0)], "VEC3", True)
     b.doc.update({
-        "images": [{"uri": "http://example.invalid/wood.png"}, {"uri": "../../etc/shadow"}],
+        "images": [{"uri": uris[0]}, {"uri": uris[1]}],
         "textures": [{"source": 0}, {"source": 1}],
         "materials": [{"name": "Wood", "pbrMetallicRoughness": {"baseColorTexture": {"index": 0}},
                        "normalTexture": {"index": 1}}],
         "meshes": [{"primitives": [{"attributes": {"POSITION": pa}, "material": 0}]}],
         "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0})
-    return b.gltf_embedded()
+    return b.glb() if glb else b.gltf_embedded()
+
+
+# name -> the image uris of a glTF that must be refused
+HOSTILE_IMAGE_URIS = {
+    "image_ext.gltf": ("http://example.invalid/wood.png", "../../etc/shadow"),
+    "image_metadata.gltf": ("http://169.254.169.254/latest/meta-data/iam/security-credentials/",),
+    "image_https.gltf": ("wood.png", "HTTPS://example.invalid/normal.png"),
+    "image_file.gltf": ("file:///etc/passwd",),
+    "image_abs.gltf": ("/etc/passwd",),
+    "image_dotdot.gltf": ("textures/../../etc/passwd",),
+    "image_encoded.gltf": ("%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",),
+    "image_backslash.gltf": ("..\\..\\etc\\passwd",),
+    "image_netpath.gltf": ("//169.254.169.254/latest",),
+}
 
 
 def deep_gltf(depth=100000):
@@ -556,12 +576,14 @@ def main():
         "cube.obj": cube_obj(),
         "cube_ascii.fbx": cube_fbx_ascii(),
         "cube_binary.fbx": cube_fbx_binary(),
-        "image_ext.gltf": external_image_gltf(),
+        "image_rel.gltf": external_image_gltf(("textures/wood.png", "normal%20map.png")),
         # hostile
         "bomb.fbx": fbx_bomb(),
         "passwd.gltf": external_gltf("file:///etc/passwd"),
         "dotdot.gltf": external_gltf("../../../../etc/passwd"),
         "http.gltf": external_gltf("http://127.0.0.1:9/buffer.bin"),
+        "image_rel.glb": external_image_gltf(("wood.png",), glb=True),
+        "image_http.glb": external_image_gltf(("http://169.254.169.254/latest/meta-data/",), glb=True),
         "deep.gltf": deep_gltf(),
         "huge_buffer.glb": huge_buffer_glb(),
         "huge_chunk.glb": huge_chunk_glb(),
@@ -573,6 +595,8 @@ def main():
         # The header of a Blender 3.4 file, which assimp 5.2.5 cannot read.
         "modern.blend": b"BLENDER-v304REND" + b"\0" * 64,
     }
+    for name, uris in HOSTILE_IMAGE_URIS.items():
+        files[name] = external_image_gltf(uris)
     files["truncated.glb"] = files["cube.glb"][: len(files["cube.glb"]) // 2]
     if "--big" in sys.argv:
         mb = float(sys.argv[sys.argv.index("--big") + 1])

@@ -254,23 +254,78 @@ TEST(analyze_fbx_debian_samples)
 	}
 }
 
-TEST(analyze_gltf_external_image_reported)
+/* Relative names inside a .gltf's folder: analysed, reported, not followed. */
+TEST(analyze_gltf_relative_image_reported)
 {
 	NEED_MODELS();
 	char err[256];
-	json_t *r = analyze("image_ext.gltf", "GLTF", err, sizeof(err), NULL);
+	json_t *r = analyze("image_rel.gltf", "GLTF", err, sizeof(err), NULL);
 	CHECK(r);
-	if (!r)
+	if (!r) {
+		fprintf(stderr, "    image_rel.gltf: %s\n", err);
 		return;
+	}
 	CHECK(geti(r, "poly_count") == 1);
 	CHECK(geti(r, "vertex_count") == 3);
 	json_t *refs = json_object_get(r, "external_references");
-	CHECK(has_string(refs, "http://example.invalid/wood.png"));
-	CHECK(has_string(refs, "../../etc/shadow"));
+	CHECK(has_string(refs, "textures/wood.png"));
 	CHECK(json_is_true(json_object_get(r, "has_textures")));
 	json_t *d = json_object_get(r, "dimensions");
 	CHECK(near(d, "x", 1) && near(d, "y", 1) && near(d, "z", 0));
 	json_decref(r);
+}
+
+/* Issue 8: an image or buffer uri that points anywhere but inside the
+ * document (or, for a .gltf, its own folder) is refused, not reported. */
+TEST(analyze_gltf_external_uris_refused)
+{
+	NEED_MODELS();
+	static const struct { const char *file, *format, *reason; } cases[] = {
+		{ "image_ext.gltf", "GLTF", "external files: http://example.invalid/wood.png (a URL" },
+		{ "image_metadata.gltf", "GLTF", "external files: http://169.254.169.254/" },
+		{ "image_https.gltf", "GLTF", "external files: HTTPS://example.invalid/normal.png" },
+		{ "image_file.gltf", "GLTF", "external files: file:///etc/passwd" },
+		{ "image_abs.gltf", "GLTF", "external files: /etc/passwd (an absolute path" },
+		{ "image_dotdot.gltf", "GLTF", "leaves the model's folder" },
+		{ "image_encoded.gltf", "GLTF", "leaves the model's folder" },
+		{ "image_backslash.gltf", "GLTF", "backslash" },
+		{ "image_netpath.gltf", "GLTF", "absolute path" },
+		{ "image_rel.glb", "GLB", "external files: wood.png (a .glb may only use data: URIs)" },
+		{ "image_http.glb", "GLB", "external files: http://169.254.169.254/" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char err[256];
+		json_t *r = analyze(cases[i].file, cases[i].format, err, sizeof(err), NULL);
+		bool ok = !r && strstr(err, cases[i].reason);
+		if (!ok)
+			fprintf(stderr, "    %s: %s\n", cases[i].file, r ? "accepted" : err);
+		CHECK(ok);
+		json_decref(r);
+	}
+}
+
+TEST(gltf_uri_judgement)
+{
+	CHECK(!gltf_uri_problem("data:image/png;base64,AAAA", false));
+	CHECK(!gltf_uri_problem("DATA:application/octet-stream;base64,", true));
+	CHECK(!gltf_uri_problem("wood.png", true));
+	CHECK(!gltf_uri_problem("tex/./wood%20oak.png", true));
+	CHECK(!gltf_uri_problem("a..b/c..", true));
+	CHECK(gltf_uri_problem("wood.png", false));
+	static const char *const bad[] = {
+		"", "http://169.254.169.254/", "file:///etc/passwd", "C:/x.png", "/etc/passwd",
+		"//host/x", "..", "../x", "a/../../x", "a/..", "%2e%2e/x", "..%2Fx", "%2Fetc/passwd",
+		"..\\x", "a%5C..%5Cx", "x%00.png", "x%0a", "x%zz", "x%4", "mailto%3Ax",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		if (!gltf_uri_problem(bad[i], true))
+			fprintf(stderr, "    accepted: %s\n", bad[i]);
+		CHECK(gltf_uri_problem(bad[i], true));
+	}
+	char big[1100];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(gltf_uri_problem(big, true));
 }
 
 TEST(analyze_grid_glb)

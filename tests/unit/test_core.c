@@ -68,6 +68,36 @@ TEST(strbuf_caps_and_formats)
 	free(p);
 }
 
+/* Issue 8: fts_query's first append overflowed and the NULL buffer was
+ * then read.  An empty or overflowed strbuf reads as "" (never NULL). */
+TEST(strbuf_buffer_is_never_null)
+{
+	strbuf_t sb;
+	sb_init(&sb, 4);
+	CHECK(sb.buf != NULL && sb.buf[0] == '\0');
+	CHECK(!sb_adds(&sb, "too long for the cap"));
+	CHECK(sb.overflow && sb.len == 0);
+	CHECK_STR(sb.buf, "");
+	sb_reset(&sb);
+	CHECK_STR(sb.buf, "");
+	sb_release(&sb);
+	CHECK_STR(sb.buf, "");
+	size_t n = 9;
+	char *p = sb_detach(&sb, &n); /* a fresh "" the caller owns */
+	CHECK(p && !*p && n == 0);
+	free(p);
+	sb_release(&sb); /* releasing an empty one frees nothing */
+
+	/* cut on a character boundary: a 4-byte emoji is kept whole or left out */
+	sb_init(&sb, 0);
+	CHECK(sb_add_json_strn(&sb, "ab\xf0\x9f\x98\x80" "cd", 4));
+	CHECK_STR(sb.buf, "\"ab\"");
+	sb_reset(&sb);
+	CHECK(sb_add_json_strn(&sb, "ab\xf0\x9f\x98\x80" "cd", 6));
+	CHECK_STR(sb.buf, "\"ab\xf0\x9f\x98\x80\"");
+	sb_release(&sb);
+}
+
 TEST(parse_i64_is_strict)
 {
 	int64_t v = 7;
