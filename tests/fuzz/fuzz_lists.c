@@ -41,33 +41,6 @@ static bool may_call(const req_t *req)
 	return true;
 }
 
-/*
- * KNOWN-BUG WORKAROUND (issue 8, items 1 and 2), to be removed when the
- * query-parameter bounds from the wt-bounds branch are merged: these two
- * inputs crash the server today, and would stop every fuzzing run in its
- * first seconds.  FUZZ_KNOWN_BUGS=1 in the environment turns the skip off.
- *  - /api/search?type=users&skills=a,a,... with 47 or more items hits
- *    HWC_ASSERT(q->n < MAX_FILTER_PARAMS) in src/api/marketplace.c;
- *  - /api/models?search=<one word of more than ~4000 bytes> overflows
- *    fts_query's capped builder (NULL buffer used).
- */
-static bool known_bug(req_t *req)
-{
-	static int enabled = -1;
-	if (enabled < 0)
-		enabled = getenv("FUZZ_KNOWN_BUGS") == NULL;
-	if (!enabled)
-		return false;
-	const char *skills = req_query(req, "skills");
-	size_t commas = 0;
-	for (const char *p = skills; p && *p; p++)
-		commas += *p == ',';
-	if (commas > 40)
-		return true;
-	const char *s = req_query(req, "search"), *q = req_query(req, "q");
-	return (s && strlen(s) > 4000) || (q && strlen(q) > 4000);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2 || size > 65536)
@@ -81,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Every input starts from the same state: nothing cached. */
 	cache_clear();
 	req_t *req = fz_req_new(M_GET, target, len, who, NULL);
-	if (req->match.status == MATCH_OK && may_call(req) && !known_bug(req)) {
+	if (req->match.status == MATCH_OK && may_call(req)) {
 		req->route->handler(req);
 		if (!req->resp) {
 			fprintf(stderr, "fuzz_lists: GET %s gave no response\n", req->path);
