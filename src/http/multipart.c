@@ -101,8 +101,13 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 			return MHD_YES;
 		open_part(req, key, filename);
 		u = req->upload;
-	} else if (strcmp(u->field, key ? key : "file") || u->done) {
+	} else if (strcmp(u->field, key ? key : "file") || u->done || u->sealed) {
 		return MHD_YES; /* only the first file part is kept */
+	} else if (off == 0 && (u->size > 0 || u->too_large)) {
+		/* A second part under the same name starts over at offset 0:
+		 * it must not be appended to the first (found by fuzz_multipart). */
+		u->sealed = true;
+		return MHD_YES;
 	}
 	if (u->failed || u->too_large || size == 0)
 		return MHD_YES;

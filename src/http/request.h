@@ -44,6 +44,7 @@ typedef struct upload_part {
 	const char *field;
 	void *hash;           /* SHA-256 state while receiving */
 	bool too_large, failed, done;
+	bool sealed;          /* another part of the same name began: it is not ours */
 } upload_part_t;
 
 typedef struct req {

@@ -229,6 +229,21 @@ def test_filename_is_sanitised(server, user):
     assert "\\" not in r.json()["filename"] and '"' not in r.json()["filename"]
 
 
+def test_a_second_file_part_of_the_same_name_is_not_appended(server, user):
+    """Only the first file part is kept; a second one under the same name
+    used to be appended to it (found by fuzz_multipart)."""
+    first, second = b"first file\n", b"SECOND PART, must not be stored\n"
+    r = requests.post(server.url + "/api/upload/attachment", headers=user,
+                      files=[("file", ("a.txt", first, "text/plain")), ("file", ("b.txt", second, "text/plain"))],
+                      timeout=30)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["filename"] == "a.txt"
+    path = body["file_url"][len("http://localhost:8000"):]
+    got = requests.get(server.url + path, headers=user, timeout=10)
+    assert got.status_code == 200 and got.content == first, got.content[:200]
+
+
 def test_model_upload_and_analysis(server, user):
     r = upload(server, "model", "cube.obj", CUBE_OBJ, user)
     assert r.status_code == 201, r.text
