@@ -726,7 +726,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
  * connection, with a lingering close so the client reads the answer.
  */
 #define MAX_QUERY_ARGS 128
-#define MAX_TARGET_BYTES 8192
+#define MAX_TARGET_BYTES 16384
 
 static void *uri_guard(void *cls, const char *uri, struct MHD_Connection *conn)
 {

@@ -144,7 +144,7 @@ def answer_despite_unread_bytes(port, head, trailer_bytes):
     return out
 
 
-@pytest.mark.parametrize("size", [9000, 12000, 20000, 30000, 60000])
+@pytest.mark.parametrize("size", [17000, 20000, 30000, 60000])
 def test_long_request_target_gets_414_not_a_reset(server, size):
     head = b"GET /api/models?search=" + b"a" * size + b" HTTP/1.1\r\nHost: x\r\n\r\n"
     out = answer_despite_unread_bytes(server.port, head, 2 * 1024 * 1024)
