@@ -16,6 +16,7 @@
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../http/reply.h"
+#include "../http/pool.h"
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/mail.h"
@@ -125,6 +126,22 @@ static int registration_clash(req_t *req, const char *email, const char *usernam
 	return DONE + 1;
 }
 
+/* A password to hash on the pool (register, reset), with what the rest of
+ * the request needs. */
+struct new_account {
+	const char *email, *password, *username, *full_name, *user_type, *token;
+	bool admin, hashed;
+	char hash[PASSWORD_HASH_LEN];
+};
+
+static void hash_work(void *ctx)
+{
+	struct new_account *n = ctx;
+	n->hashed = password_hash(n->password, n->hash);
+}
+
+static int register_done(req_t *req, void *ctx);
+
 static int auth_register(req_t *req)
 {
 	valid_t v;
@@ -141,9 +158,20 @@ static int auth_register(req_t *req)
 	int clash = registration_clash(req, email, username);
 	if (clash != DONE + 1)
 		return clash;
+	struct new_account *n = arena_calloc(req->arena, sizeof(*n));
+	*n = (struct new_account){ .email = email, .password = password, .username = username,
+				   .full_name = full_name, .user_type = user_type };
+	return pool_defer(req, POOL_PASSWORD, hash_work, register_done, n);
+}
 
-	char hash[PASSWORD_HASH_LEN];
-	if (!password_hash(password, hash))
+/* The rest of a registration, once the password is hashed (on the pool). */
+static int register_done(req_t *req, void *ctx)
+{
+	struct new_account *n = ctx;
+	const char *email = n->email, *username = n->username, *full_name = n->full_name;
+	const char *hash = n->hash;
+	int clash;
+	if (!n->hashed)
 		return reply_internal(req, "password hashing failed");
 	int64_t now = now_ms(), id = 0;
 	char code[7];
@@ -153,7 +181,7 @@ static int auth_register(req_t *req)
 		"INSERT INTO users (email, email_normalized, username, username_lower, password_hash, full_name,"
 		" user_type, created_at, updated_at) VALUES ($1, $1, $2, $2, $3, $4, $5, $6, $6) RETURNING id",
 		P_TEXT(email), P_TEXT(username), P_TEXT(hash), P_TEXT(full_name && *full_name ? full_name : NULL),
-		P_TEXT(user_type), P_INT(now)) != 1)
+		P_TEXT(n->user_type), P_INT(now)) != 1)
 		goto fail;
 	if (!otp_issue(req->db, id, "verify_email", code) ||
 	    !mail_verification_code(req->db, email, full_name && *full_name ? full_name : username, code))
@@ -250,44 +278,59 @@ static int rate_limited(req_t *req, int retry, const char *what)
 			   arena_printf(req->arena, "%s. Try again in %d seconds.", what, retry));
 }
 
-/* Reads {email, password} and checks them against the account.  Returns
- * false after replying (invalid body, too many failures, database error);
- * otherwise *ok says whether the password matched (a is filled then). */
-static bool check_credentials(req_t *req, struct account *a, bool *ok)
+/* A sign-in whose password is checked on the pool: then() answers with
+ * ok saying whether the password matched (a is filled then). */
+struct credentials {
+	struct account a;
+	const char *email, *password;
+	bool found, ok;
+	int (*then)(req_t *req, const struct account *a, bool ok);
+};
+
+static void verify_work(void *ctx)
+{
+	struct credentials *c = ctx;
+	c->ok = password_matches(&c->a, c->found, c->password);
+}
+
+static int verify_done(req_t *req, void *ctx)
+{
+	struct credentials *c = ctx;
+	if (cfg.rate_limit_enabled)
+		login_throttle_result(c->email, req->ip, c->ok);
+	return c->then(req, &c->a, c->ok);
+}
+
+/* Reads {email, password} and checks them against the account, the hash
+ * on the pool; replies itself when the body is invalid, after too many
+ * failures, or on a database error. */
+static int check_credentials(req_t *req, int (*then)(req_t *req, const struct account *a, bool ok))
 {
 	valid_t v;
 	v_init(&v, req, req_body(req));
 	const char *email = read_email(&v, V_REQUIRED);
 	const char *password = v_str(&v, "password", V_REQUIRED | V_NO_TRIM, 1, 1024);
-	if (!v_ok(&v)) {
-		v_reply(&v);
-		return false;
-	}
+	if (!v_ok(&v))
+		return v_reply(&v);
 	/* Failed sign-ins are limited before the password hash runs (see
 	 * auth/throttle.h); the budgets follow RATE_LIMIT_ENABLED. */
 	int retry;
-	if (cfg.rate_limit_enabled && login_throttle_blocked(email, req->ip, &retry)) {
-		rate_limited(req, retry, "Too many failed sign-ins");
-		return false;
-	}
+	if (cfg.rate_limit_enabled && login_throttle_blocked(email, req->ip, &retry))
+		return rate_limited(req, retry, "Too many failed sign-ins");
+	struct credentials *c = arena_calloc(req->arena, sizeof(*c));
 	bool failed;
-	bool found = find_account(req, email, a, &failed);
-	if (failed) {
-		reply_db_error(req, "find account");
-		return false;
-	}
-	*ok = password_matches(a, found, password);
-	if (cfg.rate_limit_enabled)
-		login_throttle_result(email, req->ip, *ok);
-	return true;
+	c->found = find_account(req, email, &c->a, &failed);
+	if (failed)
+		return reply_db_error(req, "find account");
+	c->email = email;
+	c->password = password;
+	c->then = then;
+	return pool_defer(req, POOL_PASSWORD, verify_work, verify_done, c);
 }
 
-static int auth_login(req_t *req)
+static int login_checked(req_t *req, const struct account *ap, bool ok)
 {
-	struct account a = { 0 };
-	bool ok;
-	if (!check_credentials(req, &a, &ok))
-		return DONE;
+	const struct account a = *ap;
 	if (!ok)
 		return reply_error(req, ERR_INVALID_CREDENTIALS, "Incorrect email or password");
 	/* Only someone with the password learns the account's state. */
@@ -296,6 +339,11 @@ static int auth_login(req_t *req)
 	if (!a.verified)
 		return reply_error(req, ERR_EMAIL_NOT_VERIFIED, "Verify your email address first: enter the code we sent you");
 	return session_reply_new(req, a.id, "user");
+}
+
+static int auth_login(req_t *req)
+{
+	return check_credentials(req, login_checked);
 }
 
 /* refresh and logout carry the cookie: a request from a foreign page is
@@ -517,6 +565,8 @@ static int auth_admin_forgot_password(req_t *req)
 	return forgot(req, true);
 }
 
+static int reset_done(req_t *req, void *ctx);
+
 static int reset(req_t *req, bool admin)
 {
 	valid_t v;
@@ -525,6 +575,22 @@ static int reset(req_t *req, bool admin)
 	const char *password = read_new_password(&v, "new_password");
 	if (!v_ok(&v))
 		return v_reply(&v);
+	/* Hashed first, the token claimed after: a busy pool (503) leaves
+	 * the link usable. */
+	struct new_account *n = arena_calloc(req->arena, sizeof(*n));
+	n->password = password;
+	n->token = token;
+	n->admin = admin;
+	return pool_defer(req, POOL_PASSWORD, hash_work, reset_done, n);
+}
+
+static int reset_done(req_t *req, void *ctx)
+{
+	struct new_account *n = ctx;
+	const char *token = n->token, *hash = n->hash;
+	bool admin = n->admin;
+	if (!n->hashed)
+		return reply_internal(req, "password hashing failed");
 	char thash[65];
 	token_hash(token, thash);
 	int64_t now = now_ms(), user_id = 0;
@@ -537,9 +603,6 @@ static int reset(req_t *req, bool admin)
 		return reply_db_error(req, "claim reset token");
 	if (rc == 0)
 		return reply_invalid1(req, "token", "This reset link is invalid, used or expired");
-	char hash[PASSWORD_HASH_LEN];
-	if (!password_hash(password, hash))
-		return reply_internal(req, "password hashing failed");
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
 	if (DBX(req->db, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL",
@@ -572,12 +635,9 @@ static int auth_admin_reset_password(req_t *req)
 #define ADMIN_OTP_MAX_WRONG 5
 #define ADMIN_OTP_WINDOW_MS ((int64_t)15 * 60 * 1000)
 
-static int auth_admin_login(req_t *req)
+static int admin_login_checked(req_t *req, const struct account *ap, bool ok)
 {
-	struct account a = { 0 };
-	bool ok;
-	if (!check_credentials(req, &a, &ok))
-		return DONE;
+	const struct account a = *ap;
 	/* A non-admin's right password fails exactly like a wrong one. */
 	if (!ok || strcmp(a.role, "admin") || a.banned)
 		return reply_error(req, ERR_INVALID_CREDENTIALS, "Incorrect email or password");
@@ -593,6 +653,11 @@ static int auth_admin_login(req_t *req)
 		mail_wake();
 	return reply_ok(req, json_pack("{s:b, s:s}", "otp_required", 1, "message",
 				       "Enter the 6-digit code we sent to your email address."));
+}
+
+static int auth_admin_login(req_t *req)
+{
+	return check_credentials(req, admin_login_checked);
 }
 
 static int auth_admin_verify_otp(req_t *req)

@@ -15,6 +15,7 @@
 #include "../core/log.h"
 #include "../core/num.h"
 #include "../core/util.h"
+#include "../http/pool.h"
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
@@ -75,47 +76,111 @@ static void json_release(void *p)
 	json_decref(p);
 }
 
-/* Type check, processing, storage, row.  Returns false after replying. */
-static bool store_upload(req_t *req, const struct upload_kind *k, struct stored *out)
-{
-	upload_part_t *u = req->upload;
-	memset(out, 0, sizeof(*out));
-	out->type = check_type(req, k);
-	if (out->type == FT_UNKNOWN)
-		return false;
-	const char *path = u->tmp_path;
-	out->size = u->size;
+/*
+ * Type check, processing, storage, row.  The slow steps run on the worker
+ * pool (http/pool.h) while the connection is suspended: image re-encoding
+ * (POOL_IMAGE), model analysis (POOL_ANALYZE), Blender conversion
+ * (POOL_BLEND) and an S3 transfer (POOL_NET); the database work stays on
+ * the poll thread, between them.  answer() replies with the stored file.
+ */
+struct upload_job {
+	const struct upload_kind *k;
+	upload_part_t *u;
+	arena_t *arena;
+	struct stored s;
+	int (*answer)(req_t *req, struct stored *s);
+	bool ok, unavailable;
 	char err[256];
-	if (out->type == FT_JPEG || out->type == FT_PNG || out->type == FT_WEBP) {
-		char *clean = arena_printf(req->arena, "%s.img", u->tmp_path);
-		bool ok = image_process(u->tmp_path, clean, out->type, !strcmp(k->kind, "avatar") ? AVATAR_SIDE : 0,
-					&out->width, &out->height, err, sizeof(err));
-		if (!ok) {
-			unlink(clean);
-			reply_invalid1(req, "file", err);
-			return false;
-		}
-		unlink(u->tmp_path);
-		u->tmp_path = clean; /* the request's cleanup now removes this one */
-		path = clean;
-		struct stat st;
-		out->size = stat(clean, &st) == 0 ? (uint64_t)st.st_size : 0;
-	} else if (!strcmp(k->kind, "model")) {
-		out->analysis = model_analyze(path, file_type_name(out->type), err, sizeof(err));
-		/* Blender 2.8 and later: assimp cannot, Blender converts. */
-		bool unavailable = false;
-		if (!out->analysis && out->type == FT_BLEND)
-			out->analysis = blend_analyze(path, &unavailable, err, sizeof(err));
-		if (unavailable) { /* no Blender or no sandbox: not the file's fault */
+};
+
+/* ---- pool work: files and children only, no MHD, no database ---- */
+
+static void image_work(void *ctx)
+{
+	struct upload_job *j = ctx;
+	upload_part_t *u = j->u;
+	char *clean = arena_printf(j->arena, "%s.img", u->tmp_path);
+	j->ok = image_process(u->tmp_path, clean, j->s.type, !strcmp(j->k->kind, "avatar") ? AVATAR_SIDE : 0,
+			      &j->s.width, &j->s.height, j->err, sizeof(j->err));
+	if (!j->ok) {
+		unlink(clean);
+		return;
+	}
+	unlink(u->tmp_path);
+	u->tmp_path = clean; /* the request's cleanup now removes this one */
+	struct stat st;
+	j->s.size = stat(clean, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static void keep_analysis(struct upload_job *j)
+{
+	if (j->s.analysis)
+		arena_defer(j->arena, json_release, j->s.analysis); /* ours until the request ends */
+}
+
+static void analyze_work(void *ctx)
+{
+	struct upload_job *j = ctx;
+	j->s.analysis = model_analyze(j->u->tmp_path, file_type_name(j->s.type), j->err, sizeof(j->err));
+	keep_analysis(j);
+}
+
+static void blend_work(void *ctx)
+{
+	struct upload_job *j = ctx;
+	j->s.analysis = blend_analyze(j->u->tmp_path, &j->unavailable, j->err, sizeof(j->err));
+	keep_analysis(j);
+}
+
+static void store_work(void *ctx)
+{
+	struct upload_job *j = ctx;
+	j->ok = store_put(j->u->tmp_path, j->s.key, file_type_mime(j->s.type), j->err, sizeof(j->err));
+	j->u->tmp_path = NULL; /* consumed by the store, either way */
+}
+
+/* ---- the steps on the poll thread ---- */
+
+static int stored_done(req_t *req, void *ctx)
+{
+	struct upload_job *j = ctx;
+	struct stored *out = &j->s;
+	upload_part_t *u = j->u;
+	if (!j->ok)
+		return reply_internal(req, j->err);
+	char *analysis = out->analysis ? json_dumps(out->analysis, JSON_COMPACT) : NULL;
+	int rc = DBS(req->db, &out->id,
+		"INSERT INTO uploads (user_id, kind, storage_key, original_name, content_type, file_format,"
+		" size_bytes, sha256, width, height, analysis, created_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+		P_INT(req->user->id), P_TEXT(j->k->kind), P_TEXT(out->key), P_TEXT(u->filename),
+		P_TEXT(file_type_mime(out->type)), P_TEXT(file_type_name(out->type)), P_INT((int64_t)out->size),
+		P_TEXT(u->sha256), out->width ? P_INT(out->width) : P_NULL, out->height ? P_INT(out->height) : P_NULL,
+		P_TEXT(analysis), P_INT(now_ms()));
+	free(analysis);
+	if (rc != 1) {
+		store_delete(out->key);
+		return reply_db_error(req, "record upload");
+	}
+	return j->answer(req, out);
+}
+
+static int processed_done(req_t *req, void *ctx)
+{
+	struct upload_job *j = ctx;
+	struct stored *out = &j->s;
+	bool image = out->type == FT_JPEG || out->type == FT_PNG || out->type == FT_WEBP;
+	if (image && !j->ok)
+		return reply_invalid1(req, "file", arena_strdup(req->arena, j->err));
+	if (!strcmp(j->k->kind, "model")) {
+		if (j->unavailable) { /* no Blender or no sandbox: not the file's fault */
 			req->retry_after = 300; /* Retry-After, added for every 503 by the server */
-			reply_error(req, ERR_UNAVAILABLE, arena_printf(req->arena, "This model cannot be read now: %s", err));
-			return false;
+			return reply_error(req, ERR_UNAVAILABLE,
+					   arena_printf(req->arena, "This model cannot be read now: %s", j->err));
 		}
-		if (!out->analysis) {
-			reply_invalid1(req, "file", arena_printf(req->arena, "This model could not be read: %s", err));
-			return false;
-		}
-		arena_defer(req->arena, json_release, out->analysis);
+		if (!out->analysis)
+			return reply_invalid1(req, "file",
+					      arena_printf(req->arena, "This model could not be read: %s", j->err));
 	}
 	/* The quota again, with the size that will be stored (multipart.c
 	 * checked what Content-Length announced, if it did). */
@@ -124,36 +189,45 @@ static bool store_upload(req_t *req, const struct upload_kind *k, struct stored 
 						 sizeof(detail));
 	if (q != QUOTA_OK) {
 		if (q == QUOTA_OVER)
-			reply_error(req, ERR_FILE_TOO_LARGE, arena_strdup(req->arena, detail));
-		else
-			reply_db_error(req, "check the upload quota");
-		return false;
+			return reply_error(req, ERR_FILE_TOO_LARGE, arena_strdup(req->arena, detail));
+		return reply_db_error(req, "check the upload quota");
 	}
 	char name[40];
 	random_hex(name, 16);
-	out->key = arena_printf(req->arena, "%s/%s.%s", k->area, name, file_type_ext(out->type));
-	if (!store_put(path, out->key, file_type_mime(out->type), err, sizeof(err))) {
-		u->tmp_path = NULL;
-		reply_internal(req, err);
-		return false;
-	}
-	u->tmp_path = NULL; /* consumed by the store */
-	char *analysis = out->analysis ? json_dumps(out->analysis, JSON_COMPACT) : NULL;
-	int rc = DBS(req->db, &out->id,
-		"INSERT INTO uploads (user_id, kind, storage_key, original_name, content_type, file_format,"
-		" size_bytes, sha256, width, height, analysis, created_at)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-		P_INT(req->user->id), P_TEXT(k->kind), P_TEXT(out->key), P_TEXT(u->filename),
-		P_TEXT(file_type_mime(out->type)), P_TEXT(file_type_name(out->type)), P_INT((int64_t)out->size),
-		P_TEXT(u->sha256), out->width ? P_INT(out->width) : P_NULL, out->height ? P_INT(out->height) : P_NULL,
-		P_TEXT(analysis), P_INT(now_ms()));
-	free(analysis);
-	if (rc != 1) {
-		store_delete(out->key);
-		reply_db_error(req, "record upload");
-		return false;
-	}
-	return true;
+	out->key = arena_printf(req->arena, "%s/%s.%s", j->k->area, name, file_type_ext(out->type));
+	if (store_is_s3()) /* a transfer: on the pool */
+		return pool_defer(req, POOL_NET, store_work, stored_done, j);
+	store_work(j); /* a local move */
+	return stored_done(req, j);
+}
+
+static int analyzed_done(req_t *req, void *ctx)
+{
+	struct upload_job *j = ctx;
+	/* Blender 2.8 and later: assimp cannot, Blender converts. */
+	if (!j->s.analysis && j->s.type == FT_BLEND)
+		return pool_defer(req, POOL_BLEND, blend_work, processed_done, j);
+	return processed_done(req, j);
+}
+
+/* Checks the type and starts the chain; replies (or defers) either way. */
+static int store_upload(req_t *req, const struct upload_kind *k, int (*answer)(req_t *req, struct stored *s))
+{
+	upload_part_t *u = req->upload;
+	struct upload_job *j = arena_calloc(req->arena, sizeof(*j));
+	j->k = k;
+	j->u = u;
+	j->arena = req->arena;
+	j->answer = answer;
+	j->s.type = check_type(req, k);
+	if (j->s.type == FT_UNKNOWN)
+		return DONE;
+	j->s.size = u->size;
+	if (j->s.type == FT_JPEG || j->s.type == FT_PNG || j->s.type == FT_WEBP)
+		return pool_defer(req, POOL_IMAGE, image_work, processed_done, j);
+	if (!strcmp(k->kind, "model"))
+		return pool_defer(req, POOL_ANALYZE, analyze_work, analyzed_done, j);
+	return processed_done(req, j);
 }
 
 static json_t *url_of(const char *key)
@@ -170,31 +244,35 @@ static json_t *num_or_null(json_t *analysis, const char *key)
 	return v ? json_incref(v) : json_null();
 }
 
-static int upload_model(req_t *req)
+static int model_stored(req_t *req, struct stored *sp)
 {
-	struct stored s;
-	if (!store_upload(req, &K_MODEL, &s))
-		return DONE;
+	const struct stored s = *sp;
 	return reply_created(req, json_pack("{s:o, s:I, s:s, s:o, s:o, s:I}",
 		"file_url", url_of(s.key), "file_size", (json_int_t)s.size, "file_format", file_type_name(s.type),
 		"poly_count", num_or_null(s.analysis, "poly_count"), "vertex_count", num_or_null(s.analysis, "vertex_count"),
 		"upload_id", (json_int_t)s.id));
 }
 
-static int upload_image(req_t *req)
+static int upload_model(req_t *req)
 {
-	struct stored s;
-	if (!store_upload(req, &K_IMAGE, &s))
-		return DONE;
+	return store_upload(req, &K_MODEL, model_stored);
+}
+
+static int image_stored(req_t *req, struct stored *sp)
+{
+	const struct stored s = *sp;
 	return reply_created(req, json_pack("{s:o, s:i, s:i, s:I, s:I}", "image_url", url_of(s.key),
 		"width", s.width, "height", s.height, "file_size", (json_int_t)s.size, "upload_id", (json_int_t)s.id));
 }
 
-static int upload_avatar(req_t *req)
+static int upload_image(req_t *req)
 {
-	struct stored s;
-	if (!store_upload(req, &K_AVATAR, &s))
-		return DONE;
+	return store_upload(req, &K_IMAGE, image_stored);
+}
+
+static int avatar_stored(req_t *req, struct stored *sp)
+{
+	const struct stored s = *sp;
 	char *url = store_public_url(s.key);
 	int64_t rc = DBX(req->db, "UPDATE users SET avatar_url = $2, updated_at = $3 WHERE id = $1",
 			 P_INT(req->user->id), P_TEXT(url), P_INT(now_ms()));
@@ -223,14 +301,22 @@ static int upload_avatar(req_t *req)
 	return reply_created(req, body);
 }
 
-static int upload_attachment(req_t *req)
+static int upload_avatar(req_t *req)
 {
-	struct stored s;
-	if (!store_upload(req, &K_ATTACHMENT, &s))
-		return DONE;
+	return store_upload(req, &K_AVATAR, avatar_stored);
+}
+
+static int attachment_stored(req_t *req, struct stored *sp)
+{
+	const struct stored s = *sp;
 	return reply_created(req, json_pack("{s:o, s:I, s:s, s:s, s:s, s:I}", "file_url", url_of(s.key),
 		"file_size", (json_int_t)s.size, "file_format", file_type_name(s.type),
 		"content_type", file_type_mime(s.type), "filename", req->upload->filename, "upload_id", (json_int_t)s.id));
+}
+
+static int upload_attachment(req_t *req)
+{
+	return store_upload(req, &K_ATTACHMENT, attachment_stored);
 }
 
 static int models_analyze(req_t *req)

@@ -20,6 +20,7 @@
 struct MHD_Connection;
 struct MHD_Response;
 struct conn_ctx;
+struct pool_job;
 
 /* The signed-in caller, as loaded from the database for this request. */
 typedef struct auth_user {
@@ -98,6 +99,7 @@ typedef struct req {
 	bool close_conn;        /* answer with Connection: close */
 	bool own_cache_headers; /* the handler set Cache-Control and CSP itself */
 	uint64_t cache_claim;   /* a response-cache key this request computes */
+	struct pool_job *job;   /* slow work deferred to the pool (pool.h) */
 } req_t;
 
 /* What handlers return: the reply helpers return it after building the

@@ -14,6 +14,7 @@
 #include "request.h"
 #include "validate.h"
 #include "multipart.h"
+#include "pool.h"
 #include "../auth/auth.h"
 #include "../core/log.h"
 #include "../core/num.h"
@@ -573,6 +574,12 @@ static void finish(req_t *req)
 	} else if (req->route->body != BODY_JSON || parse_json_body(req)) {
 		req->route->handler(req);
 	}
+}
+
+/* The answer is ready (nothing more is deferred): release what the request
+ * held for its handler. */
+static void finish_tail(req_t *req)
+{
 	multipart_discard(req);
 	/* Whoever waits for this request's cache entry stops waiting now. */
 	cache_release_claim(req->cache_claim);
@@ -602,6 +609,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			req->close_conn = true;
 			conn_linger(req->cx);
 			finish(req);
+			finish_tail(req);
 			return queue(req);
 		}
 		return MHD_YES;
@@ -639,8 +647,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			sb_add(&req->body, upload_data, n);
 		return MHD_YES;
 	}
-	conn_request_busy(req->cx);
-	finish(req);
+	if (req->job) {
+		/* Resumed: the deferred work is done (or was cancelled).  A
+		 * suspended connection gets no calls, so it cannot be waiting. */
+		if (pool_waiting(req))
+			return MHD_YES;
+		pool_complete(req);
+	} else {
+		conn_request_busy(req->cx); /* stays "busy" while suspended */
+		finish(req);
+	}
+	if (pool_reserved(req)) {
+		/* Slow work: this poll thread goes back to its other connections;
+		 * a pool worker resumes this one when the work is done, and the
+		 * next call of this handler answers (pool.h). */
+		MHD_suspend_connection(conn);
+		pool_submit(req);
+		return MHD_YES;
+	}
+	finish_tail(req);
 	return queue(req);
 }
 
@@ -812,13 +837,19 @@ int server_run(router_t *router)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (!pool_start()) {
+		conn_guard_stop();
+		log_error("cannot start the worker pool threads");
+		return 1;
+	}
 
 	/* poll, not epoll: with MHD 0.9.75's edge-triggered epoll, a client
 	 * that closes right after sending headers and part of a body is never
 	 * noticed, and its request stays "in flight" until the connection
 	 * times out (tests/api/test_shutdown.py).  poll measured the same
 	 * throughput here; upgraded WebSockets leave MHD for our own epoll. */
-	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
@@ -837,6 +868,7 @@ int server_run(router_t *router)
 		MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
 		MHD_OPTION_END);
 	if (!d) {
+		pool_stop();
 		conn_guard_stop();
 		log_error("cannot listen on %s:%d (in use, or not permitted)", cfg.host, cfg.port);
 		return 1;
@@ -859,6 +891,9 @@ int server_run(router_t *router)
 	if (left > 0)
 		log_warn("%lld requests still running after %ds; stopping anyway", (long long)left,
 			 cfg.shutdown_timeout_s);
+	/* Waiting work is cancelled, running work finishes: every suspended
+	 * connection is resumed before MHD_stop_daemon, as MHD requires. */
+	pool_stop();
 	MHD_stop_daemon(d);
 	conn_guard_stop();
 	log_info("stopped");

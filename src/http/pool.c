@@ -1,0 +1,256 @@
+#include <microhttpd.h>
+#include <pthread.h>
+#include "pool.h"
+#include "reply.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../core/num.h"
+#include "../core/util.h"
+
+enum job_state { JOB_RESERVED, JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_CANCELLED };
+
+struct pool_job {
+	struct pool_job *next;
+	req_t *req;
+	struct MHD_Connection *conn;
+	pool_kind_t kind;
+	pool_work_fn work;
+	pool_done_fn done;
+	void *ctx;
+	enum job_state state; /* under lock, except once DONE/CANCELLED (then the poll thread's) */
+};
+
+struct kind_info {
+	const char *name;
+	int workers;     /* threads */
+	int queue;       /* waiting jobs beyond the running ones */
+	int retry_after; /* seconds, for the 503 of a full queue */
+	const char *busy;
+};
+
+/* Workers: argon2 at most 2 at once (64 MiB each, see password.h); model
+ * analysis and images match the children the machine can run; Blender is
+ * heavy (its own slots in blend.c); outbound HTTP mostly waits. */
+static const struct kind_info kinds[POOL_KINDS] = {
+	[POOL_PASSWORD] = { "password", 2, 64, 2, "Too many sign-ins at once; try again in a moment" },
+	[POOL_ANALYZE] = { "analyze", 2, 16, 15, "Too many models are being analysed; try again shortly" },
+	[POOL_IMAGE] = { "image", 2, 32, 5, "Too many images are being processed; try again shortly" },
+	[POOL_BLEND] = { "blend", 1, 4, 60, "Too many Blender files are being converted; try again later" },
+	[POOL_NET] = { "net", 4, 64, 5, "Too many outside requests at once; try again shortly" },
+};
+
+struct kind_state {
+	struct pool_job *head, *tail;
+	int waiting;  /* reserved or queued, not yet running */
+	int busy;     /* running */
+	int bound;
+	pthread_t *threads;
+	int nthreads;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake[POOL_KINDS];
+static struct kind_state st[POOL_KINDS];
+static bool running, stopping;
+
+static void resume(struct pool_job *j)
+{
+	MHD_resume_connection(j->conn);
+}
+
+struct worker_arg {
+	pool_kind_t kind;
+};
+static struct worker_arg worker_args[POOL_KINDS];
+
+static void *worker_main(void *arg)
+{
+	pool_kind_t k = ((struct worker_arg *)arg)->kind;
+	struct kind_state *s = &st[k];
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		while (!s->head && !stopping)
+			pthread_cond_wait(&wake[k], &lock);
+		if (!s->head)
+			break; /* stopping, nothing left */
+		struct pool_job *j = s->head;
+		s->head = j->next;
+		if (!s->head)
+			s->tail = NULL;
+		s->waiting--;
+		s->busy++;
+		j->state = JOB_RUNNING;
+		pthread_mutex_unlock(&lock);
+		int64_t t0 = mono_us();
+		j->work(j->ctx);
+		int64_t dt = mono_us() - t0;
+		if (dt > 5 * 1000000)
+			log_info("pool %s: work took %lld ms", kinds[k].name, (long long)(dt / 1000));
+		pthread_mutex_lock(&lock);
+		s->busy--;
+		j->state = JOB_DONE;
+		pthread_mutex_unlock(&lock);
+		resume(j); /* MHD's own lock orders this after the state */
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+static int setting(const char *name, int lo, int hi, int def)
+{
+	const char *v = config_get(name);
+	int64_t n;
+	if (!v || !*v)
+		return def;
+	if (!parse_i64_range(v, lo, hi, &n)) {
+		log_warn("%s=\"%.32s\" is not an integer from %d to %d; using the default", name, v, lo, hi);
+		return def;
+	}
+	return (int)n;
+}
+
+bool pool_start(void)
+{
+	int cap = setting("POOL_QUEUE_LIMIT", 0, 100000, -1);
+	pthread_mutex_lock(&lock);
+	stopping = false;
+	pthread_mutex_unlock(&lock);
+	for (int k = 0; k < POOL_KINDS; k++) {
+		pthread_cond_init(&wake[k], NULL);
+		struct kind_state *s = &st[k];
+		s->bound = cap >= 0 ? cap : kinds[k].queue;
+		s->threads = xcalloc((size_t)kinds[k].workers, sizeof(pthread_t));
+		worker_args[k].kind = (pool_kind_t)k;
+		for (int i = 0; i < kinds[k].workers; i++) {
+			if (pthread_create(&s->threads[i], NULL, worker_main, &worker_args[k]) != 0) {
+				log_error("pool %s: cannot start a worker thread", kinds[k].name);
+				pool_stop();
+				return false;
+			}
+			s->nthreads++;
+		}
+	}
+	pthread_mutex_lock(&lock);
+	running = true;
+	pthread_mutex_unlock(&lock);
+	return true;
+}
+
+void pool_stop(void)
+{
+	pthread_mutex_lock(&lock);
+	running = false;
+	stopping = true;
+	int cancelled = 0;
+	struct pool_job *drop = NULL;
+	for (int k = 0; k < POOL_KINDS; k++) {
+		struct kind_state *s = &st[k];
+		while (s->head) {
+			struct pool_job *j = s->head;
+			s->head = j->next;
+			s->waiting--;
+			j->state = JOB_CANCELLED;
+			j->next = drop;
+			drop = j;
+			cancelled++;
+		}
+		s->tail = NULL;
+		pthread_cond_broadcast(&wake[k]);
+	}
+	pthread_mutex_unlock(&lock);
+	for (struct pool_job *j = drop, *next; j; j = next) {
+		next = j->next;
+		resume(j);
+	}
+	if (cancelled)
+		log_info("pool: %d waiting jobs cancelled", cancelled);
+	/* Running work finishes (each kind bounds its own time) and resumes
+	 * its connection itself. */
+	for (int k = 0; k < POOL_KINDS; k++) {
+		struct kind_state *s = &st[k];
+		for (int i = 0; i < s->nthreads; i++)
+			pthread_join(s->threads[i], NULL);
+		free(s->threads);
+		s->threads = NULL;
+		s->nthreads = 0;
+		pthread_cond_destroy(&wake[k]);
+	}
+}
+
+int pool_defer(req_t *req, pool_kind_t kind, pool_work_fn work, pool_done_fn done, void *ctx)
+{
+	HWC_ASSERT(kind < POOL_KINDS && !req->job);
+	pthread_mutex_lock(&lock);
+	bool inline_run = !running || !req->conn;
+	/* Room: an idle worker, or a place in the queue. */
+	struct kind_state *s = &st[kind];
+	bool full = !inline_run && s->waiting >= s->bound + (s->nthreads - s->busy);
+	if (!inline_run && !full)
+		st[kind].waiting++;
+	pthread_mutex_unlock(&lock);
+	if (inline_run) {
+		work(ctx);
+		return done(req, ctx);
+	}
+	if (full) {
+		log_info("request %s: pool %s full, answered 503", req->request_id, kinds[kind].name);
+		req->retry_after = kinds[kind].retry_after;
+		return reply_error(req, ERR_UNAVAILABLE, kinds[kind].busy);
+	}
+	struct pool_job *j = arena_calloc(req->arena, sizeof(*j));
+	*j = (struct pool_job){ .req = req, .conn = req->conn, .kind = kind, .work = work, .done = done,
+				.ctx = ctx, .state = JOB_RESERVED };
+	req->job = j;
+	return DONE;
+}
+
+bool pool_reserved(req_t *req)
+{
+	return req->job && req->job->state == JOB_RESERVED;
+}
+
+void pool_submit(req_t *req)
+{
+	struct pool_job *j = req->job;
+	HWC_ASSERT(j && j->state == JOB_RESERVED);
+	pthread_mutex_lock(&lock);
+	if (stopping) {
+		/* Reserved as the pool stopped: nobody will run it. */
+		st[j->kind].waiting--;
+		j->state = JOB_CANCELLED;
+		pthread_mutex_unlock(&lock);
+		resume(j);
+		return;
+	}
+	j->state = JOB_QUEUED;
+	if (st[j->kind].tail)
+		st[j->kind].tail->next = j;
+	else
+		st[j->kind].head = j;
+	st[j->kind].tail = j;
+	pthread_cond_signal(&wake[j->kind]);
+	pthread_mutex_unlock(&lock);
+}
+
+bool pool_waiting(req_t *req)
+{
+	if (!req->job)
+		return false;
+	pthread_mutex_lock(&lock);
+	bool w = req->job->state != JOB_DONE && req->job->state != JOB_CANCELLED;
+	pthread_mutex_unlock(&lock);
+	return w;
+}
+
+void pool_complete(req_t *req)
+{
+	struct pool_job *j = req->job;
+	req->job = NULL;
+	if (j->state == JOB_CANCELLED) {
+		req->retry_after = kinds[j->kind].retry_after;
+		reply_error(req, ERR_UNAVAILABLE, "The server is shutting down; try again shortly");
+		return;
+	}
+	j->done(req, j->ctx);
+}
