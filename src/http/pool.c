@@ -1,11 +1,19 @@
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "pool.h"
 #include "reply.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/num.h"
 #include "../core/util.h"
+
+/* Workers run below the poll threads' priority (Linux nice is per thread,
+ * and the sandboxed children they fork inherit it): with every core busy
+ * hashing and analysing, the poll loops still get the CPU first. */
+#define WORKER_NICE 10
 
 enum job_state { JOB_RESERVED, JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_CANCELLED };
 
@@ -67,6 +75,8 @@ static void *worker_main(void *arg)
 {
 	pool_kind_t k = ((struct worker_arg *)arg)->kind;
 	struct kind_state *s = &st[k];
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0)
+		log_debug("pool %s: cannot lower the worker's priority", kinds[k].name);
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		while (!s->head && !stopping)
