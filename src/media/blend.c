@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "analyze.h"
 #include "blend.h"
@@ -312,6 +313,24 @@ void blend_init(void)
 		log_warn("blender sandbox: unavailable, .blend files that need Blender will be refused: %s", why);
 }
 
+/* Takes one of the BLEND_MAX_PARALLEL slots, waiting at most wait_s;
+ * false when none came free in time. */
+static bool slot_take(int64_t wait_s)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)wait_s;
+	bool ok = true;
+	pthread_mutex_lock(&slots_lock);
+	while (slots_busy >= BLEND_MAX_PARALLEL && ok)
+		ok = pthread_cond_timedwait(&slots_cond, &slots_lock, &ts) != ETIMEDOUT ||
+		     slots_busy < BLEND_MAX_PARALLEL;
+	if (ok)
+		slots_busy++;
+	pthread_mutex_unlock(&slots_lock);
+	return ok;
+}
+
 json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t errlen)
 {
 	*unavailable = false;
@@ -330,17 +349,19 @@ json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t err
 	snprintf(in, sizeof(in), "%s/in.blend", dir);
 	snprintf(out, sizeof(out), "%s/out.glb", dir);
 
-	pthread_mutex_lock(&slots_lock);
-	while (slots_busy >= BLEND_MAX_PARALLEL)
-		pthread_cond_wait(&slots_cond, &slots_lock);
-	slots_busy++;
-	pthread_mutex_unlock(&slots_lock);
-
 	char why[512];
 	bool nobody = false;
 	struct sandbox_proc p = { .out = NULL };
 	int rc = -1;
 	bool ran = false;
+	/* A free slot is waited for within the conversion's own time limit,
+	 * never forever: a busy server says so (503, "try later"). */
+	if (!slot_take(c.timeout_s)) {
+		snprintf(err, errlen, "every Blender slot stayed busy for %lld s; try again later",
+			 (long long)c.timeout_s);
+		*unavailable = true;
+		goto done;
+	}
 	if (!probe_jail(&c, dir, &nobody, why, sizeof(why))) {
 		/* Never unsandboxed: no jail, no Blender. */
 		log_error("blender sandbox: unavailable, .blend conversion refused: %s", why);
