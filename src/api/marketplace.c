@@ -420,14 +420,11 @@ static int search_all(req_t *req)
 {
 	valid_t v;
 	v_init(&v, req, NULL);
-	const char *type = q_str(&v, "type", 16);
+	static const char *const types[] = { "models", "users", NULL };
+	const char *type = q_enum(&v, "type", types, "models");
 	if (!v_ok(&v))
 		return v_reply(&v);
-	if (!type || !*type || !strcmp(type, "models"))
-		return models_list(req);
-	if (!strcmp(type, "users"))
-		return search_users(req);
-	return reply_invalid1(req, "type", "Must be one of: models, users");
+	return !strcmp(type, "users") ? search_users(req) : models_list(req);
 }
 
 const route_t search_routes[] = {
