@@ -203,23 +203,36 @@ const char *v_slug(valid_t *v, const char *field, int flags, size_t max_chars)
 	return s;
 }
 
+/* s when it is one of allowed (the list's own pointer), else NULL. */
+static const char *one_of(const char *s, const char *const *allowed)
+{
+	for (const char *const *a = allowed; s && *a; a++)
+		if (!strcmp(s, *a))
+			return *a;
+	return NULL;
+}
+
+/* "Must be one of: a, b, c" */
+static void error_one_of(valid_t *v, const char *field, const char *const *allowed)
+{
+	strbuf_t sb;
+	sb_init(&sb, 1024);
+	sb_adds(&sb, "Must be one of: ");
+	for (const char *const *a = allowed; *a; a++)
+		sb_addf(&sb, "%s%s", a == allowed ? "" : ", ", *a);
+	v_error(v, field, arena_strdup(v->req->arena, sb.buf));
+	sb_release(&sb);
+}
+
 const char *v_enum(valid_t *v, const char *field, int flags, const char *const *allowed, const char *def)
 {
 	json_t *j = get(v, field);
 	if (missing(v, field, j, flags))
 		return def;
-	if (json_is_string(j)) {
-		for (const char *const *a = allowed; *a; a++)
-			if (!strcmp(json_string_value(j), *a))
-				return *a;
-	}
-	strbuf_t sb;
-	sb_init(&sb, 1024);
-	sb_adds(&sb, "Must be one of:");
-	for (const char *const *a = allowed; *a; a++)
-		sb_addf(&sb, "%s %s", a == allowed ? "" : ",", *a);
-	v_error(v, field, arena_strdup(v->req->arena, sb.buf));
-	sb_release(&sb);
+	const char *hit = one_of(json_string_value(j), allowed);
+	if (hit)
+		return hit;
+	error_one_of(v, field, allowed);
 	return def;
 }
 
@@ -288,17 +301,10 @@ const char *q_enum(valid_t *v, const char *name, const char *const *allowed, con
 	const char *s = q_strn(v, name, 64, 256);
 	if (!s || !*s)
 		return v_ok(v) ? def : NULL;
-	for (const char *const *a = allowed; *a; a++)
-		if (!strcmp(s, *a))
-			return *a;
-	strbuf_t msg;
-	sb_init(&msg, 1024);
-	sb_adds(&msg, "Must be one of: ");
-	for (const char *const *a = allowed; *a; a++)
-		sb_addf(&msg, "%s%s", a == allowed ? "" : ", ", *a);
-	v_error(v, name, arena_strdup(v->req->arena, msg.buf));
-	sb_release(&msg);
-	return NULL;
+	const char *hit = one_of(s, allowed);
+	if (!hit)
+		error_one_of(v, name, allowed);
+	return hit;
 }
 
 int64_t q_money(valid_t *v, const char *name, int64_t def)
