@@ -19,26 +19,6 @@
 static const char *const PERIODS[] = { "week", "month", "all_time", NULL };
 static const char *const METRICS[] = { "sales", "downloads", "rating", NULL };
 
-/* The query parameter, one of allowed, def when absent; NULL after a
- * field error. */
-static const char *q_enum(valid_t *v, const char *name, const char *const *allowed, const char *def)
-{
-	const char *s = q_str(v, name, 20);
-	if (!s || !*s)
-		return def;
-	for (const char *const *a = allowed; *a; a++)
-		if (!strcmp(s, *a))
-			return *a;
-	strbuf_t msg;
-	sb_init(&msg, 0);
-	sb_adds(&msg, "Must be one of: ");
-	for (const char *const *a = allowed; *a; a++)
-		sb_addf(&msg, "%s%s", a == allowed ? "" : ", ", *a);
-	v_error(v, name, arena_strdup(v->req->arena, msg.buf));
-	sb_release(&msg);
-	return NULL;
-}
-
 /* Per creator: creator_id, value, with $1 the first day counted. */
 static const char *value_source(const char *period, const char *metric)
 {

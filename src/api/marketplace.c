@@ -43,8 +43,8 @@
 #define MAX_FILTER_PARAMS 48
 /* models_list: search, category, tags, price and poly ranges, 3 flags, limit and offset */
 _Static_assert(1 + 1 + TAGS_FILTER_MAX + 2 + 2 + 3 + 2 <= MAX_FILTER_PARAMS, "models_list parameters");
-/* search_users: text, user_type, country, is_verified, skills, limit and offset */
-_Static_assert(1 + 1 + 1 + 1 + SKILLS_FILTER_MAX + 2 <= MAX_FILTER_PARAMS, "search_users parameters");
+/* search_users: text (twice), user_type, country, is_verified, skills, limit and offset */
+_Static_assert(2 + 1 + 1 + 1 + SKILLS_FILTER_MAX + 2 <= MAX_FILTER_PARAMS, "search_users parameters");
 
 struct query {
 	strbuf_t where;
@@ -162,28 +162,31 @@ static int models_list(req_t *req)
 		v_error(&v, search_name, arena_printf(req->arena, "Must be at most %d words", SEARCH_MAX_WORDS));
 	const char **tags;
 	size_t ntags = q_list(&v, "tags", TAGS_FILTER_MAX, TAG_MAX_CHARS, 4 * TAG_MAX_CHARS, &tags);
-	const char *min_price = q_str(&v, "min_price", 20), *max_price = q_str(&v, "max_price", 20);
+	int64_t minc = q_money(&v, "min_price", -1), maxc = q_money(&v, "max_price", -1);
 	int64_t min_polys = q_int(&v, "min_poly_count", 0, INT64_MAX, -1);
 	int64_t max_polys = q_int(&v, "max_poly_count", 0, INT64_MAX, -1);
+	/* A range and its min/max pair together are refused, as a parameter
+	 * given twice is: which one wins is a guess a client should not make. */
+	q_range_t pr, pc;
+	if (q_range(&v, "price_range", Q_RANGE_MONEY, &pr)) {
+		if (minc >= 0 || maxc >= 0)
+			v_error(&v, "price_range", "Give either price_range or min_price/max_price, not both");
+		minc = pr.lo, maxc = pr.hi;
+	}
+	if (q_range(&v, "poly_count_range", Q_RANGE_INT, &pc)) {
+		if (min_polys >= 0 || max_polys >= 0)
+			v_error(&v, "poly_count_range", "Give either poly_count_range or min_poly_count/max_poly_count, not both");
+		min_polys = pc.lo, max_polys = pc.hi;
+	}
 	int is_free, anim, rig;
 	q_bool(&v, "is_free", &is_free);
 	q_bool(&v, "has_animations", &anim);
 	q_bool(&v, "has_rigging", &rig);
-	const char *sort = q_str(&v, "sort", 20);
-	int64_t minc = -1, maxc = -1;
-	if (min_price && *min_price && !parse_cents(min_price, &minc))
-		v_error(&v, "min_price", "Must be an amount like 10 or 9.99");
-	if (max_price && *max_price && !parse_cents(max_price, &maxc))
-		v_error(&v, "max_price", "Must be an amount like 10 or 9.99");
-	bool sort_ok = !sort || !*sort;
-	for (const char *const *s = sorts; !sort_ok && *s; s++)
-		sort_ok = !strcmp(*s, sort);
-	if (!sort_ok)
-		v_error(&v, "sort", "Must be one of: newest, popular, price_low, price_high, relevance, oldest, downloads, rating");
+	const char *sort = q_enum(&v, "sort", sorts, NULL);
 	if (!v_ok(&v))
 		return v_reply(&v);
 	bool has_search = search && *search;
-	if (!sort || !*sort)
+	if (!sort)
 		sort = has_search ? "relevance" : "newest";
 
 	/* The anonymous answer is the same for everyone: from memory. */
@@ -354,32 +357,40 @@ static int search_users(req_t *req)
 	page_t p;
 	q_page(&v, &p);
 	const char *text = q_str(&v, "q", USER_SEARCH_MAX_CHARS);
-	const char *type = q_str(&v, "user_type", 16);
+	static const char *const user_types[] = { "buyer", "creator", NULL };
+	const char *type = q_enum(&v, "user_type", user_types, NULL);
 	const char *country = q_str(&v, "country", 56);
 	const char **skills;
 	size_t nskills = q_list(&v, "skills", SKILLS_FILTER_MAX, SKILL_MAX_CHARS, 4 * SKILL_MAX_CHARS, &skills);
 	int verified;
 	q_bool(&v, "is_verified", &verified);
-	if (type && *type && strcmp(type, "buyer") && strcmp(type, "creator"))
-		v_error(&v, "user_type", "Must be buyer or creator");
 	if (!v_ok(&v))
 		return v_reply(&v);
 	struct query q = { .req = req };
 	sb_init(&q.where, 0);
+	/* Case is folded by the engine's own lower() on both sides of each
+	 * comparison, so a stored value always matches itself (SQLite folds
+	 * ASCII only; folding the parameter in C would make a stored "Ñ"
+	 * unfindable there). */
 	if (text && *text) {
 		int i = add_param(&q, P_TEXT(like_contains(req->arena, utf8_lower(req->arena, text))));
-		sb_addf(&q.where, " AND (u.username_lower LIKE $%d ESCAPE '\\' OR lower(COALESCE(u.full_name, '')) LIKE $%d ESCAPE '\\')", i, i);
+		int j = add_param(&q, P_TEXT(like_contains(req->arena, text)));
+		sb_addf(&q.where, " AND (u.username_lower LIKE $%d ESCAPE '\\' OR lower(COALESCE(u.full_name, '')) LIKE lower($%d) ESCAPE '\\')", i, j);
 	}
-	if (type && *type)
+	if (type)
 		sb_addf(&q.where, " AND u.user_type = $%d", add_param(&q, P_TEXT(type)));
 	if (country && *country)
 		sb_addf(&q.where, " AND lower(COALESCE(u.country, '')) = lower($%d)", add_param(&q, P_TEXT(country)));
 	if (verified >= 0)
 		sb_addf(&q.where, " AND u.is_verified = $%d", add_param(&q, P_BOOL(verified)));
-	/* skills is a JSON array text: match the quoted skill */
+	/* skills is a JSON array text (users.c read_skills): a user must have
+	 * every skill asked for; each is matched as its JSON string, quotes
+	 * and escapes as stored, so "a" never matches inside "a b". */
 	for (size_t k = 0; k < nskills; k++) {
-		char *needle = like_contains(req->arena, arena_printf(req->arena, "\"%s\"", utf8_lower(req->arena, skills[k])));
-		sb_addf(&q.where, " AND lower(u.skills) LIKE $%d ESCAPE '\\'", add_param(&q, P_TEXT(needle)));
+		json_t *js = json_string(skills[k]);
+		char *needle = like_contains(req->arena, arena_json_dumps(req->arena, js, JSON_ENCODE_ANY | JSON_COMPACT));
+		json_decref(js);
+		sb_addf(&q.where, " AND lower(u.skills) LIKE lower($%d) ESCAPE '\\'", add_param(&q, P_TEXT(needle)));
 	}
 	if (q.full || q.where.overflow)
 		return reply_too_many_filters(req, &q);
@@ -409,14 +420,11 @@ static int search_all(req_t *req)
 {
 	valid_t v;
 	v_init(&v, req, NULL);
-	const char *type = q_str(&v, "type", 16);
+	static const char *const types[] = { "models", "users", NULL };
+	const char *type = q_enum(&v, "type", types, "models");
 	if (!v_ok(&v))
 		return v_reply(&v);
-	if (!type || !*type || !strcmp(type, "models"))
-		return models_list(req);
-	if (!strcmp(type, "users"))
-		return search_users(req);
-	return reply_invalid1(req, "type", "Must be one of: models, users");
+	return !strcmp(type, "users") ? search_users(req) : models_list(req);
 }
 
 const route_t search_routes[] = {

@@ -668,16 +668,7 @@ static int users_me_models(req_t *req)
 	page_t p;
 	q_page(&v, &p);
 	static const char *const statuses[] = { "pending", "approved", "rejected", NULL };
-	const char *status = q_str(&v, "status", 16);
-	if (status && *status) {
-		bool ok = false;
-		for (const char *const *s = statuses; *s; s++)
-			ok |= !strcmp(*s, status);
-		if (!ok)
-			v_error(&v, "status", "Must be one of: pending, approved, rejected");
-	} else {
-		status = NULL;
-	}
+	const char *status = q_enum(&v, "status", statuses, NULL);
 	if (!v_ok(&v))
 		return v_reply(&v);
 	int64_t total = 0;

@@ -203,23 +203,36 @@ const char *v_slug(valid_t *v, const char *field, int flags, size_t max_chars)
 	return s;
 }
 
+/* s when it is one of allowed (the list's own pointer), else NULL. */
+static const char *one_of(const char *s, const char *const *allowed)
+{
+	for (const char *const *a = allowed; s && *a; a++)
+		if (!strcmp(s, *a))
+			return *a;
+	return NULL;
+}
+
+/* "Must be one of: a, b, c" */
+static void error_one_of(valid_t *v, const char *field, const char *const *allowed)
+{
+	strbuf_t sb;
+	sb_init(&sb, 1024);
+	sb_adds(&sb, "Must be one of: ");
+	for (const char *const *a = allowed; *a; a++)
+		sb_addf(&sb, "%s%s", a == allowed ? "" : ", ", *a);
+	v_error(v, field, arena_strdup(v->req->arena, sb.buf));
+	sb_release(&sb);
+}
+
 const char *v_enum(valid_t *v, const char *field, int flags, const char *const *allowed, const char *def)
 {
 	json_t *j = get(v, field);
 	if (missing(v, field, j, flags))
 		return def;
-	if (json_is_string(j)) {
-		for (const char *const *a = allowed; *a; a++)
-			if (!strcmp(json_string_value(j), *a))
-				return *a;
-	}
-	strbuf_t sb;
-	sb_init(&sb, 1024);
-	sb_adds(&sb, "Must be one of:");
-	for (const char *const *a = allowed; *a; a++)
-		sb_addf(&sb, "%s %s", a == allowed ? "" : ",", *a);
-	v_error(v, field, arena_strdup(v->req->arena, sb.buf));
-	sb_release(&sb);
+	const char *hit = one_of(json_string_value(j), allowed);
+	if (hit)
+		return hit;
+	error_one_of(v, field, allowed);
 	return def;
 }
 
@@ -280,6 +293,86 @@ bool q_bool(valid_t *v, const char *name, int *out)
 		return false;
 	}
 	*out = b;
+	return true;
+}
+
+const char *q_enum(valid_t *v, const char *name, const char *const *allowed, const char *def)
+{
+	const char *s = q_strn(v, name, 64, 256);
+	if (!s || !*s)
+		return v_ok(v) ? def : NULL;
+	const char *hit = one_of(s, allowed);
+	if (!hit)
+		error_one_of(v, name, allowed);
+	return hit;
+}
+
+int64_t q_money(valid_t *v, const char *name, int64_t def)
+{
+	static const char msg[] = "Must be an amount like 10 or 9.99";
+	const char *s = q_value(v, name, Q_INT_MAX_BYTES, msg, 0);
+	if (!s || !*s)
+		return def;
+	int64_t cents;
+	if (!parse_cents(s, &cents)) {
+		v_error(v, name, msg);
+		return def;
+	}
+	return cents;
+}
+
+/* One end of a range: digits first (no sign, no space), then the kind's
+ * own strict parser. */
+static bool range_end(const char *s, size_t len, enum q_range_kind kind, int64_t *out)
+{
+	char buf[Q_RANGE_MAX_BYTES + 1];
+	if (len == 0 || len >= sizeof(buf) || s[0] < '0' || s[0] > '9')
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return kind == Q_RANGE_MONEY ? parse_cents(buf, out) : parse_i64_range(buf, 0, INT64_MAX, out);
+}
+
+bool range_parse(const char *s, enum q_range_kind kind, q_range_t *out)
+{
+	size_t n = strnlen(s, Q_RANGE_MAX_BYTES + 1);
+	const char *dash = memchr(s, '-', n);
+	if (n > Q_RANGE_MAX_BYTES || !dash || memchr(dash + 1, '-', n - (size_t)(dash + 1 - s)))
+		return false;
+	size_t lo_len = (size_t)(dash - s), hi_len = n - lo_len - 1;
+	q_range_t r = { -1, -1 };
+	if (!lo_len && !hi_len)
+		return false; /* "-": a range that says nothing is a mistake */
+	if (lo_len && !range_end(s, lo_len, kind, &r.lo))
+		return false;
+	if (hi_len && !range_end(dash + 1, hi_len, kind, &r.hi))
+		return false;
+	if (r.lo >= 0 && r.hi >= 0 && r.lo > r.hi)
+		return false;
+	*out = r;
+	return true;
+}
+
+bool q_range(valid_t *v, const char *name, enum q_range_kind kind, q_range_t *out)
+{
+	const char *msg = kind == Q_RANGE_MONEY
+		? "Must be a price range min-max in dollars (at most two decimals), either end open: 10-, -20, 9.99-20"
+		: "Must be a range min-max of whole numbers, either end open: 1000-, -5000, 1000-5000";
+	out->lo = out->hi = -1;
+	const char *s = q_value(v, name, Q_RANGE_MAX_BYTES, msg, 0);
+	if (!s || !*s)
+		return false;
+	if (!range_parse(s, kind, out)) {
+		q_range_t probe;
+		/* well-formed ends in the wrong order get their own message */
+		const char *dash = strchr(s, '-');
+		if (dash && dash != s && dash[1] && range_parse(arena_printf(v->req->arena, "-%s", dash + 1), kind, &probe) &&
+		    range_parse(arena_strndup(v->req->arena, s, (size_t)(dash - s + 1)), kind, &probe))
+			msg = "The lower end must not be above the upper end";
+		v_error(v, name, msg);
+		out->lo = out->hi = -1;
+		return false;
+	}
 	return true;
 }
 

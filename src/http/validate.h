@@ -84,6 +84,34 @@ const char *q_strn(valid_t *v, const char *name, size_t max_chars, size_t max_by
 size_t q_list(valid_t *v, const char *name, size_t max_items, size_t max_chars, size_t max_bytes,
 	      const char ***out);
 
+/* One of the given values (NULL-terminated list), def when absent or
+ * empty; NULL after a field error ("Must be one of: a, b, c"). */
+const char *q_enum(valid_t *v, const char *name, const char *const *allowed, const char *def);
+/* A money amount in dollars ("10", "9.5", "9.99": at most two decimals,
+ * no sign) as cents; def when absent or empty. */
+int64_t q_money(valid_t *v, const char *name, int64_t def);
+
+/*
+ * Ranges (CONTRACT.md "Ranges"): "min-max" with either end open ("10-",
+ * "-20", "10-20"), both ends non-negative.  "-" alone, a sign, a second
+ * "-", spaces, min above max, or more than Q_RANGE_MAX_BYTES bytes is a
+ * field error.  An absent or empty parameter, or an open end, leaves
+ * lo / hi at -1.  Returns true when the parameter was given and valid.
+ */
+#define Q_RANGE_MAX_BYTES 41 /* two 20-byte ends and the "-" */
+typedef struct q_range {
+	int64_t lo, hi; /* -1: open */
+} q_range_t;
+
+enum q_range_kind {
+	Q_RANGE_INT,   /* whole numbers 0..INT64_MAX */
+	Q_RANGE_MONEY, /* dollar amounts as q_money, in cents */
+};
+bool q_range(valid_t *v, const char *name, enum q_range_kind kind, q_range_t *out);
+/* The parser behind q_range: false when s is not a range of kind (min
+ * above max included). */
+bool range_parse(const char *s, enum q_range_kind kind, q_range_t *out);
+
 /* Pagination (guide section 22): page >= 1, limit 1..100 (above is clamped). */
 typedef struct page {
 	int64_t page, limit, offset;

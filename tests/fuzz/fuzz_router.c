@@ -5,7 +5,7 @@
  * The target is split and percent-decoded as libmicrohttpd does, matched
  * with the real route table (router_match), and every query argument is
  * read through the query validators the handlers use (q_page, q_int,
- * q_str, q_bool) and the helpers applied to their values (like_contains,
+ * q_str, q_bool, q_range, q_money) and the helpers applied to their values (like_contains,
  * utf8_lower, parse_cents, parse_i64).  Checked: the match result is
  * coherent, pagination stays in its documented bounds, a 422 renders.
  * No database: tens of thousands of inputs a second.
@@ -33,6 +33,7 @@ static const char *const names[] = {
 	"page", "limit", "search", "q", "category", "tags", "min_price", "max_price", "min_poly_count",
 	"max_poly_count", "is_free", "has_animations", "has_rigging", "sort", "type", "user_type",
 	"country", "skills", "is_verified", "status", "period", "metric", "token", "is_active",
+	"price_range", "poly_count_range",
 };
 
 #define ASSERT(c) do { if (!(c)) { fprintf(stderr, "fuzz_router: %s\n", #c); abort(); } } while (0)
@@ -55,6 +56,17 @@ static void read_value(valid_t *v, req_t *req, const char *name)
 			ASSERT(cents >= 0);
 		parse_i64(s, &x);
 	}
+	/* ranges: an open end is -1, a closed one in order */
+	for (int kind = Q_RANGE_INT; kind <= Q_RANGE_MONEY; kind++) {
+		q_range_t r;
+		if (q_range(v, name, (enum q_range_kind)kind, &r)) {
+			ASSERT(r.lo >= -1 && r.hi >= -1 && (r.lo >= 0 || r.hi >= 0));
+			ASSERT(r.lo < 0 || r.hi < 0 || r.lo <= r.hi);
+		} else {
+			ASSERT(r.lo == -1 && r.hi == -1);
+		}
+	}
+	q_money(v, name, -1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -102,3 +102,29 @@ TEST(utf8_char_count)
 	CHECK(utf8_chars("h\xc3\xa9llo") == 5);
 	CHECK(utf8_chars("\xf0\x9f\x98\x80") == 1);
 }
+
+TEST(range_parse_forms)
+{
+	q_range_t r;
+	CHECK(range_parse("10-20", Q_RANGE_INT, &r) && r.lo == 10 && r.hi == 20);
+	CHECK(range_parse("10-", Q_RANGE_INT, &r) && r.lo == 10 && r.hi == -1);
+	CHECK(range_parse("-20", Q_RANGE_INT, &r) && r.lo == -1 && r.hi == 20);
+	CHECK(range_parse("0-0", Q_RANGE_INT, &r) && r.lo == 0 && r.hi == 0);
+	CHECK(range_parse("9.99-20.5", Q_RANGE_MONEY, &r) && r.lo == 999 && r.hi == 2050);
+	CHECK(range_parse("-0.01", Q_RANGE_MONEY, &r) && r.lo == -1 && r.hi == 1);
+	CHECK(range_parse("9223372036854775807-", Q_RANGE_INT, &r) && r.lo == INT64_MAX);
+	const char *bad[] = { "", "-", "abc", "10", "10-5", "1-2-3", "--5", "5--", "-5-", "+1-2", "1-+2", " 1-2",
+			      "1 -2", "1-2 ", "0x1-2", "1.5-2", "9223372036854775808-", "1--0",
+			      "123456789012345678901-1", NULL };
+	for (const char **b = bad; *b; b++)
+		CHECK(!range_parse(*b, Q_RANGE_INT, &r));
+	const char *bad_money[] = { "1.234-2", "1.-2", ".5-1", "10-5", "1e3-", "-", "5.00-4.99", NULL };
+	for (const char **b = bad_money; *b; b++)
+		CHECK(!range_parse(*b, Q_RANGE_MONEY, &r));
+	/* too long: past Q_RANGE_MAX_BYTES even when each end would parse */
+	char long_range[64];
+	memset(long_range, '0', sizeof(long_range) - 1);
+	long_range[sizeof(long_range) - 1] = '\0';
+	long_range[30] = '-';
+	CHECK(!range_parse(long_range, Q_RANGE_INT, &r));
+}
