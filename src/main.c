@@ -7,6 +7,7 @@
  *   hwc3d seed-demo [--scale N]
  *   hwc3d routes             the route table as JSON (for tests and docs)
  *   hwc3d sweep              one housekeeping sweep (svc/sweep.h), then exit
+ *   hwc3d job-enqueue KIND JSON [--owner ID]   queue a background job (svc/jobs.h)
  *   hwc3d version
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
@@ -28,6 +29,7 @@
 #include "media/analyze.h"
 #include "media/blend.h"
 #include "media/image.h"
+#include "svc/jobs.h"
 #include "svc/mail.h"
 #include "svc/storage.h"
 #include "svc/sweep.h"
@@ -38,7 +40,8 @@
 static int usage(void)
 {
 	fputs("usage: hwc3d [serve | migrate | create-admin --email E --password P [--username U] |\n"
-	      "              seed-demo [--scale N] | routes | sweep | version]\n", stderr);
+	      "              seed-demo [--scale N] | routes | sweep | job-enqueue KIND JSON [--owner ID] |\n"
+	      "              version]\n", stderr);
 	return 2;
 }
 
@@ -133,9 +136,12 @@ static int cmd_serve(void)
 	metrics_init(r);
 	ratelimit_init();
 	mail_worker_start();
+	job_init();
+	job_workers_start();
 	sweep_start();
 	rc = server_run(r);
 	sweep_stop();
+	job_workers_stop();
 	mail_worker_stop();
 	image_shutdown();
 	db_thread_release();
@@ -191,5 +197,7 @@ int main(int argc, char **argv)
 		return cli_create_admin(argc - 2, argv + 2);
 	if (!strcmp(cmd, "seed-demo"))
 		return cli_seed_demo(argc - 2, argv + 2);
+	if (!strcmp(cmd, "job-enqueue"))
+		return cli_job_enqueue(argc - 2, argv + 2);
 	return usage();
 }

@@ -25,6 +25,7 @@ DECLARE_ROUTES(admin_model_routes);
 DECLARE_ROUTES(home_routes);
 DECLARE_ROUTES(leaderboard_routes);
 DECLARE_ROUTES(search_routes);
+DECLARE_ROUTES(job_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

@@ -15,5 +15,6 @@ router_t *routes_build(void)
 	router_add(r, home_routes, home_routes_len);
 	router_add(r, leaderboard_routes, leaderboard_routes_len);
 	router_add(r, search_routes, search_routes_len);
+	router_add(r, job_routes, job_routes_len);
 	return r;
 }

@@ -11,6 +11,8 @@ int cli_make_data_dir(void);
 
 int cli_create_admin(int argc, char **argv);
 int cli_seed_demo(int argc, char **argv);
+/* hwc3d job-enqueue KIND JSON [--owner ID] (jobs.c). */
+int cli_job_enqueue(int argc, char **argv);
 /* The demo marketplace (seed_models.c); 0 on success. */
 int seed_models(db_t *db, const char *password_hash);
 /* N more approved models for benchmarks (after seed_models). */

@@ -519,6 +519,11 @@ int config_load(char *err, size_t errlen)
 	if (get_int("SWEEP_INTERVAL_S", 3600, 1, 7 * 86400, &v, err, errlen))
 		return -1;
 	cfg.sweep_interval_s = (int)v;
+	if (get_int("JOB_WORKERS", 2, 0, 64, &v, err, errlen))
+		return -1;
+	cfg.job_workers = (int)v;
+	if (get_int("JOB_BACKOFF_MS", 30000, 1, 3600000, &cfg.job_backoff_ms, err, errlen))
+		return -1;
 	if (get_bool("ACCESS_LOG", true, &cfg.access_log, err, errlen))
 		return -1;
 	const char *lvl = get_or("LOG_LEVEL", "info");

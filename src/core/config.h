@@ -63,6 +63,8 @@ struct config {
 	int64_t upload_ttl_ms;      /* UPLOAD_TTL_HOURS: unused uploads are deleted after it; 0 keeps them */
 	int64_t upload_quota_bytes; /* UPLOAD_QUOTA_MB: stored uploads per user; 0 for no quota */
 	int sweep_interval_s;       /* SWEEP_INTERVAL_S: seconds between two housekeeping sweeps */
+	int job_workers;            /* JOB_WORKERS: background job threads per process (svc/jobs.h) */
+	int64_t job_backoff_ms;     /* JOB_BACKOFF_MS: the first retry delay of a failed job, doubling */
 	bool access_log;
 	const char *metrics_token; /* METRICS_TOKEN: bearer for /metrics from anywhere */
 	const char *web_dir;
