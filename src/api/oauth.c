@@ -17,6 +17,7 @@
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "../http/pool.h"
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
@@ -279,6 +280,19 @@ fail:
 	return SIGNIN_FAILED;
 }
 
+/* One sign-in's provider round trip, done on the pool. */
+struct signin_job {
+	const oauth_provider_t *p;
+	oauth_grant_t g;
+	const char *user_type;
+	arena_t *arena;
+	enum oauth_status status;
+	oauth_profile_t pr;
+};
+
+static void fetch_profile_work(void *ctx);
+static int sign_in_done(req_t *req, void *ctx);
+
 static int oauth_sign_in(req_t *req)
 {
 	const oauth_provider_t *p = provider_or_404(req);
@@ -302,8 +316,28 @@ static int oauth_sign_in(req_t *req)
 	if (state && !claim_state(&v, p, state, g.redirect_uri, &failed))
 		return failed ? reply_db_error(req, "claim oauth state") : v_reply(&v);
 
-	oauth_profile_t pr;
-	switch (oauth_fetch_profile(req->arena, p, &g, &pr)) {
+	/* The provider round trips (code exchange, profile) can take seconds:
+	 * they run on the pool, off this poll thread. */
+	struct signin_job *job = arena_calloc(req->arena, sizeof(*job));
+	job->p = p;
+	job->g = g;
+	job->user_type = user_type;
+	job->arena = req->arena;
+	return pool_defer(req, POOL_NET, fetch_profile_work, sign_in_done, job);
+}
+
+static void fetch_profile_work(void *ctx)
+{
+	struct signin_job *job = ctx;
+	job->status = oauth_fetch_profile(job->arena, job->p, &job->g, &job->pr);
+}
+
+/* Back on the poll thread, with the provider's answer. */
+static int sign_in_done(req_t *req, void *ctx)
+{
+	struct signin_job *job = ctx;
+	const oauth_provider_t *p = job->p;
+	switch (job->status) {
 	case OAUTH_OK:
 		break;
 	case OAUTH_REJECTED:
@@ -312,16 +346,17 @@ static int oauth_sign_in(req_t *req)
 	default:
 		return reply_error(req, ERR_BAD_GATEWAY, arena_printf(req->arena, "Could not reach %s", oauth_label(p)));
 	}
-	if (!pr.email)
+	const oauth_profile_t *pr = &job->pr;
+	if (!pr->email)
 		return reply_invalid1(req, "email",
 				      arena_printf(req->arena, "Your %s account has no verified email address", oauth_label(p)));
 
 	int64_t user_id = 0;
-	enum signin s = sign_in(req, p, &pr, user_type, &user_id);
+	enum signin s = sign_in(req, p, pr, job->user_type, &user_id);
 	/* Two first sign-ins racing (same account or same new username): the
 	 * loser's insert clashes; the second attempt finds the winner's rows. */
 	if (s == SIGNIN_FAILED && db_error(req->db) == DB_ERR_UNIQUE)
-		s = sign_in(req, p, &pr, user_type, &user_id);
+		s = sign_in(req, p, pr, job->user_type, &user_id);
 	if (s == SIGNIN_BANNED)
 		return reply_error(req, ERR_FORBIDDEN, "This account is banned");
 	if (s == SIGNIN_FAILED)

@@ -584,6 +584,35 @@ def test_provider_hanging_is_502_within_the_timeout(srv, fake):
     assert 9 <= elapsed <= 13, elapsed
 
 
+def test_hanging_providers_do_not_block_other_requests(srv, fake):
+    """Provider round trips run on the worker pool, not on the poll
+    threads: more hanging sign-ins than the server has poll threads
+    (HWC_THREADS, 4) leave every other request answered at once."""
+    if srv.engine != "sqlite":
+        pytest.skip("engine-independent: run once")
+    codes = [fake.add("google", google(tag()), token_delay=30) for _ in range(6)]
+    results = []
+    threads = [threading.Thread(target=lambda c=c: results.append(sign_in(srv, "google", c).status_code))
+               for c in codes]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        worst = 0.0
+        for _ in range(8):
+            t0 = time.monotonic()
+            r = requests.get(srv.url + "/healthz", timeout=5)
+            worst = max(worst, time.monotonic() - t0)
+            assert r.status_code == 200
+        assert worst < 0.5, worst
+    finally:
+        fake.release.set()
+        for t in threads:
+            t.join(20)
+        fake.release.clear()
+    assert len(results) == 6
+
+
 def test_provider_down_is_502(broken):
     body = assert_error(sign_in(broken, "google", "some-code"), 502, "BAD_GATEWAY")
     assert body["detail"] == "Could not reach Google"
