@@ -499,6 +499,10 @@ int config_load(char *err, size_t errlen)
 	if (get_int("CONNECTION_TIMEOUT", 60, 1, 3600, &v, err, errlen))
 		return -1;
 	cfg.conn_timeout_s = (unsigned)v;
+	bool response_cache;
+	if (get_bool("RESPONSE_CACHE", true, &response_cache, err, errlen))
+		return -1;
+	cfg.response_cache_off = !response_cache;
 	if (get_int("HEADER_TIMEOUT", 10, 1, 3600, &v, err, errlen))
 		return -1;
 	cfg.header_timeout_s = (unsigned)v;

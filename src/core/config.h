@@ -57,6 +57,7 @@ struct config {
 	int json_max_depth;
 	unsigned conn_limit, per_ip_conn_limit, conn_timeout_s;
 	unsigned header_timeout_s; /* request headers complete within this */
+	bool response_cache_off;   /* RESPONSE_CACHE=off: every read is computed */
 	unsigned body_min_rate;    /* bytes/s a body must average; 0: no floor */
 	size_t conn_memory_limit;
 	int shutdown_timeout_s;

@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <time.h>
 #include "cache.h"
+#include "../core/config.h"
 #include "../core/util.h"
 
 #define SHARDS 16
@@ -116,8 +117,10 @@ static void inflight_release(uint64_t h)
 
 bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, uint64_t *claim)
 {
-	uint64_t h = hash(area, key);
 	*claim = 0;
+	if (cfg.response_cache_off)
+		return false;
+	uint64_t h = hash(area, key);
 	if (lookup(area, key, h, body, len))
 		return true;
 	int64_t deadline = now_ms() + INFLIGHT_MS;
@@ -170,6 +173,8 @@ uint64_t cache_generation(enum cache_area area)
 
 void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *body, size_t len)
 {
+	if (cfg.response_cache_off)
+		return;
 	uint64_t h = hash(area, key);
 	if (len > SHARD_BYTES / 8) {
 		inflight_release(h);

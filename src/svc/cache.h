@@ -7,7 +7,8 @@
  * how stale another instance's view can be when several run behind a load
  * balancer.  Entries are copied in and out, so callers own nothing.
  * Bounded by CACHE_MAX_BYTES; when a shard is full it is emptied.
- * Thread safe.
+ * Thread safe.  RESPONSE_CACHE=off turns it off (every read computed:
+ * how the uncached path is measured).
  */
 #ifndef HWC_CACHE_H
 #define HWC_CACHE_H

@@ -3,7 +3,9 @@ import re
 
 import pytest
 
-from conftest import ISO_RE, assert_error, uniq
+import requests
+
+from conftest import ISO_RE, assert_error, finish_server, start_server, uniq
 
 FIELDS = {"id", "name", "slug", "description", "icon", "sort_order", "is_active", "models_count",
           "created_at", "updated_at"}
@@ -572,3 +574,26 @@ def test_delete_with_body_is_accepted(server):
     c = create(server)
     r = server.delete(f"/api/admin/categories/{c['id']}", headers=server.admin_headers(), json={"x": 1})
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_response_cache_can_be_switched_off(cache):
+    """RESPONSE_CACHE=off computes every anonymous read (how the uncached
+    path is measured): a change made behind the server's back (no
+    invalidation) shows at once; with the cache on it shows only after the
+    entry's TTL."""
+    s = start_server("sqlite", seed=False, label=f"cache-{cache}", env={"RESPONSE_CACHE": cache})
+    try:
+        r = s.post("/api/admin/categories", json={"name": "Before", "description": "x"},
+                   headers=s.admin_headers())
+        assert r.status_code == 201, r.text
+        first = requests.get(s.url + "/api/categories", timeout=10).json()
+        assert "Before" in [c["name"] for c in first["items"]]
+        s.sql("UPDATE categories SET name = 'After' WHERE name = 'Before'")
+        second = [c["name"] for c in requests.get(s.url + "/api/categories", timeout=10).json()["items"]]
+        if cache == "off":
+            assert "After" in second and "Before" not in second, second
+        else:
+            assert "Before" in second, second
+    finally:
+        finish_server(s)
