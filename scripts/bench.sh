@@ -26,13 +26,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-run_wrk() { # name url
-	local out rps p99
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$2" 2>&1)
+run_wrk() { # name url [wrk args...]
+	local out rps p99 name=$1 url=$2
+	shift 2
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" 2>&1)
 	rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 	non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-	printf '  %-28s %10s req/s   p99 %8s%s\n' "$1" "$rps" "$p99" "${non2xx:+   (non-2xx: $non2xx)}"
+	printf '  %-28s %10s req/s   p99 %8s%s\n' "$name" "$rps" "$p99" "${non2xx:+   (non-2xx: $non2xx)}"
 }
 
 bench_engine() { # label database_url
@@ -62,6 +63,12 @@ bench_engine() { # label database_url
 	run_wrk "GET /api/models p50 filtered" "http://127.0.0.1:$port/api/models?page=50&category=props&sort=price_low&min_price=5"
 	run_wrk "GET /api/models?search=" "http://127.0.0.1:$port/api/models?search=dragon%20castle"
 	run_wrk "GET /api/models/{id}" "http://127.0.0.1:$port/api/models/1000"
+	# Random keys (scripts/bench-random.lua): thousands of distinct pages,
+	# sorts, categories, words and ids, so most keys are cold.
+	local m
+	for m in list search detail mix; do
+		run_wrk "random $m" "http://127.0.0.1:$port" -s scripts/bench-random.lua -- "$m" "$MODELS"
+	done
 	printf '  %-28s %10s\n' "server RSS after runs" "$(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)"
 	printf '  %-28s %10s\n' "server peak RSS" "$(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER_PID/status)"
 	kill "$SERVER_PID"
