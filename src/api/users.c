@@ -8,6 +8,7 @@
 #include "../auth/password.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "../http/pool.h"
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
@@ -125,6 +126,42 @@ static const char *current_hash(req_t *req, bool *failed)
 	return h;
 }
 
+/* A password check (and, for a change, the new hash): argon2 runs on the
+ * worker pool, off the poll thread (about 75 ms each). */
+struct pw_job {
+	const char *current, *next, *hash; /* hash: the stored one, or NULL */
+	bool current_ok, hashed;
+	char nh[PASSWORD_HASH_LEN];
+};
+
+static void pw_work(void *ctx)
+{
+	struct pw_job *j = ctx;
+	j->current_ok = j->hash && j->current && password_verify(j->current, j->hash);
+	if (j->next && (!j->hash || j->current_ok))
+		j->hashed = password_hash(j->next, j->nh);
+}
+
+static int change_password_done(req_t *req, void *ctx)
+{
+	struct pw_job *j = ctx;
+	/* An account made through OAuth sets its first password without one. */
+	if (j->hash && !j->current_ok)
+		return reply_invalid1(req, "current_password", "Incorrect password");
+	if (!j->hashed)
+		return reply_internal(req, "password hashing failed");
+	if (!db_begin(req->db))
+		return reply_db_error(req, "begin");
+	if (DBX(req->db, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+		P_INT(req->user->id), P_TEXT(j->nh), P_INT(now_ms())) != 1 ||
+	    !session_revoke_all(req->db, req->user->id) || !db_commit(req->db)) {
+		db_rollback(req->db);
+		return reply_db_error(req, "change password");
+	}
+	/* Every other session has ended; this one continues with new tokens. */
+	return session_reply_new(req, req->user->id, req->user->is_admin ? "admin" : "user");
+}
+
 static int users_change_password(req_t *req)
 {
 	valid_t v;
@@ -137,26 +174,18 @@ static int users_change_password(req_t *req)
 	if (!v_ok(&v))
 		return v_reply(&v);
 	bool failed;
-	const char *hash = current_hash(req, &failed);
+	struct pw_job *j = arena_calloc(req->arena, sizeof(*j));
+	j->hash = current_hash(req, &failed);
 	if (failed)
 		return reply_db_error(req, "read password");
-	/* An account made through OAuth sets its first password without one. */
-	if (hash && (!current || !password_verify(current, hash)))
+	if (j->hash && !current)
 		return reply_invalid1(req, "current_password", "Incorrect password");
-	char nh[PASSWORD_HASH_LEN];
-	if (!password_hash(next, nh))
-		return reply_internal(req, "password hashing failed");
-	if (!db_begin(req->db))
-		return reply_db_error(req, "begin");
-	if (DBX(req->db, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
-		P_INT(req->user->id), P_TEXT(nh), P_INT(now_ms())) != 1 ||
-	    !session_revoke_all(req->db, req->user->id) || !db_commit(req->db)) {
-		db_rollback(req->db);
-		return reply_db_error(req, "change password");
-	}
-	/* Every other session has ended; this one continues with new tokens. */
-	return session_reply_new(req, req->user->id, req->user->is_admin ? "admin" : "user");
+	j->current = current;
+	j->next = next;
+	return pool_defer(req, POOL_PASSWORD, pw_work, change_password_done, j);
 }
+
+static int delete_me_done(req_t *req, void *ctx);
 
 static int users_delete_me(req_t *req)
 {
@@ -166,10 +195,22 @@ static int users_delete_me(req_t *req)
 	if (!v_ok(&v))
 		return v_reply(&v);
 	bool failed;
-	const char *hash = current_hash(req, &failed);
+	struct pw_job *j = arena_calloc(req->arena, sizeof(*j));
+	j->hash = current_hash(req, &failed);
 	if (failed)
 		return reply_db_error(req, "read password");
-	if (hash ? (!password || !password_verify(password, hash)) : !v_present(&v, "password"))
+	if (j->hash ? !password : !v_present(&v, "password"))
+		return reply_invalid1(req, "password", "Incorrect password");
+	if (!j->hash)
+		return delete_me_done(req, j);
+	j->current = password;
+	return pool_defer(req, POOL_PASSWORD, pw_work, delete_me_done, j);
+}
+
+static int delete_me_done(req_t *req, void *ctx)
+{
+	struct pw_job *j = ctx;
+	if (j->hash && !j->current_ok)
 		return reply_invalid1(req, "password", "Incorrect password");
 	int64_t id = req->user->id, now = now_ms();
 	char *email = arena_printf(req->arena, "deleted-%lld@deleted.invalid", (long long)id);
