@@ -188,3 +188,49 @@ def test_server_answers_while_hostile_files_are_analysed(server, models):
         t.join()
     assert all(s in (415, 422) for s in done), done
     assert slowest < 1.0, f"the server took {slowest:.2f}s to answer during hostile analyses"
+
+
+# Issue 9: models_count on users and categories counts public models only
+# (approved, published, not deleted); pending, rejected, unpublished and
+# deleted ones are not counted.  The public category list is cached, so this
+# also checks that each change reaches it.
+def test_models_count_counts_public_models_only(server):
+    from test_models import approve_model, create_model, make_category, make_creator, reject_model
+    c = make_creator(server)
+    cat = make_category(server)
+
+    def counts():
+        user = server.get(f"/api/users/{c.id}")
+        assert user.status_code == 200, user.text
+        listed = server.get("/api/categories", params={"search": cat["name"]}).json()["items"]
+        mine = [x for x in listed if x["id"] == cat["id"]]
+        assert len(mine) == 1, listed
+        admin = server.get(f"/api/admin/categories/{cat['id']}", headers=server.admin_headers()).json()
+        assert admin["models_count"] == mine[0]["models_count"]
+        return user.json()["models_count"], mine[0]["models_count"]
+
+    assert counts() == (0, 0)
+    a = create_model(server, c, category_id=cat["id"])["id"]
+    b = create_model(server, c, category_id=cat["id"])["id"]
+    assert counts() == (0, 0)  # pending
+    approve_model(server, a)
+    assert counts() == (1, 1)
+    approve_model(server, a)  # again: no change
+    assert counts() == (1, 1)
+    r = server.post(f"/api/models/{a}/toggle-publish", headers=c.h)
+    assert r.status_code == 200 and r.json()["is_published"] is False, r.text
+    assert counts() == (0, 0)  # unpublished
+    assert server.post(f"/api/models/{a}/toggle-publish", headers=c.h).status_code == 200
+    approve_model(server, b)
+    assert counts() == (2, 2)
+    other = make_category(server)
+    r = server.put(f"/api/models/{b}", json={"category_id": other["id"]}, headers=c.h)
+    assert r.status_code == 200, r.text
+    assert counts() == (2, 1)  # moved: still the creator's
+    reject_model(server, a)
+    assert counts() == (1, 0)
+    assert server.delete(f"/api/models/{b}", headers=c.h).status_code == 200
+    assert counts() == (0, 0)
+    assert server.delete(f"/api/models/{a}", headers=c.h).status_code == 200  # rejected: no change
+    assert counts() == (0, 0)
+    assert int(server.scalar(f"SELECT models_count FROM categories WHERE id = {other['id']}")) == 0
