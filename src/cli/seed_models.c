@@ -3,8 +3,8 @@
  * buyers, and models whose files the program makes itself (boxes, spheres,
  * cylinders, tori, pyramids as OBJ), so that downloads, analysis figures and
  * the viewer have real geometry.  The counts are known from construction,
- * the same ones the analysis child reports for OBJ (every polygon corner is
- * its own vertex; triangles after triangulation).
+ * the same ones the analysis child reports for OBJ (the `v` records, all of
+ * which faces use; triangles after triangulation).
  */
 #include <math.h>
 #include <sodium.h>
@@ -33,14 +33,12 @@ static void quad(struct shape *s, int a, int b, int c, int d)
 {
 	sb_addf(&s->obj, "f %d %d %d %d\n", a, b, c, d);
 	s->tris += 2;
-	s->verts += 4;
 }
 
 static void tri(struct shape *s, int a, int b, int c)
 {
 	sb_addf(&s->obj, "f %d %d %d\n", a, b, c);
 	s->tris += 1;
-	s->verts += 3;
 }
 
 static void box(struct shape *s, double w, double h, double d)
@@ -186,6 +184,7 @@ static bool make_shape(struct shape *s, int kind, int detail)
 		pyramid(s, 2.0, 1.5);
 		break;
 	}
+	s->verts = s->nv; /* every `v` record is used by a face */
 	return !s->obj.overflow;
 }
 

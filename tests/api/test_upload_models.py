@@ -2,6 +2,7 @@
 hostile files of tests/media/make_models.py: each hostile one is refused
 cleanly (no row, no temp file), and the server keeps answering quickly
 while they are analysed."""
+import json
 import os
 import subprocess
 import threading
@@ -10,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import REPO, assert_error
+from conftest import REPO, assert_error, finish_server
 
 MODELS = os.path.join(REPO, "tests", "media", "make_models.py")
 
@@ -234,3 +235,60 @@ def test_models_count_counts_public_models_only(server):
     assert server.delete(f"/api/models/{a}", headers=c.h).status_code == 200  # rejected: no change
     assert counts() == (0, 0)
     assert int(server.scalar(f"SELECT models_count FROM categories WHERE id = {other['id']}")) == 0
+
+
+# The .blend counts come back from the jail in counts.json, written by
+# whatever ran there: a fake Blender writes a cube GLB (24 vertices, 12
+# triangles as exported) and a counts.json of each kind.  Only a plain file
+# of three integers in range is believed; anything else leaves the GLB's
+# counts and a warning.
+COUNTS_BLENDER = r'''#!/usr/bin/python3
+import base64, os
+open("out.glb", "wb").write(base64.b64decode(GLB_B64))
+kind = KIND
+if kind == "symlink":
+    os.symlink("/etc/passwd", "counts.json")
+elif kind == "fifo":
+    os.mkfifo("counts.json")
+else:
+    open("counts.json", "w").write(kind)
+'''
+
+
+@pytest.mark.parametrize("kind,verts,polys", [
+    ('{"vertex_count": 8, "face_count": 6, "poly_count": 12}', 8, 12),
+    ("symlink", 24, 12),
+    ("fifo", 24, 12),
+    ('{"vertex_count": -8, "face_count": 6, "poly_count": 12}', 24, 12),
+    ('{"vertex_count": 99999999999999, "face_count": 6, "poly_count": 12}', 24, 12),
+    ('{"vertex_count": 8, "poly_count": 12}', 24, 12),
+    ('{"vertex_count": 8.5, "face_count": 6, "poly_count": 12}', 24, 12),
+    ("[8, 6, 12]", 24, 12),
+    ("x" * 5000, 24, 12),
+])
+def test_blend_counts_from_the_jail_are_checked(models, kind, verts, polys):
+    import base64
+    import shutil
+    from test_sandbox import FAKE_BLEND, blend_server, fake_dir, need_bwrap, write_exe
+    from conftest import bearer, mint_token
+    need_bwrap()
+    d = fake_dir()
+    glb = base64.b64encode((models / "cube.glb").read_bytes()).decode()
+    write_exe(os.path.join(d, "blender"), COUNTS_BLENDER.replace("GLB_B64", repr(glb)).replace("KIND", repr(kind)))
+    s = blend_server("blend-counts", {"BLENDER_PATH": os.path.join(d, "blender")})
+    try:
+        h = bearer(mint_token(s.secret, s.user_id("demo1@example.com")))
+        r = requests.post(s.url + "/api/upload/model", headers=h, files={"file": ("scene.blend", FAKE_BLEND)},
+                          timeout=120)
+        assert r.status_code == 201, r.text + s.log_tail()
+        body = r.json()
+        assert body["file_format"] == "BLEND"
+        assert (body["vertex_count"], body["poly_count"]) == (verts, polys), body
+        rep = analysis(s, h, body["upload_id"])
+        assert rep["render_vertex_count"] == 24
+        fell_back = any("Blender's own counts" in w for w in rep["warnings"])
+        assert fell_back == (verts == 24), rep["warnings"]
+        assert "root:x:0:0" not in json.dumps(rep)
+    finally:
+        finish_server(s)
+        shutil.rmtree(d, ignore_errors=True)
