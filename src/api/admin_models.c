@@ -92,6 +92,8 @@ static int admin_models_approve(req_t *req)
 	tell_creator(req, &m, "model_approved", "Your model is live",
 		     arena_printf(req->arena, "'%s' was approved and is now on the marketplace.", m.title));
 	cache_invalidate(CACHE_MODELS);
+	cache_invalidate(CACHE_CATEGORIES); /* models_count: public models */
+	cache_invalidate(CACHE_USERS);
 	return reply_admin_model(req, m.id);
 }
 
@@ -112,6 +114,8 @@ static int admin_models_reject(req_t *req)
 	tell_creator(req, &m, "model_rejected", "Your model was not approved",
 		     arena_printf(req->arena, "'%s' was not approved: %s", m.title, reason));
 	cache_invalidate(CACHE_MODELS);
+	cache_invalidate(CACHE_CATEGORIES); /* models_count: public models */
+	cache_invalidate(CACHE_USERS);
 	return reply_admin_model(req, m.id);
 }
 

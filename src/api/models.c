@@ -233,9 +233,7 @@ static int models_create(req_t *req)
 		P_BOOL(up.rig), P_BOOL(up.tex), P_TEXT(thumb && *thumb ? thumb : NULL),
 		P_TEXT(previews ? previews : "[]"), P_INT(now)) != 1 ||
 	    (tag_list && !replace_tags(req->db, id, tag_list)) ||
-	    DBX(req->db, "UPDATE users SET models_count = models_count + 1 WHERE id = $1", P_INT(req->user->id)) != 1 ||
-	    DBX(req->db, "UPDATE categories SET models_count = models_count + 1 WHERE id = $1", P_INT(category)) < 0 ||
-	    !db_commit(req->db)) {
+	    !db_commit(req->db)) { /* models_count: triggers (0009_model_counts.sql) */
 		db_rollback(req->db);
 		if (db_error(req->db) == DB_ERR_UNIQUE) /* another request took this upload first */
 			return reply_invalid1(req, "upload_id", "Must be a model file you uploaded and have not used yet");
@@ -338,10 +336,7 @@ static int models_update(req_t *req)
 		return reply_model_write_failed(req, 0, "update model");
 	}
 	if (changed != 1 || (tag_list && !replace_tags(req->db, m.id, tag_list)) ||
-	    (moved && (DBX(req->db, "UPDATE categories SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
-			   P_INT(old_category)) < 0 ||
-		       DBX(req->db, "UPDATE categories SET models_count = models_count + 1 WHERE id = $1", P_INT(category)) < 0)) ||
-	    !db_commit(req->db)) {
+	    !db_commit(req->db)) { /* models_count: triggers */
 		db_rollback(req->db);
 		return reply_db_error(req, "update model");
 	}
@@ -355,13 +350,11 @@ static int models_update(req_t *req)
  * unsold ones go with their file. */
 int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales)
 {
+	UNUSED(creator_id); /* models_count is kept by triggers */
 	char *key = NULL;
-	db_rows_t *r = DBQ(req->db, "SELECT file_key, category_id FROM models WHERE id = $1", P_INT(id));
-	int64_t category = 0;
-	if (r && db_next(r)) {
+	db_rows_t *r = DBQ(req->db, "SELECT file_key FROM models WHERE id = $1", P_INT(id));
+	if (r && db_next(r))
 		key = db_text(r, 0) ? arena_strdup(req->arena, db_text(r, 0)) : NULL;
-		category = db_int(r, 1);
-	}
 	db_done(r);
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
@@ -375,11 +368,7 @@ int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales)
 		db_rollback(req->db);
 		return reply_error(req, ERR_NOT_FOUND, "Model not found");
 	}
-	bool ok = gone == 1;
-	ok = ok && DBX(req->db, "UPDATE users SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
-		       P_INT(creator_id)) >= 0;
-	ok = ok && DBX(req->db, "UPDATE categories SET models_count = models_count - 1 WHERE id = $1 AND models_count > 0",
-		       P_INT(category)) >= 0;
+	bool ok = gone == 1; /* models_count: triggers */
 	if (!ok || !db_commit(req->db)) {
 		db_rollback(req->db);
 		return reply_db_error(req, "delete model");
@@ -413,6 +402,8 @@ static int models_toggle_publish(req_t *req)
 	if (n != 1)
 		return reply_model_write_failed(req, n, "toggle publish");
 	cache_invalidate(CACHE_MODELS);
+	cache_invalidate(CACHE_CATEGORIES); /* models_count: public models */
+	cache_invalidate(CACHE_USERS);
 	return reply_model(req, m.id, 200);
 }
 

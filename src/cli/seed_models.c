@@ -3,8 +3,8 @@
  * buyers, and models whose files the program makes itself (boxes, spheres,
  * cylinders, tori, pyramids as OBJ), so that downloads, analysis figures and
  * the viewer have real geometry.  The counts are known from construction,
- * the same ones the analysis child reports for OBJ (every polygon corner is
- * its own vertex; triangles after triangulation).
+ * the same ones the analysis child reports for OBJ (the `v` records, all of
+ * which faces use; triangles after triangulation).
  */
 #include <math.h>
 #include <sodium.h>
@@ -33,14 +33,12 @@ static void quad(struct shape *s, int a, int b, int c, int d)
 {
 	sb_addf(&s->obj, "f %d %d %d %d\n", a, b, c, d);
 	s->tris += 2;
-	s->verts += 4;
 }
 
 static void tri(struct shape *s, int a, int b, int c)
 {
 	sb_addf(&s->obj, "f %d %d %d\n", a, b, c);
 	s->tris += 1;
-	s->verts += 3;
 }
 
 static void box(struct shape *s, double w, double h, double d)
@@ -186,6 +184,7 @@ static bool make_shape(struct shape *s, int kind, int detail)
 		pyramid(s, 2.0, 1.5);
 		break;
 	}
+	s->verts = s->nv; /* every `v` record is used by a face */
 	return !s->obj.overflow;
 }
 
@@ -293,8 +292,7 @@ int seed_models(db_t *db, const char *password_hash)
 		DBX(db, "UPDATE models SET likes_count = (SELECT COUNT(*) FROM model_likes WHERE model_id = $1),"
 			" comments_count = (SELECT COUNT(*) FROM model_comments WHERE model_id = $1),"
 			" views_count = $2 WHERE id = $1", P_INT(model), P_INT((int64_t)(i * 37 % 500)));
-		DBX(db, "UPDATE users SET models_count = models_count + 1 WHERE id = $1", P_INT(creator));
-		DBX(db, "UPDATE categories SET models_count = models_count + 1 WHERE id = $1", P_INT(cat));
+		/* models_count: kept by triggers (0009_model_counts.sql) */
 	}
 	log_info("seeded %zu demo models by %d creators", ARRAY_LEN(demo_models), 4);
 	return 0;
@@ -375,8 +373,12 @@ int seed_bulk_models(db_t *db, int64_t n)
 	free(creators);
 	if (!db_commit(db))
 		return -1;
-	DBX0(db, "UPDATE categories SET models_count = (SELECT COUNT(*) FROM models m WHERE m.category_id = categories.id)");
-	DBX0(db, "UPDATE users SET models_count = (SELECT COUNT(*) FROM models m WHERE m.creator_id = users.id)");
+	/* The triggers kept models_count (public models only); this
+	 * recount is what they must agree with. */
+	DBX0(db, "UPDATE categories SET models_count = (SELECT COUNT(*) FROM models m WHERE m.category_id = categories.id"
+		 " AND m.status = 'approved' AND m.is_published = TRUE AND m.deleted_at IS NULL)");
+	DBX0(db, "UPDATE users SET models_count = (SELECT COUNT(*) FROM models m WHERE m.creator_id = users.id"
+		 " AND m.status = 'approved' AND m.is_published = TRUE AND m.deleted_at IS NULL)");
 	/* Fresh statistics, so the first queries are planned for the new data. */
 	db_exec_script(db, "ANALYZE");
 	log_info("seeded %lld benchmark models", (long long)n);

@@ -139,9 +139,16 @@ static json_t *checked_result(json_t *in, const char *format)
 	static const char *const flags[] = { "has_animations", "has_rigging", "has_textures" };
 	if (!json_is_object(in))
 		return NULL;
+	/* Optional: a child of an older build leaves them out. */
+	static const char *const extra_counts[] = { "render_vertex_count", "face_count" };
 	for (size_t i = 0; i < ARRAY_LEN(counts); i++)
 		if (!is_count(json_object_get(in, counts[i])))
 			return NULL;
+	for (size_t i = 0; i < ARRAY_LEN(extra_counts); i++) {
+		json_t *v = json_object_get(in, extra_counts[i]);
+		if (v && !is_count(v))
+			return NULL;
+	}
 	for (size_t i = 0; i < ARRAY_LEN(flags); i++)
 		if (!json_is_boolean(json_object_get(in, flags[i])))
 			return NULL;
@@ -160,6 +167,9 @@ static json_t *checked_result(json_t *in, const char *format)
 	json_t *out = json_object();
 	for (size_t i = 0; i < ARRAY_LEN(keep); i++)
 		json_object_set(out, keep[i], json_object_get(in, keep[i]));
+	for (size_t i = 0; i < ARRAY_LEN(extra_counts); i++)
+		if (json_object_get(in, extra_counts[i]))
+			json_object_set(out, extra_counts[i], json_object_get(in, extra_counts[i]));
 	return out;
 }
 

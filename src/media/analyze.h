@@ -12,12 +12,17 @@
  * JSON's shape before handing it out.
  *
  * Result object (see docs in model_child.c for the exact processing):
- *   poly_count       triangles after aiProcess_Triangulate (lines and
- *                    points are not counted)
- *   vertex_count     sum of mesh vertices as imported and triangulated,
- *                    without aiProcess_JoinIdenticalVertices: what a
- *                    renderer uploads (a cube with per-face normals is 24;
- *                    OBJ and FBX give each polygon corner its own vertex)
+ *   poly_count       triangles after triangulation: a polygon of n
+ *                    corners counts n - 2 (lines and points are not counted)
+ *   vertex_count     the vertices as stored, as the authoring tool shows
+ *                    them: OBJ `v` records that faces use, FBX control
+ *                    points, glTF POSITION accessor counts (each accessor
+ *                    once), .blend mesh vertices (blend.c); never more
+ *                    than render_vertex_count
+ *   render_vertex_count  assimp's vertices, without
+ *                    aiProcess_JoinIdenticalVertices: what a renderer
+ *                    uploads (OBJ and FBX give each polygon corner its own)
+ *   face_count       polygons (n-gons) as stored; glTF: triangles
  *   file_format      "GLB", "GLTF", "OBJ", "FBX" or "BLEND"
  *   has_animations, has_rigging, has_textures   booleans
  *   materials        array of names

@@ -11,13 +11,23 @@
  * refused and listed in external_references; seccomp would kill the
  * process if assimp went around it.
  *
- * Processing: aiProcess_Triangulate | aiProcess_ValidateDataStructure.
- * Not aiProcess_JoinIdenticalVertices: measured on the 50 MB grid GLB
+ * Processing: aiProcess_ValidateDataStructure only.  Not
+ * aiProcess_JoinIdenticalVertices: measured on the 50 MB grid GLB
  * (1.04 M vertices, 2.08 M triangles) it took the import from 0.28 s and
- * 248 MB peak to 1.6-2.9 s and 858 MB, close to the 1 GiB limit.  So
- * vertex_count is "vertices as stored for rendering": a cube with per-face
- * normals has 24, and the OBJ and FBX importers give each polygon corner
- * its own vertex (a cube from either is 24, where joining would give 8).
+ * 248 MB peak to 1.6-2.9 s and 858 MB, close to the 1 GiB limit.  Not
+ * aiProcess_Triangulate either: a polygon of n corners is n - 2 triangles,
+ * counted without building them.
+ *
+ * Counts, as the authoring tool shows them (docs/architecture.md):
+ *   vertex_count         the vertices as stored: OBJ `v` records that faces
+ *                        use, FBX control points, glTF POSITION accessor
+ *                        counts (each accessor once); read from the bytes
+ *                        by the small passes below, never more than
+ *                        render_vertex_count
+ *   render_vertex_count  assimp's vertices (OBJ and FBX: one per polygon
+ *                        corner, so a cube of 8 positions has 24)
+ *   poly_count           triangles after triangulation (sum of n - 2)
+ *   face_count           polygons (n-gons) as stored
  */
 #include <errno.h>
 #include <math.h>
@@ -68,6 +78,7 @@ struct child {
 	json_t *buffer_ref; /* the first glTF buffer uri that is not data: */
 	json_t *bad_uri;    /* the first glTF uri gltf_uri_problem() refuses */
 	const char *bad_why;
+	int64_t stored_vertices; /* glTF: from the pre-scan; -1 unknown */
 };
 
 /* ----------------------------------------------------------- small helpers */
@@ -252,6 +263,7 @@ static void mf_close(struct aiFileIO *io, struct aiFile *f)
 /* ------------------------------------------------------- glTF pre-scan */
 
 static void clean_message(const char *in, char *out, size_t outlen);
+static int64_t gltf_accessor_vertices(json_t *doc);
 
 static bool is_data_uri(const char *s)
 {
@@ -359,10 +371,323 @@ static int gltf_prescan(struct child *c, char *err, size_t errlen)
 	}
 	if (c->buffer_ref)
 		c->buffer_ref = json_copy(c->buffer_ref); /* outlives doc */
+	c->stored_vertices = gltf_accessor_vertices(doc);
 	rc = 0;
 out:
 	json_decref(doc);
 	return rc;
+}
+
+/* ---------------------------------------------- counts as the tool shows */
+
+/*
+ * vertex_count is the number of vertices as stored in the file, which is
+ * what the authoring tool shows: assimp gives every polygon corner of an
+ * OBJ or FBX its own vertex (a cube of 8 positions becomes 24), so these
+ * small passes read the file's own records instead.  Each returns -1 when
+ * the file is not what it expects; the caller then falls back to assimp's
+ * count.  They run after assimp imported the file, on the same bytes.
+ */
+
+static bool obj_space(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+/* The line [*i, end) of d, and *i moved past its newline. */
+static size_t next_line(const unsigned char *d, size_t n, size_t *i)
+{
+	const unsigned char *nl = memchr(d + *i, '\n', n - *i);
+	size_t end = nl ? (size_t)(nl - d) : n;
+	*i = end < n ? end + 1 : n;
+	return end;
+}
+
+/* OBJ: the distinct `v` records that `f` records use (1-based, or negative
+ * counting back from the last `v` so far). */
+static int64_t obj_used_vertices(const unsigned char *d, size_t n)
+{
+	size_t nv = 0;
+	for (size_t i = 0; i < n;) {
+		size_t p = i, end = next_line(d, n, &i);
+		while (p < end && obj_space(d[p]))
+			p++;
+		if (p + 1 < end && d[p] == 'v' && obj_space(d[p + 1]))
+			nv++;
+	}
+	if (!nv)
+		return 0;
+	unsigned char *used = xcalloc(nv / 8 + 1, 1);
+	size_t seen = 0;
+	int64_t count = 0;
+	bool face_cont = false; /* the previous face line ended with '\' */
+	for (size_t i = 0; i < n;) {
+		size_t p = i, end = next_line(d, n, &i);
+		while (p < end && obj_space(d[p]))
+			p++;
+		if (!face_cont && p + 1 < end && d[p] == 'v' && obj_space(d[p + 1])) {
+			seen++;
+			continue;
+		}
+		if (!face_cont && !(p + 1 < end && d[p] == 'f' && obj_space(d[p + 1])))
+			continue;
+		if (!face_cont)
+			p++;
+		face_cont = false;
+		while (p < end) {
+			while (p < end && obj_space(d[p]))
+				p++;
+			if (p >= end)
+				break;
+			if (d[p] == '\\') {
+				face_cont = true;
+				break;
+			}
+			if (d[p] == '#')
+				break;
+			bool neg = d[p] == '-';
+			size_t q = p + (neg || d[p] == '+');
+			uint64_t k = 0;
+			bool digits = false;
+			while (q < end && d[q] >= '0' && d[q] <= '9' && k < ((uint64_t)1 << 40)) {
+				k = k * 10 + (uint64_t)(d[q] - '0');
+				q++;
+				digits = true;
+			}
+			if (digits && k > 0) {
+				uint64_t idx = neg ? (k <= seen ? seen - k : UINT64_MAX) : k - 1;
+				if (idx < nv && !(used[idx / 8] & (1u << (idx % 8)))) {
+					used[idx / 8] |= (unsigned char)(1u << (idx % 8));
+					count++;
+				}
+			}
+			while (p < end && !obj_space(d[p]))
+				p++;
+		}
+	}
+	free(used);
+	return count;
+}
+
+/* FBX binary: node records (FBX 7.5 and later with 64-bit offsets). */
+struct fbx_bin {
+	const unsigned char *d;
+	size_t n;
+	bool wide;
+	int64_t points;
+};
+
+static bool fbx_uint(const struct fbx_bin *f, size_t *pos, size_t lim, bool wide, uint64_t *v)
+{
+	size_t w = wide ? 8 : 4;
+	if (lim > f->n || *pos > lim || lim - *pos < w)
+		return false;
+	*v = le32(f->d + *pos);
+	if (wide)
+		*v |= (uint64_t)le32(f->d + *pos + 4) << 32;
+	*pos += w;
+	return true;
+}
+
+/* Skips one property at *pos; its type, a string's bytes, an array's
+ * declared length. */
+static bool fbx_prop(const struct fbx_bin *f, size_t *pos, size_t lim, char *type, const unsigned char **s,
+		     size_t *slen, uint64_t *alen)
+{
+	if (*pos >= lim)
+		return false;
+	*type = (char)f->d[(*pos)++];
+	uint64_t v, enc, clen;
+	switch (*type) {
+	case 'C': *pos += 1; break;
+	case 'Y': *pos += 2; break;
+	case 'I': case 'F': *pos += 4; break;
+	case 'D': case 'L': *pos += 8; break;
+	case 'S': case 'R':
+		if (!fbx_uint(f, pos, lim, false, &v) || v > lim - *pos)
+			return false;
+		*s = f->d + *pos;
+		*slen = (size_t)v;
+		*pos += (size_t)v;
+		break;
+	case 'f': case 'd': case 'l': case 'i': case 'b':
+		if (!fbx_uint(f, pos, lim, false, alen) || !fbx_uint(f, pos, lim, false, &enc) ||
+		    !fbx_uint(f, pos, lim, false, &clen) || clen > lim - *pos)
+			return false;
+		*pos += (size_t)clen;
+		break;
+	default:
+		return false;
+	}
+	return *pos <= lim;
+}
+
+/* One node list from *pos to lim; in_mesh: the parent is a mesh geometry
+ * (FBX 7 Geometry, FBX 6 Model of class "Mesh"). */
+static bool fbx_nodes(struct fbx_bin *f, size_t pos, size_t lim, bool in_mesh, int depth)
+{
+	if (depth > 64)
+		return false;
+	while (pos < lim) {
+		size_t at = pos;
+		uint64_t end, nprops, plen;
+		if (!fbx_uint(f, &pos, lim, f->wide, &end) || !fbx_uint(f, &pos, lim, f->wide, &nprops) ||
+		    !fbx_uint(f, &pos, lim, f->wide, &plen) || pos >= lim)
+			return false;
+		size_t nlen = f->d[pos++];
+		if (end == 0 && nprops == 0 && plen == 0 && nlen == 0)
+			return true; /* the null record that ends a list */
+		if (end <= at || end > lim || pos > end || nlen > end - pos || plen > end - pos - nlen)
+			return false;
+		const unsigned char *name = f->d + pos;
+		pos += nlen;
+		size_t props_end = pos + (size_t)plen;
+		bool is_mesh = false, first = true;
+		for (uint64_t k = 0; k < nprops && pos < props_end; k++) {
+			char type;
+			const unsigned char *s = NULL;
+			size_t slen = 0;
+			uint64_t alen = 0;
+			if (!fbx_prop(f, &pos, props_end, &type, &s, &slen, &alen))
+				return false;
+			if (type == 'S' && slen == 4 && !memcmp(s, "Mesh", 4))
+				is_mesh = true;
+			if (first && in_mesh && nlen == 8 && !memcmp(name, "Vertices", 8) &&
+			    (type == 'd' || type == 'f'))
+				f->points += (int64_t)(alen / 3);
+			first = false;
+		}
+		bool container = (nlen == 8 && !memcmp(name, "Geometry", 8)) ||
+				 (nlen == 5 && !memcmp(name, "Model", 5));
+		if (props_end < end && !fbx_nodes(f, props_end, (size_t)end, !in_mesh && container && is_mesh,
+						  depth + 1))
+			return false;
+		pos = (size_t)end;
+	}
+	return true;
+}
+
+static bool fbx_ident(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+	       ch == '|';
+}
+
+static bool fbx_number_char(unsigned char ch)
+{
+	return (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' || ch == 'E';
+}
+
+/* FBX ASCII: "Vertices: *N {a: ...}" (7.x) or "Vertices: x,y,z,..." (6.x)
+ * inside a Geometry (or 6.x Model) whose class is "Mesh". */
+static int64_t fbx_ascii_points(const unsigned char *d, size_t n)
+{
+	int depth = 0, mesh_depth = -1;
+	bool pending = false, pending_mesh = false;
+	int64_t total = 0;
+	size_t i = 0;
+	while (i < n) {
+		unsigned char ch = d[i];
+		if (ch == ';') {
+			next_line(d, n, &i);
+		} else if (ch == '"') {
+			const unsigned char *q = memchr(d + i + 1, '"', n - i - 1);
+			size_t close = q ? (size_t)(q - d) : n;
+			if (pending && close - i - 1 == 4 && !memcmp(d + i + 1, "Mesh", 4))
+				pending_mesh = true;
+			i = close < n ? close + 1 : n;
+		} else if (ch == '{') {
+			if (++depth > 10000)
+				return -1;
+			if (pending && pending_mesh)
+				mesh_depth = depth;
+			pending = false;
+			i++;
+		} else if (ch == '}') {
+			if (depth == mesh_depth)
+				mesh_depth = -1;
+			if (--depth < 0)
+				return -1;
+			pending = false;
+			i++;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_') {
+			size_t s = i;
+			while (i < n && fbx_ident(d[i]))
+				i++;
+			size_t len = i - s;
+			size_t j = i;
+			while (j < n && (d[j] == ' ' || d[j] == '\t'))
+				j++;
+			if (j >= n || d[j] != ':')
+				continue;
+			i = j + 1;
+			if (mesh_depth < 0 && ((len == 8 && !memcmp(d + s, "Geometry", 8)) ||
+					       (len == 5 && !memcmp(d + s, "Model", 5)))) {
+				pending = true;
+				pending_mesh = false;
+			} else if (mesh_depth == depth && len == 8 && !memcmp(d + s, "Vertices", 8)) {
+				while (i < n && obj_space(d[i]))
+					i++;
+				if (i < n && d[i] == '*') {
+					int64_t v = 0;
+					for (i++; i < n && d[i] >= '0' && d[i] <= '9' && v < ((int64_t)1 << 40); i++)
+						v = v * 10 + (d[i] - '0');
+					total += v / 3;
+				} else {
+					int64_t numbers = 0;
+					for (;;) {
+						while (i < n && (obj_space(d[i]) || d[i] == ',' || d[i] == '\n'))
+							i++;
+						if (i >= n || !fbx_number_char(d[i]) || d[i] == 'e' || d[i] == 'E')
+							break;
+						while (i < n && fbx_number_char(d[i]))
+							i++;
+						numbers++;
+					}
+					total += numbers / 3;
+				}
+			}
+		} else {
+			i++;
+		}
+	}
+	return total;
+}
+
+static int64_t fbx_control_points(const unsigned char *d, size_t n)
+{
+	static const char magic[] = "Kaydara FBX Binary  ";
+	if (n >= 27 && !memcmp(d, magic, sizeof(magic) - 1)) {
+		struct fbx_bin f = { .d = d, .n = n, .wide = le32(d + 23) >= 7500 };
+		return fbx_nodes(&f, 27, n, false, 0) ? f.points : -1;
+	}
+	return fbx_ascii_points(d, n);
+}
+
+/* glTF: the count of every distinct POSITION accessor of every primitive. */
+static int64_t gltf_accessor_vertices(json_t *doc)
+{
+	json_t *accessors = json_object_get(doc, "accessors");
+	size_t na = json_array_size(accessors);
+	bool *seen = xcalloc(na ? na : 1, 1);
+	int64_t total = 0;
+	size_t i, j;
+	json_t *mesh, *prim;
+	json_array_foreach(json_object_get(doc, "meshes"), i, mesh) {
+		json_array_foreach(json_object_get(mesh, "primitives"), j, prim) {
+			json_t *a = json_object_get(json_object_get(prim, "attributes"), "POSITION");
+			json_int_t k = json_is_integer(a) ? json_integer_value(a) : -1;
+			if (k < 0 || (size_t)k >= na || seen[k])
+				continue;
+			seen[k] = true;
+			json_t *cnt = json_object_get(json_array_get(accessors, (size_t)k), "count");
+			if (json_is_integer(cnt) && json_integer_value(cnt) > 0 &&
+			    json_integer_value(cnt) < ((json_int_t)1 << 40))
+				total += json_integer_value(cnt);
+		}
+	}
+	free(seen);
+	return total;
 }
 
 /* -------------------------------------------------------------- the scene */
@@ -609,20 +934,28 @@ static void list_materials(struct child *c, const struct aiScene *sc, json_t *ou
 
 static json_t *describe(struct child *c, const struct aiScene *sc)
 {
-	uint64_t tris = 0, verts = 0, lines = 0, points = 0;
+	uint64_t tris = 0, faces = 0, verts = 0, lines = 0, points = 0;
 	for (unsigned i = 0; i < sc->mNumMeshes; i++) {
 		const struct aiMesh *m = sc->mMeshes[i];
 		verts += m->mNumVertices;
 		for (unsigned f = 0; f < m->mNumFaces; f++) {
 			unsigned n = m->mFaces[f].mNumIndices;
-			if (n == 3)
-				tris++;
-			else if (n == 2)
+			if (n >= 3) {
+				faces++;
+				tris += n - 2; /* what triangulation makes of it */
+			} else if (n == 2)
 				lines++;
 			else if (n == 1)
 				points++;
 		}
 	}
+	/* Never more than assimp imported (each stored vertex used by a face
+	 * becomes at least one imported one): a file cannot claim more. */
+	int64_t stored = c->stored_vertices;
+	if (stored < 0)
+		warn(c, "vertex_count is the imported (render) vertex count: the file's own vertex records "
+			"could not be read");
+	uint64_t vertex_count = stored >= 0 ? MIN((uint64_t)stored, verts) : verts;
 	if (lines || points)
 		warn(c, "%llu line and %llu point primitives are not counted as polygons",
 		     (unsigned long long)lines, (unsigned long long)points);
@@ -632,7 +965,9 @@ static json_t *describe(struct child *c, const struct aiScene *sc)
 	json_t *materials = json_array(), *textures = json_array();
 	list_materials(c, sc, out, materials, textures);
 	json_object_set_new(out, "poly_count", json_integer((json_int_t)tris));
-	json_object_set_new(out, "vertex_count", json_integer((json_int_t)verts));
+	json_object_set_new(out, "vertex_count", json_integer((json_int_t)vertex_count));
+	json_object_set_new(out, "render_vertex_count", json_integer((json_int_t)verts));
+	json_object_set_new(out, "face_count", json_integer((json_int_t)faces));
 	json_object_set_new(out, "file_format", json_string(c->format));
 	json_object_set_new(out, "has_animations", json_boolean(sc->mNumAnimations > 0));
 	json_object_set_new(out, "has_rigging", json_boolean(rigged));
@@ -725,7 +1060,7 @@ static int run(struct child *c)
 	aiAttachLogStream(&ls);
 	struct aiPropertyStore *props = aiCreatePropertyStore();
 	const struct aiScene *sc = aiImportFileExWithProperties(
-		c->main_name, aiProcess_Triangulate | aiProcess_ValidateDataStructure, &io, props);
+		c->main_name, aiProcess_ValidateDataStructure, &io, props);
 	aiReleasePropertyStore(props);
 	if (!sc) {
 		char msg[256];
@@ -751,6 +1086,10 @@ static int run(struct child *c)
 			return fail("the model needs more than %u MB of memory to import", c->memory_mb);
 		return fail("the model contains no meshes");
 	}
+	if (!strcmp(c->format, "OBJ"))
+		c->stored_vertices = obj_used_vertices(c->data, c->len);
+	else if (!strcmp(c->format, "FBX"))
+		c->stored_vertices = fbx_control_points(c->data, c->len);
 	json_t *out = describe(c, sc);
 	aiReleaseImport(sc);
 	if (json_array_size(c->refs))
@@ -775,7 +1114,7 @@ int analyze_child_main(int argc, char **argv)
 		fail("usage: hwc3d analyze-model FORMAT");
 		return 2;
 	}
-	struct child c = { .format = NULL, .memory_mb = 1024 };
+	struct child c = { .format = NULL, .memory_mb = 1024, .stored_vertices = -1 };
 	unsigned cpu_s = 10;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		int64_t v;

@@ -650,7 +650,7 @@ def test_concurrent_deletes_of_one_model(server):
     c = make_creator(server)
     admin = server.admin_headers()
     for _ in range(6):
-        m = create_model(server, c)["id"]
+        m = create_model(server, c, approve=True)["id"]  # public: counted
         before = int(server.scalar(f"SELECT models_count FROM users WHERE id = {c.id}"))
         codes = simultaneous(server, [("DELETE", f"/api/admin/models/{m}", admin, None),
                                       ("DELETE", f"/api/models/{m}", c.h, None)] * 3)

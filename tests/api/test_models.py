@@ -464,6 +464,9 @@ def test_category_models_count_and_delete_conflict(server):
     assert cat["models_count"] == 0
     m = create_model(server, c, category_id=cat["id"])
     r = server.get(f"/api/admin/categories/{cat['id']}", headers=admin)
+    assert r.json()["models_count"] == 0  # pending: not public, not counted (issue 9)
+    approve_model(server, m["id"])
+    r = server.get(f"/api/admin/categories/{cat['id']}", headers=admin)
     assert r.json()["models_count"] == 1
     assert_error(server.delete(f"/api/admin/categories/{cat['id']}", headers=admin), 409, "CONFLICT")
     assert server.get(f"/api/admin/categories/{cat['id']}", headers=admin).status_code == 200
@@ -478,7 +481,7 @@ def test_category_change_moves_models_count(server):
     c = make_creator(server)
     admin = server.admin_headers()
     a, b = make_category(server), make_category(server)
-    m = create_model(server, c, category_id=a["id"])
+    m = create_model(server, c, approve=True, category_id=a["id"])
     r = server.put(f"/api/models/{m['id']}", json={"category_id": b["id"]}, headers=c.h)
     assert r.status_code == 200, r.text
     assert r.json()["category"]["id"] == b["id"]

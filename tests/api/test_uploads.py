@@ -304,7 +304,7 @@ def test_modern_blend_is_converted_and_analysed(server, user, modern_blend):
     r = upload(server, "model", "scene.blend", modern_blend, user)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["file_format"] == "BLEND" and body["poly_count"] == 12 and body["vertex_count"] == 24
+    assert body["file_format"] == "BLEND" and body["poly_count"] == 12 and body["vertex_count"] == 8
     rep = requests.post(server.url + "/api/models/analyze", headers=user, json={"upload_id": body["upload_id"]},
                         timeout=10).json()
     assert rep["converted_with"] == "blender"

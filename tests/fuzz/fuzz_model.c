@@ -5,7 +5,8 @@
  * content: "glTF" magic is GLB, a leading '{' glTF, "Kaydara FBX" or
  * "; FBX" FBX, anything else OBJ).  The child's code after the sandbox
  * (src/media/model_child.c: the glTF pre-scan, assimp through the
- * in-memory file system, the scene walk, bounding box, materials, bones)
+ * in-memory file system, the scene walk, bounding box, materials, bones,
+ * and the OBJ and FBX vertex-count passes, on every input)
  * runs here on it directly; that file's functions are static, so it is
  * compiled into this target (and model_child.o left out of the link).
  * The sandbox itself is not entered: in the server it bounds what assimp
@@ -61,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0 || size > 262144)
 		return 0;
-	struct child c = { .memory_mb = 1024 };
+	struct child c = { .memory_mb = 1024, .stored_vertices = -1 };
 	c.format = format_of(data, size, &c.ext);
 	snprintf(c.main_name, sizeof(c.main_name), MAIN_STEM ".%s", c.ext);
 	/* a copy of exactly size bytes, so that ASan sees any overread */
@@ -71,6 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.len = size;
 	c.refs = json_array();
 	c.warnings = json_array();
+	/* The vertex-count passes run on every input, not only on what
+	 * assimp accepted. */
+	obj_used_vertices(copy, size);
+	fbx_control_points(copy, size);
 	char err[256];
 	if (!((!strcmp(c.format, "GLB") || !strcmp(c.format, "GLTF")) && gltf_prescan(&c, err, sizeof(err))))
 		run(&c);

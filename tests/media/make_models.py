@@ -375,27 +375,30 @@ def fbx_prop(p):
     raise ValueError(kind)
 
 
-def fbx_node_bytes(node, offset):
+def fbx_node_bytes(node, offset, wide=False):
     props = b"".join(fbx_prop(p) for p in node.props)
     name = node.name.encode()
-    head_len = 13 + len(name)
+    null = 25 if wide else 13
+    head_len = null + len(name)
     body = bytearray()
     pos = offset + head_len + len(props)
     for c in node.children:
-        cb = fbx_node_bytes(c, pos)
+        cb = fbx_node_bytes(c, pos, wide)
         body += cb
         pos += len(cb)
     if node.children:
-        body += b"\0" * 13
+        body += b"\0" * null
     end = offset + head_len + len(props) + len(body)
-    return struct.pack("<IIIB", end, len(node.props), len(props), len(name)) + name + props + bytes(body)
+    head = struct.pack("<QQQB" if wide else "<IIIB", end, len(node.props), len(props), len(name))
+    return head + name + props + bytes(body)
 
 
-def fbx_binary(nodes):
-    out = bytearray(b"Kaydara FBX Binary  \x00\x1a\x00" + struct.pack("<I", 7400))
+def fbx_binary(nodes, version=7400):
+    wide = version >= 7500
+    out = bytearray(b"Kaydara FBX Binary  \x00\x1a\x00" + struct.pack("<I", version))
     for n in nodes:
-        out += fbx_node_bytes(n, len(out))
-    out += b"\0" * 13
+        out += fbx_node_bytes(n, len(out), wide)
+    out += b"\0" * (25 if wide else 13)
     return bytes(out)
 
 
@@ -460,6 +463,12 @@ def cube_fbx_binary():
     box 6 x 4 x 2.  12 triangles, 24 vertices, material "Blue"."""
     raw = struct.pack("<24d", *[float(c) for p in FBX_CUBE_POS for c in p])
     return fbx_binary(fbx_cube_nodes(("d", (24, 1, zlib.compress(raw)))))
+
+
+def cube_fbx_binary_7500():
+    """cube_7500.fbx: the binary cube as FBX 7.5 writes it (64-bit node
+    offsets), vertices uncompressed: 8 control points, 6 quads."""
+    return fbx_binary(fbx_cube_nodes(("d", [float(c) for p in FBX_CUBE_POS for c in p])), 7500)
 
 
 def fbx_bomb():
@@ -559,6 +568,47 @@ def billions_ply_obj():
             b"property list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n")
 
 
+def counts_obj():
+    """counts.obj: 12 `v` records of which faces use 11 (one is unused),
+    through positive, negative (relative) and v/vt/vn indices: a quad, a
+    triangle and a pentagon: 3 faces, 2 + 1 + 3 = 6 triangles; assimp
+    imports one vertex per corner: 12."""
+    return b"""# hwc3d counts test
+v 0 0 0
+v 1 0 0
+v 1 1 0
+v 0 1 0
+v 5 5 5
+vt 0 0
+vn 0 0 1
+f 1/1/1 2/1/1 3/1/1 4/1/1
+v 0 0 1
+v 1 0 1
+f -2 -1 3
+v 2 0 0
+v 3 0 0
+v 3 1 0
+v 2.5 2 0
+v 2 1 0
+f 8//1 9//1 10//1 11//1 12//1
+"""
+
+
+def shared_accessor_glb():
+    """shared_accessor.glb: one mesh, two primitives that share one
+    POSITION accessor of 24 vertices (the cube's triangles split in two
+    halves): 24 vertices as stored, 12 triangles; assimp makes one mesh per
+    primitive, 48 vertices."""
+    b = GltfBuilder()
+    pos, nrm, idx = cube_arrays()
+    p = b.vec(pos, "VEC3", True)
+    prims = [{"attributes": {"POSITION": p}, "indices": b.scalars(idx[:18])},
+             {"attributes": {"POSITION": p}, "indices": b.scalars(idx[18:])}]
+    b.doc.update({"meshes": [{"name": "Halves", "primitives": prims}],
+                  "nodes": [{"name": "Halves", "mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0})
+    return b.glb()
+
+
 def billions_obj():
     """An OBJ face that points two billion vertices past three real ones."""
     return b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 2000000000\n"
@@ -576,6 +626,9 @@ def main():
         "cube.obj": cube_obj(),
         "cube_ascii.fbx": cube_fbx_ascii(),
         "cube_binary.fbx": cube_fbx_binary(),
+        "cube_7500.fbx": cube_fbx_binary_7500(),
+        "counts.obj": counts_obj(),
+        "shared_accessor.glb": shared_accessor_glb(),
         "image_rel.gltf": external_image_gltf(("textures/wood.png", "normal%20map.png")),
         # hostile
         "bomb.fbx": fbx_bomb(),

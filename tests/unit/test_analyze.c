@@ -187,7 +187,9 @@ TEST(analyze_obj_cube_mtllib_not_followed)
 	if (!r)
 		return;
 	CHECK(geti(r, "poly_count") == 12);
-	CHECK(geti(r, "vertex_count") == 24); /* the OBJ importer splits corners */
+	CHECK(geti(r, "vertex_count") == 8); /* the `v` records, as stored */
+	CHECK(geti(r, "render_vertex_count") == 24); /* assimp splits corners */
+	CHECK(geti(r, "face_count") == 6);
 	json_t *d = json_object_get(r, "dimensions");
 	CHECK(near(d, "x", 2) && near(d, "y", 2) && near(d, "z", 2));
 	json_t *refs = json_object_get(r, "external_references");
@@ -204,7 +206,8 @@ TEST(analyze_fbx_ascii_and_binary)
 	CHECK(r);
 	if (r) {
 		CHECK(geti(r, "poly_count") == 12);
-		CHECK(geti(r, "vertex_count") == 24);
+		CHECK(geti(r, "vertex_count") == 8); /* control points */
+		CHECK(geti(r, "render_vertex_count") == 24 && geti(r, "face_count") == 6);
 		json_t *d = json_object_get(r, "dimensions");
 		CHECK(near(d, "x", 2) && near(d, "y", 4) && near(d, "z", 6));
 		CHECK(has_string(json_object_get(r, "materials"), "Red"));
@@ -214,7 +217,8 @@ TEST(analyze_fbx_ascii_and_binary)
 	CHECK(r);
 	if (r) {
 		CHECK(geti(r, "poly_count") == 12);
-		CHECK(geti(r, "vertex_count") == 24);
+		CHECK(geti(r, "vertex_count") == 8); /* control points */
+		CHECK(geti(r, "render_vertex_count") == 24 && geti(r, "face_count") == 6);
 		json_t *d = json_object_get(r, "dimensions");
 		CHECK(near(d, "x", 6) && near(d, "y", 4) && near(d, "z", 2));
 		CHECK(has_string(json_object_get(r, "materials"), "Blue"));
@@ -482,6 +486,45 @@ TEST(analyze_timeout_after_output_closed)
 	CHECK(strstr(err, "timed out") != NULL);
 	CHECK(ms < 3000);
 	CHECK(no_children_left());
+}
+
+/* vertex_count is the vertices as stored (issue 9): assimp's per-corner
+ * split and one-mesh-per-primitive must not inflate it. */
+TEST(analyze_counts_as_stored)
+{
+	NEED_MODELS();
+	static const struct {
+		const char *name, *format;
+		long long verts, render, polys, faces;
+	} cases[] = {
+		/* 12 `v`, 11 used; negative and v/vt/vn indices; quad, tri, pentagon */
+		{ "counts.obj", "OBJ", 11, 12, 6, 3 },
+		/* FBX 7.5 binary: 64-bit node records */
+		{ "cube_7500.fbx", "FBX", 8, 24, 12, 6 },
+		/* two primitives share one POSITION accessor: counted once */
+		{ "shared_accessor.glb", "GLB", 24, 48, 12, 12 },
+		{ "cube.glb", "GLB", 24, 24, 12, 12 },
+		{ "two_meshes.gltf", "GLTF", 28, 28, 16, 16 },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char err[256];
+		json_t *r = analyze(cases[i].name, cases[i].format, err, sizeof(err), NULL);
+		CHECK(r);
+		if (!r) {
+			fprintf(stderr, "    %s: %s\n", cases[i].name, err);
+			continue;
+		}
+		if (geti(r, "vertex_count") != cases[i].verts || geti(r, "render_vertex_count") != cases[i].render ||
+		    geti(r, "poly_count") != cases[i].polys || geti(r, "face_count") != cases[i].faces)
+			fprintf(stderr, "    %s: %lld %lld %lld %lld\n", cases[i].name, (long long)geti(r, "vertex_count"),
+				(long long)geti(r, "render_vertex_count"), (long long)geti(r, "poly_count"),
+				(long long)geti(r, "face_count"));
+		CHECK(geti(r, "vertex_count") == cases[i].verts);
+		CHECK(geti(r, "render_vertex_count") == cases[i].render);
+		CHECK(geti(r, "poly_count") == cases[i].polys);
+		CHECK(geti(r, "face_count") == cases[i].faces);
+		json_decref(r);
+	}
 }
 
 TEST(analyze_output_cap_and_bad_output)
