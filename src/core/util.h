@@ -46,6 +46,14 @@ void iso8601_ms(int64_t ms, char out[32]);
 
 /* Fill buf with n random bytes from the OS CSPRNG (libsodium). */
 void random_bytes(void *buf, size_t n);
+/* The value of a hexadecimal digit, or -1. */
+int hex_digit(char c);
+
+/* Percent-decodes s in place and returns its new length.  "%00" stays
+ * encoded: a decoded NUL would silently cut "/api/categories%00/x" to
+ * "/api/categories". */
+size_t percent_decode_keep_nul(char *s);
+
 /* n random bytes as 2n lowercase hex chars plus NUL into out. */
 void random_hex(char *out, size_t n);
 

@@ -707,17 +707,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	arena_free(req->arena);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decoding for the path and query arguments that leaves "%00"
  * encoded: a decoded NUL would silently cut "/api/categories%00/x" to
  * "/api/categories". */
@@ -725,18 +714,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
 	UNUSED(cls);
 	UNUSED(conn);
-	char *w = s;
-	for (const char *r = s; *r;) {
-		int hi, lo;
-		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi || lo)) {
-			*w++ = (char)(hi * 16 + lo);
-			r += 3;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-	return (size_t)(w - s);
+	return percent_decode_keep_nul(s);
 }
 
 /*

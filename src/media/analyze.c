@@ -175,17 +175,6 @@ static json_t *checked_result(json_t *in, const char *format)
 
 /* ------------------------------------------------------ external uris */
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const char *gltf_uri_problem(const char *uri, bool relative_ok)
 {
 	if (!strncasecmp(uri, "data:", 5))
@@ -200,7 +189,7 @@ const char *gltf_uri_problem(const char *uri, bool relative_ok)
 		int hi, lo;
 		char ch = *p;
 		if (ch == '%') {
-			if ((hi = hexdigit(p[1])) < 0 || (lo = hexdigit(p[2])) < 0)
+			if ((hi = hex_digit(p[1])) < 0 || (lo = hex_digit(p[2])) < 0)
 				return "a malformed percent-escape";
 			ch = (char)(hi * 16 + lo);
 			p += 2;

@@ -218,32 +218,34 @@ def closed_within(sock, seconds):
         return None
 
 
-def test_headers_trickled_byte_by_byte_are_cut_off(slow_server):
-    s = socket.create_connection(("127.0.0.1", slow_server.port))
+def trickle_until_closed(sock, data, pause, limit=8.0):
+    """Sends data one byte at a time, pause seconds apart, until the server
+    closes the connection: the seconds that took, or None when it never
+    did within limit."""
     t0 = time.time()
-    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
-    closed = False
-    for i in range(len(head)):
+    for i in range(len(data)):
         try:
-            s.sendall(head[i:i + 1])
+            sock.sendall(data[i:i + 1])
         except (BrokenPipeError, ConnectionResetError):
-            closed = True
-            break
-        s.settimeout(0.3)
+            return time.time() - t0
+        sock.settimeout(pause)
         try:
-            if s.recv(100) == b"":
-                closed = True
-                break
+            if sock.recv(100) == b"":
+                return time.time() - t0
         except socket.timeout:
             pass
         except ConnectionResetError:
-            closed = True
-            break
-        if time.time() - t0 > 8:
-            break
-    took = time.time() - t0
+            return time.time() - t0
+        if time.time() - t0 > limit:
+            return None
+    return None
+
+
+def test_headers_trickled_byte_by_byte_are_cut_off(slow_server):
+    s = socket.create_connection(("127.0.0.1", slow_server.port))
+    took = trickle_until_closed(s, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100, 0.3)
     s.close()
-    assert closed, "a client trickling its headers kept the connection for 8 s"
+    assert took is not None, "a client trickling its headers kept the connection for 8 s"
     assert 1.5 <= took <= 4.5, took
 
 
@@ -261,27 +263,9 @@ def test_a_body_below_the_minimum_rate_is_cut_off(slow_server):
     s = socket.create_connection(("127.0.0.1", slow_server.port))
     s.sendall(b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
               b"Content-Length: 100000\r\n\r\n{")
-    t0 = time.time()
-    closed = False
-    while time.time() - t0 < 8:
-        try:
-            s.sendall(b" ")
-        except (BrokenPipeError, ConnectionResetError):
-            closed = True
-            break
-        s.settimeout(0.5)
-        try:
-            if s.recv(100) == b"":
-                closed = True
-                break
-        except socket.timeout:
-            pass
-        except ConnectionResetError:
-            closed = True
-            break
-    took = time.time() - t0
+    took = trickle_until_closed(s, b" " * 100, 0.5)
     s.close()
-    assert closed and took < 5, (closed, took)
+    assert took is not None and took < 5, took
 
 
 def test_a_steady_body_is_not_cut_off(slow_server):

@@ -171,3 +171,15 @@ TEST(iso8601_formats_utc)
 	iso8601_ms(1708079400000LL, buf);
 	CHECK_STR(buf, "2024-02-16T10:30:00Z");
 }
+
+TEST(percent_decode_keeps_nul_encoded)
+{
+	char a[] = "/api/categories%00/x";
+	CHECK(percent_decode_keep_nul(a) == strlen("/api/categories%00/x") && !strcmp(a, "/api/categories%00/x"));
+	char b[] = "a%20b%2Fc%e2%82%ac";
+	size_t n = percent_decode_keep_nul(b);
+	CHECK(n == 8 && !strcmp(b, "a b/c\xe2\x82\xac"));
+	char c[] = "%zz%4%%41";
+	CHECK(percent_decode_keep_nul(c) == 7 && !strcmp(c, "%zz%4%A"));
+	CHECK(hex_digit('f') == 15 && hex_digit('F') == 15 && hex_digit('9') == 9 && hex_digit('g') == -1);
+}
