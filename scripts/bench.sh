@@ -29,7 +29,7 @@ trap cleanup EXIT
 run_wrk() { # name url [wrk args...]
 	local out rps p99 name=$1 url=$2
 	shift 2
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" 2>&1)
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$url" "$@" 2>&1)
 	rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 	non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
