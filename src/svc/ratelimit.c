@@ -95,13 +95,21 @@ static struct entry *mem_find(struct shard *s, uint64_t h, const char *key)
 	return e;
 }
 
+/* The shard that holds key, locked; *h is the key's hash. */
+static struct shard *shard_lock(enum rl_class cls, const char *key, uint64_t *h)
+{
+	pthread_once(&mem_once, mem_init);
+	*h = hash_key(cls, key);
+	struct shard *s = &shards[*h % SHARDS];
+	pthread_mutex_lock(&s->lock);
+	return s;
+}
+
 bool ratelimit_mem_hit(enum rl_class cls, const char *key, const struct rate_rule *rule,
 		       int64_t now, int *retry_after_s)
 {
-	pthread_once(&mem_once, mem_init);
-	uint64_t h = hash_key(cls, key);
-	struct shard *s = &shards[h % SHARDS];
-	pthread_mutex_lock(&s->lock);
+	uint64_t h;
+	struct shard *s = shard_lock(cls, key, &h);
 	struct entry *e = mem_find(s, h, key);
 	if (!e) {
 		if (s->len >= MAX(s->sweep_at, sweep_base)) {
@@ -160,10 +168,8 @@ size_t ratelimit_mem_size(void)
 bool ratelimit_mem_peek(enum rl_class cls, const char *key, const struct rate_rule *rule,
 			int64_t now, int *retry_after_s)
 {
-	pthread_once(&mem_once, mem_init);
-	uint64_t h = hash_key(cls, key);
-	struct shard *s = &shards[h % SHARDS];
-	pthread_mutex_lock(&s->lock);
+	uint64_t h;
+	struct shard *s = shard_lock(cls, key, &h);
 	struct entry *e = mem_find(s, h, key);
 	bool ok = !e || now - e->start >= e->window || e->count < rule->limit;
 	if (!ok)
@@ -174,10 +180,8 @@ bool ratelimit_mem_peek(enum rl_class cls, const char *key, const struct rate_ru
 
 void ratelimit_mem_reset(enum rl_class cls, const char *key)
 {
-	pthread_once(&mem_once, mem_init);
-	uint64_t h = hash_key(cls, key);
-	struct shard *s = &shards[h % SHARDS];
-	pthread_mutex_lock(&s->lock);
+	uint64_t h;
+	struct shard *s = shard_lock(cls, key, &h);
 	struct entry *e = mem_find(s, h, key);
 	if (e)
 		e->count = 0; /* the entry goes with the next sweep */
