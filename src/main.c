@@ -5,7 +5,7 @@
  *   hwc3d migrate            apply pending migrations
  *   hwc3d create-admin --email E --password P [--username U]
  *   hwc3d seed-demo [--scale N]
- *   hwc3d routes             the route table as JSON (for tests and docs)
+ *   hwc3d routes             the route table as JSON, with handler names (cli/routes.c)
  *   hwc3d sweep              one housekeeping sweep (svc/sweep.h), then exit
  *   hwc3d job-enqueue KIND JSON [--owner ID]   queue a background job (svc/jobs.h)
  *   hwc3d version
@@ -53,28 +53,6 @@ static int cmd_migrate(void)
 		return rc;
 	log_info("database schema at version %d", migrate_current(db));
 	db_close(db);
-	return 0;
-}
-
-static int cmd_routes(void)
-{
-	router_t *r = routes_build();
-	static const char *access[] = { "public", "optional", "user", "verified", "admin" };
-	static const char *rl[] = { "none", "general", "auth", "upload", "admin", "session" };
-	static const char *body[] = { "none", "json", "multipart", "raw" };
-	json_t *list = json_array();
-	for (size_t i = 0; i < router_count(r); i++) {
-		const route_t *rt = router_get(r, i);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
-			"method", method_name(rt->method), "path", rt->pattern,
-			"access", access[rt->access], "rate_limit", rl[rt->rl],
-			"body", body[rt->body], "summary", rt->summary ? rt->summary : ""));
-	}
-	char *s = json_dumps(list, JSON_INDENT(1));
-	puts(s);
-	free(s);
-	json_decref(list);
-	router_free(r);
 	return 0;
 }
 
@@ -190,7 +168,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "migrate"))
 		return argc > 2 ? usage() : cmd_migrate();
 	if (!strcmp(cmd, "routes"))
-		return cmd_routes();
+		return cli_routes();
 	if (!strcmp(cmd, "sweep"))
 		return argc > 2 ? usage() : cmd_sweep();
 	if (!strcmp(cmd, "create-admin"))
