@@ -25,7 +25,7 @@ TEST_LIB_OBJS := $(filter-out build/tobj/src/main.o,$(TEST_OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(patsubst %.c,build/tobj/%.o,$(UNIT_SRCS))
 
-.PHONY: all run test unit api-test bench deps clean test-build fuzz fuzz-build
+.PHONY: all run test unit api-test bench deps clean test-build test-openapi fuzz fuzz-build
 all: build/hwc3d
 
 build/hwc3d: $(REL_OBJS)
@@ -74,10 +74,18 @@ run:
 
 test-build: build/test/hwc3d build/test/unit
 
-# Unit tests, then the API suite against SQLite and PostgreSQL.
+# The OpenAPI document against the real route table (both ways: operationId,
+# security, error responses), then Redocly's lint (redocly.yaml), offline.
+test-openapi: build/test/hwc3d
+	@$(PY) scripts/check-openapi.py --binary build/test/hwc3d
+	@test -x node_modules/.bin/redocly || { echo "test-openapi: no node_modules/.bin/redocly: run npm ci" >&2; exit 1; }
+	@REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly lint --format=stylish docs/openapi.yaml
+
+# The OpenAPI checks, unit tests, then the API suite against SQLite and PostgreSQL.
 test:
 	@scripts/install-deps.sh build runtime test
 	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory test-openapi
 	@scripts/run-tests.sh
 
 bench:
