@@ -111,7 +111,14 @@ static int cmd_serve(void)
 	}
 	blend_init();
 	router_t *r = routes_build();
-	metrics_init(r);
+	size_t nroutes = router_count(r);
+	metrics_route_t *labels = xcalloc(nroutes ? nroutes : 1, sizeof(*labels));
+	for (size_t i = 0; i < nroutes; i++) {
+		const route_t *rt = router_get(r, i);
+		labels[i] = (metrics_route_t){ method_name(rt->method), rt->pattern };
+	}
+	metrics_init(labels, nroutes);
+	free(labels);
 	ratelimit_init();
 	mail_worker_start();
 	job_init();

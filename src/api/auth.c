@@ -6,7 +6,6 @@
  * must say the email is taken): login, resend and forgot-password behave and
  * take the same time either way (an argon2 verify runs on both paths).
  */
-#include <microhttpd.h>
 #include "api.h"
 #include "../auth/account.h"
 #include "../auth/identity.h"
@@ -356,7 +355,7 @@ static bool foreign_origin(req_t *req)
 
 static const char *refresh_cookie(req_t *req)
 {
-	const char *c = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, REFRESH_COOKIE);
+	const char *c = req_cookie(req, REFRESH_COOKIE);
 	return c && *c && strlen(c) < 128 ? c : NULL;
 }
 

@@ -1,6 +1,5 @@
 /* system.c: health, readiness, metrics, the OpenAPI document, version. */
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include "api.h"
 #include "../auth/internal.h"
 #include "../http/reply.h"
@@ -23,26 +22,12 @@ static int system_readyz(req_t *req)
 				       db_kind(db) == DB_PG ? "postgresql" : "sqlite"));
 }
 
-/* The socket peer, whatever X-Forwarded-For says. */
-static const char *peer_address(req_t *req, char *buf, size_t n)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (!ci || !ci->client_addr)
-		return NULL;
-	const struct sockaddr *sa = ci->client_addr;
-	if (sa->sa_family == AF_INET)
-		return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)n);
-	if (sa->sa_family == AF_INET6)
-		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)n);
-	return NULL;
-}
-
 /* Loopback and TRUSTED_PROXIES only (both the peer and the forwarded
  * client, see auth/internal.h), or a bearer METRICS_TOKEN; others get 403. */
 static int system_metrics(req_t *req)
 {
 	char peer[INET6_ADDRSTRLEN];
-	if (!internal_access_allowed(peer_address(req, peer, sizeof(peer)), req->ip, req_header(req, "Authorization")))
+	if (!internal_access_allowed(req_peer_address(req, peer, sizeof(peer)), req->ip, req_header(req, "Authorization")))
 		return reply_error(req, ERR_FORBIDDEN, "Metrics are served to loopback, TRUSTED_PROXIES or a METRICS_TOKEN bearer");
 	strbuf_t sb;
 	sb_init(&sb, 0);

@@ -9,7 +9,6 @@
  */
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <microhttpd.h>
 #include <unistd.h>
 #include "api.h"
 #include "../core/log.h"
@@ -454,14 +453,8 @@ static int files_get(req_t *req)
 		return reply_bytes(req, 416, NULL, "", 0);
 	}
 	uint64_t len = ranged ? to - from + 1 : size;
-	req->resp = MHD_create_response_from_fd_at_offset64(len, fd, ranged ? from : 0);
-	if (!req->resp) {
-		close(fd);
-		return reply_internal(req, "cannot serve file");
-	}
-	req->status = ranged ? 206 : 200;
-	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	if (ranged)
+	reply_file(req, ranged ? 206 : 200, ctype, fd, ranged ? from : 0, len);
+	if (req->status == 206)
 		req_add_header(req, "Content-Range", arena_printf(req->arena, "bytes %llu-%llu/%llu",
 			(unsigned long long)from, (unsigned long long)to, (unsigned long long)size));
 	return DONE;

@@ -2,25 +2,27 @@
 #include "token.h"
 #include "../core/util.h"
 
-enum auth_result auth_from_token(req_t *req, const char *token)
+enum auth_result auth_identify(db_t *db, arena_t *arena, const char *token, auth_user_t **user)
 {
+	if (!token)
+		return AUTH_NONE;
 	struct token_claims c;
 	if (!token_verify(token, &c))
 		return AUTH_INVALID;
-	if (!req->db)
+	if (!db)
 		return AUTH_DB_ERROR;
-	db_rows_t *r = DBQ(req->db,
+	db_rows_t *r = DBQ(db,
 		"SELECT role, user_type, username, is_email_verified, is_verified, is_banned,"
 		" tokens_valid_after, deleted_at FROM users WHERE id = $1", P_INT(c.sub));
 	if (!r)
 		return AUTH_DB_ERROR;
 	enum auth_result res = AUTH_INVALID;
 	if (db_next(r) && db_isnull(r, 7) && c.iat_ms >= db_int(r, 6)) {
-		auth_user_t *u = arena_calloc(req->arena, sizeof(*u));
+		auth_user_t *u = arena_calloc(arena, sizeof(*u));
 		u->id = c.sub;
-		u->role = arena_strdup(req->arena, db_text(r, 0));
-		u->user_type = arena_strdup(req->arena, db_text(r, 1));
-		u->username = arena_strdup(req->arena, db_text(r, 2));
+		u->role = arena_strdup(arena, db_text(r, 0));
+		u->user_type = arena_strdup(arena, db_text(r, 1));
+		u->username = arena_strdup(arena, db_text(r, 2));
 		u->is_email_verified = db_bool(r, 3);
 		u->is_verified = db_bool(r, 4);
 		/* Admin rights need both: the role in the database, and a token
@@ -31,7 +33,7 @@ enum auth_result auth_from_token(req_t *req, const char *token)
 		if (db_bool(r, 5)) {
 			res = AUTH_BANNED;
 		} else {
-			req->user = u;
+			*user = u;
 			res = AUTH_OK;
 		}
 	} else if (db_failed(r)) {
@@ -39,17 +41,4 @@ enum auth_result auth_from_token(req_t *req, const char *token)
 	}
 	db_done(r);
 	return res;
-}
-
-enum auth_result auth_identify(req_t *req)
-{
-	const char *h = req_header(req, "Authorization");
-	if (!h || !*h)
-		return AUTH_NONE;
-	if (strncasecmp(h, "Bearer ", 7))
-		return AUTH_INVALID;
-	const char *tok = h + 7;
-	while (*tok == ' ')
-		tok++;
-	return auth_from_token(req, tok);
 }

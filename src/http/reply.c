@@ -1,4 +1,5 @@
 #include <microhttpd.h>
+#include <unistd.h>
 #include "reply.h"
 #include "../core/log.h"
 #include "../core/util.h"
@@ -60,6 +61,24 @@ int reply_bytes(req_t *req, int status, const char *content_type, const void *da
 		return DONE;
 	}
 	req->resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	req->status = status;
+	if (content_type)
+		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	return DONE;
+}
+
+int reply_file(req_t *req, int status, const char *content_type, int fd, uint64_t offset, uint64_t len)
+{
+	if (req->resp) {
+		log_error("request %s: second response ignored", req->request_id);
+		close(fd);
+		return DONE;
+	}
+	if (offset > INT64_MAX || len > INT64_MAX - offset ||
+	    !(req->resp = MHD_create_response_from_fd_at_offset64(len, fd, (int64_t)offset))) {
+		close(fd);
+		return reply_internal(req, "cannot serve file");
+	}
 	req->status = status;
 	if (content_type)
 		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);

@@ -60,6 +60,11 @@ int reply_internal(req_t *req, const char *what);
 /* Maps a failed database call: unique -> 409, busy -> 503, else 500. */
 int reply_db_error(req_t *req, const char *what);
 int reply_bytes(req_t *req, int status, const char *content_type, const void *data, size_t len);
+/* len bytes of the open file fd from offset, sent straight from the file
+ * (200, or 206 for a range; content_type may be NULL).  The response takes
+ * fd and closes it when sent; on failure fd is closed and the answer is a
+ * 500. */
+int reply_file(req_t *req, int status, const char *content_type, int fd, uint64_t offset, uint64_t len);
 
 /* Public-response cache: serve a stored body for key (true when served),
  * or send body and store it under the generation read before the query. */

@@ -5,6 +5,11 @@
  * response has been sent; everything hanging off it (strings, JSON, rows)
  * is released in one place by the server.  Handlers read parameters through
  * the accessors below and answer through reply.h, returning its result.
+ *
+ * The accessors (request.c) are the only code that reads the request from
+ * libmicrohttpd; handlers, validators and the auth module never touch the
+ * connection, and the dispatcher (server.c) is the only caller of
+ * req_set_client_ip.
  */
 #ifndef HWC_REQUEST_H
 #define HWC_REQUEST_H
@@ -12,6 +17,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "../auth/auth.h"
 #include "../core/arena.h"
 #include "../core/strbuf.h"
 #include "../db/db.h"
@@ -21,15 +27,6 @@ struct MHD_Connection;
 struct MHD_Response;
 struct conn_ctx;
 struct pool_job;
-
-/* The signed-in caller, as loaded from the database for this request. */
-typedef struct auth_user {
-	int64_t id;
-	const char *role;     /* "user" or "admin" */
-	const char *user_type;
-	const char *username;
-	bool is_admin, is_email_verified, is_verified;
-} auth_user_t;
 
 #define REQ_EXTRA_HEADERS 8
 
@@ -53,12 +50,14 @@ typedef struct req {
 	struct MHD_Connection *conn;
 	struct conn_ctx *cx;    /* the connection guard's record (conn.h) */
 	/* A request built without libmicrohttpd (conn is NULL: the fuzz
-	 * harnesses in tests/fuzz) carries its query arguments and headers
-	 * here instead, as NULL-terminated name, value, name, value, ...
-	 * arrays; req_query and req_header look them up as MHD would (the
-	 * first match, names compared without case). */
+	 * harnesses in tests/fuzz, the unit tests) carries its query
+	 * arguments, headers and cookies here instead, as NULL-terminated
+	 * name, value, name, value, ... arrays; req_query, req_header and
+	 * req_cookie look them up as MHD would (the first match, names
+	 * compared without case). */
 	const char *const *query_kv;
 	const char *const *header_kv;
+	const char *const *cookie_kv;
 	db_t *db;               /* this thread's connection; NULL when unavailable */
 
 	char request_id[40];
@@ -106,7 +105,14 @@ typedef struct req {
  * response, so `return reply_json(...)` reads naturally. */
 #define DONE 0
 
+/* A request header, or NULL. */
 const char *req_header(req_t *req, const char *name);
+/* A cookie sent with the request (Cookie header, as MHD parses it), or NULL. */
+const char *req_cookie(req_t *req, const char *name);
+/* The credentials of "Authorization: Bearer <token>" for auth_identify:
+ * NULL when no Authorization header (or an empty one) was sent, "" for
+ * another scheme (a token that never verifies, so it answers 401). */
+const char *req_bearer_token(req_t *req);
 /* A query-string argument, or NULL. */
 const char *req_query(req_t *req, const char *name);
 /* Every occurrence of a query argument, in order: the first max values go
@@ -122,5 +128,13 @@ json_t *req_body(req_t *req);
 /* Adds a response header; name and value must outlive the request
  * (literals or arena strings). */
 void req_add_header(req_t *req, const char *name, const char *value);
+
+/* The socket peer's address as text into buf (INET6_ADDRSTRLEN bytes
+ * suffice), whatever X-Forwarded-For says; NULL when unknown. */
+const char *req_peer_address(req_t *req, char *buf, size_t n);
+/* The dispatcher, once per request: sets req->ip to the client's address,
+ * the peer or, behind TRUSTED_PROXIES, the first untrusted hop of
+ * X-Forwarded-For counted from the right. */
+void req_set_client_ip(req_t *req);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "server.h"
 #include "conn.h"
+#include "static.h"
 #include "framing.h"
 #include "reply.h"
 #include "request.h"
@@ -32,141 +33,6 @@
 
 static router_t *routes;
 static int64_t in_flight;
-
-/* ---- request accessors (request.h) ---- */
-
-/* Lookup in a request built without MHD (request.h, query_kv). */
-static const char *kv_lookup(const char *const *kv, const char *name)
-{
-	for (; kv && kv[0]; kv += 2)
-		if (!strcasecmp(kv[0], name))
-			return kv[1];
-	return NULL;
-}
-
-const char *req_header(req_t *req, const char *name)
-{
-	if (!req->conn)
-		return kv_lookup(req->header_kv, name);
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *req_query(req_t *req, const char *name)
-{
-	if (!req->conn)
-		return kv_lookup(req->query_kv, name);
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-struct query_values {
-	const char *name;
-	const char **vals;
-	size_t max, n;
-};
-
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	UNUSED(kind);
-	struct query_values *q = cls;
-	/* caseless, as MHD_lookup_connection_value matches */
-	if (key && !strcasecmp(key, q->name)) {
-		if (q->n < q->max)
-			q->vals[q->n] = value;
-		q->n++;
-	}
-	return MHD_YES;
-}
-
-size_t req_query_values(req_t *req, const char *name, const char **vals, size_t max)
-{
-	struct query_values q = { name, vals, max, 0 };
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
-	return q.n;
-}
-
-static int param_index(req_t *req, const char *name)
-{
-	for (int i = 0; i < req->match.nparams; i++)
-		if (!strcmp(req->match.names[i], name))
-			return i;
-	return -1;
-}
-
-const char *req_param(req_t *req, const char *name)
-{
-	int i = param_index(req, name);
-	HWC_ASSERT(i >= 0);
-	return req->match.values[i];
-}
-
-int64_t req_param_int(req_t *req, const char *name)
-{
-	int i = param_index(req, name);
-	HWC_ASSERT(i >= 0);
-	return req->match.ints[i];
-}
-
-json_t *req_body(req_t *req)
-{
-	return req->json;
-}
-
-void req_add_header(req_t *req, const char *name, const char *value)
-{
-	if (req->nhdr < REQ_EXTRA_HEADERS) {
-		req->hdr_names[req->nhdr] = name;
-		req->hdr_values[req->nhdr] = value;
-		req->nhdr++;
-	}
-}
-
-/* ---- client address ---- */
-
-static bool trusted_proxy(const char *ip)
-{
-	for (size_t i = 0; i < cfg.n_trusted_proxies; i++)
-		if (cidr_match(&cfg.trusted_proxies[i], ip))
-			return true;
-	return false;
-}
-
-static void client_ip(req_t *req)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(req->ip, sizeof(req->ip), "unknown");
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->ip, sizeof(req->ip));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->ip, sizeof(req->ip));
-	}
-	if (!cfg.n_trusted_proxies || !trusted_proxy(req->ip))
-		return;
-	/* Walk X-Forwarded-For from the right: the first hop that is not one
-	 * of our proxies is the client. */
-	const char *xff = req_header(req, "X-Forwarded-For");
-	if (!xff || strlen(xff) > 2048)
-		return;
-	char *list = arena_strdup(req->arena, xff);
-	for (;;) {
-		char *comma = strrchr(list, ',');
-		char *hop = comma ? comma + 1 : list;
-		while (*hop == ' ')
-			hop++;
-		size_t n = strlen(hop);
-		while (n && hop[n - 1] == ' ')
-			hop[--n] = '\0';
-		unsigned char tmp[16];
-		if (inet_pton(AF_INET, hop, tmp) != 1 && inet_pton(AF_INET6, hop, tmp) != 1)
-			return; /* garbage: keep the last address we could trust */
-		snprintf(req->ip, sizeof(req->ip), "%s", hop);
-		if (!trusted_proxy(hop) || !comma)
-			return;
-		*comma = '\0';
-	}
-}
 
 /* ---- early decisions ---- */
 
@@ -236,7 +102,7 @@ static void check_route(req_t *req, const char *content_length)
 		}
 	}
 	if (rt->access != ACCESS_PUBLIC) {
-		switch (auth_identify(req)) {
+		switch (auth_identify(req->db, req->arena, req_bearer_token(req), &req->user)) {
 		case AUTH_INVALID:
 			early(req, ERR_UNAUTHORIZED, 0, "Invalid or expired access token");
 			return;
@@ -350,7 +216,7 @@ static req_t *begin(struct MHD_Connection *conn, const char *url, const char *me
 		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
 	else
 		random_hex(req->request_id, 12);
-	client_ip(req);
+	req_set_client_ip(req);
 
 	const char *origin = req_header(req, "Origin");
 	if (origin && origin_allowed(origin))
@@ -673,16 +539,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	UNUSED(cls);
+	UNUSED(conn);
 	req_t *req = *con_cls;
 	if (!req)
 		return;
 	*con_cls = NULL;
-	conn_request_done(conn_of(conn));
+	conn_request_done(req->cx);
 	int status = req->queued ? req->status : 499; /* client went away */
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->queued && status < 400)
 		status = 499;
 	int64_t dur = mono_us() - req->start_us;
-	metrics_observe(req->route ? req->match.route_index : -1, status, dur);
+	metrics_observe(req->route ? method_name(req->route->method) : NULL,
+			req->route ? req->route->pattern : NULL, status, dur);
 	struct access_entry e = {
 		.request_id = req->request_id,
 		.method = req->method,

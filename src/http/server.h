@@ -5,7 +5,8 @@
  * connections, lets the requests in flight finish (up to SHUTDOWN_TIMEOUT
  * seconds) and returns.  The dispatcher decides 404/405/401/403/413/415/429
  * from the route table before a body is read, reads JSON bodies into memory
- * (capped), and only then calls the handler.
+ * (capped), and only then calls the handler.  Only main.c needs this
+ * header: handlers see the request through request.h and reply.h.
  */
 #ifndef HWC_SERVER_H
 #define HWC_SERVER_H
@@ -13,10 +14,5 @@
 #include "router.h"
 
 int server_run(router_t *router);
-
-/* Static files (static.c). */
-struct req;
-/* Serves path from the web directory; false when nothing matches. */
-bool static_serve(struct req *req, const char *path);
 
 #endif

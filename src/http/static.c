@@ -8,10 +8,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "server.h"
+#include "static.h"
 #include "reply.h"
 #include "request.h"
 #include "../core/util.h"
@@ -111,13 +110,7 @@ bool static_serve(req_t *req, const char *path)
 		close(fd);
 		reply_bytes(req, 304, NULL, "", 0);
 	} else {
-		req->resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
-		if (!req->resp) {
-			close(fd);
-			return false;
-		}
-		req->status = 200;
-		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, type_for(rel));
+		reply_file(req, 200, type_for(rel), fd, 0, (uint64_t)st.st_size);
 	}
 	req_add_header(req, "ETag", etag);
 	req_add_header(req, "Cache-Control", vendor ? "public, max-age=86400" : "no-cache");

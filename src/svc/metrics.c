@@ -14,9 +14,13 @@ struct route_stats {
 	uint64_t sum_us;
 };
 
-static const router_t *routes;
+static metrics_route_t *routes;
 static size_t nroutes;
-static struct route_stats *stats; /* [0] = not a route */
+static struct route_stats *stats; /* [0] = not a route, [i + 1] = routes[i] */
+/* Open addressing over the labels: slot holds a route's index + 1, 0 when
+ * empty; at most half full, so a probe ends at an empty slot. */
+static uint32_t *slots;
+static size_t nslots;
 
 static const char *gauge_names[] = { "hwc3d_requests_in_flight", "hwc3d_websockets_open",
 				     "hwc3d_jobs_running", "hwc3d_connections_open",
@@ -24,18 +28,61 @@ static const char *gauge_names[] = { "hwc3d_requests_in_flight", "hwc3d_websocke
 static int64_t gauges[ARRAY_LEN(gauge_names)];
 static int64_t started_ms;
 
-void metrics_init(const router_t *r)
+static size_t label_hash(const char *method, const char *route)
 {
-	routes = r;
-	nroutes = router_count(r);
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const char *p = method; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ ' ') * 1099511628211ULL;
+	for (const char *p = route; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The stats slot of a route's labels: 0 (not a route) when unknown. */
+static size_t route_slot(const char *method, const char *route)
+{
+	if (!method || !route || !nslots)
+		return 0;
+	for (size_t i = label_hash(method, route) & (nslots - 1);; i = (i + 1) & (nslots - 1)) {
+		uint32_t k = slots[i];
+		if (!k)
+			return 0;
+		if (!strcmp(routes[k - 1].route, route) && !strcmp(routes[k - 1].method, method))
+			return k;
+	}
+}
+
+void metrics_init(const metrics_route_t *r, size_t n)
+{
+	nroutes = n;
+	routes = xcalloc(n ? n : 1, sizeof(*routes));
+	if (n)
+		memcpy(routes, r, n * sizeof(*routes));
 	stats = xcalloc(nroutes + 1, sizeof(*stats));
+	for (nslots = 16; nslots < 2 * n; nslots *= 2)
+		;
+	slots = xcalloc(nslots, sizeof(*slots));
+	for (size_t k = 0; k < n; k++) {
+		if (route_slot(routes[k].method, routes[k].route))
+			continue; /* the same labels twice: the first counts */
+		size_t i = label_hash(routes[k].method, routes[k].route) & (nslots - 1);
+		while (slots[i])
+			i = (i + 1) & (nslots - 1);
+		slots[i] = (uint32_t)(k + 1);
+	}
 	started_ms = now_ms();
 }
 
 void metrics_free(void)
 {
 	free(stats);
+	free(slots);
+	free(routes);
 	stats = NULL;
+	slots = NULL;
+	routes = NULL;
+	nslots = nroutes = 0;
 }
 
 static size_t status_slot(int status)
@@ -46,11 +93,11 @@ static size_t status_slot(int status)
 	return NSTATUS - 1;
 }
 
-void metrics_observe(int route_index, int status, int64_t duration_us)
+void metrics_observe(const char *method, const char *route, int status, int64_t duration_us)
 {
 	if (!stats)
 		return;
-	struct route_stats *s = &stats[route_index >= 0 && (size_t)route_index < nroutes ? route_index + 1 : 0];
+	struct route_stats *s = &stats[route_slot(method, route)];
 	__atomic_add_fetch(&s->by_status[status_slot(status)], 1, __ATOMIC_RELAXED);
 	double secs = (double)duration_us / 1e6;
 	size_t b = 0;
@@ -73,8 +120,7 @@ static void labels(strbuf_t *out, size_t i)
 		sb_adds(out, "method=\"\",route=\"(none)\"");
 		return;
 	}
-	const route_t *rt = router_get(routes, i - 1);
-	sb_addf(out, "method=\"%s\",route=\"%s\"", method_name(rt->method), rt->pattern);
+	sb_addf(out, "method=\"%s\",route=\"%s\"", routes[i - 1].method, routes[i - 1].route);
 }
 
 void metrics_render(strbuf_t *out)

@@ -226,7 +226,7 @@ req_t *fz_req_new(method_t m, const char *target, size_t len, enum fz_who who, c
 			if (!utf8_valid(req->match.values[i]))
 				req->route = NULL; /* the server answers 404 */
 	}
-	if (who != FZ_ANON && db && auth_from_token(req, fz_token(who)) != AUTH_OK)
+	if (who != FZ_ANON && db && auth_identify(db, a, fz_token(who), &req->user) != AUTH_OK)
 		die("fuzz: the demo token of %d does not sign in", (int)who);
 	return req;
 }

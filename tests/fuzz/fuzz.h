@@ -48,7 +48,7 @@ const char *fz_token(enum fz_who who);
 /* A request for "path?query" (the target as sent, percent-encoded) with
  * the given extra headers (name, value, ..., NULL; may be NULL), routed
  * with the real route table and, unless anonymous, signed in through
- * auth_from_token.  Never NULL. */
+ * auth_identify.  Never NULL. */
 req_t *fz_req_new(method_t m, const char *target, size_t len, enum fz_who who, const char *const *headers);
 /* Frees the request with its response, like the server's on_completed. */
 void fz_req_free(req_t *req);

@@ -97,7 +97,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	ASSERT(req->route);
-	switch (auth_identify(req)) {
+	switch (auth_identify(req->db, req->arena, req_bearer_token(req), &req->user)) {
 	case AUTH_INVALID:
 		reply_error(req, ERR_UNAUTHORIZED, "Invalid or expired access token");
 		break;
