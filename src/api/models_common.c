@@ -143,6 +143,45 @@ json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private)
 	return items;
 }
 
+json_t *models_by_ids(req_t *req, const int64_t *ids, size_t n)
+{
+	json_t **slot = arena_alloc(req->arena, (n ? n : 1) * sizeof(*slot));
+	strbuf_t sql;
+	sb_init(&sql, 0);
+	sb_adds(&sql, "SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND m.id IN (");
+	db_param_t *p = arena_alloc(req->arena, (n ? n : 1) * sizeof(*p));
+	for (size_t i = 0; i < n; i++) {
+		slot[i] = NULL;
+		p[i] = P_INT(ids[i]);
+		sb_addf(&sql, "%s$%zu", i ? ", " : "", i + 1);
+	}
+	sb_adds(&sql, ")");
+	db_rows_t *r = n ? db_query(req->db, sql.buf, p, (int)n) : NULL;
+	sb_release(&sql);
+	if (n && !r)
+		return NULL;
+	while (r && db_next(r)) {
+		int64_t id = db_int(r, 0);
+		for (size_t i = 0; i < n; i++)
+			if (ids[i] == id && !slot[i]) {
+				slot[i] = model_json(r, false);
+				break;
+			}
+	}
+	bool failed = r && db_failed(r);
+	if (r)
+		db_done(r);
+	json_t *items = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (slot[i])
+			json_array_append_new(items, slot[i]);
+	if (failed || !models_mark_liked(req, items)) {
+		json_decref(items);
+		return NULL;
+	}
+	return items;
+}
+
 int reply_model_write_failed(req_t *req, int64_t rows, const char *what)
 {
 	if (rows == 0)

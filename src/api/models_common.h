@@ -32,6 +32,10 @@ json_t *model_json(db_rows_t *r, bool with_private);
  * is_liked added for a signed-in caller); NULL on a database error. */
 json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private);
 
+/* The public models of these ids, in this order (one that is no longer
+ * public is left out); NULL on a database error. */
+json_t *models_by_ids(req_t *req, const int64_t *ids, size_t n);
+
 /* Adds is_liked to each model of a list (or one model) for the caller. */
 bool models_mark_liked(req_t *req, json_t *models);
 

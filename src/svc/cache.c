@@ -30,6 +30,18 @@ static struct cshard shards[SHARDS] = {
 };
 static uint64_t generation[CACHE_AREAS];
 
+/* The area whose generation an area's entries follow. */
+static enum cache_area gen_area(enum cache_area area)
+{
+	return area == CACHE_MODEL_IDS ? CACHE_MODELS : area;
+}
+
+/* RESPONSE_CACHE=off turns off the cached responses, not derived data. */
+static bool area_off(enum cache_area area)
+{
+	return cfg.response_cache_off && area != CACHE_MODEL_IDS;
+}
+
 static uint64_t hash(enum cache_area area, const char *key)
 {
 	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)area * 0x9e3779b97f4a7c15ULL);
@@ -118,7 +130,7 @@ static void inflight_release(uint64_t h)
 bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, uint64_t *claim)
 {
 	*claim = 0;
-	if (cfg.response_cache_off)
+	if (area_off(area))
 		return false;
 	uint64_t h = hash(area, key);
 	if (lookup(area, key, h, body, len))
@@ -147,7 +159,7 @@ bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, 
 static bool lookup(enum cache_area area, const char *key, uint64_t h, char **body, size_t *len)
 {
 	struct cshard *s = &shards[h % SHARDS];
-	uint64_t gen = __atomic_load_n(&generation[area], __ATOMIC_ACQUIRE);
+	uint64_t gen = __atomic_load_n(&generation[gen_area(area)], __ATOMIC_ACQUIRE);
 	int64_t now = now_ms();
 	bool hit = false;
 	pthread_mutex_lock(&s->lock);
@@ -168,12 +180,12 @@ static bool lookup(enum cache_area area, const char *key, uint64_t h, char **bod
 
 uint64_t cache_generation(enum cache_area area)
 {
-	return __atomic_load_n(&generation[area], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&generation[gen_area(area)], __ATOMIC_ACQUIRE);
 }
 
 void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *body, size_t len)
 {
-	if (cfg.response_cache_off)
+	if (area_off(area))
 		return;
 	uint64_t h = hash(area, key);
 	if (len > SHARD_BYTES / 8) {
@@ -214,7 +226,7 @@ void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *
 
 void cache_invalidate(enum cache_area area)
 {
-	__atomic_add_fetch(&generation[area], 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&generation[gen_area(area)], 1, __ATOMIC_RELEASE);
 }
 
 void cache_clear(void)

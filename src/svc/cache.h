@@ -17,7 +17,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum cache_area { CACHE_CATEGORIES, CACHE_MODELS, CACHE_USERS, CACHE_HOME, CACHE_AREAS };
+enum cache_area {
+	CACHE_CATEGORIES,
+	CACHE_MODELS,
+	CACHE_USERS,
+	CACHE_HOME,
+	/* Not responses: the total and the first ids of a model list or
+	 * search (marketplace.c), shared by every page, sort-specific, and by
+	 * signed-in callers too.  Derived from the models area: it follows
+	 * CACHE_MODELS's generation, and RESPONSE_CACHE=off leaves it on (it
+	 * is part of how a list is computed, not a copy of an answer). */
+	CACHE_MODEL_IDS,
+	CACHE_AREAS
+};
 
 #define CACHE_MAX_BYTES ((size_t)32 << 20)
 #define CACHE_TTL_MS 30000
