@@ -257,16 +257,21 @@ static int models_get(req_t *req)
 		db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1 AND " MODEL_PUBLIC, P_INT(id));
 		if (!r)
 			return reply_db_error(req, "read model");
-		json_t *doc = db_next(r) ? model_json(r, false) : NULL;
-		bool failed = db_failed(r);
+		strbuf_t doc;
+		sb_init(&doc, 0);
+		bool found = db_next(r);
+		if (found)
+			model_write(&doc, r, false, -1);
+		bool failed = db_failed(r) || doc.overflow;
 		db_done(r);
-		if (failed) {
-			json_decref(doc);
-			return reply_db_error(req, "read model");
+		if (failed || !found) {
+			sb_release(&doc);
+			return failed ? reply_db_error(req, "read model")
+				      : reply_error(req, ERR_NOT_FOUND, "Model not found"); /* missing, deleted or not public alike */
 		}
-		if (!doc) /* missing, deleted or not public: the same answer */
-			return reply_error(req, ERR_NOT_FOUND, "Model not found");
-		return reply_json_cached(req, doc, CACHE_MODELS, key, gen);
+		size_t len;
+		char *text = sb_detach(&doc, &len);
+		return reply_json_text_cached(req, text, len, CACHE_MODELS, key, gen);
 	}
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, false, true))
