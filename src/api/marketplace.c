@@ -144,6 +144,130 @@ static const char *order_by(const char *sort, bool search_sqlite, bool search_pg
 	return "m.created_at DESC, m.id DESC";
 }
 
+/*
+ * The ids of a list's first IDS_KEPT models and its total, kept per
+ * filter and sort (the signature) in CACHE_MODEL_IDS until the next model
+ * write: the first pages of every sort and filter are read from there,
+ * deeper pages by one query over a covering index, and no page counts.
+ */
+#define IDS_KEPT 200
+
+struct id_window {
+	int64_t total;
+	int64_t n;
+	int64_t ids[IDS_KEPT];
+};
+
+/* A page of ids, in order, and the total of the whole list. */
+struct id_page {
+	int64_t total;
+	const int64_t *ids;
+	size_t n;
+};
+
+/* The window of a signature from the cache; false on a miss (then *claim
+ * is ours to release, by window_put or cache_release_claim). */
+static bool window_get(const char *sig, struct id_window *w, uint64_t *claim)
+{
+	char *body;
+	size_t len;
+	if (!cache_get(CACHE_MODEL_IDS, sig, &body, &len, claim))
+		return false;
+	bool ok = len >= offsetof(struct id_window, ids) && len <= sizeof(*w);
+	if (ok) {
+		memcpy(w, body, len);
+		ok = w->n >= 0 && (size_t)w->n * sizeof(int64_t) == len - offsetof(struct id_window, ids);
+	}
+	free(body);
+	return ok;
+}
+
+static void window_put(const char *sig, uint64_t gen, const struct id_window *w)
+{
+	cache_put(CACHE_MODEL_IDS, sig, gen, (const char *)w,
+		  offsetof(struct id_window, ids) + (size_t)w->n * sizeof(int64_t));
+}
+
+/* Reads ids (column 0) into w, and the total from column 1 when the query
+ * has one. */
+static bool read_window(db_rows_t *r, struct id_window *w, bool total_column)
+{
+	if (!r)
+		return false;
+	while (db_next(r) && w->n < IDS_KEPT) {
+		w->ids[w->n++] = db_int(r, 0);
+		if (total_column)
+			w->total = db_int(r, 1);
+	}
+	bool failed = db_failed(r);
+	db_done(r);
+	return !failed;
+}
+
+/* Computes the window of a list: for a search, whose matches are all
+ * ranked anyway, the total comes with the ids (a window count); for a
+ * list read in index order, from a count over the covering index. */
+static bool compute_window(req_t *req, struct query *q, const char *with, const char *from, const char *order,
+			   bool windowed_total, struct id_window *w)
+{
+	const char *where = q->where.buf ? q->where.buf : "";
+	w->total = w->n = 0;
+	if (windowed_total) {
+		char *sql = arena_printf(req->arena, "%sSELECT m.id, COUNT(*) OVER ()%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT %d",
+					 with, from, where, order, IDS_KEPT);
+		return read_window(db_query(req->db, sql, q->params, q->n), w, true);
+	}
+	char *count_sql = arena_printf(req->arena, "%sSELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", with, from, where);
+	if (db_scalar(req->db, count_sql, q->params, q->n, &w->total) < 0)
+		return false;
+	if (w->total == 0)
+		return true;
+	char *sql = arena_printf(req->arena, "%sSELECT m.id%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT %d",
+				 with, from, where, order, IDS_KEPT);
+	return read_window(db_query(req->db, sql, q->params, q->n), w, false);
+}
+
+/* The ids of page p of the list, and its total. */
+static bool list_ids(req_t *req, struct query *q, const char *sig, const char *with, const char *from,
+		     const char *order, bool windowed_total, const page_t *p, struct id_page *out)
+{
+	struct id_window *w = arena_alloc(req->arena, sizeof(*w));
+	uint64_t gen = cache_generation(CACHE_MODEL_IDS), claim;
+	if (!window_get(sig, w, &claim)) {
+		if (!compute_window(req, q, with, from, order, windowed_total, w)) {
+			cache_release_claim(claim);
+			return false;
+		}
+		window_put(sig, gen, w);
+	}
+	out->total = w->total;
+	out->ids = NULL;
+	out->n = 0;
+	if (p->offset >= w->total)
+		return true;
+	if (p->offset + p->limit <= w->n || w->n == w->total) {
+		out->ids = w->ids + p->offset;
+		out->n = (size_t)MIN(p->limit, w->n - p->offset);
+		return true;
+	}
+	/* Past the window: this page alone, still from the index. */
+	int lim = add_param(q, P_INT(p->limit)), off = add_param(q, P_INT(p->offset));
+	if (q->full)
+		return false;
+	char *sql = arena_printf(req->arena, "%sSELECT m.id%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT $%d OFFSET $%d",
+				 with, from, q->where.buf ? q->where.buf : "", order, lim, off);
+	db_rows_t *r = db_query(req->db, sql, q->params, q->n);
+	if (!r)
+		return false;
+	int64_t *ids = arena_alloc(req->arena, (size_t)p->limit * sizeof(*ids));
+	while (db_next(r) && out->n < (size_t)p->limit)
+		ids[out->n++] = db_int(r, 0);
+	bool failed = db_failed(r);
+	db_done(r);
+	out->ids = ids;
+	return !failed;
+}
+
 static int models_list(req_t *req)
 {
 	valid_t v;
@@ -189,22 +313,26 @@ static int models_list(req_t *req)
 	if (!sort)
 		sort = has_search ? "relevance" : "newest";
 
+	/* The filters and the sort, length-prefixed texts, so that no two
+	 * different queries share a signature: the key of the list's ids
+	 * (every caller) and, with the page, of the anonymous answer. */
+	const char *cat_s = category ? category : "", *search_s = search ? search : "";
+	strbuf_t tb; /* the tag items, length-prefixed too */
+	sb_init(&tb, 0);
+	for (size_t i = 0; i < ntags; i++)
+		sb_addf(&tb, "%zu:%s", strlen(tags[i]), tags[i]);
+	const char *tags_s = arena_strdup(req->arena, tb.buf);
+	sb_release(&tb);
+	const char *sig = arena_printf(req->arena, "%zu:%s|%zu:%s|%zu:%s|%lld|%lld|%lld|%lld|%d|%d|%d|%s",
+				       strlen(cat_s), cat_s, strlen(search_s), search_s, strlen(tags_s), tags_s,
+				       (long long)minc, (long long)maxc, (long long)min_polys, (long long)max_polys,
+				       is_free, anim, rig, sort);
+
 	/* The anonymous answer is the same for everyone: from memory. */
 	uint64_t gen = cache_generation(CACHE_MODELS);
 	char *key = NULL;
 	if (!req->user) {
-		/* Length-prefixed texts: no two different queries share a key. */
-		const char *cat_s = category ? category : "", *search_s = search ? search : "";
-		strbuf_t tb; /* the tag items, length-prefixed too */
-		sb_init(&tb, 0);
-		for (size_t i = 0; i < ntags; i++)
-			sb_addf(&tb, "%zu:%s", strlen(tags[i]), tags[i]);
-		const char *tags_s = arena_strdup(req->arena, tb.buf);
-		sb_release(&tb);
-		key = arena_printf(req->arena, "list|%lld|%lld|%zu:%s|%zu:%s|%zu:%s|%lld|%lld|%lld|%lld|%d|%d|%d|%s",
-				   (long long)p.page, (long long)p.limit, strlen(cat_s), cat_s, strlen(search_s), search_s,
-				   strlen(tags_s), tags_s, (long long)minc, (long long)maxc, (long long)min_polys,
-				   (long long)max_polys, is_free, anim, rig, sort);
+		key = arena_printf(req->arena, "list|%lld|%lld|%s", (long long)p.page, (long long)p.limit, sig);
 		if (reply_from_cache(req, CACHE_MODELS, key))
 			return DONE;
 	}
@@ -212,7 +340,9 @@ static int models_list(req_t *req)
 	bool pg = db_kind(req->db) == DB_PG;
 	struct query q = { .req = req };
 	sb_init(&q.where, 0);
-	const char *from = MODEL_FROM, *with = "";
+	/* Only the ids are sorted and counted (from the indexes of migration
+	 * 0010); the wide rows are read for the page alone. */
+	const char *from = " FROM models m", *with = "";
 	bool search_sqlite = false, search_pg = false;
 	if (has_search) {
 		if (pg) {
@@ -234,11 +364,13 @@ static int models_list(req_t *req)
 			}
 			/* The FTS query runs once, materialised: as a plain join
 			 * or subquery SQLite evaluates MATCH again for every model
-			 * row (measured: 18 s instead of 10 ms on 50,000 models). */
+			 * row (measured: 18 s instead of 10 ms on 50,000 models).
+			 * Each match is checked against the public index, not
+			 * the wide row: 10 ms instead of 25 for 6,000 matches. */
 			with = arena_printf(req->arena, "WITH f AS MATERIALIZED (SELECT rowid AS fts_id,"
 					    " bm25(models_fts, 10.0, 1.0, 5.0) AS fts_rank FROM models_fts"
 					    " WHERE models_fts MATCH $%d) ", add_param(&q, P_TEXT(fq)));
-			from = MODEL_FROM " JOIN f ON f.fts_id = m.id";
+			from = " FROM f JOIN models m INDEXED BY models_pub_id_idx ON m.id = f.fts_id";
 			search_sqlite = true;
 		}
 	}
@@ -247,7 +379,8 @@ static int models_list(req_t *req)
 		if (parse_i64_range(category, 1, INT64_MAX, &cid))
 			sb_addf(&q.where, " AND m.category_id = $%d", add_param(&q, P_INT(cid)));
 		else
-			sb_addf(&q.where, " AND c.slug = $%d", add_param(&q, P_TEXT(category)));
+			sb_addf(&q.where, " AND m.category_id = (SELECT id FROM categories WHERE slug = $%d)",
+				add_param(&q, P_TEXT(category)));
 	}
 	if (ntags) {
 		sb_adds(&q.where, " AND m.id IN (SELECT model_id FROM model_tags WHERE tag IN (");
@@ -269,28 +402,34 @@ static int models_list(req_t *req)
 		sb_addf(&q.where, " AND m.has_animations = $%d", add_param(&q, P_BOOL(anim)));
 	if (rig >= 0)
 		sb_addf(&q.where, " AND m.has_rigging = $%d", add_param(&q, P_BOOL(rig)));
-
 	if (q.full || q.where.overflow)
 		return reply_too_many_filters(req, &q);
-	char *count_sql = arena_printf(req->arena, "%sSELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", with, from,
-				       q.where.buf ? q.where.buf : "");
-	int64_t total = 0;
-	if (db_scalar(req->db, count_sql, q.params, q.n, &total) < 0) {
-		sb_release(&q.where);
-		return reply_db_error(req, "count models");
-	}
-	int lim = add_param(&q, P_INT(p.limit)), off = add_param(&q, P_INT(p.offset));
-	if (q.full)
-		return reply_too_many_filters(req, &q);
-	char *sql = arena_printf(req->arena, "%sSELECT " MODEL_COLS "%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT $%d OFFSET $%d",
-				 with, from, q.where.buf ? q.where.buf : "", order_by(sort, search_sqlite, search_pg), lim, off);
+
+	struct id_page ids;
+	const char *order = order_by(sort, search_sqlite, search_pg);
+	bool ok = list_ids(req, &q, sig, with, from, order, has_search, &p, &ids);
 	sb_release(&q.where);
-	db_rows_t *r = db_query(req->db, sql, q.params, q.n);
-	json_t *items = r ? models_from_rows(req, r, false) : NULL;
-	if (!items)
+	if (!ok)
+		return q.full ? reply_invalid1(req, "query", "Too many filters in one request")
+			      : reply_db_error(req, "list models");
+	/* The page is written as text: a jansson tree of 20 models cost a
+	 * third of the CPU of a cold page. */
+	strbuf_t out;
+	sb_init(&out, 0);
+	sb_adds(&out, "{\"items\":");
+	if (!models_write_by_ids(req, &out, ids.ids, ids.n)) {
+		sb_release(&out);
 		return reply_db_error(req, "list models");
-	json_t *page = page_envelope(items, total, &p);
-	return key ? reply_json_cached(req, page, CACHE_MODELS, key, gen) : reply_ok(req, page);
+	}
+	sb_addf(&out, ",\"total\":%lld,\"page\":%lld,\"limit\":%lld,\"pages\":%lld}", (long long)ids.total,
+		(long long)p.page, (long long)p.limit, (long long)(ids.total ? (ids.total + p.limit - 1) / p.limit : 0));
+	if (out.overflow) {
+		sb_release(&out);
+		return reply_internal(req, "list models: page too large");
+	}
+	size_t len;
+	char *text = sb_detach(&out, &len);
+	return key ? reply_json_text_cached(req, text, len, CACHE_MODELS, key, gen) : reply_json_text(req, 200, text, len);
 }
 
 /* A page of public models matching extra SQL (with one model id param, $1,

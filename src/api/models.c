@@ -247,25 +247,36 @@ static int models_create(req_t *req)
 static int models_get(req_t *req)
 {
 	/* A public model is the same document for every anonymous caller:
-	 * served from memory until the next model write. */
-	uint64_t gen = cache_generation(CACHE_MODELS);
-	char *key = NULL;
+	 * one query, then served from memory until the next model write. */
 	if (!req->user) {
-		key = arena_printf(req->arena, "one|%lld", (long long)req_param_int(req, "id"));
+		int64_t id = req_param_int(req, "id");
+		uint64_t gen = cache_generation(CACHE_MODELS);
+		char *key = arena_printf(req->arena, "one|%lld", (long long)id);
 		if (reply_from_cache(req, CACHE_MODELS, key))
 			return DONE;
+		db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1 AND " MODEL_PUBLIC, P_INT(id));
+		if (!r)
+			return reply_db_error(req, "read model");
+		strbuf_t doc;
+		sb_init(&doc, 0);
+		bool found = db_next(r);
+		if (found)
+			model_write(&doc, r, false, -1);
+		bool failed = db_failed(r) || doc.overflow;
+		db_done(r);
+		if (failed || !found) {
+			sb_release(&doc);
+			return failed ? reply_db_error(req, "read model")
+				      : reply_error(req, ERR_NOT_FOUND, "Model not found"); /* missing, deleted or not public alike */
+		}
+		size_t len;
+		char *text = sb_detach(&doc, &len);
+		return reply_json_text_cached(req, text, len, CACHE_MODELS, key, gen);
 	}
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, false, true))
 		return DONE;
-	if (!key || !m.is_public)
-		return reply_model(req, m.id, 200);
-	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1", P_INT(m.id));
-	json_t *doc = r && db_next(r) ? model_json(r, false) : NULL;
-	db_done(r);
-	if (!doc)
-		return reply_db_error(req, "read model");
-	return reply_json_cached(req, doc, CACHE_MODELS, key, gen);
+	return reply_model(req, m.id, 200);
 }
 
 /* The public viewer: only what everyone may see, whoever asks. */

@@ -1,50 +1,113 @@
 /* models_common.c: the model document, likes marking, lookups. */
 #include "models_common.h"
+#include "../core/jsonw.h"
 #include "../core/strbuf.h"
 #include "../core/util.h"
 #include "../http/reply.h"
 #include "../http/validate.h"
 
-static json_t *json_array_text(const char *s)
+void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int liked)
 {
-	json_error_t e;
-	json_t *j = s ? json_loads(s, 0, &e) : NULL;
-	if (!json_is_array(j)) {
-		json_decref(j);
-		j = json_array();
+	int64_t rating_sum = db_int(r, 25), rating_count = db_int(r, 26);
+	sb_adds(sb, "{\"id\":");
+	jw_int(sb, db_int(r, 0));
+	sb_adds(sb, ",\"title\":");
+	jw_str(sb, db_text(r, 1));
+	sb_adds(sb, ",\"description\":");
+	jw_str(sb, db_text(r, 2));
+	sb_adds(sb, ",\"price\":");
+	jw_money(sb, db_int(r, 3));
+	sb_adds(sb, ",\"currency\":");
+	jw_str(sb, db_text(r, 4));
+	sb_adds(sb, ",\"is_free\":");
+	jw_bool(sb, db_bool(r, 5));
+	sb_adds(sb, ",\"category\":");
+	if (db_isnull(r, 30)) {
+		sb_adds(sb, "null");
+	} else {
+		sb_adds(sb, "{\"id\":");
+		jw_int(sb, db_int(r, 30));
+		sb_adds(sb, ",\"name\":");
+		jw_str(sb, db_text(r, 31));
+		sb_adds(sb, ",\"slug\":");
+		jw_str(sb, db_text(r, 32));
+		sb_addc(sb, '}');
 	}
-	return j;
+	sb_adds(sb, ",\"tags\":");
+	jw_str_array(sb, db_text(r, 6));
+	sb_adds(sb, ",\"license\":");
+	jw_str(sb, db_text(r, 7));
+	sb_adds(sb, ",\"creator\":{\"id\":");
+	jw_int(sb, db_int(r, 33));
+	sb_adds(sb, ",\"username\":");
+	jw_str(sb, db_text(r, 34));
+	sb_adds(sb, ",\"full_name\":");
+	jw_str(sb, db_text(r, 35));
+	sb_adds(sb, ",\"avatar_url\":");
+	jw_str(sb, db_text(r, 36));
+	sb_adds(sb, ",\"is_verified\":");
+	jw_bool(sb, db_bool(r, 37));
+	sb_adds(sb, "},\"thumbnail_url\":");
+	jw_str(sb, db_text(r, 8));
+	sb_adds(sb, ",\"preview_images\":");
+	jw_str_array(sb, db_text(r, 9));
+	sb_adds(sb, ",\"file_format\":");
+	jw_str(sb, db_text(r, 10));
+	static const struct { int col; const char *name; } counts[] = {
+		{ 11, ",\"file_size\":" }, { 12, ",\"poly_count\":" }, { 13, ",\"vertex_count\":" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(counts); i++) {
+		sb_adds(sb, counts[i].name);
+		jw_int(sb, db_int(r, counts[i].col));
+	}
+	static const struct { int col; const char *name; } flags[] = {
+		{ 14, ",\"has_animations\":" }, { 15, ",\"has_rigging\":" }, { 16, ",\"has_textures\":" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
+		sb_adds(sb, flags[i].name);
+		jw_bool(sb, db_bool(r, flags[i].col));
+	}
+	sb_adds(sb, ",\"status\":");
+	jw_str(sb, db_text(r, 17));
+	sb_adds(sb, ",\"is_published\":");
+	jw_bool(sb, db_bool(r, 18));
+	sb_adds(sb, ",\"is_featured\":");
+	jw_bool(sb, db_bool(r, 19));
+	static const struct { int col; const char *name; } stats[] = {
+		{ 20, ",\"likes_count\":" }, { 21, ",\"views_count\":" }, { 22, ",\"downloads_count\":" },
+		{ 23, ",\"comments_count\":" }, { 24, ",\"sales_count\":" }, { 38, ",\"shares_count\":" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(stats); i++) {
+		sb_adds(sb, stats[i].name);
+		jw_int(sb, db_int(r, stats[i].col));
+	}
+	sb_adds(sb, ",\"rating\":");
+	jw_real(sb, rating_count ? (double)rating_sum / (double)rating_count : 0.0);
+	sb_adds(sb, ",\"rating_count\":");
+	jw_int(sb, rating_count);
+	sb_adds(sb, ",\"created_at\":");
+	jw_time(sb, db_int(r, 27));
+	sb_adds(sb, ",\"updated_at\":");
+	jw_time(sb, db_int(r, 28));
+	if (with_private) {
+		sb_adds(sb, ",\"rejection_reason\":");
+		jw_str(sb, db_text(r, 29));
+	}
+	if (liked >= 0) {
+		sb_adds(sb, ",\"is_liked\":");
+		jw_bool(sb, liked);
+	}
+	sb_addc(sb, '}');
 }
 
 json_t *model_json(db_rows_t *r, bool with_private)
 {
-	int64_t rating_sum = db_int(r, 25), rating_count = db_int(r, 26);
-	double rating = rating_count ? (double)rating_sum / (double)rating_count : 0.0;
-	json_t *category = db_isnull(r, 30) ? json_null()
-		: json_pack("{s:I, s:s, s:s}", "id", (json_int_t)db_int(r, 30), "name", db_text(r, 31),
-			    "slug", db_text(r, 32));
-	json_t *creator = json_pack("{s:I, s:s, s:s?, s:s?, s:b}", "id", (json_int_t)db_int(r, 33),
-				    "username", db_text(r, 34), "full_name", db_text(r, 35),
-				    "avatar_url", db_text(r, 36), "is_verified", db_bool(r, 37));
-	json_t *m = json_pack(
-		"{s:I, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:s, s:o, s:s?, s:o, s:s?, s:I, s:I, s:I,"
-		" s:b, s:b, s:b, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:o, s:o}",
-		"id", (json_int_t)db_int(r, 0), "title", db_text(r, 1), "description", db_text(r, 2),
-		"price", json_money(db_int(r, 3)), "currency", db_text(r, 4), "is_free", db_bool(r, 5),
-		"category", category, "tags", json_array_text(db_text(r, 6)), "license", db_text(r, 7),
-		"creator", creator, "thumbnail_url", db_text(r, 8),
-		"preview_images", json_array_text(db_text(r, 9)), "file_format", db_text(r, 10),
-		"file_size", (json_int_t)db_int(r, 11), "poly_count", (json_int_t)db_int(r, 12),
-		"vertex_count", (json_int_t)db_int(r, 13), "has_animations", db_bool(r, 14),
-		"has_rigging", db_bool(r, 15), "has_textures", db_bool(r, 16), "status", db_text(r, 17),
-		"is_published", db_bool(r, 18), "is_featured", db_bool(r, 19),
-		"likes_count", (json_int_t)db_int(r, 20), "views_count", (json_int_t)db_int(r, 21),
-		"downloads_count", (json_int_t)db_int(r, 22), "comments_count", (json_int_t)db_int(r, 23),
-		"sales_count", (json_int_t)db_int(r, 24), "shares_count", (json_int_t)db_int(r, 38),
-		"rating", rating, "rating_count", (json_int_t)rating_count,
-		"created_at", json_time(db_int(r, 27)), "updated_at", json_time(db_int(r, 28)));
-	if (with_private)
-		json_object_set_new(m, "rejection_reason", db_text(r, 29) ? json_string(db_text(r, 29)) : json_null());
+	strbuf_t sb;
+	sb_init(&sb, 0);
+	model_write(&sb, r, with_private, -1);
+	json_error_t e;
+	json_t *m = sb.overflow ? NULL : json_loadb(sb.buf, sb.len, 0, &e);
+	sb_release(&sb);
 	return m;
 }
 
@@ -141,6 +204,90 @@ json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private)
 		return NULL;
 	}
 	return items;
+}
+
+/* "$1, $2, ..." for n ids after `first - 1` other parameters. */
+static void id_params(strbuf_t *sql, db_param_t *p, const int64_t *ids, size_t n, size_t first)
+{
+	for (size_t i = 0; i < n; i++) {
+		p[first - 1 + i] = P_INT(ids[i]);
+		sb_addf(sql, "%s$%zu", i ? ", " : "", first + i);
+	}
+	sb_adds(sql, ")");
+}
+
+/* Which of the ids the caller likes: liked[i] for ids[i]. */
+static bool liked_of(req_t *req, const int64_t *ids, size_t n, bool *liked)
+{
+	memset(liked, 0, n * sizeof(*liked));
+	if (!req->user || !n)
+		return true;
+	strbuf_t sql;
+	sb_init(&sql, 0);
+	sb_adds(&sql, "SELECT model_id FROM model_likes WHERE user_id = $1 AND model_id IN (");
+	db_param_t *p = arena_alloc(req->arena, (n + 1) * sizeof(*p));
+	p[0] = P_INT(req->user->id);
+	id_params(&sql, p, ids, n, 2);
+	db_rows_t *r = db_query(req->db, sql.buf, p, (int)n + 1);
+	sb_release(&sql);
+	if (!r)
+		return false;
+	while (db_next(r))
+		for (size_t i = 0; i < n; i++)
+			if (ids[i] == db_int(r, 0))
+				liked[i] = true;
+	bool failed = db_failed(r);
+	db_done(r);
+	return !failed;
+}
+
+bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n)
+{
+	sb_addc(out, '[');
+	if (!n)
+		return sb_addc(out, ']');
+	bool *liked = arena_alloc(req->arena, n * sizeof(*liked));
+	if (!liked_of(req, ids, n, liked))
+		return false;
+	strbuf_t sql;
+	sb_init(&sql, 0);
+	sb_adds(&sql, "SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND m.id IN (");
+	db_param_t *p = arena_alloc(req->arena, n * sizeof(*p));
+	id_params(&sql, p, ids, n, 1);
+	db_rows_t *r = db_query(req->db, sql.buf, p, (int)n);
+	sb_release(&sql);
+	if (!r)
+		return false;
+	/* The rows come in any order: each is written once to a scratch
+	 * buffer, then copied out in the order of the ids. */
+	size_t *from = arena_alloc(req->arena, n * sizeof(*from)), *to = arena_alloc(req->arena, n * sizeof(*to));
+	memset(to, 0, n * sizeof(*to));
+	strbuf_t docs;
+	sb_init(&docs, 0);
+	while (db_next(r)) {
+		int64_t id = db_int(r, 0);
+		for (size_t i = 0; i < n; i++)
+			if (ids[i] == id && !to[i]) {
+				from[i] = docs.len;
+				model_write(&docs, r, false, req->user ? liked[i] : -1);
+				to[i] = docs.len;
+				break;
+			}
+	}
+	bool failed = db_failed(r);
+	db_done(r);
+	bool wrote = false;
+	for (size_t i = 0; i < n && !failed; i++) {
+		if (!to[i])
+			continue; /* no longer public */
+		if (wrote)
+			sb_addc(out, ',');
+		sb_add(out, docs.buf + from[i], to[i] - from[i]);
+		wrote = true;
+	}
+	failed |= docs.overflow;
+	sb_release(&docs);
+	return !failed && sb_addc(out, ']');
 }
 
 int reply_model_write_failed(req_t *req, int64_t rows, const char *what)

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "../core/strbuf.h"
 #include "../http/request.h"
 
 /* Columns of MODEL_FROM in the order model_json() reads them. */
@@ -31,6 +32,15 @@ json_t *model_json(db_rows_t *r, bool with_private);
 /* The models of a query of MODEL_COLS as an array (rows consumed,
  * is_liked added for a signed-in caller); NULL on a database error. */
 json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private);
+
+/* Writes the model document of a row of MODEL_COLS as JSON text (the same
+ * text as model_json's tree); liked adds is_liked (-1: not). */
+void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int liked);
+
+/* Writes the JSON array of the public models of these ids, in this order
+ * (one that is no longer public is left out), with is_liked for a
+ * signed-in caller; false on a database error. */
+bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n);
 
 /* Adds is_liked to each model of a list (or one model) for the caller. */
 bool models_mark_liked(req_t *req, json_t *models);

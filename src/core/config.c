@@ -528,6 +528,12 @@ int config_load(char *err, size_t errlen)
 	cfg.job_workers = (int)v;
 	if (get_int("JOB_BACKOFF_MS", 30000, 1, 3600000, &cfg.job_backoff_ms, err, errlen))
 		return -1;
+	if (get_int("RESPONSE_CACHE_MB", 64, 1, 1 << 20, &cfg.response_cache_mb, err, errlen))
+		return -1;
+	if (get_int("SQLITE_CACHE_MB", 16, 1, 65536, &cfg.sqlite_cache_mb, err, errlen))
+		return -1;
+	if (get_int("SQLITE_MMAP_MB", 256, 0, 1 << 20, &cfg.sqlite_mmap_mb, err, errlen))
+		return -1;
 	if (get_bool("ACCESS_LOG", true, &cfg.access_log, err, errlen))
 		return -1;
 	const char *lvl = get_or("LOG_LEVEL", "info");

@@ -35,6 +35,9 @@ struct config {
 	const char *database_url;
 	enum db_kind db_kind;
 	const char *sqlite_path;
+	int64_t response_cache_mb; /* svc/cache.c's bound */
+	int64_t sqlite_cache_mb; /* page cache per connection */
+	int64_t sqlite_mmap_mb;  /* the file mapped: one copy in the OS cache for every connection */
 	const char *pg_conninfo;
 
 	unsigned char jwt_secret[256];

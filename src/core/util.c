@@ -118,6 +118,30 @@ size_t percent_decode_keep_nul(char *s)
 	return (size_t)(w - s);
 }
 
+/* splitmix64: a full-period mixer; unique ids need no secrecy. */
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void unique_hex(char out[17])
+{
+	static __thread uint64_t state;
+	static __thread bool seeded;
+	if (!seeded) {
+		random_bytes(&state, sizeof(state));
+		seeded = true;
+	}
+	uint64_t v = splitmix64(&state);
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++)
+		out[i] = hex[(v >> (60 - 4 * i)) & 15];
+	out[16] = '\0';
+}
+
 void random_hex(char *out, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -56,6 +56,9 @@ size_t percent_decode_keep_nul(char *s);
 
 /* n random bytes as 2n lowercase hex chars plus NUL into out. */
 void random_hex(char *out, size_t n);
+/* 16 hex digits that differ on every call (per thread: a random seed
+ * stepped by splitmix64), without a system call: request ids, not secrets. */
+void unique_hex(char out[17]);
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_eq_nocase(const char *a, const char *b);

@@ -58,13 +58,20 @@ static db_t *sq_open(void)
 	sqlite3_extended_result_codes(d->h, 1);
 	sqlite3_busy_timeout(d->h, 5000);
 	char *err = NULL;
-	const char *setup =
-		"PRAGMA journal_mode=WAL;"
-		"PRAGMA synchronous=NORMAL;"
-		"PRAGMA foreign_keys=ON;"
-		"PRAGMA temp_store=MEMORY;"
-		"PRAGMA cache_size=-4000;"
-		"PRAGMA mmap_size=0;";
+	/* The database is read through a memory map (SQLITE_MMAP_MB): every
+	 * connection shares the OS's one copy of the hot pages, instead of
+	 * each re-reading them into its own cache (4 MB each measured 40
+	 * list pages/s on 50,000 models).  The page cache then mostly holds
+	 * what is written. */
+	char setup[256];
+	snprintf(setup, sizeof(setup),
+		 "PRAGMA journal_mode=WAL;"
+		 "PRAGMA synchronous=NORMAL;"
+		 "PRAGMA foreign_keys=ON;"
+		 "PRAGMA temp_store=MEMORY;"
+		 "PRAGMA cache_size=-%lld;"
+		 "PRAGMA mmap_size=%lld;",
+		 (long long)cfg.sqlite_cache_mb * 1024, (long long)cfg.sqlite_mmap_mb << 20);
 	if (sqlite3_exec(d->h, setup, NULL, NULL, &err) != SQLITE_OK) {
 		log_error("cannot set up SQLite database %s: %s", cfg.sqlite_path, err ? err : "?");
 		sqlite3_free(err);

@@ -129,6 +129,26 @@ int reply_json_cached(req_t *req, json_t *body, enum cache_area area, const char
 	return DONE;
 }
 
+int reply_json_text(req_t *req, int status, char *text, size_t len)
+{
+	if (req->resp) {
+		log_error("request %s: second response ignored", req->request_id);
+		free(text);
+		return DONE;
+	}
+	req->resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	req->status = status;
+	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	return DONE;
+}
+
+int reply_json_text_cached(req_t *req, char *text, size_t len, enum cache_area area, const char *key, uint64_t gen)
+{
+	if (!req->resp)
+		cache_put(area, key, gen, text, len);
+	return reply_json_text(req, 200, text, len);
+}
+
 int reply_ok(req_t *req, json_t *body)
 {
 	return reply_json(req, 200, body);

@@ -70,6 +70,10 @@ int reply_file(req_t *req, int status, const char *content_type, int fd, uint64_
  * or send body and store it under the generation read before the query. */
 bool reply_from_cache(req_t *req, enum cache_area area, const char *key);
 int reply_json_cached(req_t *req, json_t *body, enum cache_area area, const char *key, uint64_t gen);
+/* The same for JSON text written by hand (core/jsonw.h): text is a malloc'd
+ * buffer that the reply takes. */
+int reply_json_text(req_t *req, int status, char *text, size_t len);
+int reply_json_text_cached(req_t *req, char *text, size_t len, enum cache_area area, const char *key, uint64_t gen);
 
 /* Serialises a JSON value compactly into a malloc'd buffer of *len bytes
  * (not NUL terminated); caller frees. */

@@ -215,7 +215,7 @@ static req_t *begin(struct MHD_Connection *conn, const char *url, const char *me
 	if (rid_ok)
 		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
 	else
-		random_hex(req->request_id, 12);
+		unique_hex(req->request_id);
 	req_set_client_ip(req);
 
 	const char *origin = req_header(req, "Origin");

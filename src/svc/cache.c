@@ -5,11 +5,19 @@
 #include "../core/util.h"
 
 #define SHARDS 16
-#define SHARD_BYTES (CACHE_MAX_BYTES / SHARDS)
-#define BUCKETS 256
+#define SHARD_BYTES ((size_t)cfg.response_cache_mb * ((size_t)1 << 20) / SHARDS)
+#define BUCKETS 1024
 
+/*
+ * Eviction is second-chance FIFO (CLOCK): a full shard drops its oldest
+ * entries, except those read since they were last looked at, which go
+ * round once more.  So a burst of one-off keys (random model ids) passes
+ * through without flushing the hot pages and id windows.
+ */
 struct centry {
-	struct centry *next;
+	struct centry *next;          /* bucket chain */
+	struct centry *older, *newer; /* the shard's FIFO */
+	bool referenced;
 	uint64_t hash;
 	enum cache_area area;
 	uint64_t gen;
@@ -22,6 +30,7 @@ struct centry {
 struct cshard {
 	pthread_mutex_t lock;
 	struct centry *buckets[BUCKETS];
+	struct centry *oldest, *newest;
 	size_t bytes;
 };
 
@@ -29,6 +38,18 @@ static struct cshard shards[SHARDS] = {
 	[0 ... SHARDS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
 };
 static uint64_t generation[CACHE_AREAS];
+
+/* The area whose generation an area's entries follow. */
+static enum cache_area gen_area(enum cache_area area)
+{
+	return area == CACHE_MODEL_IDS ? CACHE_MODELS : area;
+}
+
+/* RESPONSE_CACHE=off turns off the cached responses, not derived data. */
+static bool area_off(enum cache_area area)
+{
+	return cfg.response_cache_off && area != CACHE_MODEL_IDS;
+}
 
 static uint64_t hash(enum cache_area area, const char *key)
 {
@@ -58,7 +79,66 @@ static void shard_clear(struct cshard *s)
 		}
 		s->buckets[b] = NULL;
 	}
+	s->oldest = s->newest = NULL;
 	s->bytes = 0;
+}
+
+static size_t entry_bytes(const struct centry *e)
+{
+	return sizeof(*e) + e->len + strlen(e->key) + 1;
+}
+
+static void fifo_unlink(struct cshard *s, struct centry *e)
+{
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		s->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		s->newest = e->older;
+	e->older = e->newer = NULL;
+}
+
+static void fifo_push(struct cshard *s, struct centry *e)
+{
+	e->older = s->newest;
+	e->newer = NULL;
+	if (s->newest)
+		s->newest->newer = e;
+	else
+		s->oldest = e;
+	s->newest = e;
+}
+
+/* Takes e out of the shard and frees it. */
+static void entry_remove(struct cshard *s, struct centry *e)
+{
+	struct centry **pp = &s->buckets[(e->hash / SHARDS) % BUCKETS];
+	while (*pp && *pp != e)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = e->next;
+	fifo_unlink(s, e);
+	s->bytes -= entry_bytes(e);
+	entry_free(e);
+}
+
+/* Makes room for `need` bytes: the oldest unreferenced entries go first;
+ * every entry is looked at most twice. */
+static void make_room(struct cshard *s, size_t need)
+{
+	while (s->oldest && s->bytes + need > SHARD_BYTES) {
+		struct centry *e = s->oldest;
+		if (e->referenced) {
+			e->referenced = false;
+			fifo_unlink(s, e);
+			fifo_push(s, e);
+		} else {
+			entry_remove(s, e);
+		}
+	}
 }
 
 /*
@@ -118,7 +198,7 @@ static void inflight_release(uint64_t h)
 bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, uint64_t *claim)
 {
 	*claim = 0;
-	if (cfg.response_cache_off)
+	if (area_off(area))
 		return false;
 	uint64_t h = hash(area, key);
 	if (lookup(area, key, h, body, len))
@@ -147,7 +227,7 @@ bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, 
 static bool lookup(enum cache_area area, const char *key, uint64_t h, char **body, size_t *len)
 {
 	struct cshard *s = &shards[h % SHARDS];
-	uint64_t gen = __atomic_load_n(&generation[area], __ATOMIC_ACQUIRE);
+	uint64_t gen = __atomic_load_n(&generation[gen_area(area)], __ATOMIC_ACQUIRE);
 	int64_t now = now_ms();
 	bool hit = false;
 	pthread_mutex_lock(&s->lock);
@@ -157,6 +237,7 @@ static bool lookup(enum cache_area area, const char *key, uint64_t h, char **bod
 				*body = xmalloc(e->len);
 				memcpy(*body, e->body, e->len);
 				*len = e->len;
+				e->referenced = true;
 				hit = true;
 			}
 			break;
@@ -168,12 +249,12 @@ static bool lookup(enum cache_area area, const char *key, uint64_t h, char **bod
 
 uint64_t cache_generation(enum cache_area area)
 {
-	return __atomic_load_n(&generation[area], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&generation[gen_area(area)], __ATOMIC_ACQUIRE);
 }
 
 void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *body, size_t len)
 {
-	if (cfg.response_cache_off)
+	if (area_off(area))
 		return;
 	uint64_t h = hash(area, key);
 	if (len > SHARD_BYTES / 8) {
@@ -192,29 +273,24 @@ void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *
 	memcpy(n->body, body, len);
 	size_t b = (h / SHARDS) % BUCKETS;
 	pthread_mutex_lock(&s->lock);
-	struct centry **pp = &s->buckets[b];
-	while (*pp) {
-		struct centry *e = *pp;
+	for (struct centry *e = s->buckets[b]; e; e = e->next) {
 		if (e->hash == h && e->area == area && !strcmp(e->key, key)) {
-			*pp = e->next;
-			s->bytes -= e->len + strlen(e->key);
-			entry_free(e);
+			entry_remove(s, e);
 			break;
 		}
-		pp = &e->next;
 	}
-	if (s->bytes + len > SHARD_BYTES)
-		shard_clear(s);
+	make_room(s, entry_bytes(n));
 	n->next = s->buckets[b];
 	s->buckets[b] = n;
-	s->bytes += len + strlen(n->key);
+	fifo_push(s, n);
+	s->bytes += entry_bytes(n);
 	pthread_mutex_unlock(&s->lock);
 	inflight_release(h);
 }
 
 void cache_invalidate(enum cache_area area)
 {
-	__atomic_add_fetch(&generation[area], 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&generation[gen_area(area)], 1, __ATOMIC_RELEASE);
 }
 
 void cache_clear(void)

@@ -6,7 +6,8 @@
  * generation (cache_invalidate) or the entry's TTL passes.  The TTL bounds
  * how stale another instance's view can be when several run behind a load
  * balancer.  Entries are copied in and out, so callers own nothing.
- * Bounded by CACHE_MAX_BYTES; when a shard is full it is emptied.
+ * Bounded by RESPONSE_CACHE_MB (16 shards); a full shard drops its oldest
+ * entries that were not read since they last came round (CLOCK).
  * Thread safe.  RESPONSE_CACHE=off turns it off (every read computed:
  * how the uncached path is measured).
  */
@@ -17,9 +18,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum cache_area { CACHE_CATEGORIES, CACHE_MODELS, CACHE_USERS, CACHE_HOME, CACHE_AREAS };
+enum cache_area {
+	CACHE_CATEGORIES,
+	CACHE_MODELS,
+	CACHE_USERS,
+	CACHE_HOME,
+	/* Not responses: the total and the first ids of a model list or
+	 * search (marketplace.c), shared by every page, sort-specific, and by
+	 * signed-in callers too.  Derived from the models area: it follows
+	 * CACHE_MODELS's generation, and RESPONSE_CACHE=off leaves it on (it
+	 * is part of how a list is computed, not a copy of an answer). */
+	CACHE_MODEL_IDS,
+	CACHE_AREAS
+};
 
-#define CACHE_MAX_BYTES ((size_t)32 << 20)
 #define CACHE_TTL_MS 30000
 
 /* Copies the cached body into a malloc'd buffer; false on a miss.  On a
