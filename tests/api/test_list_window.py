@@ -199,3 +199,15 @@ def test_response_cache_off_gives_the_same_pages(big):
         other.stop()
         if other.pg:  # the fresh database Server made for it, unused
             other.pg.drop()
+
+
+def test_word_order_and_case_do_not_change_a_search(big):
+    """The search "castle dragon" is the same query as "Dragon  CASTLE
+    dragon" (one cached result serves both): same total, same pages."""
+    rows = big.sql("SELECT title FROM models LIMIT 50")
+    words = [w for (t,) in rows for w in t.lower().split() if w.isalpha() and len(w) > 3]
+    a, b = words[0], next(w for w in words if w != words[0])
+    one = walk(big, 20, search=f"{a} {b}")
+    assert one
+    two = walk(big, 20, search=f"{b.upper()}  {a.capitalize()} {b}")
+    assert [m["id"] for m in two] == [m["id"] for m in one]
