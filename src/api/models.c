@@ -16,6 +16,7 @@
 #include "../http/validate.h"
 #include "../svc/cache.h"
 #include "../svc/storage.h"
+#include "update.h"
 
 #define MAX_TAGS 20
 #define MAX_PREVIEWS 10
@@ -47,25 +48,19 @@ static int reply_model(req_t *req, int64_t id, int status)
  * JSON array text (arena) or NULL when absent/invalid. */
 static char *read_tags(valid_t *v, json_t **out_list)
 {
-	json_t *j = json_object_get(v->obj, "tags");
 	*out_list = NULL;
-	if (!j)
+	const char **items;
+	size_t n = v_str_array(v, "tags", 0, MAX_TAGS, 1, 30, &items);
+	if (!items)
 		return NULL;
-	if (!json_is_array(j) || json_array_size(j) > MAX_TAGS) {
-		v_error(v, "tags", "Must be a list of at most 20 tags");
-		return NULL;
-	}
 	json_t *clean = json_array();
-	size_t i;
-	json_t *t;
-	json_array_foreach(j, i, t) {
-		const char *s = json_string_value(t);
-		if (!s || !*s || utf8_chars(s) > 30 || strlen(s) != json_string_length(t) || strpbrk(s, "\r\n\t,")) {
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(items[i], ',')) {
 			v_error(v, "tags", "Each tag must be 1-30 characters, without commas");
 			json_decref(clean);
 			return NULL;
 		}
-		char *low = utf8_lower(v->req->arena, s);
+		char *low = utf8_lower(v->req->arena, items[i]);
 		bool dup = false;
 		size_t k;
 		json_t *e;
@@ -91,11 +86,17 @@ static bool own_image(req_t *req, const char *url)
 		   P_TEXT(url + n + 7), P_INT(req->user->id)) == 1 && c == 1;
 }
 
+static const char *check_own_image(req_t *req, const char *url)
+{
+	return own_image(req, url) ? NULL : "Must be the URL of an image you uploaded";
+}
+
 static const char *read_thumbnail(valid_t *v)
 {
-	const char *u = v_str(v, "thumbnail_url", V_NULLABLE, 0, 500);
-	if (u && *u && !own_image(v->req, u)) {
-		v_error(v, "thumbnail_url", "Must be the URL of an image you uploaded");
+	const char *u = v_str(v, "thumbnail_url", V_NULLABLE, 0, URL_MAX_CHARS);
+	const char *problem = u && *u ? check_own_image(v->req, u) : NULL;
+	if (problem) {
+		v_error(v, "thumbnail_url", problem);
 		return NULL;
 	}
 	return u;
@@ -279,6 +280,24 @@ static int models_public(req_t *req)
 	return reply_model(req, m.id, 200);
 }
 
+enum { M_TITLE, M_DESCRIPTION, M_PRICE, M_IS_FREE, M_CATEGORY, M_TAGS, M_LICENSE, M_THUMBNAIL, M_PREVIEWS,
+       M_FIELDS };
+
+/* What the owner may change; status, is_featured, counters and the file
+ * are not theirs to set. */
+static const upd_field_t model_fields[M_FIELDS] = {
+	[M_TITLE] = { "title", NULL, UPD_TEXT, 0, 3, 120 },
+	[M_DESCRIPTION] = { "description", NULL, UPD_TEXT, V_NULLABLE | V_MULTILINE, 0, 5000, .def_text = "" },
+	/* price and is_free decide each other (models_update) */
+	[M_PRICE] = { "price", "price_cents", UPD_HANDLER },
+	[M_IS_FREE] = { "is_free", NULL, UPD_HANDLER },
+	[M_CATEGORY] = { "category_id", NULL, UPD_HANDLER },
+	[M_TAGS] = { "tags", NULL, UPD_HANDLER },
+	[M_LICENSE] = { "license", NULL, UPD_ENUM, 0, .allowed = licenses },
+	[M_THUMBNAIL] = { "thumbnail_url", NULL, UPD_TEXT, V_NULLABLE, 0, URL_MAX_CHARS, .check = check_own_image },
+	[M_PREVIEWS] = { "preview_images", NULL, UPD_HANDLER },
+};
+
 static int models_update(req_t *req)
 {
 	struct model_ref m;
@@ -286,19 +305,16 @@ static int models_update(req_t *req)
 		return DONE;
 	valid_t v;
 	v_init(&v, req, req_body(req));
-	const char *title = v_str(&v, "title", 0, 3, 120);
-	const char *description = v_str(&v, "description", V_MULTILINE | V_NULLABLE, 0, 5000);
+	upd_value_t *in = upd_values(req, M_FIELDS);
+	upd_read(&v, model_fields, M_FIELDS, false, in);
 	bool is_free = v_bool(&v, "is_free", 0, false);
 	int64_t price = v_money(&v, "price", 0, MAX_PRICE_CENTS, 0);
 	int64_t category = read_category(&v, 0);
 	json_t *tag_list;
 	char *tags = read_tags(&v, &tag_list);
-	const char *license = v_enum(&v, "license", 0, licenses, NULL);
-	const char *thumb = read_thumbnail(&v);
 	char *previews = read_previews(&v);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	bool set_price = v_present(&v, "price") || v_present(&v, "is_free");
 	int64_t old_price = 0, old_category = 0;
 	db_rows_t *cur = DBQ(req->db, "SELECT price_cents, category_id FROM models WHERE id = $1", P_INT(m.id));
 	if (cur && db_next(cur)) {
@@ -316,20 +332,19 @@ static int models_update(req_t *req)
 			return reply_invalid1(req, "price", "Give a price for a model that is not free");
 		price = old_price;
 	}
+	if (v_present(&v, "price") || v_present(&v, "is_free")) {
+		upd_put(&in[M_PRICE], P_INT(price));
+		upd_put(&in[M_IS_FREE], P_BOOL(is_free));
+	}
+	if (category > 0)
+		upd_put(&in[M_CATEGORY], P_INT(category));
+	if (tags)
+		upd_put(&in[M_TAGS], P_TEXT(tags));
+	if (previews)
+		upd_put(&in[M_PREVIEWS], P_TEXT(previews));
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
-	/* status, is_featured, counters and the file are not the owner's to set. */
-	int64_t changed = DBX(req->db,
-		"UPDATE models SET title = COALESCE($2, title), description = COALESCE($3, description),"
-		" price_cents = CASE WHEN $4 = TRUE THEN $5 ELSE price_cents END,"
-		" is_free = CASE WHEN $4 = TRUE THEN $6 ELSE is_free END,"
-		" category_id = CASE WHEN $7 > 0 THEN $7 ELSE category_id END,"
-		" tags = COALESCE($8, tags), license = COALESCE($9, license),"
-		" thumbnail_url = CASE WHEN $10 = TRUE THEN $11 ELSE thumbnail_url END,"
-		" preview_images = COALESCE($12, preview_images), updated_at = $13 WHERE id = $1",
-		P_INT(m.id), P_TEXT(title), P_TEXT(description), P_BOOL(set_price), P_INT(price), P_BOOL(is_free),
-		P_INT(category), P_TEXT(tags), P_TEXT(license), P_BOOL(v_present(&v, "thumbnail_url")),
-		P_TEXT(thumb && *thumb ? thumb : NULL), P_TEXT(previews), P_INT(now_ms()));
+	int64_t changed = upd_update(req, "models", model_fields, M_FIELDS, in, m.id);
 	bool moved = category > 0 && category != old_category;
 	if (changed == 0) { /* deleted since it was found */
 		db_rollback(req->db);
