@@ -16,6 +16,7 @@
 #include "../http/validate.h"
 #include "../svc/cache.h"
 #include "../svc/storage.h"
+#include "paged.h"
 #include "update.h"
 
 #define MAX_TAGS 20
@@ -532,20 +533,19 @@ static int models_comments_list(req_t *req)
 	if (!model_find_or_404(req, &m, false, true))
 		return DONE;
 	valid_t v;
-	v_init(&v, req, NULL);
 	page_t p;
-	q_page(&v, &p);
+	paged_begin(&v, req, &p);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	int64_t total = 0;
-	if (DBS(req->db, &total, "SELECT comments_count FROM models WHERE id = $1", P_INT(m.id)) < 0)
-		return reply_db_error(req, "count comments");
-	db_rows_t *r = DBQ(req->db, COMMENT_SELECT " WHERE k.model_id = $1 ORDER BY k.created_at DESC, k.id DESC LIMIT $2 OFFSET $3",
-			   P_INT(m.id), P_INT(p.limit), P_INT(p.offset));
-	json_t *items = r ? rows_to_array(r, comment_json) : NULL;
-	if (!items)
-		return reply_db_error(req, "list comments");
-	return reply_ok(req, page_envelope(items, total, &p));
+	db_param_t filters[] = { P_INT(m.id) };
+	paged_t q = {
+		.what = "list comments",
+		.count_sql = "SELECT comments_count FROM models WHERE id = $1",
+		.rows_sql = COMMENT_SELECT " WHERE k.model_id = $1 ORDER BY k.created_at DESC, k.id DESC",
+		.params = filters, .nparams = 1,
+		.row = comment_json,
+	};
+	return paged_reply(req, &p, &q);
 }
 
 static int models_comments_add(req_t *req)
@@ -667,27 +667,32 @@ static int models_analytics(req_t *req)
 				       "totals", totals, "by_day", series));
 }
 
+static json_t *own_models(req_t *req, db_rows_t *r, const void *ctx)
+{
+	UNUSED(ctx);
+	return models_from_rows(req, r, true);
+}
+
 static int users_me_models(req_t *req)
 {
 	valid_t v;
-	v_init(&v, req, NULL);
 	page_t p;
-	q_page(&v, &p);
+	paged_begin(&v, req, &p);
 	static const char *const statuses[] = { "pending", "approved", "rejected", NULL };
 	const char *status = q_enum(&v, "status", statuses, NULL);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	int64_t total = 0;
-	if (DBS(req->db, &total, "SELECT COUNT(*) FROM models WHERE creator_id = $1 AND deleted_at IS NULL"
-		" AND (CAST($2 AS TEXT) IS NULL OR status = $2)", P_INT(req->user->id), P_TEXT(status)) < 0)
-		return reply_db_error(req, "count models");
-	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.creator_id = $1 AND m.deleted_at IS NULL"
-		" AND (CAST($2 AS TEXT) IS NULL OR m.status = $2) ORDER BY m.created_at DESC, m.id DESC LIMIT $3 OFFSET $4",
-		P_INT(req->user->id), P_TEXT(status), P_INT(p.limit), P_INT(p.offset));
-	json_t *items = r ? models_from_rows(req, r, true) : NULL;
-	if (!items)
-		return reply_db_error(req, "list models");
-	return reply_ok(req, page_envelope(items, total, &p));
+	db_param_t filters[] = { P_INT(req->user->id), P_TEXT(status) };
+	paged_t q = {
+		.what = "list models",
+		.count_sql = "SELECT COUNT(*) FROM models WHERE creator_id = $1 AND deleted_at IS NULL"
+			     " AND (CAST($2 AS TEXT) IS NULL OR status = $2)",
+		.rows_sql = "SELECT " MODEL_COLS MODEL_FROM " WHERE m.creator_id = $1 AND m.deleted_at IS NULL"
+			    " AND (CAST($2 AS TEXT) IS NULL OR m.status = $2) ORDER BY m.created_at DESC, m.id DESC",
+		.params = filters, .nparams = 2,
+		.rows = own_models,
+	};
+	return paged_reply(req, &p, &q);
 }
 
 const route_t model_routes[] = {

@@ -33,7 +33,7 @@ int paged_reply(req_t *req, const page_t *p, const paged_t *q)
 	db_rows_t *r = db_query(req->db, sql, params, n + 2);
 	json_t *items = NULL;
 	if (r)
-		items = q->rows ? q->rows(req, r) : rows_to_array(r, q->row);
+		items = q->rows ? q->rows(req, r, q->ctx) : rows_to_array(r, q->row);
 	if (!items)
 		return reply_db_error(req, q->what);
 	json_t *page = page_envelope(items, total, p);

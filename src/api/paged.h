@@ -25,7 +25,9 @@ typedef struct paged {
 	const db_param_t *params;            /* the filters: $1..$nparams */
 	int nparams;
 	json_t *(*row)(db_rows_t *r);        /* one item per row ... */
-	json_t *(*rows)(req_t *req, db_rows_t *r); /* ... or the whole array (r consumed; NULL on failure) */
+	/* ... or the whole array (r consumed; NULL on failure), with ctx */
+	json_t *(*rows)(req_t *req, db_rows_t *r, const void *ctx);
+	const void *ctx;
 	enum cache_area area;
 	const char *key;                     /* a prefix; NULL: not cached */
 } paged_t;
