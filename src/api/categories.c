@@ -9,7 +9,7 @@
 #include "../http/validate.h"
 #include "../core/util.h"
 #include "paged.h"
-#include "update.h"
+#include "crud.h"
 
 #define CATEGORY_COLS \
 	"id, name, slug, description, icon, sort_order, is_active, models_count, created_at, updated_at"
@@ -66,28 +66,6 @@ static int admin_categories_list(req_t *req)
 	return list(req, false);
 }
 
-/* Replies with the category, or 404. */
-static int reply_category(req_t *req, int64_t id, int status)
-{
-	db_rows_t *r = DBQ(req->db, "SELECT " CATEGORY_COLS " FROM categories WHERE id = $1", P_INT(id));
-	if (!r)
-		return reply_db_error(req, "read category");
-	if (!db_next(r)) {
-		bool failed = db_failed(r);
-		db_done(r);
-		return failed ? reply_db_error(req, "read category")
-			      : reply_error(req, ERR_NOT_FOUND, "Category not found");
-	}
-	json_t *c = category_json(r);
-	db_done(r);
-	return reply_json(req, status, c);
-}
-
-static int admin_categories_get(req_t *req)
-{
-	return reply_category(req, req_param_int(req, "id"), 200);
-}
-
 /* "3D Characters & Props" -> "3d-characters-props" */
 static char *slugify(req_t *req, const char *name)
 {
@@ -124,60 +102,50 @@ static const upd_field_t category_fields[C_FIELDS] = {
 	[C_IS_ACTIVE] = { "is_active", NULL, UPD_BOOL, 0, .def_int = 1 },
 };
 
-static int conflict_or_error(req_t *req, const char *what)
+/* A name or slug taken: 409; a category models still use: 409. */
+static int category_write_error(req_t *req, const char *what)
 {
 	if (db_error(req->db) == DB_ERR_UNIQUE)
 		return reply_error(req, ERR_CONFLICT, "A category with this name or slug already exists");
+	if (db_error(req->db) == DB_ERR_FOREIGN_KEY)
+		return reply_error(req, ERR_CONFLICT,
+				   "Category is still used by models; move them or hide the category instead");
 	return reply_db_error(req, what);
+}
+
+/* The slug, when not given, is made from the name. */
+static void category_defaults(req_t *req, upd_value_t *in)
+{
+	if (!in[C_SLUG].set)
+		upd_put(&in[C_SLUG], P_TEXT(slugify(req, in[C_NAME].p.s)));
+}
+
+static const crud_t categories = {
+	.table = "categories", .fields = category_fields, .nfields = C_FIELDS, .noun = "Category",
+	.select_one = "SELECT " CATEGORY_COLS " FROM categories WHERE id = $1",
+	.row = category_json, .area = CACHE_CATEGORIES,
+	.on_db_error = category_write_error,
+	.before_create = category_defaults,
+};
+
+static int admin_categories_get(req_t *req)
+{
+	return crud_get(req, &categories);
 }
 
 static int admin_categories_create(req_t *req)
 {
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	upd_value_t *in = upd_values(req, C_FIELDS);
-	if (!upd_read(&v, category_fields, C_FIELDS, true, in))
-		return v_reply(&v);
-	if (!in[C_SLUG].set)
-		upd_put(&in[C_SLUG], P_TEXT(slugify(req, in[C_NAME].p.s)));
-	int64_t id = 0;
-	if (upd_insert(req, "categories", category_fields, C_FIELDS, in, &id) != 1)
-		return conflict_or_error(req, "create category");
-	cache_invalidate(CACHE_CATEGORIES);
-	return reply_category(req, id, 201);
+	return crud_create(req, &categories);
 }
 
 static int admin_categories_update(req_t *req)
 {
-	int64_t id = req_param_int(req, "id");
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	upd_value_t *in = upd_values(req, C_FIELDS);
-	if (!upd_read(&v, category_fields, C_FIELDS, false, in))
-		return v_reply(&v);
-	int64_t changed = upd_update(req, "categories", category_fields, C_FIELDS, in, id);
-	if (changed < 0)
-		return conflict_or_error(req, "update category");
-	if (changed == 0)
-		return reply_error(req, ERR_NOT_FOUND, "Category not found");
-	cache_invalidate(CACHE_CATEGORIES);
-	return reply_category(req, id, 200);
+	return crud_update(req, &categories);
 }
 
 static int admin_categories_delete(req_t *req)
 {
-	int64_t id = req_param_int(req, "id");
-	int64_t changed = DBX(req->db, "DELETE FROM categories WHERE id = $1", P_INT(id));
-	if (changed < 0) {
-		if (db_error(req->db) == DB_ERR_FOREIGN_KEY)
-			return reply_error(req, ERR_CONFLICT,
-					   "Category is still used by models; move them or hide the category instead");
-		return reply_db_error(req, "delete category");
-	}
-	if (changed == 0)
-		return reply_error(req, ERR_NOT_FOUND, "Category not found");
-	cache_invalidate(CACHE_CATEGORIES);
-	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Category deleted", "id", (json_int_t)id));
+	return crud_delete(req, &categories);
 }
 
 const route_t category_routes[] = {

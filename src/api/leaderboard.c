@@ -44,28 +44,33 @@ struct ranking {
 	bool rating;    /* the value is an average, rounded to cents */
 };
 
+static json_t *entry_json(db_rows_t *r, json_t *value)
+{
+	return json_pack("{s:o, s:o, s:I}", "user", user_json_row(r), "value", value,
+			 "models_count", (json_int_t)db_int(r, 14));
+}
+
+/* An average rating, rounded to cents. */
+static json_t *rating_entry(db_rows_t *r)
+{
+	return entry_json(r, json_real((double)(int64_t)(db_double(r, 13) * 100.0 + 0.5) / 100.0));
+}
+
+static json_t *count_entry(db_rows_t *r)
+{
+	return entry_json(r, json_integer(db_int(r, 13)));
+}
+
 /* The page's entries, ranked from the offset on. */
 static json_t *entries(req_t *req, db_rows_t *r, const void *ctx)
 {
 	UNUSED(req);
 	const struct ranking *k = ctx;
-	json_t *items = json_array();
-	int64_t rank = k->offset;
-	while (db_next(r)) {
-		json_t *value = k->rating ? json_real((double)(int64_t)(db_double(r, 13) * 100.0 + 0.5) / 100.0)
-					  : json_integer(db_int(r, 13));
-		json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:I}",
-			"rank", (json_int_t)++rank,
-			"user", user_json_row(r),
-			"value", value,
-			"models_count", (json_int_t)db_int(r, 14)));
-	}
-	bool failed = db_failed(r);
-	db_done(r);
-	if (failed) {
-		json_decref(items);
-		return NULL;
-	}
+	json_t *items = rows_to_array(r, k->rating ? rating_entry : count_entry);
+	size_t i;
+	json_t *e;
+	json_array_foreach(items, i, e)
+		json_object_set_new(e, "rank", json_integer(k->offset + (int64_t)i + 1));
 	return items;
 }
 

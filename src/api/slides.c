@@ -10,7 +10,7 @@
 #include "../http/validate.h"
 #include "../svc/cache.h"
 #include "paged.h"
-#include "update.h"
+#include "crud.h"
 
 #define SLIDE_COLS \
 	"id, title, subtitle, image_url, link_url, button_text, sort_order, is_active, created_at, updated_at"
@@ -62,21 +62,6 @@ static int admin_slider_list(req_t *req)
 	return slides_page(req, false);
 }
 
-static int reply_slide(req_t *req, int64_t id, int status)
-{
-	db_rows_t *r = DBQ(req->db, "SELECT " SLIDE_COLS " FROM slider_slides WHERE id = $1", P_INT(id));
-	if (!r)
-		return reply_db_error(req, "read slide");
-	if (!db_next(r)) {
-		bool failed = db_failed(r);
-		db_done(r);
-		return failed ? reply_db_error(req, "read slide") : reply_error(req, ERR_NOT_FOUND, "Slide not found");
-	}
-	json_t *s = slide_json(r);
-	db_done(r);
-	return reply_json(req, status, s);
-}
-
 static const char *check_http_url(req_t *req, const char *s)
 {
 	UNUSED(req);
@@ -101,47 +86,25 @@ static const upd_field_t slide_fields[S_FIELDS] = {
 	[S_IS_ACTIVE] = { "is_active", NULL, UPD_BOOL, 0, .def_int = 1 },
 };
 
+static const crud_t slides = {
+	.table = "slider_slides", .fields = slide_fields, .nfields = S_FIELDS, .noun = "Slide",
+	.select_one = "SELECT " SLIDE_COLS " FROM slider_slides WHERE id = $1",
+	.row = slide_json, .area = CACHE_HOME,
+};
+
 static int admin_slider_create(req_t *req)
 {
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	upd_value_t *in = upd_values(req, S_FIELDS);
-	if (!upd_read(&v, slide_fields, S_FIELDS, true, in))
-		return v_reply(&v);
-	int64_t id = 0;
-	if (upd_insert(req, "slider_slides", slide_fields, S_FIELDS, in, &id) != 1)
-		return reply_db_error(req, "create slide");
-	cache_invalidate(CACHE_HOME);
-	return reply_slide(req, id, 201);
+	return crud_create(req, &slides);
 }
 
 static int admin_slider_update(req_t *req)
 {
-	int64_t id = req_param_int(req, "id");
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	upd_value_t *in = upd_values(req, S_FIELDS);
-	if (!upd_read(&v, slide_fields, S_FIELDS, false, in))
-		return v_reply(&v);
-	int64_t changed = upd_update(req, "slider_slides", slide_fields, S_FIELDS, in, id);
-	if (changed < 0)
-		return reply_db_error(req, "update slide");
-	if (changed == 0)
-		return reply_error(req, ERR_NOT_FOUND, "Slide not found");
-	cache_invalidate(CACHE_HOME);
-	return reply_slide(req, id, 200);
+	return crud_update(req, &slides);
 }
 
 static int admin_slider_delete(req_t *req)
 {
-	int64_t id = req_param_int(req, "id");
-	int64_t changed = DBX(req->db, "DELETE FROM slider_slides WHERE id = $1", P_INT(id));
-	if (changed < 0)
-		return reply_db_error(req, "delete slide");
-	if (changed == 0)
-		return reply_error(req, ERR_NOT_FOUND, "Slide not found");
-	cache_invalidate(CACHE_HOME);
-	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Slide deleted", "id", (json_int_t)id));
+	return crud_delete(req, &slides);
 }
 
 const route_t slide_routes[] = {

@@ -12,7 +12,7 @@
 #include "../http/validate.h"
 #include "../svc/cache.h"
 #include "paged.h"
-#include "update.h"
+#include "crud.h"
 
 #define TESTIMONIAL_COLS \
 	"id, user_id, author_name, author_title, avatar_url, content, rating, is_approved, sort_order," \
@@ -70,22 +70,6 @@ static int admin_testimonials_list(req_t *req)
 	return testimonials_page(req, -1, false);
 }
 
-static int reply_testimonial(req_t *req, int64_t id, int status)
-{
-	db_rows_t *r = DBQ(req->db, "SELECT " TESTIMONIAL_COLS " FROM testimonials WHERE id = $1", P_INT(id));
-	if (!r)
-		return reply_db_error(req, "read testimonial");
-	if (!db_next(r)) {
-		bool failed = db_failed(r);
-		db_done(r);
-		return failed ? reply_db_error(req, "read testimonial")
-			      : reply_error(req, ERR_NOT_FOUND, "Testimonial not found");
-	}
-	json_t *t = testimonial_json(r);
-	db_done(r);
-	return reply_json(req, status, t);
-}
-
 static const char *check_http_url(req_t *req, const char *s)
 {
 	UNUSED(req);
@@ -115,35 +99,26 @@ static int testimonial_write_error(req_t *req, const char *what)
 	return reply_db_error(req, what);
 }
 
+static const crud_t testimonials = {
+	.table = "testimonials", .fields = testimonial_fields, .nfields = T_FIELDS, .noun = "Testimonial",
+	.select_one = "SELECT " TESTIMONIAL_COLS " FROM testimonials WHERE id = $1",
+	.row = testimonial_json, .area = CACHE_HOME,
+	.on_db_error = testimonial_write_error,
+};
+
 static int admin_testimonials_create(req_t *req)
 {
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	upd_value_t *in = upd_values(req, T_FIELDS);
-	if (!upd_read(&v, testimonial_fields, T_FIELDS, true, in))
-		return v_reply(&v);
-	int64_t id = 0;
-	if (upd_insert(req, "testimonials", testimonial_fields, T_FIELDS, in, &id) != 1)
-		return testimonial_write_error(req, "create testimonial");
-	cache_invalidate(CACHE_HOME);
-	return reply_testimonial(req, id, 201);
+	return crud_create(req, &testimonials);
 }
 
 static int admin_testimonials_update(req_t *req)
 {
-	int64_t id = req_param_int(req, "id");
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	upd_value_t *in = upd_values(req, T_FIELDS);
-	if (!upd_read(&v, testimonial_fields, T_FIELDS, false, in))
-		return v_reply(&v);
-	int64_t changed = upd_update(req, "testimonials", testimonial_fields, T_FIELDS, in, id);
-	if (changed < 0)
-		return testimonial_write_error(req, "update testimonial");
-	if (changed == 0)
-		return reply_error(req, ERR_NOT_FOUND, "Testimonial not found");
-	cache_invalidate(CACHE_HOME);
-	return reply_testimonial(req, id, 200);
+	return crud_update(req, &testimonials);
+}
+
+static int admin_testimonials_delete(req_t *req)
+{
+	return crud_delete(req, &testimonials);
 }
 
 /* {is_approved}? (default true): approves, or withdraws with false. */
@@ -162,19 +137,7 @@ static int admin_testimonials_approve(req_t *req)
 	if (changed == 0)
 		return reply_error(req, ERR_NOT_FOUND, "Testimonial not found");
 	cache_invalidate(CACHE_HOME);
-	return reply_testimonial(req, id, 200);
-}
-
-static int admin_testimonials_delete(req_t *req)
-{
-	int64_t id = req_param_int(req, "id");
-	int64_t changed = DBX(req->db, "DELETE FROM testimonials WHERE id = $1", P_INT(id));
-	if (changed < 0)
-		return reply_db_error(req, "delete testimonial");
-	if (changed == 0)
-		return reply_error(req, ERR_NOT_FOUND, "Testimonial not found");
-	cache_invalidate(CACHE_HOME);
-	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Testimonial deleted", "id", (json_int_t)id));
+	return crud_reply_one(req, &testimonials, id, 200);
 }
 
 const route_t testimonial_routes[] = {
