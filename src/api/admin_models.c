@@ -11,35 +11,37 @@
 #include "../http/validate.h"
 #include "../svc/cache.h"
 #include "../svc/mail.h"
+#include "paged.h"
+
+static json_t *admin_models(req_t *req, db_rows_t *r, const void *ctx)
+{
+	UNUSED(ctx);
+	return models_from_rows(req, r, true);
+}
 
 static int admin_models_list(req_t *req)
 {
 	valid_t v;
-	v_init(&v, req, NULL);
 	page_t p;
-	q_page(&v, &p);
-	const char *status = q_str(&v, "status", 16);
+	paged_begin(&v, req, &p);
+	static const char *const statuses[] = { "pending", "approved", "rejected", "all", NULL };
+	const char *status = q_enum(&v, "status", statuses, "all");
 	const char *search = q_str(&v, "search", 200);
-	if (status && (!*status || !strcmp(status, "all")))
-		status = NULL;
-	if (status && strcmp(status, "pending") && strcmp(status, "approved") && strcmp(status, "rejected"))
-		v_error(&v, "status", "Must be one of: pending, approved, rejected, all");
 	if (!v_ok(&v))
 		return v_reply(&v);
 	const char *like = search && *search ? like_contains(req->arena, search) : NULL;
-	const char *where = " WHERE m.deleted_at IS NULL AND (CAST($1 AS TEXT) IS NULL OR m.status = $1)"
-			    " AND (CAST($2 AS TEXT) IS NULL OR lower(m.title) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')";
-	int64_t total = 0;
-	if (DBS(req->db, &total, arena_printf(req->arena, "SELECT COUNT(*)" MODEL_FROM "%s", where),
-		P_TEXT(status), P_TEXT(like)) < 0)
-		return reply_db_error(req, "count models");
-	db_rows_t *r = DBQ(req->db, arena_printf(req->arena, "SELECT " MODEL_COLS MODEL_FROM "%s"
-		" ORDER BY m.created_at DESC, m.id DESC LIMIT $3 OFFSET $4", where),
-		P_TEXT(status), P_TEXT(like), P_INT(p.limit), P_INT(p.offset));
-	json_t *items = r ? models_from_rows(req, r, true) : NULL;
-	if (!items)
-		return reply_db_error(req, "list models");
-	return reply_ok(req, page_envelope(items, total, &p));
+#define ADMIN_MODELS_WHERE " WHERE m.deleted_at IS NULL AND (CAST($1 AS TEXT) IS NULL OR m.status = $1)" \
+	" AND (CAST($2 AS TEXT) IS NULL OR lower(m.title) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')"
+	db_param_t filters[] = { P_TEXT(strcmp(status, "all") ? status : NULL), P_TEXT(like) };
+	paged_t q = {
+		.what = "list models",
+		.count_sql = "SELECT COUNT(*)" MODEL_FROM ADMIN_MODELS_WHERE,
+		.rows_sql = "SELECT " MODEL_COLS MODEL_FROM ADMIN_MODELS_WHERE " ORDER BY m.created_at DESC, m.id DESC",
+		.params = filters, .nparams = 2,
+		.rows = admin_models,
+	};
+#undef ADMIN_MODELS_WHERE
+	return paged_reply(req, &p, &q);
 }
 
 static int reply_admin_model(req_t *req, int64_t id)

@@ -8,6 +8,8 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../core/util.h"
+#include "paged.h"
+#include "crud.h"
 
 #define CATEGORY_COLS \
 	"id, name, slug, description, icon, sort_order, is_active, models_count, created_at, updated_at"
@@ -27,44 +29,31 @@ static json_t *category_json(db_rows_t *r)
 			 "updated_at", json_time(db_int(r, 9)));
 }
 
-/* Lists a page of categories; active_only for the public list. */
+/* Lists a page of categories; active_only for the public list (the same
+ * for everyone: served from memory). */
 static int list(req_t *req, bool active_only)
 {
 	valid_t v;
-	v_init(&v, req, NULL);
 	page_t p;
-	q_page(&v, &p);
+	paged_begin(&v, req, &p);
 	const char *search = q_str(&v, "search", 100);
 	if (!v_ok(&v))
 		return v_reply(&v);
 	const char *pattern = search && *search ? like_contains(req->arena, search) : NULL;
-	/* The public list is the same for everyone: serve it from memory. */
-	const char *key = NULL;
-	uint64_t gen = cache_generation(CACHE_CATEGORIES);
-	if (active_only) {
-		key = arena_printf(req->arena, "%lld:%lld:%s", (long long)p.page, (long long)p.limit,
-				   pattern ? pattern : "");
-		if (reply_from_cache(req, CACHE_CATEGORIES, key))
-			return DONE;
-	}
-	int64_t total = 0;
-	if (DBS(req->db, &total,
-		"SELECT COUNT(*) FROM categories WHERE ($1 = FALSE OR is_active = TRUE)"
-		" AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')",
-		P_BOOL(active_only), P_TEXT(pattern)) < 0)
-		return reply_db_error(req, "count categories");
-	db_rows_t *r = DBQ(req->db,
-		"SELECT " CATEGORY_COLS " FROM categories WHERE ($1 = FALSE OR is_active = TRUE)"
-		" AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')"
-		" ORDER BY sort_order, name, id LIMIT $3 OFFSET $4",
-		P_BOOL(active_only), P_TEXT(pattern), P_INT(p.limit), P_INT(p.offset));
-	json_t *items = r ? rows_to_array(r, category_json) : NULL;
-	if (!items)
-		return reply_db_error(req, "list categories");
-	json_t *page = page_envelope(items, total, &p);
-	if (key)
-		return reply_json_cached(req, page, CACHE_CATEGORIES, key, gen);
-	return reply_ok(req, page);
+#define CATEGORY_WHERE " FROM categories WHERE ($1 = FALSE OR is_active = TRUE)" \
+	" AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE lower(CAST($2 AS TEXT)) ESCAPE '\\')"
+	db_param_t filters[] = { P_BOOL(active_only), P_TEXT(pattern) };
+	paged_t q = {
+		.what = "list categories",
+		.count_sql = "SELECT COUNT(*)" CATEGORY_WHERE,
+		.rows_sql = "SELECT " CATEGORY_COLS CATEGORY_WHERE " ORDER BY sort_order, name, id",
+		.params = filters, .nparams = 2,
+		.row = category_json,
+		.area = CACHE_CATEGORIES,
+		.key = active_only ? arena_printf(req->arena, "list|%s", pattern ? pattern : "") : NULL,
+	};
+#undef CATEGORY_WHERE
+	return paged_reply(req, &p, &q);
 }
 
 static int categories_list(req_t *req)
@@ -75,28 +64,6 @@ static int categories_list(req_t *req)
 static int admin_categories_list(req_t *req)
 {
 	return list(req, false);
-}
-
-/* Replies with the category, or 404. */
-static int reply_category(req_t *req, int64_t id, int status)
-{
-	db_rows_t *r = DBQ(req->db, "SELECT " CATEGORY_COLS " FROM categories WHERE id = $1", P_INT(id));
-	if (!r)
-		return reply_db_error(req, "read category");
-	if (!db_next(r)) {
-		bool failed = db_failed(r);
-		db_done(r);
-		return failed ? reply_db_error(req, "read category")
-			      : reply_error(req, ERR_NOT_FOUND, "Category not found");
-	}
-	json_t *c = category_json(r);
-	db_done(r);
-	return reply_json(req, status, c);
-}
-
-static int admin_categories_get(req_t *req)
-{
-	return reply_category(req, req_param_int(req, "id"), 200);
 }
 
 /* "3D Characters & Props" -> "3d-characters-props" */
@@ -123,95 +90,62 @@ static char *slugify(req_t *req, const char *name)
 	return s;
 }
 
-struct category_input {
-	const char *name, *slug, *description, *icon;
-	int64_t sort_order;
-	bool is_active;
+enum { C_NAME, C_SLUG, C_DESCRIPTION, C_ICON, C_SORT_ORDER, C_IS_ACTIVE, C_FIELDS };
+
+static const upd_field_t category_fields[C_FIELDS] = {
+	[C_NAME] = { "name", NULL, UPD_TEXT, V_REQUIRED, 1, 50 },
+	/* on create, made from the name when not given */
+	[C_SLUG] = { "slug", NULL, UPD_SLUG, 0, 1, 60 },
+	[C_DESCRIPTION] = { "description", NULL, UPD_TEXT, V_NULLABLE | V_MULTILINE, 0, 500, .def_text = "" },
+	[C_ICON] = { "icon", NULL, UPD_TEXT, V_NULLABLE, 0, 100 },
+	[C_SORT_ORDER] = { "sort_order", NULL, UPD_INT, 0, -100000, 100000 },
+	[C_IS_ACTIVE] = { "is_active", NULL, UPD_BOOL, 0, .def_int = 1 },
 };
 
-/* Reads the body; on create, name is required and the rest defaults. */
-static bool read_input(valid_t *v, struct category_input *in, bool create)
-{
-	int req_flag = create ? V_REQUIRED : 0;
-	in->name = v_str(v, "name", req_flag, 1, 50);
-	in->slug = v_slug(v, "slug", 0, 60);
-	in->description = v_str(v, "description", V_NULLABLE | V_MULTILINE, 0, 500);
-	in->icon = v_str(v, "icon", V_NULLABLE, 0, 100);
-	in->sort_order = v_int(v, "sort_order", 0, -100000, 100000, 0);
-	in->is_active = v_bool(v, "is_active", 0, true);
-	return v_ok(v);
-}
-
-static int conflict_or_error(req_t *req, const char *what)
+/* A name or slug taken: 409; a category models still use: 409. */
+static int category_write_error(req_t *req, const char *what)
 {
 	if (db_error(req->db) == DB_ERR_UNIQUE)
 		return reply_error(req, ERR_CONFLICT, "A category with this name or slug already exists");
+	if (db_error(req->db) == DB_ERR_FOREIGN_KEY)
+		return reply_error(req, ERR_CONFLICT,
+				   "Category is still used by models; move them or hide the category instead");
 	return reply_db_error(req, what);
+}
+
+/* The slug, when not given, is made from the name. */
+static void category_defaults(req_t *req, upd_value_t *in)
+{
+	if (!in[C_SLUG].set)
+		upd_put(&in[C_SLUG], P_TEXT(slugify(req, in[C_NAME].p.s)));
+}
+
+static const crud_t categories = {
+	.table = "categories", .fields = category_fields, .nfields = C_FIELDS, .noun = "Category",
+	.select_one = "SELECT " CATEGORY_COLS " FROM categories WHERE id = $1",
+	.row = category_json, .area = CACHE_CATEGORIES,
+	.on_db_error = category_write_error,
+	.before_create = category_defaults,
+};
+
+static int admin_categories_get(req_t *req)
+{
+	return crud_get(req, &categories);
 }
 
 static int admin_categories_create(req_t *req)
 {
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	struct category_input in;
-	if (!read_input(&v, &in, true))
-		return v_reply(&v);
-	const char *slug = in.slug ? in.slug : slugify(req, in.name);
-	int64_t now = now_ms(), id = 0;
-	int rc = DBS(req->db, &id,
-		"INSERT INTO categories (name, slug, description, icon, sort_order, is_active, created_at, updated_at)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-		P_TEXT(in.name), P_TEXT(slug), P_TEXT(in.description ? in.description : ""),
-		P_TEXT(in.icon), P_INT(in.sort_order), P_BOOL(in.is_active), P_INT(now));
-	if (rc != 1)
-		return conflict_or_error(req, "create category");
-	cache_invalidate(CACHE_CATEGORIES);
-	return reply_category(req, id, 201);
+	return crud_create(req, &categories);
 }
 
 static int admin_categories_update(req_t *req)
 {
-	int64_t id = req_param_int(req, "id");
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	struct category_input in;
-	if (!read_input(&v, &in, false))
-		return v_reply(&v);
-	/* Only the fields sent change: COALESCE keeps the others. */
-	bool clear_icon = v_is_null(&v, "icon");
-	int64_t changed = DBX(req->db,
-		"UPDATE categories SET name = COALESCE($2, name), slug = COALESCE($3, slug),"
-		" description = COALESCE($4, description),"
-		" icon = CASE WHEN $5 = TRUE THEN NULL ELSE COALESCE($6, icon) END,"
-		" sort_order = CASE WHEN $7 = TRUE THEN $8 ELSE sort_order END,"
-		" is_active = CASE WHEN $9 = TRUE THEN $10 ELSE is_active END,"
-		" updated_at = $11 WHERE id = $1",
-		P_INT(id), P_TEXT(in.name), P_TEXT(in.slug), P_TEXT(in.description),
-		P_BOOL(clear_icon), P_TEXT(in.icon),
-		P_BOOL(v_present(&v, "sort_order")), P_INT(in.sort_order),
-		P_BOOL(v_present(&v, "is_active")), P_BOOL(in.is_active), P_INT(now_ms()));
-	if (changed < 0)
-		return conflict_or_error(req, "update category");
-	if (changed == 0)
-		return reply_error(req, ERR_NOT_FOUND, "Category not found");
-	cache_invalidate(CACHE_CATEGORIES);
-	return reply_category(req, id, 200);
+	return crud_update(req, &categories);
 }
 
 static int admin_categories_delete(req_t *req)
 {
-	int64_t id = req_param_int(req, "id");
-	int64_t changed = DBX(req->db, "DELETE FROM categories WHERE id = $1", P_INT(id));
-	if (changed < 0) {
-		if (db_error(req->db) == DB_ERR_FOREIGN_KEY)
-			return reply_error(req, ERR_CONFLICT,
-					   "Category is still used by models; move them or hide the category instead");
-		return reply_db_error(req, "delete category");
-	}
-	if (changed == 0)
-		return reply_error(req, ERR_NOT_FOUND, "Category not found");
-	cache_invalidate(CACHE_CATEGORIES);
-	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Category deleted", "id", (json_int_t)id));
+	return crud_delete(req, &categories);
 }
 
 const route_t category_routes[] = {

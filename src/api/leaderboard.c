@@ -15,6 +15,7 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "paged.h"
 
 static const char *const PERIODS[] = { "week", "month", "all_time", NULL };
 static const char *const METRICS[] = { "sales", "downloads", "rating", NULL };
@@ -38,12 +39,46 @@ static const char *value_source(const char *period, const char *metric)
 		       " WHERE " MODEL_PUBLIC " AND d.day >= $1 GROUP BY m.creator_id HAVING SUM(d.downloads) > 0";
 }
 
+struct ranking {
+	int64_t offset; /* the rank before the page's first */
+	bool rating;    /* the value is an average, rounded to cents */
+};
+
+static json_t *entry_json(db_rows_t *r, json_t *value)
+{
+	return json_pack("{s:o, s:o, s:I}", "user", user_json_row(r), "value", value,
+			 "models_count", (json_int_t)db_int(r, 14));
+}
+
+/* An average rating, rounded to cents. */
+static json_t *rating_entry(db_rows_t *r)
+{
+	return entry_json(r, json_real((double)(int64_t)(db_double(r, 13) * 100.0 + 0.5) / 100.0));
+}
+
+static json_t *count_entry(db_rows_t *r)
+{
+	return entry_json(r, json_integer(db_int(r, 13)));
+}
+
+/* The page's entries, ranked from the offset on. */
+static json_t *entries(req_t *req, db_rows_t *r, const void *ctx)
+{
+	UNUSED(req);
+	const struct ranking *k = ctx;
+	json_t *items = rows_to_array(r, k->rating ? rating_entry : count_entry);
+	size_t i;
+	json_t *e;
+	json_array_foreach(items, i, e)
+		json_object_set_new(e, "rank", json_integer(k->offset + (int64_t)i + 1));
+	return items;
+}
+
 static int leaderboard_get(req_t *req)
 {
 	valid_t v;
-	v_init(&v, req, NULL);
 	page_t p;
-	q_page(&v, &p);
+	paged_begin(&v, req, &p);
 	const char *period = q_enum(&v, "period", PERIODS, "all_time");
 	const char *metric = q_enum(&v, "metric", METRICS, "sales");
 	if (!v_ok(&v))
@@ -56,35 +91,18 @@ static int leaderboard_get(req_t *req)
 		" FROM users u JOIN (%s) s ON s.creator_id = u.id"
 		" WHERE u.user_type = 'creator' AND u.deleted_at IS NULL AND u.is_banned = FALSE", src);
 
-	int64_t total = 0;
-	if (db_scalar(req->db, arena_printf(req->arena, "SELECT COUNT(*)%s", from),
-		      DB_PARAMS(P_INT(first_day)), &total) < 0)
-		return reply_db_error(req, "count leaderboard");
-	db_rows_t *r = db_query(req->db, arena_printf(req->arena,
-		"SELECT " USER_PUBLIC_COLS ", s.value,"
-		" (SELECT COUNT(*) FROM models m WHERE m.creator_id = u.id AND " MODEL_PUBLIC ")"
-		"%s ORDER BY s.value DESC, u.id LIMIT $2 OFFSET $3", from),
-		DB_PARAMS(P_INT(first_day), P_INT(p.limit), P_INT(p.offset)));
-	if (!r)
-		return reply_db_error(req, "leaderboard");
-	json_t *items = json_array();
-	int64_t rank = p.offset;
-	while (db_next(r)) {
-		json_t *value = rating ? json_real((double)(int64_t)(db_double(r, 13) * 100.0 + 0.5) / 100.0)
-				       : json_integer(db_int(r, 13));
-		json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:I}",
-			"rank", (json_int_t)++rank,
-			"user", user_json_row(r),
-			"value", value,
-			"models_count", (json_int_t)db_int(r, 14)));
-	}
-	bool failed = db_failed(r);
-	db_done(r);
-	if (failed) {
-		json_decref(items);
-		return reply_db_error(req, "leaderboard");
-	}
-	return reply_ok(req, page_envelope(items, total, &p));
+	db_param_t filters[] = { P_INT(first_day) };
+	paged_t q = {
+		.what = "leaderboard",
+		.count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s", from),
+		.rows_sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS ", s.value,"
+			" (SELECT COUNT(*) FROM models m WHERE m.creator_id = u.id AND " MODEL_PUBLIC ")"
+			"%s ORDER BY s.value DESC, u.id", from),
+		.params = filters, .nparams = 1,
+		.rows = entries,
+		.ctx = &(struct ranking){ p.offset, rating },
+	};
+	return paged_reply(req, &p, &q);
 }
 
 const route_t leaderboard_routes[] = {

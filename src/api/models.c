@@ -16,6 +16,8 @@
 #include "../http/validate.h"
 #include "../svc/cache.h"
 #include "../svc/storage.h"
+#include "paged.h"
+#include "update.h"
 
 #define MAX_TAGS 20
 #define MAX_PREVIEWS 10
@@ -47,25 +49,19 @@ static int reply_model(req_t *req, int64_t id, int status)
  * JSON array text (arena) or NULL when absent/invalid. */
 static char *read_tags(valid_t *v, json_t **out_list)
 {
-	json_t *j = json_object_get(v->obj, "tags");
 	*out_list = NULL;
-	if (!j)
+	const char **items;
+	size_t n = v_str_array(v, "tags", 0, MAX_TAGS, 1, 30, &items);
+	if (!items)
 		return NULL;
-	if (!json_is_array(j) || json_array_size(j) > MAX_TAGS) {
-		v_error(v, "tags", "Must be a list of at most 20 tags");
-		return NULL;
-	}
 	json_t *clean = json_array();
-	size_t i;
-	json_t *t;
-	json_array_foreach(j, i, t) {
-		const char *s = json_string_value(t);
-		if (!s || !*s || utf8_chars(s) > 30 || strlen(s) != json_string_length(t) || strpbrk(s, "\r\n\t,")) {
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(items[i], ',')) {
 			v_error(v, "tags", "Each tag must be 1-30 characters, without commas");
 			json_decref(clean);
 			return NULL;
 		}
-		char *low = utf8_lower(v->req->arena, s);
+		char *low = utf8_lower(v->req->arena, items[i]);
 		bool dup = false;
 		size_t k;
 		json_t *e;
@@ -91,11 +87,17 @@ static bool own_image(req_t *req, const char *url)
 		   P_TEXT(url + n + 7), P_INT(req->user->id)) == 1 && c == 1;
 }
 
+static const char *check_own_image(req_t *req, const char *url)
+{
+	return own_image(req, url) ? NULL : "Must be the URL of an image you uploaded";
+}
+
 static const char *read_thumbnail(valid_t *v)
 {
-	const char *u = v_str(v, "thumbnail_url", V_NULLABLE, 0, 500);
-	if (u && *u && !own_image(v->req, u)) {
-		v_error(v, "thumbnail_url", "Must be the URL of an image you uploaded");
+	const char *u = v_str(v, "thumbnail_url", V_NULLABLE, 0, URL_MAX_CHARS);
+	const char *problem = u && *u ? check_own_image(v->req, u) : NULL;
+	if (problem) {
+		v_error(v, "thumbnail_url", problem);
 		return NULL;
 	}
 	return u;
@@ -290,6 +292,24 @@ static int models_public(req_t *req)
 	return reply_model(req, m.id, 200);
 }
 
+enum { M_TITLE, M_DESCRIPTION, M_PRICE, M_IS_FREE, M_CATEGORY, M_TAGS, M_LICENSE, M_THUMBNAIL, M_PREVIEWS,
+       M_FIELDS };
+
+/* What the owner may change; status, is_featured, counters and the file
+ * are not theirs to set. */
+static const upd_field_t model_fields[M_FIELDS] = {
+	[M_TITLE] = { "title", NULL, UPD_TEXT, 0, 3, 120 },
+	[M_DESCRIPTION] = { "description", NULL, UPD_TEXT, V_NULLABLE | V_MULTILINE, 0, 5000, .def_text = "" },
+	/* price and is_free decide each other (models_update) */
+	[M_PRICE] = { "price", "price_cents", UPD_HANDLER },
+	[M_IS_FREE] = { "is_free", NULL, UPD_HANDLER },
+	[M_CATEGORY] = { "category_id", NULL, UPD_HANDLER },
+	[M_TAGS] = { "tags", NULL, UPD_HANDLER },
+	[M_LICENSE] = { "license", NULL, UPD_ENUM, 0, .allowed = licenses },
+	[M_THUMBNAIL] = { "thumbnail_url", NULL, UPD_TEXT, V_NULLABLE, 0, URL_MAX_CHARS, .check = check_own_image },
+	[M_PREVIEWS] = { "preview_images", NULL, UPD_HANDLER },
+};
+
 static int models_update(req_t *req)
 {
 	struct model_ref m;
@@ -297,19 +317,16 @@ static int models_update(req_t *req)
 		return DONE;
 	valid_t v;
 	v_init(&v, req, req_body(req));
-	const char *title = v_str(&v, "title", 0, 3, 120);
-	const char *description = v_str(&v, "description", V_MULTILINE | V_NULLABLE, 0, 5000);
+	upd_value_t *in = upd_values(req, M_FIELDS);
+	upd_read(&v, model_fields, M_FIELDS, false, in);
 	bool is_free = v_bool(&v, "is_free", 0, false);
 	int64_t price = v_money(&v, "price", 0, MAX_PRICE_CENTS, 0);
 	int64_t category = read_category(&v, 0);
 	json_t *tag_list;
 	char *tags = read_tags(&v, &tag_list);
-	const char *license = v_enum(&v, "license", 0, licenses, NULL);
-	const char *thumb = read_thumbnail(&v);
 	char *previews = read_previews(&v);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	bool set_price = v_present(&v, "price") || v_present(&v, "is_free");
 	int64_t old_price = 0, old_category = 0;
 	db_rows_t *cur = DBQ(req->db, "SELECT price_cents, category_id FROM models WHERE id = $1", P_INT(m.id));
 	if (cur && db_next(cur)) {
@@ -327,20 +344,19 @@ static int models_update(req_t *req)
 			return reply_invalid1(req, "price", "Give a price for a model that is not free");
 		price = old_price;
 	}
+	if (v_present(&v, "price") || v_present(&v, "is_free")) {
+		upd_put(&in[M_PRICE], P_INT(price));
+		upd_put(&in[M_IS_FREE], P_BOOL(is_free));
+	}
+	if (category > 0)
+		upd_put(&in[M_CATEGORY], P_INT(category));
+	if (tags)
+		upd_put(&in[M_TAGS], P_TEXT(tags));
+	if (previews)
+		upd_put(&in[M_PREVIEWS], P_TEXT(previews));
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
-	/* status, is_featured, counters and the file are not the owner's to set. */
-	int64_t changed = DBX(req->db,
-		"UPDATE models SET title = COALESCE($2, title), description = COALESCE($3, description),"
-		" price_cents = CASE WHEN $4 = TRUE THEN $5 ELSE price_cents END,"
-		" is_free = CASE WHEN $4 = TRUE THEN $6 ELSE is_free END,"
-		" category_id = CASE WHEN $7 > 0 THEN $7 ELSE category_id END,"
-		" tags = COALESCE($8, tags), license = COALESCE($9, license),"
-		" thumbnail_url = CASE WHEN $10 = TRUE THEN $11 ELSE thumbnail_url END,"
-		" preview_images = COALESCE($12, preview_images), updated_at = $13 WHERE id = $1",
-		P_INT(m.id), P_TEXT(title), P_TEXT(description), P_BOOL(set_price), P_INT(price), P_BOOL(is_free),
-		P_INT(category), P_TEXT(tags), P_TEXT(license), P_BOOL(v_present(&v, "thumbnail_url")),
-		P_TEXT(thumb && *thumb ? thumb : NULL), P_TEXT(previews), P_INT(now_ms()));
+	int64_t changed = upd_update(req, "models", model_fields, M_FIELDS, in, m.id);
 	bool moved = category > 0 && category != old_category;
 	if (changed == 0) { /* deleted since it was found */
 		db_rollback(req->db);
@@ -528,20 +544,19 @@ static int models_comments_list(req_t *req)
 	if (!model_find_or_404(req, &m, false, true))
 		return DONE;
 	valid_t v;
-	v_init(&v, req, NULL);
 	page_t p;
-	q_page(&v, &p);
+	paged_begin(&v, req, &p);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	int64_t total = 0;
-	if (DBS(req->db, &total, "SELECT comments_count FROM models WHERE id = $1", P_INT(m.id)) < 0)
-		return reply_db_error(req, "count comments");
-	db_rows_t *r = DBQ(req->db, COMMENT_SELECT " WHERE k.model_id = $1 ORDER BY k.created_at DESC, k.id DESC LIMIT $2 OFFSET $3",
-			   P_INT(m.id), P_INT(p.limit), P_INT(p.offset));
-	json_t *items = r ? rows_to_array(r, comment_json) : NULL;
-	if (!items)
-		return reply_db_error(req, "list comments");
-	return reply_ok(req, page_envelope(items, total, &p));
+	db_param_t filters[] = { P_INT(m.id) };
+	paged_t q = {
+		.what = "list comments",
+		.count_sql = "SELECT comments_count FROM models WHERE id = $1",
+		.rows_sql = COMMENT_SELECT " WHERE k.model_id = $1 ORDER BY k.created_at DESC, k.id DESC",
+		.params = filters, .nparams = 1,
+		.row = comment_json,
+	};
+	return paged_reply(req, &p, &q);
 }
 
 static int models_comments_add(req_t *req)
@@ -663,27 +678,32 @@ static int models_analytics(req_t *req)
 				       "totals", totals, "by_day", series));
 }
 
+static json_t *own_models(req_t *req, db_rows_t *r, const void *ctx)
+{
+	UNUSED(ctx);
+	return models_from_rows(req, r, true);
+}
+
 static int users_me_models(req_t *req)
 {
 	valid_t v;
-	v_init(&v, req, NULL);
 	page_t p;
-	q_page(&v, &p);
+	paged_begin(&v, req, &p);
 	static const char *const statuses[] = { "pending", "approved", "rejected", NULL };
 	const char *status = q_enum(&v, "status", statuses, NULL);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	int64_t total = 0;
-	if (DBS(req->db, &total, "SELECT COUNT(*) FROM models WHERE creator_id = $1 AND deleted_at IS NULL"
-		" AND (CAST($2 AS TEXT) IS NULL OR status = $2)", P_INT(req->user->id), P_TEXT(status)) < 0)
-		return reply_db_error(req, "count models");
-	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.creator_id = $1 AND m.deleted_at IS NULL"
-		" AND (CAST($2 AS TEXT) IS NULL OR m.status = $2) ORDER BY m.created_at DESC, m.id DESC LIMIT $3 OFFSET $4",
-		P_INT(req->user->id), P_TEXT(status), P_INT(p.limit), P_INT(p.offset));
-	json_t *items = r ? models_from_rows(req, r, true) : NULL;
-	if (!items)
-		return reply_db_error(req, "list models");
-	return reply_ok(req, page_envelope(items, total, &p));
+	db_param_t filters[] = { P_INT(req->user->id), P_TEXT(status) };
+	paged_t q = {
+		.what = "list models",
+		.count_sql = "SELECT COUNT(*) FROM models WHERE creator_id = $1 AND deleted_at IS NULL"
+			     " AND (CAST($2 AS TEXT) IS NULL OR status = $2)",
+		.rows_sql = "SELECT " MODEL_COLS MODEL_FROM " WHERE m.creator_id = $1 AND m.deleted_at IS NULL"
+			    " AND (CAST($2 AS TEXT) IS NULL OR m.status = $2) ORDER BY m.created_at DESC, m.id DESC",
+		.params = filters, .nparams = 2,
+		.rows = own_models,
+	};
+	return paged_reply(req, &p, &q);
 }
 
 const route_t model_routes[] = {

@@ -12,7 +12,10 @@ router_t *routes_build(void)
 	router_add(r, model_routes, model_routes_len);
 	router_add(r, marketplace_routes, marketplace_routes_len);
 	router_add(r, admin_model_routes, admin_model_routes_len);
-	router_add(r, home_routes, home_routes_len);
+	router_add(r, stats_routes, stats_routes_len);
+	router_add(r, testimonial_routes, testimonial_routes_len);
+	router_add(r, slide_routes, slide_routes_len);
+	router_add(r, newsletter_routes, newsletter_routes_len);
 	router_add(r, leaderboard_routes, leaderboard_routes_len);
 	router_add(r, search_routes, search_routes_len);
 	router_add(r, job_routes, job_routes_len);

@@ -12,6 +12,7 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "update.h"
 
 #define SETTINGS_MAX_KEYS 50
 #define SETTINGS_MAX_BYTES 8192
@@ -25,26 +26,20 @@ static int users_me(req_t *req)
 	return reply_ok(req, u);
 }
 
-/* skills: up to 30 distinct non-empty strings of at most 40 characters. */
+/* skills: up to 30 strings of 1-40 characters on one line, as a JSON array
+ * text (arena); NULL when absent or invalid. */
 static char *read_skills(valid_t *v)
 {
-	json_t *j = json_object_get(v->obj, "skills");
-	if (!j)
+	const char **items;
+	size_t n = v_str_array(v, "skills", 0, SKILLS_MAX, 1, 40, &items);
+	if (!items)
 		return NULL;
-	if (!json_is_array(j) || json_array_size(j) > SKILLS_MAX) {
-		v_error(v, "skills", "Must be a list of at most 30 skills");
-		return NULL;
-	}
-	size_t i;
-	json_t *s;
-	json_array_foreach(j, i, s) {
-		const char *t = json_string_value(s);
-		if (!t || !*t || utf8_chars(t) > 40 || strlen(t) != json_string_length(s) || strpbrk(t, "\r\n\t")) {
-			v_error(v, "skills", "Each skill must be 1-40 characters on one line");
-			return NULL;
-		}
-	}
-	return arena_json_dumps(v->req->arena, j, JSON_COMPACT);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(items[i]));
+	char *out = arena_json_dumps(v->req->arena, a, JSON_COMPACT);
+	json_decref(a);
+	return out;
 }
 
 /* settings: a flat object of at most 50 scalar values, 8 KB in all. */
@@ -74,38 +69,45 @@ static char *read_settings(valid_t *v)
 	return out;
 }
 
+static const char *const user_types[] = { "buyer", "creator", NULL };
+
+enum { U_FULL_NAME, U_BIO, U_COUNTRY, U_USER_TYPE, U_USERNAME, U_USERNAME_LOWER, U_SKILLS, U_SETTINGS,
+       U_FIELDS };
+
 /* Only these fields can be changed here; everything else in the body
  * (role, email, is_verified, balance, counters...) is ignored. */
+static const upd_field_t profile_fields[U_FIELDS] = {
+	[U_FULL_NAME] = { "full_name", NULL, UPD_TEXT, V_NULLABLE, 0, 100 },
+	[U_BIO] = { "bio", NULL, UPD_TEXT, V_NULLABLE | V_MULTILINE, 0, 1000 },
+	[U_COUNTRY] = { "country", NULL, UPD_TEXT, V_NULLABLE, 0, 56 },
+	[U_USER_TYPE] = { "user_type", NULL, UPD_ENUM, 0, .allowed = user_types },
+	/* v_username: lowercased, so username_lower is the same value */
+	[U_USERNAME] = { "username", NULL, UPD_HANDLER },
+	[U_USERNAME_LOWER] = { NULL, "username_lower", UPD_HANDLER },
+	[U_SKILLS] = { "skills", NULL, UPD_HANDLER },
+	[U_SETTINGS] = { "settings", NULL, UPD_HANDLER },
+};
+
 static int users_update_me(req_t *req)
 {
 	valid_t v;
 	v_init(&v, req, req_body(req));
-	static const char *const types[] = { "buyer", "creator", NULL };
-	const char *full_name = v_str(&v, "full_name", V_NULLABLE, 0, 100);
-	const char *bio = v_str(&v, "bio", V_NULLABLE | V_MULTILINE, 0, 1000);
-	const char *country = v_str(&v, "country", V_NULLABLE, 0, 56);
-	const char *user_type = v_enum(&v, "user_type", 0, types, NULL);
+	upd_value_t *in = upd_values(req, U_FIELDS);
+	upd_read(&v, profile_fields, U_FIELDS, false, in);
 	const char *username = v_username(&v, "username", 0);
 	char *skills = read_skills(&v);
 	char *settings = read_settings(&v);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	/* A field sent as null (or "") is cleared; a field not sent is kept. */
-	int64_t changed = DBX(req->db,
-		"UPDATE users SET"
-		" full_name = CASE WHEN $2 = TRUE THEN $3 ELSE full_name END,"
-		" bio = CASE WHEN $4 = TRUE THEN $5 ELSE bio END,"
-		" country = CASE WHEN $6 = TRUE THEN $7 ELSE country END,"
-		" user_type = COALESCE($8, user_type),"
-		" username = COALESCE($9, username), username_lower = COALESCE($9, username_lower),"
-		" skills = COALESCE($10, skills), settings = COALESCE($11, settings),"
-		" updated_at = $12 WHERE id = $1",
-		P_INT(req->user->id),
-		P_BOOL(v_present(&v, "full_name")), P_TEXT(full_name && *full_name ? full_name : NULL),
-		P_BOOL(v_present(&v, "bio")), P_TEXT(bio && *bio ? bio : NULL),
-		P_BOOL(v_present(&v, "country")), P_TEXT(country && *country ? country : NULL),
-		P_TEXT(user_type), P_TEXT(username), P_TEXT(skills), P_TEXT(settings), P_INT(now_ms()));
-	if (changed < 0) {
+	if (username) {
+		upd_put(&in[U_USERNAME], P_TEXT(username));
+		upd_put(&in[U_USERNAME_LOWER], P_TEXT(username));
+	}
+	if (skills)
+		upd_put(&in[U_SKILLS], P_TEXT(skills));
+	if (settings)
+		upd_put(&in[U_SETTINGS], P_TEXT(settings));
+	if (upd_update(req, "users", profile_fields, U_FIELDS, in, req->user->id) < 0) {
 		if (db_error(req->db) == DB_ERR_UNIQUE)
 			return reply_error_fields(req, ERR_CONFLICT, "This username is taken",
 						  json_pack("{s:[s]}", "username", "Already taken"));

@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <strings.h>
 #include <math.h>
 #include <wchar.h>
 #include <wctype.h>
@@ -78,25 +79,26 @@ size_t utf8_chars(const char *s)
 	return n;
 }
 
-const char *v_str(valid_t *v, const char *field, int flags, size_t min_chars, size_t max_chars)
+/* A JSON string j as field's value: NUL- and control-free, trimmed unless
+ * V_NO_TRIM, min_chars..max_chars characters; an arena copy, or NULL after
+ * a field error (msg, when given, replaces the specific message). */
+static const char *str_value(valid_t *v, const char *field, json_t *j, int flags, size_t min_chars,
+			     size_t max_chars, const char *msg)
 {
-	json_t *j = get(v, field);
-	if (missing(v, field, j, flags))
-		return NULL;
 	if (!json_is_string(j)) {
-		v_error(v, field, "Must be a string");
+		v_error(v, field, msg ? msg : "Must be a string");
 		return NULL;
 	}
 	const char *s = json_string_value(j);
 	size_t len = json_string_length(j);
 	if (strlen(s) != len) {
-		v_error(v, field, "Must not contain NUL characters");
+		v_error(v, field, msg ? msg : "Must not contain NUL characters");
 		return NULL;
 	}
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if ((*p < 0x20 && !((flags & V_MULTILINE) && (*p == '\n' || *p == '\t' || *p == '\r'))) ||
 		    *p == 0x7f) {
-			v_error(v, field, "Must not contain control characters");
+			v_error(v, field, msg ? msg : "Must not contain control characters");
 			return NULL;
 		}
 	}
@@ -110,15 +112,47 @@ const char *v_str(valid_t *v, const char *field, int flags, size_t min_chars, si
 	char *out = arena_strndup(v->req->arena, s, len);
 	size_t chars = utf8_chars(out);
 	if (chars < min_chars) {
-		v_error(v, field, min_chars == 1 ? "Must not be empty"
+		v_error(v, field, msg ? msg : min_chars == 1 ? "Must not be empty"
 			: arena_printf(v->req->arena, "Must be at least %zu characters", min_chars));
 		return NULL;
 	}
 	if (max_chars && chars > max_chars) {
-		v_error(v, field, arena_printf(v->req->arena, "Must be at most %zu characters", max_chars));
+		v_error(v, field, msg ? msg : arena_printf(v->req->arena, "Must be at most %zu characters", max_chars));
 		return NULL;
 	}
 	return out;
+}
+
+const char *v_str(valid_t *v, const char *field, int flags, size_t min_chars, size_t max_chars)
+{
+	json_t *j = get(v, field);
+	if (missing(v, field, j, flags))
+		return NULL;
+	return str_value(v, field, j, flags, min_chars, max_chars, NULL);
+}
+
+size_t v_str_array(valid_t *v, const char *field, int flags, size_t max_items, size_t min_chars,
+		   size_t max_chars, const char ***out)
+{
+	*out = NULL;
+	json_t *j = get(v, field);
+	if (missing(v, field, j, flags & ~V_NULLABLE))
+		return 0;
+	if (!json_is_array(j) || json_array_size(j) > max_items) {
+		v_error(v, field, arena_printf(v->req->arena, "Must be a list of at most %zu items", max_items));
+		return 0;
+	}
+	size_t n = json_array_size(j);
+	const char **items = arena_alloc(v->req->arena, (n ? n : 1) * sizeof(*items));
+	const char *msg = arena_printf(v->req->arena, "Each item must be %zu-%zu characters on one line",
+				       min_chars, max_chars);
+	for (size_t i = 0; i < n; i++) {
+		items[i] = str_value(v, field, json_array_get(j, i), flags & ~V_MULTILINE, min_chars, max_chars, msg);
+		if (!items[i])
+			return 0;
+	}
+	*out = items;
+	return n;
 }
 
 int64_t v_int(valid_t *v, const char *field, int flags, int64_t lo, int64_t hi, int64_t def)
@@ -234,6 +268,36 @@ const char *v_enum(valid_t *v, const char *field, int flags, const char *const *
 		return hit;
 	error_one_of(v, field, allowed);
 	return def;
+}
+
+/* An absolute http(s) URL with a host and no spaces, quotes or controls. */
+bool url_is_http(const char *s)
+{
+	size_t skip;
+	if (!strncasecmp(s, "https://", 8))
+		skip = 8;
+	else if (!strncasecmp(s, "http://", 7))
+		skip = 7;
+	else
+		return false;
+	if (!s[skip] || s[skip] == '/' || s[skip] == '?' || s[skip] == '#')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\' || *p == '`')
+			return false;
+	return true;
+}
+
+/* A path on this site: "/..." but not "//host" (protocol-relative) nor
+ * "/\host" (which browsers also read as another host). */
+bool url_is_local_path(const char *s)
+{
+	if (s[0] != '/' || s[1] == '/' || s[1] == '\\')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\' || *p == '`')
+			return false;
+	return true;
 }
 
 /* The one value of a scalar query parameter, or NULL when it is absent or

@@ -50,6 +50,19 @@ bool v_bool(valid_t *v, const char *field, int flags, bool def);
 int64_t v_money(valid_t *v, const char *field, int flags, int64_t max_cents, int64_t def);
 /* A slug: [a-z0-9]+(-[a-z0-9]+)* */
 const char *v_slug(valid_t *v, const char *field, int flags, size_t max_chars);
+/* An array of at most max_items strings of min_chars..max_chars characters
+ * on one line (no control characters), as v_str reads each (trimmed).
+ * Returns the number of items and sets *out to an arena array of them;
+ * 0 with *out NULL when absent or after a field error.  V_REQUIRED makes
+ * an absent array an error; null is always one. */
+size_t v_str_array(valid_t *v, const char *field, int flags, size_t max_items, size_t min_chars,
+		   size_t max_chars, const char ***out);
+/* The longest URL a body may hold (images, links). */
+#define URL_MAX_CHARS 500
+/* An absolute http(s) URL with a host and no spaces, quotes or controls. */
+bool url_is_http(const char *s);
+/* A path on this site: "/..." but not "//host" nor "/\\host". */
+bool url_is_local_path(const char *s);
 /* One of the given values (NULL-terminated list). */
 const char *v_enum(valid_t *v, const char *field, int flags, const char *const *allowed, const char *def);
 

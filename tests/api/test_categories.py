@@ -597,3 +597,23 @@ def test_response_cache_can_be_switched_off(cache):
             assert "Before" in second, second
     finally:
         finish_server(s)
+
+
+def test_update_null_means_clear_everywhere(server):
+    """One meaning of null on PUT (docs/openapi.yaml, "Partial updates"):
+    absent keeps, null clears a nullable field (description to "", which is
+    never null), "" in a nullable text field is null; null on a field that
+    is not nullable is 422 and changes nothing."""
+    h = server.admin_headers()
+    c = create(server, description="Words", icon="star")
+    r = server.put(f"/api/admin/categories/{c['id']}", json={"description": None}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["description"] == "" and r.json()["icon"] == "star"
+    r = server.put(f"/api/admin/categories/{c['id']}", json={"icon": ""}, headers=h)
+    assert r.status_code == 200 and r.json()["icon"] is None
+    for field in ("name", "slug", "sort_order", "is_active"):
+        r = server.put(f"/api/admin/categories/{c['id']}", json={field: None}, headers=h)
+        err = assert_error(r, 422, "VALIDATION_ERROR", field)
+        assert err["field_errors"][field] == ["Must not be null"]
+    got = server.get(f"/api/admin/categories/{c['id']}", headers=h).json()
+    assert got["name"] == c["name"] and got["slug"] == c["slug"] and got["is_active"] is True

@@ -353,3 +353,25 @@ def test_newsletter_refuses_bad_addresses(server, body):
 @pytest.mark.parametrize("params", [{}, {"token": ""}, {"token": "nope"}, {"token": "A" * 43}])
 def test_newsletter_confirm_refuses_bad_tokens(server, params):
     assert_error(server.get("/api/newsletter/confirm", params=params), 422, "VALIDATION_ERROR", "token")
+
+
+def test_testimonial_and_slide_null_means_clear_or_422(server):
+    """The same null rule as every PUT: nullable fields clear, the others
+    answer 422 and change nothing."""
+    h = server.admin_headers()
+    t = new_testimonial(server, author_title="CTO", avatar_url="https://cdn.example.com/a.png", user_id=None)
+    r = server.put(f"/api/admin/testimonials/{t['id']}", json={"avatar_url": None, "author_title": ""}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["avatar_url"] is None and r.json()["author_title"] is None and r.json()["rating"] == t["rating"]
+    for field in ("author_name", "content", "rating", "sort_order", "is_approved"):
+        r = server.put(f"/api/admin/testimonials/{t['id']}", json={field: None}, headers=h)
+        assert_error(r, 422, "VALIDATION_ERROR", field)
+    s = new_slide(server, subtitle="Sub", button_text="Go", link_url="/x")
+    r = server.put(f"/api/admin/slider/{s['id']}", json={"subtitle": None, "button_text": None}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["subtitle"] is None and r.json()["button_text"] is None and r.json()["link_url"] == "/x"
+    for field in ("title", "image_url", "sort_order", "is_active"):
+        r = server.put(f"/api/admin/slider/{s['id']}", json={field: None}, headers=h)
+        assert_error(r, 422, "VALIDATION_ERROR", field)
+    got = [x for x in all_items(server, "/api/admin/slider", h) if x["id"] == s["id"]][0]
+    assert got["title"] == s["title"] and got["image_url"] == s["image_url"]

@@ -607,6 +607,15 @@ def test_partial_update_by_owner(server):
     assert u["thumbnail_url"] is None and u["preview_images"] == [img]
 
 
+def test_update_null_description_clears_it(server):
+    """null clears a nullable field; description is never null, so "" it is."""
+    c = shared_creator(server)
+    m = create_model(server, c, description="Long words")
+    u = server.put(f"/api/models/{m['id']}", json={"description": None}, headers=c.h)
+    assert u.status_code == 200, u.text
+    assert u.json()["description"] == "" and u.json()["title"] == m["title"]
+
+
 def test_update_cannot_make_a_paid_model_cost_nothing(server):
     """is_free false with no price must not leave a non-free model at 0."""
     c = make_creator(server)
@@ -627,6 +636,10 @@ def test_update_cannot_make_a_paid_model_cost_nothing(server):
     ({"tags": ["t%d" % i for i in range(21)]}, "tags"), ({"license": "mine"}, "license"),
     ({"thumbnail_url": "http://evil.example/a.png"}, "thumbnail_url"),
     ({"preview_images": ["http://evil.example/a.png"]}, "preview_images"),
+    # null on a field that is not nullable is 422 (docs/openapi.yaml, "Partial updates")
+    ({"price": None}, "price"), ({"is_free": None}, "is_free"), ({"license": None}, "license"),
+    ({"category_id": None}, "category_id"), ({"tags": None}, "tags"), ({"tags": ["  "]}, "tags"),
+    ({"tags": ["a,b"]}, "tags"),
 ])
 def test_update_validates_like_create(server, body, field):
     c = shared_creator(server)

@@ -94,6 +94,18 @@ def test_null_clears_fields(acc, bob):
     assert acc.scalar(f"SELECT COUNT(*) FROM users WHERE id = {bob.id} AND full_name IS NULL") == "1"
 
 
+def test_null_on_a_field_that_cannot_be_null_is_422(acc, bob):
+    """One meaning of null on PUT: clears a nullable field, 422 otherwise."""
+    before = me(acc, bob)
+    for field in ("user_type", "username", "skills", "settings"):
+        r = acc.put("/api/users/me", {field: None}, token=bob.access)
+        assert_error(r, 422, "VALIDATION_ERROR", field)
+    r = acc.put("/api/users/me", {"full_name": "", "skills": ["  blender "]}, token=bob.access)
+    assert r.status_code == 200, r.text
+    assert r.json()["full_name"] is None and r.json()["skills"] == ["blender"]
+    assert me(acc, bob)["username"] == before["username"]
+
+
 def test_username_taken_is_409(acc, alice, bob):
     r = acc.put("/api/users/me", {"username": alice.username.upper()}, token=bob.access)
     assert_error(r, 409, "CONFLICT", "username")

@@ -128,3 +128,40 @@ TEST(range_parse_forms)
 	long_range[30] = '-';
 	CHECK(!range_parse(long_range, Q_RANGE_INT, &r));
 }
+
+/* v_str_array: bounded items, each trimmed and bounded like v_str; null,
+ * a non-array, too many items or one bad item is a field error. */
+static arena_t *str_array_arena;
+
+static size_t str_array(const char *body, size_t max_items, const char ***out, bool *ok)
+{
+	req_t req = { .arena = str_array_arena };
+	json_t *j = json_loads(body, JSON_ALLOW_NUL, NULL);
+	valid_t v;
+	v_init(&v, &req, j);
+	size_t n = v_str_array(&v, "tags", 0, max_items, 1, 5, out);
+	*ok = v_ok(&v);
+	json_decref(v.errors);
+	json_decref(j);
+	return n;
+}
+
+TEST(v_str_array_bounds)
+{
+	const char **items;
+	bool ok;
+	str_array_arena = arena_new();
+	CHECK(str_array("{\"tags\": [\" ab \", \"cde\"]}", 3, &items, &ok) == 2 && ok);
+	CHECK(items && !strcmp(items[0], "ab") && !strcmp(items[1], "cde"));
+	CHECK(str_array("{\"tags\": []}", 3, &items, &ok) == 0 && ok && items);
+	CHECK(str_array("{}", 3, &items, &ok) == 0 && ok && !items);
+	CHECK(str_array("{\"tags\": null}", 3, &items, &ok) == 0 && !ok && !items);
+	CHECK(str_array("{\"tags\": \"ab\"}", 3, &items, &ok) == 0 && !ok && !items);
+	CHECK(str_array("{\"tags\": [\"a\", \"b\", \"c\", \"d\"]}", 3, &items, &ok) == 0 && !ok);
+	CHECK(str_array("{\"tags\": [\"abcdef\"]}", 3, &items, &ok) == 0 && !ok);
+	CHECK(str_array("{\"tags\": [\"  \"]}", 3, &items, &ok) == 0 && !ok);
+	CHECK(str_array("{\"tags\": [\"a\\nb\"]}", 3, &items, &ok) == 0 && !ok);
+	CHECK(str_array("{\"tags\": [1]}", 3, &items, &ok) == 0 && !ok);
+	CHECK(str_array("{\"tags\": [\"a\\u0000b\"]}", 3, &items, &ok) == 0 && !ok);
+	arena_free(str_array_arena);
+}

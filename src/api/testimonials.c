@@ -1,0 +1,151 @@
+/*
+ * testimonials.c: what users say about the platform, shown on the homepage
+ * once an admin approves it; admins write, approve and delete them.
+ *
+ * The public list is the same for everyone and is served from the response
+ * cache (CACHE_HOME); admin writes invalidate it.
+ */
+#include "api.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+#include "../svc/cache.h"
+#include "paged.h"
+#include "crud.h"
+
+#define TESTIMONIAL_COLS \
+	"id, user_id, author_name, author_title, avatar_url, content, rating, is_approved, sort_order," \
+	" created_at, updated_at"
+
+static json_t *testimonial_json(db_rows_t *r)
+{
+	return json_pack("{s:I, s:o, s:s, s:s?, s:s?, s:s, s:I, s:b, s:I, s:o, s:o}",
+			 "id", (json_int_t)db_int(r, 0),
+			 "user_id", db_isnull(r, 1) ? json_null() : json_integer(db_int(r, 1)),
+			 "author_name", db_text(r, 2),
+			 "author_title", db_text(r, 3),
+			 "avatar_url", db_text(r, 4),
+			 "content", db_text(r, 5),
+			 "rating", (json_int_t)db_int(r, 6),
+			 "is_approved", db_bool(r, 7),
+			 "sort_order", (json_int_t)db_int(r, 8),
+			 "created_at", json_time(db_int(r, 9)),
+			 "updated_at", json_time(db_int(r, 10)));
+}
+
+/* approved: 1 approved only, 0 pending only, -1 all (the admin list may
+ * narrow it with ?is_approved). */
+static int testimonials_page(req_t *req, int approved, bool cached)
+{
+	valid_t v;
+	page_t p;
+	paged_begin(&v, req, &p);
+	if (!cached && approved < 0)
+		q_bool(&v, "is_approved", &approved);
+	if (!v_ok(&v))
+		return v_reply(&v);
+#define TESTIMONIAL_WHERE " FROM testimonials WHERE ($1 < 0 OR is_approved = ($1 = 1))"
+	db_param_t filters[] = { P_INT(approved) };
+	paged_t q = {
+		.what = "list testimonials",
+		.count_sql = "SELECT COUNT(*)" TESTIMONIAL_WHERE,
+		.rows_sql = "SELECT " TESTIMONIAL_COLS TESTIMONIAL_WHERE " ORDER BY sort_order, created_at DESC, id DESC",
+		.params = filters, .nparams = 1,
+		.row = testimonial_json,
+		.area = CACHE_HOME,
+		.key = cached ? "testimonials" : NULL,
+	};
+#undef TESTIMONIAL_WHERE
+	return paged_reply(req, &p, &q);
+}
+
+static int testimonials_list(req_t *req)
+{
+	return testimonials_page(req, 1, true);
+}
+
+static int admin_testimonials_list(req_t *req)
+{
+	return testimonials_page(req, -1, false);
+}
+
+static const char *check_http_url(req_t *req, const char *s)
+{
+	UNUSED(req);
+	return url_is_http(s) ? NULL : "Must be an http(s) URL";
+}
+
+enum { T_AUTHOR_NAME, T_AUTHOR_TITLE, T_AVATAR_URL, T_CONTENT, T_RATING, T_SORT_ORDER, T_USER_ID, T_IS_APPROVED,
+       T_FIELDS };
+
+static const upd_field_t testimonial_fields[T_FIELDS] = {
+	[T_AUTHOR_NAME] = { "author_name", NULL, UPD_TEXT, V_REQUIRED, 1, 100 },
+	[T_AUTHOR_TITLE] = { "author_title", NULL, UPD_TEXT, V_NULLABLE, 0, 100 },
+	[T_AVATAR_URL] = { "avatar_url", NULL, UPD_TEXT, V_NULLABLE, 1, URL_MAX_CHARS, .check = check_http_url },
+	[T_CONTENT] = { "content", NULL, UPD_TEXT, V_REQUIRED | V_MULTILINE, 10, 2000 },
+	[T_RATING] = { "rating", NULL, UPD_INT, V_REQUIRED, 1, 5, .def_int = 5 },
+	[T_SORT_ORDER] = { "sort_order", NULL, UPD_INT, 0, -100000, 100000 },
+	/* a user_id that names no user is a field error (testimonial_write_error) */
+	[T_USER_ID] = { "user_id", NULL, UPD_INT, V_NULLABLE, 1, INT64_MAX },
+	[T_IS_APPROVED] = { "is_approved", NULL, UPD_BOOL, 0 },
+};
+
+/* user_id with no such user: a field error, not a 500. */
+static int testimonial_write_error(req_t *req, const char *what)
+{
+	if (db_error(req->db) == DB_ERR_FOREIGN_KEY)
+		return reply_invalid1(req, "user_id", "No such user");
+	return reply_db_error(req, what);
+}
+
+static const crud_t testimonials = {
+	.table = "testimonials", .fields = testimonial_fields, .nfields = T_FIELDS, .noun = "Testimonial",
+	.select_one = "SELECT " TESTIMONIAL_COLS " FROM testimonials WHERE id = $1",
+	.row = testimonial_json, .area = CACHE_HOME,
+	.on_db_error = testimonial_write_error,
+};
+
+static int admin_testimonials_create(req_t *req)
+{
+	return crud_create(req, &testimonials);
+}
+
+static int admin_testimonials_update(req_t *req)
+{
+	return crud_update(req, &testimonials);
+}
+
+static int admin_testimonials_delete(req_t *req)
+{
+	return crud_delete(req, &testimonials);
+}
+
+/* {is_approved}? (default true): approves, or withdraws with false. */
+static int admin_testimonials_approve(req_t *req)
+{
+	int64_t id = req_param_int(req, "id");
+	valid_t v;
+	v_init(&v, req, req_body(req));
+	bool approved = v_bool(&v, "is_approved", 0, true);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	int64_t changed = DBX(req->db, "UPDATE testimonials SET is_approved = $2, updated_at = $3 WHERE id = $1",
+			      P_INT(id), P_BOOL(approved), P_INT(now_ms()));
+	if (changed < 0)
+		return reply_db_error(req, "approve testimonial");
+	if (changed == 0)
+		return reply_error(req, ERR_NOT_FOUND, "Testimonial not found");
+	cache_invalidate(CACHE_HOME);
+	return crud_reply_one(req, &testimonials, id, 200);
+}
+
+const route_t testimonial_routes[] = {
+	{ M_GET, "/api/testimonials", testimonials_list, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "List approved testimonials" },
+	{ M_GET, "/api/admin/testimonials", admin_testimonials_list, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "List all testimonials" },
+	{ M_POST, "/api/admin/testimonials", admin_testimonials_create, ACCESS_ADMIN, RL_ADMIN, BODY_JSON, 0, 0, "Create a testimonial" },
+	{ M_PUT, "/api/admin/testimonials/{id:int}", admin_testimonials_update, ACCESS_ADMIN, RL_ADMIN, BODY_JSON, 0, 0, "Update a testimonial" },
+	{ M_DELETE, "/api/admin/testimonials/{id:int}", admin_testimonials_delete, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "Delete a testimonial" },
+	{ M_PUT, "/api/admin/testimonials/{id:int}/approve", admin_testimonials_approve, ACCESS_ADMIN, RL_ADMIN, BODY_JSON, 0, 0, "Approve a testimonial (or withdraw it)" },
+};
+EXPORT_ROUTES(testimonial_routes);
