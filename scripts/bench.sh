@@ -47,12 +47,7 @@ bench_engine() { # label database_url
 	export MAX_CONNECTIONS_PER_IP=$((CONNS + 16))
 	if [ -n "$url" ]; then export DATABASE_URL=$url; else unset DATABASE_URL; fi
 	(cd "$dir" && "$BIN" seed-demo --scale "$SCALE" --models "$MODELS" >/dev/null 2>&1)
-	(cd "$dir" && exec "$BIN" serve 2>"$dir/server.log") &
-	SERVER_PID=$!
-	for _ in $(seq 100); do
-		curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	start_server "$dir" "$port"
 	echo "== $label: $CONNS connections, $THREADS wrk threads, ${DURATION}s each, $(nproc) cores, $MODELS models, $SCALE users"
 	run_wrk "GET /api/categories" "http://127.0.0.1:$port/api/categories"
 	run_wrk "GET /api/categories?limit=5" "http://127.0.0.1:$port/api/categories?limit=5&page=2"
@@ -71,6 +66,25 @@ bench_engine() { # label database_url
 	done
 	printf '  %-28s %10s\n' "server RSS after runs" "$(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)"
 	printf '  %-28s %10s\n' "server peak RSS" "$(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER_PID/status)"
+	stop_server
+	# The same random keys with the response cache off: the uncached path.
+	RESPONSE_CACHE=off start_server "$dir" "$port"
+	for m in list search mix; do
+		run_wrk "random $m (cache off)" "http://127.0.0.1:$port" -s scripts/bench-random.lua -- "$m" "$MODELS"
+	done
+	stop_server
+}
+
+start_server() { # dir port (the environment is the server's)
+	(cd "$1" && exec "$BIN" serve 2>>"$1/server.log") &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		curl -fsS "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+}
+
+stop_server() {
 	kill "$SERVER_PID"
 	wait "$SERVER_PID" 2>/dev/null || true
 	SERVER_PID=""
