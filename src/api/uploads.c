@@ -160,7 +160,7 @@ static int stored_done(req_t *req, void *ctx)
 		P_TEXT(analysis), P_INT(now_ms()));
 	free(analysis);
 	if (rc != 1) {
-		store_delete(out->key);
+		store_delete_later(req->db, out->key);
 		return reply_db_error(req, "record upload");
 	}
 	return j->answer(req, out);
@@ -297,7 +297,7 @@ static int avatar_stored(req_t *req, struct stored *sp)
 	db_done(r);
 	for (size_t i = 0; i < n_old; i++)
 		if (DBX(req->db, "DELETE FROM uploads WHERE id = $1", P_INT(old[i].id)) == 1)
-			store_delete(old[i].key);
+			store_delete_later(req->db, old[i].key);
 	return reply_created(req, body);
 }
 
