@@ -403,7 +403,7 @@ int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales)
 	/* The row before the file: a crash in between leaves an orphan file,
 	 * which the sweep removes, never a row without its file. */
 	if (sales == 0 && key && DBX(req->db, "DELETE FROM uploads WHERE storage_key = $1", P_TEXT(key)) >= 0)
-		store_delete(key);
+		store_delete_later(req->db, key);
 	cache_invalidate(CACHE_MODELS);
 	cache_invalidate(CACHE_CATEGORIES);
 	return reply_ok(req, json_pack("{s:s, s:I}", "message", sales > 0

@@ -79,7 +79,8 @@ static void json_release(void *p)
  * Type check, processing, storage, row.  The slow steps run on the worker
  * pool (http/pool.h) while the connection is suspended: image re-encoding
  * (POOL_IMAGE), model analysis (POOL_ANALYZE), Blender conversion
- * (POOL_BLEND) and an S3 transfer (POOL_NET); the database work stays on
+ * (POOL_BLEND) and storing (POOL_NET: an S3 transfer, or a local move with
+ * its fsyncs); the database work stays on
  * the poll thread, between them.  answer() replies with the stored file.
  */
 struct upload_job {
@@ -158,7 +159,7 @@ static int stored_done(req_t *req, void *ctx)
 		P_TEXT(analysis), P_INT(now_ms()));
 	free(analysis);
 	if (rc != 1) {
-		store_delete(out->key);
+		store_delete_later(req->db, out->key);
 		return reply_db_error(req, "record upload");
 	}
 	return j->answer(req, out);
@@ -194,10 +195,9 @@ static int processed_done(req_t *req, void *ctx)
 	char name[40];
 	random_hex(name, 16);
 	out->key = arena_printf(req->arena, "%s/%s.%s", j->k->area, name, file_type_ext(out->type));
-	if (store_is_s3()) /* a transfer: on the pool */
-		return pool_defer(req, POOL_NET, store_work, stored_done, j);
-	store_work(j); /* a local move */
-	return stored_done(req, j);
+	/* On the pool either way: an S3 transfer, or a local move whose fsyncs
+	 * (file and directory) can take tens of ms on a busy disk. */
+	return pool_defer(req, POOL_NET, store_work, stored_done, j);
 }
 
 static int analyzed_done(req_t *req, void *ctx)
@@ -296,7 +296,7 @@ static int avatar_stored(req_t *req, struct stored *sp)
 	db_done(r);
 	for (size_t i = 0; i < n_old; i++)
 		if (DBX(req->db, "DELETE FROM uploads WHERE id = $1", P_INT(old[i].id)) == 1)
-			store_delete(old[i].key);
+			store_delete_later(req->db, old[i].key);
 	return reply_created(req, body);
 }
 

@@ -8,12 +8,14 @@
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/num.h"
+#include "../core/strbuf.h"
 #include "../core/util.h"
+#include "../media/sandbox.h"
 
-/* Workers run below the poll threads' priority (Linux nice is per thread,
- * and the sandboxed children they fork inherit it): with every core busy
- * hashing and analysing, the poll loops still get the CPU first. */
-#define WORKER_NICE 10
+/* Workers run below the poll threads' priority (sandbox_background: nice
+ * 10 and SCHED_BATCH; Linux keeps both per thread, and the sandboxed
+ * children they start inherit them): with every core busy hashing and
+ * analysing, the poll loops still get the CPU first. */
 
 enum job_state { JOB_RESERVED, JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_CANCELLED };
 
@@ -37,13 +39,16 @@ struct kind_info {
 };
 
 /* Workers: argon2 at most 2 at once (64 MiB each, see password.h); model
- * analysis and images match the children the machine can run; Blender is
- * heavy (its own slots in blend.c); outbound HTTP mostly waits. */
+ * analysis and images: ANALYZE_CONCURRENCY each (workers = -1 below), the
+ * children the machine can run, which sandbox_media_slots also bounds
+ * across both kinds; Blender: two conversions run (its slots in blend.c),
+ * two more wait for a slot at most BLEND_SLOT_WAIT_S, and no queue, so
+ * every wait is bounded; outbound HTTP mostly waits. */
 static const struct kind_info kinds[POOL_KINDS] = {
 	[POOL_PASSWORD] = { "password", 2, 64, 2, "Too many sign-ins at once; try again in a moment" },
-	[POOL_ANALYZE] = { "analyze", 2, 16, 15, "Too many models are being analysed; try again shortly" },
-	[POOL_IMAGE] = { "image", 2, 32, 5, "Too many images are being processed; try again shortly" },
-	[POOL_BLEND] = { "blend", 1, 4, 60, "Too many Blender files are being converted; try again later" },
+	[POOL_ANALYZE] = { "analyze", -1, 16, 15, "Too many models are being analysed; try again shortly" },
+	[POOL_IMAGE] = { "image", -1, 32, 5, "Too many images are being processed; try again shortly" },
+	[POOL_BLEND] = { "blend", 4, 0, 60, "Too many Blender files are being converted; try again later" },
 	[POOL_NET] = { "net", 4, 64, 5, "Too many outside requests at once; try again shortly" },
 };
 
@@ -52,6 +57,8 @@ struct kind_state {
 	int waiting;  /* reserved or queued, not yet running */
 	int busy;     /* running */
 	int bound;
+	int64_t completed; /* work run to its end */
+	int64_t rejected;  /* answered 503: the kind was full */
 	pthread_t *threads;
 	int nthreads;
 };
@@ -75,7 +82,7 @@ static void *worker_main(void *arg)
 {
 	pool_kind_t k = ((struct worker_arg *)arg)->kind;
 	struct kind_state *s = &st[k];
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0)
+	if (!sandbox_background())
 		log_debug("pool %s: cannot lower the worker's priority", kinds[k].name);
 	pthread_mutex_lock(&lock);
 	for (;;) {
@@ -98,6 +105,7 @@ static void *worker_main(void *arg)
 			log_info("pool %s: work took %lld ms", kinds[k].name, (long long)(dt / 1000));
 		pthread_mutex_lock(&lock);
 		s->busy--;
+		s->completed++;
 		j->state = JOB_DONE;
 		pthread_mutex_unlock(&lock);
 		resume(j); /* MHD's own lock orders this after the state */
@@ -130,9 +138,10 @@ bool pool_start(void)
 		pthread_cond_init(&wake[k], NULL);
 		struct kind_state *s = &st[k];
 		s->bound = cap >= 0 ? cap : kinds[k].queue;
-		s->threads = xcalloc((size_t)kinds[k].workers, sizeof(pthread_t));
+		int workers = kinds[k].workers < 0 ? sandbox_concurrency() : kinds[k].workers;
+		s->threads = xcalloc((size_t)workers, sizeof(pthread_t));
 		worker_args[k].kind = (pool_kind_t)k;
-		for (int i = 0; i < kinds[k].workers; i++) {
+		for (int i = 0; i < workers; i++) {
 			if (pthread_create(&s->threads[i], NULL, worker_main, &worker_args[k]) != 0) {
 				log_error("pool %s: cannot start a worker thread", kinds[k].name);
 				pool_stop();
@@ -198,6 +207,8 @@ int pool_defer(req_t *req, pool_kind_t kind, pool_work_fn work, pool_done_fn don
 	bool full = !inline_run && s->waiting >= s->bound + (s->nthreads - s->busy);
 	if (!inline_run && !full)
 		st[kind].waiting++;
+	if (full)
+		st[kind].rejected++;
 	pthread_mutex_unlock(&lock);
 	if (inline_run) {
 		work(ctx);
@@ -263,4 +274,32 @@ void pool_complete(req_t *req)
 		return;
 	}
 	j->done(req, j->ctx);
+}
+
+void pool_metrics_write(strbuf_t *out)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} m[] = {
+		{ "hwc3d_pool_workers", "gauge", "Worker threads of each kind of slow work." },
+		{ "hwc3d_pool_queue_depth", "gauge", "Jobs waiting for a worker." },
+		{ "hwc3d_pool_running", "gauge", "Jobs running on a worker." },
+		{ "hwc3d_pool_completed_total", "counter", "Jobs run to their end." },
+		{ "hwc3d_pool_rejected_total", "counter", "Requests answered 503 because their kind was full." },
+	};
+	int64_t v[ARRAY_LEN(m)][POOL_KINDS];
+	pthread_mutex_lock(&lock);
+	for (int k = 0; k < POOL_KINDS; k++) {
+		v[0][k] = st[k].nthreads;
+		v[1][k] = st[k].waiting;
+		v[2][k] = st[k].busy;
+		v[3][k] = st[k].completed;
+		v[4][k] = st[k].rejected;
+	}
+	pthread_mutex_unlock(&lock);
+	for (size_t i = 0; i < ARRAY_LEN(m); i++) {
+		sb_addf(out, "# HELP %s %s\n# TYPE %s %s\n", m[i].name, m[i].help, m[i].name, m[i].type);
+		for (int k = 0; k < POOL_KINDS; k++)
+			sb_addf(out, "%s{kind=\"%s\"} %lld\n", m[i].name, kinds[k].name, (long long)v[i][k]);
+	}
 }

@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include "request.h"
+#include "../core/strbuf.h"
 
 typedef enum {
 	POOL_PASSWORD, /* argon2id hash / verify: ~75-150 ms each */
@@ -58,6 +59,11 @@ void pool_stop(void);
  * work is reserved (the dispatcher suspends and runs it) or the 503 has
  * been replied. */
 int pool_defer(req_t *req, pool_kind_t kind, pool_work_fn work, pool_done_fn done, void *ctx);
+
+/* Per kind (label kind="password", ...): workers, queue depth (waiting
+ * jobs), running jobs, completed and rejected (503) totals, in the
+ * Prometheus text format, for /metrics.  Counters count since start. */
+void pool_metrics_write(strbuf_t *out);
 
 /* ---- for the dispatcher (server.c) ---- */
 

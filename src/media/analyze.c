@@ -26,35 +26,9 @@
 
 static const char *child_exe = "/proc/self/exe";
 
-/* At most this many children at once (each may use ANALYZE_MEMORY_MB):
- * ANALYZE_CONCURRENCY, default the number of CPUs, at least 2.  A caller
- * waits for a slot as part of its wall-clock limit. */
-static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t slots_cond = PTHREAD_COND_INITIALIZER;
-static int slots_busy;
-
-static bool slot_take(int max, int64_t deadline_ms)
-{
-	struct timespec ts = { .tv_sec = (time_t)(deadline_ms / 1000),
-			       .tv_nsec = (long)(deadline_ms % 1000) * 1000000L };
-	bool ok = true;
-	pthread_mutex_lock(&slots_lock);
-	while (slots_busy >= max && ok)
-		ok = pthread_cond_timedwait(&slots_cond, &slots_lock, &ts) != ETIMEDOUT ||
-		     slots_busy < max;
-	if (ok)
-		slots_busy++;
-	pthread_mutex_unlock(&slots_lock);
-	return ok;
-}
-
-static void slot_give(void)
-{
-	pthread_mutex_lock(&slots_lock);
-	slots_busy--;
-	pthread_cond_signal(&slots_cond);
-	pthread_mutex_unlock(&slots_lock);
-}
+/* The children at once are bounded by sandbox_media_slots (shared with
+ * image decoding, ANALYZE_CONCURRENCY); a caller waits for a slot as part
+ * of its wall-clock limit. */
 
 void analyze_set_exe(const char *path)
 {
@@ -277,21 +251,12 @@ json_t *model_analyze(const char *path, const char *format, char *err, size_t er
 	int64_t timeout_s = setting("ANALYZE_TIMEOUT_S", 1, 3600, 30);
 	int64_t mem_mb = setting("ANALYZE_MEMORY_MB", 64, 16384, 1024);
 	int64_t cpu_s = setting("ANALYZE_CPU_S", 1, 3600, 10);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t max_children = setting("ANALYZE_CONCURRENCY", 1, 256, ncpu > 2 ? MIN(ncpu, 256) : 2);
-
-	/* The wait for a slot counts against the wall-clock limit. */
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t start_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	int64_t t0 = mono_us();
-	if (!slot_take((int)max_children, start_ms + timeout_s * 1000)) {
+	int64_t left_ms;
+	if (!sandbox_slot_take(&sandbox_media_slots, sandbox_concurrency(), timeout_s * 1000, &left_ms)) {
 		close(fd);
 		snprintf(err, errlen, "analysis timed out waiting for a free analyser");
 		return NULL;
 	}
-	int64_t waited_ms = (mono_us() - t0) / 1000;
-	int64_t left_ms = MAX(timeout_s * 1000 - waited_ms, (int64_t)1);
 	char mem_arg[24], cpu_arg[24];
 	snprintf(mem_arg, sizeof(mem_arg), "%lld", (long long)mem_mb);
 	snprintf(cpu_arg, sizeof(cpu_arg), "%lld", (long long)cpu_s);
@@ -306,7 +271,7 @@ json_t *model_analyze(const char *path, const char *format, char *err, size_t er
 	};
 	char why[256];
 	int rc = sandbox_run(&p, why, sizeof(why));
-	slot_give();
+	sandbox_slot_give(&sandbox_media_slots);
 	close(fd);
 	json_t *result = NULL;
 	if (rc) {

@@ -146,9 +146,7 @@ int blend_child_main(int argc, char **argv)
 
 /* ----------------------------------------------------------- the parent */
 
-static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t slots_cond = PTHREAD_COND_INITIALIZER;
-static int slots_busy;
+static struct sandbox_slots blend_slots = SANDBOX_SLOTS_INIT;
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -194,6 +192,7 @@ struct jail_cfg {
 	char program[PATH_MAX];     /* resolved */
 	char program_dir[PATH_MAX]; /* "" when the program is under /usr */
 	int64_t timeout_s;
+	int64_t slot_wait_s; /* BLEND_SLOT_WAIT_S, default timeout_s */
 };
 
 /* The settings, checked.  false with a reason (for the log and the
@@ -210,6 +209,10 @@ static bool jail_cfg_load(struct jail_cfg *c, char *err, size_t errlen)
 	const char *t = config_get("BLEND_TIMEOUT_S");
 	if (t && !parse_i64_range(t, 1, 3600, &c->timeout_s))
 		c->timeout_s = 120;
+	c->slot_wait_s = c->timeout_s;
+	t = config_get("BLEND_SLOT_WAIT_S");
+	if (t && !parse_i64_range(t, 1, 3600, &c->slot_wait_s))
+		c->slot_wait_s = c->timeout_s;
 	if (!realpath(blender, c->program) || access(c->program, X_OK)) {
 		snprintf(err, errlen, "Blender is not installed here");
 		return false;
@@ -363,24 +366,6 @@ void blend_init(void)
 		log_warn("blender sandbox: unavailable, .blend files that need Blender will be refused: %s", why);
 }
 
-/* Takes one of the BLEND_MAX_PARALLEL slots, waiting at most wait_s;
- * false when none came free in time. */
-static bool slot_take(int64_t wait_s)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)wait_s;
-	bool ok = true;
-	pthread_mutex_lock(&slots_lock);
-	while (slots_busy >= BLEND_MAX_PARALLEL && ok)
-		ok = pthread_cond_timedwait(&slots_cond, &slots_lock, &ts) != ETIMEDOUT ||
-		     slots_busy < BLEND_MAX_PARALLEL;
-	if (ok)
-		slots_busy++;
-	pthread_mutex_unlock(&slots_lock);
-	return ok;
-}
-
 json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t errlen)
 {
 	*unavailable = false;
@@ -406,9 +391,9 @@ json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t err
 	bool ran = false;
 	/* A free slot is waited for within the conversion's own time limit,
 	 * never forever: a busy server says so (503, "try later"). */
-	if (!slot_take(c.timeout_s)) {
+	if (!sandbox_slot_take(&blend_slots, BLEND_MAX_PARALLEL, c.slot_wait_s * 1000, NULL)) {
 		snprintf(err, errlen, "every Blender slot stayed busy for %lld s; try again later",
-			 (long long)c.timeout_s);
+			 (long long)c.slot_wait_s);
 		*unavailable = true;
 		goto done;
 	}
@@ -427,10 +412,7 @@ json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t err
 	rc = run_child(&c, dir, false, nobody, (int)(c.timeout_s * 1000), &p, why, sizeof(why));
 	ran = true;
 release:
-	pthread_mutex_lock(&slots_lock);
-	slots_busy--;
-	pthread_cond_signal(&slots_cond);
-	pthread_mutex_unlock(&slots_lock);
+	sandbox_slot_give(&blend_slots);
 	if (!ran)
 		goto done;
 

@@ -21,7 +21,10 @@
  * Settings: BLENDER_PATH (default /usr/bin/blender; outside /usr its
  * directory is bound read-only and must not contain DATA_DIR), BWRAP_PATH
  * (default /usr/bin/bwrap), BLEND_TIMEOUT_S (default 120; also the CPU
- * seconds).  At most two conversions run at once.  Thread safe.
+ * seconds), BLEND_SLOT_WAIT_S (default BLEND_TIMEOUT_S).  At most two
+ * conversions run at once; a third waits for a slot at most
+ * BLEND_SLOT_WAIT_S, then fails as unavailable (503, try later).  Thread
+ * safe.
  */
 #ifndef HWC_BLEND_H
 #define HWC_BLEND_H

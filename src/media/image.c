@@ -337,38 +337,11 @@ int image_child_main(int argc, char **argv)
 
 /* ----------------------------------------------------------- the parent */
 
-static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t slots_cond = PTHREAD_COND_INITIALIZER;
-static int slots_busy;
-
 static int64_t setting(const char *name, int64_t lo, int64_t hi, int64_t def)
 {
 	const char *v = config_get(name);
 	int64_t n;
 	return v && parse_i64_range(v, lo, hi, &n) ? n : def;
-}
-
-/* Waits for one of max slots until the CLOCK_REALTIME deadline. */
-static bool slot_take(int max, int64_t deadline_ms)
-{
-	struct timespec ts = { .tv_sec = (time_t)(deadline_ms / 1000),
-			       .tv_nsec = (long)(deadline_ms % 1000) * 1000000L };
-	bool ok = true;
-	pthread_mutex_lock(&slots_lock);
-	while (slots_busy >= max && ok)
-		ok = pthread_cond_timedwait(&slots_cond, &slots_lock, &ts) != ETIMEDOUT || slots_busy < max;
-	if (ok)
-		slots_busy++;
-	pthread_mutex_unlock(&slots_lock);
-	return ok;
-}
-
-static void slot_give(void)
-{
-	pthread_mutex_lock(&slots_lock);
-	slots_busy--;
-	pthread_cond_signal(&slots_cond);
-	pthread_mutex_unlock(&slots_lock);
 }
 
 /* The child's message, cleaned: one line of printable ASCII. */
@@ -406,20 +379,14 @@ bool image_process(const char *src, const char *dst, enum file_type t, int max_s
 	int64_t timeout_s = setting("IMAGE_TIMEOUT_S", 1, 3600, 120);
 	int64_t mem_mb = setting("IMAGE_MEMORY_MB", 64, 16384, 2048);
 	int64_t cpu_s = setting("IMAGE_CPU_S", 1, 3600, 60);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t max_children = setting("ANALYZE_CONCURRENCY", 1, 256, ncpu > 2 ? MIN(ncpu, 256) : 2);
-
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t t0 = mono_us();
 	bool ok = false;
-	if (!slot_take((int)max_children, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + timeout_s * 1000)) {
+	int64_t left_ms;
+	if (!sandbox_slot_take(&sandbox_media_slots, sandbox_concurrency(), timeout_s * 1000, &left_ms)) {
 		snprintf(err, errlen, "image processing timed out waiting for a free worker");
 		close(in);
 		close(out);
 		return false;
 	}
-	int64_t left_ms = MAX(timeout_s * 1000 - (mono_us() - t0) / 1000, (int64_t)1);
 	char side[16], mem_arg[24], cpu_arg[24];
 	snprintf(side, sizeof(side), "%d", max_side > 0 ? max_side : 0);
 	snprintf(mem_arg, sizeof(mem_arg), "%lld", (long long)mem_mb);
@@ -434,7 +401,7 @@ bool image_process(const char *src, const char *dst, enum file_type t, int max_s
 	};
 	char why[256];
 	int rc = sandbox_run(&p, why, sizeof(why));
-	slot_give();
+	sandbox_slot_give(&sandbox_media_slots);
 	close(in);
 	struct stat st;
 	bool have_file = fstat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "media/sandbox.h"
+#include "core/config.h"
+#include "core/num.h"
 #include "core/util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -239,6 +241,7 @@ int sandbox_enter(const struct sandbox_limits *lim, char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: no_new_privs: %s", strerror(errno));
 		return -1;
 	}
+	sandbox_background(); /* inherited from a pool worker already; for other callers */
 	/* Not dumpable: nothing else running as our user may ptrace us. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
@@ -254,6 +257,62 @@ int sandbox_enter(const struct sandbox_limits *lim, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* --------------------------------------------------- priority and slots */
+
+bool sandbox_background(void)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, (id_t)tid);
+	bool ok = true;
+	if (errno == 0 && now < SANDBOX_NICE)
+		ok = setpriority(PRIO_PROCESS, (id_t)tid, SANDBOX_NICE) == 0;
+	struct sched_param sp = { .sched_priority = 0 };
+	if (sched_getscheduler(0) == SCHED_OTHER)
+		ok = sched_setscheduler(0, SCHED_BATCH, &sp) == 0 && ok;
+	return ok;
+}
+
+struct sandbox_slots sandbox_media_slots = SANDBOX_SLOTS_INIT;
+
+int sandbox_concurrency(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int def = ncpu > 2 ? (int)MIN(ncpu, 256) : 2;
+	const char *v = config_get("ANALYZE_CONCURRENCY");
+	int64_t n;
+	return v && *v && parse_i64_range(v, 1, 256, &n) ? (int)n : def;
+}
+
+bool sandbox_slot_take(struct sandbox_slots *s, int max, int64_t timeout_ms, int64_t *left_ms)
+{
+	int64_t t0 = mono_us();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t deadline_ns = (int64_t)ts.tv_nsec + (timeout_ms % 1000) * 1000000;
+	ts.tv_sec += (time_t)(timeout_ms / 1000 + deadline_ns / 1000000000);
+	ts.tv_nsec = (long)(deadline_ns % 1000000000);
+	bool ok = true;
+	pthread_mutex_lock(&s->lock);
+	while (s->busy >= max && ok)
+		ok = pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT || s->busy < max;
+	if (ok)
+		s->busy++;
+	pthread_mutex_unlock(&s->lock);
+	if (ok && left_ms)
+		*left_ms = MAX(timeout_ms - (mono_us() - t0) / 1000, (int64_t)1);
+	return ok;
+}
+
+void sandbox_slot_give(struct sandbox_slots *s)
+{
+	pthread_mutex_lock(&s->lock);
+	HWC_ASSERT(s->busy > 0);
+	s->busy--;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* ----------------------------------------------------------- parent side */
@@ -635,6 +694,7 @@ int sandbox_exec_jail(const struct sandbox_jail *j, char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: bad jail");
 		return -1;
 	}
+	sandbox_background(); /* bwrap and the program inherit it */
 
 	/* The seccomp program, for bwrap to read from an inherited fd. */
 	struct bpf_prog_buf b = { .n = 0 };

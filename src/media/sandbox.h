@@ -38,6 +38,7 @@
 #ifndef HWC_SANDBOX_H
 #define HWC_SANDBOX_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,6 +96,42 @@ void sandbox_proc_release(struct sandbox_proc *p);
 
 /* "exit 3", "killed by SIGSYS", ... for messages and logs. */
 void sandbox_describe_status(int status, char *buf, size_t len);
+
+/* ---- background priority ---- */
+
+/* The niceness of slow work (pool workers, sandboxed children). */
+#define SANDBOX_NICE 10
+
+/* Lowers the calling thread (Linux: nice and policy are per thread, and
+ * processes it starts inherit both) to background priority: at least
+ * SANDBOX_NICE and SCHED_BATCH, so threads answering requests win the CPU
+ * and are not preempted by it on wake-up.  False if the kernel refused
+ * (the work still runs, at its old priority). */
+bool sandbox_background(void);
+
+/* ---- slots: how many children of a kind run at once ---- */
+
+struct sandbox_slots {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int busy;
+};
+#define SANDBOX_SLOTS_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 }
+
+/* The children (model analysis and image decoding together) that may run
+ * at once: ANALYZE_CONCURRENCY, default the number of CPUs, at least 2.
+ * The worker pool starts as many analysis and as many image workers. */
+int sandbox_concurrency(void);
+
+/* Takes one of max slots, waiting at most timeout_ms (the wait counts
+ * against the child's own wall-clock limit).  True with *left_ms set to
+ * what remains of timeout_ms (at least 1); false when no slot came free in
+ * time.  Every true must be paired with sandbox_slot_give(). */
+bool sandbox_slot_take(struct sandbox_slots *s, int max, int64_t timeout_ms, int64_t *left_ms);
+void sandbox_slot_give(struct sandbox_slots *s);
+
+/* The slots shared by model analysis and image decoding. */
+extern struct sandbox_slots sandbox_media_slots;
 
 /* ---- the namespace jail (bubblewrap), child side ---- */
 

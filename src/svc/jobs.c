@@ -2,6 +2,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "jobs.h"
+#include "storage.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/strbuf.h"
@@ -29,6 +30,11 @@ void job_init(void)
 {
 	if (!job_kind_known("echo"))
 		job_register("echo", echo_run, 3, 30000);
+	/* S3 deletions queued by request handlers (storage.h): the DELETE
+	 * has a 60 s curl timeout; 10 tries, over about three hours at the
+	 * default backoff. */
+	if (!job_kind_known(STORE_DELETE_JOB))
+		job_register(STORE_DELETE_JOB, store_delete_job, 10, 70000);
 }
 
 static const struct kind *kind_find(const char *name)

@@ -1,5 +1,6 @@
 #include "metrics.h"
 #include "../core/util.h"
+#include "../http/pool.h"
 
 static const int statuses[] = { 200, 201, 202, 204, 206, 301, 302, 304, 400, 401, 402, 403, 404,
 				405, 409, 413, 414, 415, 422, 429, 431, 500, 502, 503 };
@@ -172,4 +173,5 @@ void metrics_render(strbuf_t *out)
 			(long long)__atomic_load_n(&gauges[g], __ATOMIC_RELAXED));
 	sb_addf(out, "# TYPE hwc3d_uptime_seconds gauge\nhwc3d_uptime_seconds %lld\n",
 		(long long)((now_ms() - started_ms) / 1000));
+	pool_metrics_write(out);
 }

@@ -9,6 +9,7 @@
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "jobs.h"
 
 static char files_dir[4096], tmp_dir[4096];
 static bool use_s3;
@@ -189,6 +190,37 @@ bool store_delete(const char *key)
 	char p[4400];
 	local_path(key, p, sizeof(p));
 	return unlink(p) == 0 || errno == ENOENT;
+}
+
+bool store_delete_later(db_t *db, const char *key)
+{
+	if (!key_ok(key))
+		return false;
+	if (!use_s3)
+		return store_delete(key); /* one unlink: no need to wait */
+	json_t *payload = json_pack("{s:s}", "key", key);
+	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	json_decref(payload);
+	bool ok = text && job_enqueue(db, STORE_DELETE_JOB, text, 0, NULL);
+	free(text);
+	if (!ok)
+		log_warn("storage: cannot queue the deletion of %s; it stays in the bucket", key);
+	return ok;
+}
+
+enum job_outcome store_delete_job(db_t *db, const job_t *job, json_t **result, char *err, size_t errlen)
+{
+	UNUSED(db);
+	UNUSED(result);
+	const char *key = json_string_value(json_object_get(job->payload, "key"));
+	if (!key || !key_ok(key)) {
+		snprintf(err, errlen, "no valid storage key in the payload");
+		return JOB_FAILED;
+	}
+	if (store_delete(key))
+		return JOB_DONE;
+	snprintf(err, errlen, "cannot delete %.200s from the bucket", key);
+	return JOB_RETRY;
 }
 
 bool store_list(const char *area, store_visit_fn fn, void *arg)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "jobs.h"
 
 /* Reads the S3_* (or AWS_*) settings; false with a message on a bad one. */
 bool store_init(char *err, size_t errlen);
@@ -28,6 +29,15 @@ bool store_is_s3(void);
 bool store_put(const char *path, const char *key, const char *content_type, char *err, size_t errlen);
 /* True when the object is gone (or was never there). */
 bool store_delete(const char *key);
+/* For request handlers (poll threads): local storage deletes at once (one
+ * unlink); S3 queues a durable job (STORE_DELETE_JOB, jobs.h) so the
+ * network round trip runs on a job worker and a failed delete is retried
+ * with backoff.  False when the key is bad or the job cannot be queued. */
+#define STORE_DELETE_JOB "s3_delete"
+bool store_delete_later(db_t *db, const char *key);
+/* The job's handler (registered by job_init): {"key": ...} deleted, or
+ * JOB_RETRY. */
+enum job_outcome store_delete_job(db_t *db, const job_t *job, json_t **result, char *err, size_t errlen);
 
 /* Calls fn(key, mtime_ms, arg) for every stored file of an area
  * ("models", ...) until fn returns false.  Local storage only: with S3 it

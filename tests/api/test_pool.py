@@ -3,7 +3,10 @@
 While large model analyses and argon2 sign-ins run, an uncached read keeps
 answering fast; a kind whose queue is full answers 503 with Retry-After; a
 SIGTERM with work in flight still exits 0 without leaks."""
+import json
 import multiprocessing as mp
+import os
+import re
 import signal
 import threading
 import time
@@ -95,19 +98,37 @@ def categories_latencies(url, n=200, gap=0.0):
     return out
 
 
+def server_durations(srv, path):
+    """The server's own durations (ms, from its access log) of requests to path."""
+    out = []
+    for line in srv.log().splitlines():
+        if line.startswith("{") and f'"path":"{path}"' in line:
+            try:
+                out.append(json.loads(line)["duration_ms"])
+            except (ValueError, KeyError):
+                pass
+    return out or [0.0]
+
+
 def p99(xs):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * 0.99))]
 
 
 def _load_process(srv, big_obj, stop, out):
+    # The clients' own CPU (24 Python threads encoding 4 MB uploads) is an
+    # artefact of running them on the server's machine: in the background,
+    # like the server's own slow work, so the measurement is the server's.
+    os.nice(10)
     with Load(srv, big_obj) as load:
         stop.wait()
     out.put(load.statuses)
 
 
 def test_uncached_reads_stay_fast_during_analyses_and_logins(engine, big_obj):
-    srv = start_server(engine, label="pool-latency")
+    # RESPONSE_CACHE=off: every read runs its queries (the distinct page
+    # and limit of each request would miss the cache anyway).
+    srv = start_server(engine, label="pool-latency", env={"RESPONSE_CACHE": "off"})
     try:
         idle = categories_latencies(srv.url, 100, gap=0.015)
         # The load runs in its own process: its 24 client threads must not
@@ -126,20 +147,22 @@ def test_uncached_reads_stay_fast_during_analyses_and_logins(engine, big_obj):
             statuses = out.get(timeout=300)
             proc.join(timeout=60)
         logins = [s for (t, s) in statuses["login"] if t0 <= t <= t1]
+        served = server_durations(srv, "/api/categories")
         uploads = [s for (t, s) in statuses["upload"]]
         print(f"\n[{engine}] GET /api/categories uncached: idle p99 {p99(idle) * 1000:.1f} ms; under load "
               f"p50 {sorted(busy)[100] * 1000:.1f} ms, p99 {p99(busy) * 1000:.1f} ms, max {max(busy) * 1000:.1f} ms "
-              f"over {t1 - t0:.2f} s, meanwhile {len(logins)} logins done; {len(uploads)} analysed uploads")
+              f"over {t1 - t0:.2f} s (in the server: p99 {p99(served[-200:]):.1f} ms), meanwhile {len(logins)} logins done; {len(uploads)} analysed uploads")
         # The load was real: sign-ins (each an argon2 verify) completed
         # while the reads were measured, and every analysis succeeded.
         assert len(logins) >= 5, logins
         assert all(s == 200 for s in logins), logins
         assert len(uploads) >= 4 and all(s == 201 for s in uploads), uploads
-        # The target is 50 ms.  On a machine that other work already keeps
-        # busy (the idle p99 shows it) the bound is 150 ms: still far below
-        # what a poll thread blocked by argon2 (150 ms per sign-in, 20
-        # queued) or an analysis (seconds) gives.
-        limit = 0.050 if p99(idle) < 0.010 else 0.150
+        # The issue's target: p99 under 50 ms.  A machine that other work
+        # already keeps busy shows it in the idle p99 (measured the same way
+        # just before); then the bound is three times that (at most 150 ms),
+        # still far below what a poll thread blocked by argon2 (150 ms per
+        # sign-in, 20 queued) or an analysis (seconds) gives.
+        limit = min(0.150, max(0.050, 3 * p99(idle)))
         assert p99(busy) < limit, f"p99 {p99(busy) * 1000:.1f} ms under load (idle p99 {p99(idle) * 1000:.1f} ms)"
     finally:
         finish_server(srv)
@@ -172,6 +195,43 @@ def test_full_queue_answers_503_with_retry_after(engine):
         # Nothing is left behind: the server still signs in.
         time.sleep(0.5)
         assert login(srv.url).status_code == 200
+        # /metrics counts them per kind: every 503 a rejection, every
+        # sign-in a completed job; nothing waits or runs now.
+        m = pool_metrics(srv)
+        assert m[("hwc3d_pool_rejected_total", "password")] == codes.count(503), m
+        assert m[("hwc3d_pool_completed_total", "password")] == codes.count(200) + 1, m
+        assert m[("hwc3d_pool_queue_depth", "password")] == 0 and m[("hwc3d_pool_running", "password")] == 0, m
+        assert m[("hwc3d_pool_workers", "password")] == 2, m
+        assert m[("hwc3d_pool_rejected_total", "analyze")] == 0, m
+    finally:
+        finish_server(srv)
+
+
+def pool_metrics(srv):
+    """(metric, kind) -> value of the hwc3d_pool_* lines of /metrics."""
+    out = {}
+    for line in srv.metrics().splitlines():
+        m = re.match(r'^(hwc3d_pool_\w+)\{kind="(\w+)"\} (\d+)$', line)
+        if m:
+            out[(m.group(1), m.group(2))] = int(m.group(3))
+    return out
+
+
+def test_pool_metrics_per_kind(engine):
+    """Every kind is listed; ANALYZE_CONCURRENCY sets the analysis and image
+    workers (one setting for the pool and the children)."""
+    srv = start_server(engine, label="pool-metrics", env={"ANALYZE_CONCURRENCY": "3"})
+    try:
+        m = pool_metrics(srv)
+        for kind in ("password", "analyze", "image", "blend", "net"):
+            for name in ("workers", "queue_depth", "running", "completed_total", "rejected_total"):
+                assert (f"hwc3d_pool_{name}", kind) in m, (name, kind, m)
+        assert m[("hwc3d_pool_workers", "analyze")] == 3 and m[("hwc3d_pool_workers", "image")] == 3, m
+        assert m[("hwc3d_pool_completed_total", "password")] == 0, m
+        assert login(srv.url).status_code == 200
+        assert pool_metrics(srv)[("hwc3d_pool_completed_total", "password")] == 1
+        text = srv.metrics()
+        assert "# TYPE hwc3d_pool_rejected_total counter" in text and "# TYPE hwc3d_pool_queue_depth gauge" in text
     finally:
         finish_server(srv)
 

@@ -391,3 +391,53 @@ def test_image_bomb_fails_in_the_child_and_the_server_stays_up():
     finally:
         s.kill()
         s.cleanup()
+
+
+def test_blender_slot_wait_is_bounded():
+    """Two conversions hold both Blender slots; a third waits for one at
+    most BLEND_SLOT_WAIT_S and then answers 503 with Retry-After (never an
+    unbounded wait behind a slow conversion)."""
+    need_bwrap()
+    d = fake_dir()
+    write_exe(os.path.join(d, "blender"), SLEEPER)
+    s = blend_server("blend-slots", {"BLENDER_PATH": os.path.join(d, "blender"), "BLEND_TIMEOUT_S": "8",
+                                     "BLEND_SLOT_WAIT_S": "1"})
+    results = {}
+
+    def one(i):
+        t0 = time.time()
+        r = upload_blend(s, 60)
+        results[i] = (r, time.time() - t0)
+
+    try:
+        holders = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+        for t in holders:
+            t.start()
+        deadline = time.time() + 20  # both fake Blenders running: both slots held
+        while time.time() < deadline:
+            if len([p for p, (_, cmd) in marked_processes(d).items() if "bwrap" not in cmd]) >= 4:
+                break
+            time.sleep(0.1)
+        one(2)
+        r, took = results[2]
+        body = assert_error(r, 503, "SERVICE_UNAVAILABLE")
+        assert r.headers.get("Retry-After", "").isdigit()
+        assert "slot" in body["detail"], body
+        assert took < 6, f"waited {took:.1f} s for a slot (BLEND_SLOT_WAIT_S=1)"
+        for t in holders:
+            t.join(timeout=60)
+        # the holders ran out of time (the sleeper never converts)
+        assert all(results[i][0].status_code != 503 for i in range(2)), [results[i][0].text for i in range(2)]
+        assert requests.get(s.url + "/healthz", timeout=5).status_code == 200
+        finish_server(s)
+        s = None
+    finally:
+        for pid in marked_processes(d):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if s:
+            s.kill()
+            s.cleanup(keep=True)
+        shutil.rmtree(d, ignore_errors=True)

@@ -7,6 +7,7 @@ cleanly, and bad S3 settings stop `serve` with exit 2 and one line.
 s3rver (an npm devDependency, run with node) does not check V4 signatures:
 tests/unit/test_s3.c checks our signing against AWS's published examples
 and libcurl's against our own."""
+import json
 import os
 import secrets
 import shutil
@@ -177,7 +178,43 @@ def test_replaced_avatar_is_deleted_from_the_bucket(s3server, s3rver):
     r2 = upload(s3server, "avatar", "b.png", png_bytes(9, 9), hdr)
     assert r2.status_code == 201, r2.text
     second = key_of(r2.json()["avatar_url"])
-    assert in_bucket(s3rver, second) and not in_bucket(s3rver, first)
+    assert in_bucket(s3rver, second)
+    # Deleted by a durable job (kind s3_delete), off the poll thread.
+    deadline = time.time() + 30
+    while in_bucket(s3rver, first) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not in_bucket(s3rver, first)
+    rows = s3server.sql(f"SELECT status, attempts FROM jobs WHERE kind = 's3_delete' AND payload LIKE '%{first}%'")
+    assert rows == [("done", "1")], rows
+
+
+def test_failed_bucket_delete_is_retried():
+    """An S3 delete that fails (bucket unreachable) stays queued and is
+    tried again with backoff, instead of being lost."""
+    closed = free_port()
+    s = start_server("sqlite", label="s3-delete-retry", env=s3_env(closed, JOB_BACKOFF_MS="200"), seed=False)
+    try:
+        p = run_binary(["job-enqueue", "s3_delete", '{"key": "images/0123456789abcdef.png"}'], s.env, s.tmp)
+        assert p.returncode == 0, p.stdout + p.stderr
+        job = json.loads(p.stdout)["id"]
+        deadline = time.time() + 60
+        row = None
+        while time.time() < deadline:
+            row = s.sql(f"SELECT status, attempts, error FROM jobs WHERE id = {job}")[0]
+            if int(row[1]) >= 2:
+                break
+            time.sleep(0.2)
+        assert int(row[1]) >= 2 and row[0] in ("queued", "running"), row
+        assert "cannot delete images/0123456789abcdef.png" in row[2] or row[0] == "running", row
+        # a bad key is not retried
+        p = run_binary(["job-enqueue", "s3_delete", '{"key": "../etc/passwd"}'], s.env, s.tmp)
+        bad = json.loads(p.stdout)["id"]
+        deadline = time.time() + 30
+        while time.time() < deadline and s.sql(f"SELECT status FROM jobs WHERE id = {bad}")[0][0] != "failed":
+            time.sleep(0.2)
+        assert s.sql(f"SELECT status, attempts FROM jobs WHERE id = {bad}")[0] == ("failed", "1")
+    finally:
+        finish_server(s)
 
 
 def test_unreachable_bucket_fails_the_upload_cleanly():
