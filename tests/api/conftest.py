@@ -440,6 +440,22 @@ def start_server(engine="sqlite", **kw):
     return s
 
 
+def start_seeded_server(engine, seed_args, seed_timeout=300, **kw):
+    """A started private server whose database `seed-demo seed_args` filled
+    (the caller stops it with finish_server())."""
+    s = Server(engine, seed=False, **kw)
+    try:
+        s.prepare()
+        p = run_binary(["seed-demo", *seed_args], s.env, s.tmp, timeout=seed_timeout)
+        assert p.returncode == 0, p.stdout + p.stderr
+        s.start()
+    except BaseException:
+        s.kill()
+        s.cleanup(keep=True)
+        raise
+    return s
+
+
 def finish_server(s):
     """Stops s with the exit-code and sanitizer checks, then cleans up (the
     temp directory is kept when the checks fail, for its log)."""

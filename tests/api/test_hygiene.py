@@ -26,8 +26,8 @@ import time
 import pytest
 import requests
 
-from conftest import (Server, assert_error, finish_server, parse_raw_response, raw_request, require_pg,
-                      run_binary, start_server)
+from conftest import (assert_error, finish_server, parse_raw_response, raw_request, require_pg,
+                      run_binary, start_seeded_server, start_server)
 from test_models import create_model, make_creator, make_users, png_bytes, upload_image, upload_model
 from test_storage_s3 import s3rver  # noqa: F401  (the fixture)
 
@@ -240,17 +240,8 @@ def test_sweep_leaves_a_temp_file_alone_while_it_is_written(engine):
 def test_unused_uploads_expire_and_used_ones_stay(engine):
     # the full demo data: its models' files and the slider's images are
     # uploads that are used, and older than the TTL by the time it sweeps
-    s = Server(engine, label=f"hyg-ttl-{engine}", seed=False,
-               env={"UPLOAD_TTL_HOURS": "0.002", "SWEEP_INTERVAL_S": "1"})  # 7.2 s
-    try:
-        s.prepare()
-        p = run_binary(["seed-demo", "--scale", "3"], s.env, s.tmp, timeout=120)
-        assert p.returncode == 0, p.stdout + p.stderr
-        s.start()
-    except BaseException:
-        s.kill()
-        s.cleanup(keep=True)
-        raise
+    s = start_seeded_server(engine, ["--scale", "3"], seed_timeout=120, label=f"hyg-ttl-{engine}",
+                            env={"UPLOAD_TTL_HOURS": "0.002", "SWEEP_INTERVAL_S": "1"})  # 7.2 s
     try:
         seeded = upload_rows(s)
         assert len(seeded) >= 24, "seed-demo stores model files and slide images as uploads"

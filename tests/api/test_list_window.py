@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from conftest import Server, finish_server, require_pg, run_binary
+from conftest import Server, finish_server, require_pg, start_seeded_server
 from test_models import reject_model
 
 MODELS = 450  # well past the 200-id window in every category
@@ -22,16 +22,8 @@ MODELS = 450  # well past the 200-id window in every category
 def big(request):
     if request.param == "postgres":
         require_pg()
-    s = Server(request.param, seed=False, label=f"window-{request.param}")
-    try:
-        s.prepare()
-        p = run_binary(["seed-demo", "--scale", "4", "--models", str(MODELS)], s.env, s.tmp, timeout=300)
-        assert p.returncode == 0, p.stdout + p.stderr
-        s.start()
-    except BaseException:
-        s.kill()
-        s.cleanup(keep=True)
-        raise
+    s = start_seeded_server(request.param, ["--scale", "4", "--models", str(MODELS)],
+                            label=f"window-{request.param}")
     yield s
     finish_server(s)
 

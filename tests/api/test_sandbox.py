@@ -257,6 +257,15 @@ def marked_processes(marker):
     return found
 
 
+def kill_marked(d):
+    """SIGKILL whatever a test's fake Blender left running."""
+    for pid in marked_processes(d):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def test_blender_dies_with_the_server():
     need_bwrap()
     d = fake_dir()
@@ -296,11 +305,7 @@ def test_blender_dies_with_the_server():
             time.sleep(0.1)
         assert not left, f"still running after the server was killed: {left}"
     finally:
-        for pid in marked_processes(d):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_marked(d)
         s.kill()
         s.cleanup()
         shutil.rmtree(d, ignore_errors=True)
@@ -432,11 +437,7 @@ def test_blender_slot_wait_is_bounded():
         finish_server(s)
         s = None
     finally:
-        for pid in marked_processes(d):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_marked(d)
         if s:
             s.kill()
             s.cleanup(keep=True)
