@@ -8,6 +8,7 @@
 #include "api.h"
 #include "models_common.h"
 #include "../auth/account.h"
+#include "../core/config.h"
 #include "../core/num.h"
 #include "../core/strbuf.h"
 #include "../core/util.h"
@@ -160,18 +161,23 @@ static const char *order_by(const char *sort, bool search_sqlite, bool search_pg
 }
 
 /*
- * The ids of a list's first IDS_KEPT models and its total, kept per
- * filter and sort (the signature) in CACHE_MODEL_IDS until the next model
- * write: the first pages of every sort and filter are read from there,
- * deeper pages by one query over a covering index, and no page counts.
+ * The ids of a list's first LIST_WINDOW_IDS models (5,000: 250 pages of 20)
+ * and its total, kept per filter and sort (the signature) in
+ * CACHE_MODEL_IDS until the next model write: the pages of a category in
+ * every sort are read from there, deeper pages by one query over a
+ * covering index, and no page counts.  At 8 bytes an id, a window is at
+ * most 40 KB.
  */
-#define IDS_KEPT 200
-
 struct id_window {
 	int64_t total;
 	int64_t n;
-	int64_t ids[IDS_KEPT];
+	int64_t ids[];
 };
+
+static size_t window_bytes(int64_t n)
+{
+	return offsetof(struct id_window, ids) + (size_t)n * sizeof(int64_t);
+}
 
 /* A page of ids, in order, and the total of the whole list. */
 struct id_page {
@@ -188,10 +194,10 @@ static bool window_get(const char *sig, struct id_window *w, uint64_t *claim)
 	size_t len;
 	if (!cache_get(CACHE_MODEL_IDS, sig, &body, &len, claim))
 		return false;
-	bool ok = len >= offsetof(struct id_window, ids) && len <= sizeof(*w);
+	bool ok = len >= offsetof(struct id_window, ids) && len <= window_bytes(cfg.list_window_ids);
 	if (ok) {
 		memcpy(w, body, len);
-		ok = w->n >= 0 && (size_t)w->n * sizeof(int64_t) == len - offsetof(struct id_window, ids);
+		ok = w->n >= 0 && window_bytes(w->n) == len;
 	}
 	free(body);
 	return ok;
@@ -199,8 +205,7 @@ static bool window_get(const char *sig, struct id_window *w, uint64_t *claim)
 
 static void window_put(const char *sig, uint64_t gen, const struct id_window *w)
 {
-	cache_put(CACHE_MODEL_IDS, sig, gen, (const char *)w,
-		  offsetof(struct id_window, ids) + (size_t)w->n * sizeof(int64_t));
+	cache_put(CACHE_MODEL_IDS, sig, gen, (const char *)w, window_bytes(w->n));
 }
 
 /* Reads ids (column 0) into w, and the total from column 1 when the query
@@ -209,7 +214,7 @@ static bool read_window(db_rows_t *r, struct id_window *w, bool total_column)
 {
 	if (!r)
 		return false;
-	while (db_next(r) && w->n < IDS_KEPT) {
+	while (db_next(r) && w->n < cfg.list_window_ids) {
 		w->ids[w->n++] = db_int(r, 0);
 		if (total_column)
 			w->total = db_int(r, 1);
@@ -221,7 +226,8 @@ static bool read_window(db_rows_t *r, struct id_window *w, bool total_column)
 
 /* Computes the window of a list: for a search, whose matches are all
  * ranked anyway, the total comes with the ids (a window count); for a
- * list read in index order, from a count over the covering index. */
+ * list read in index order, it is the number of ids when they fit the
+ * window (most categories), else a count over the covering index. */
 static bool compute_window(req_t *req, struct query *q, const char *with, const char *from, const char *order,
 			   bool windowed_total, struct id_window *w)
 {
@@ -229,24 +235,29 @@ static bool compute_window(req_t *req, struct query *q, const char *with, const 
 	w->total = w->n = 0;
 	if (windowed_total) {
 		char *sql = arena_printf(req->arena, "%sSELECT m.id, COUNT(*) OVER ()%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT %d",
-					 with, from, where, order, IDS_KEPT);
+					 with, from, where, order, (int)cfg.list_window_ids);
 		return read_window(db_query(req->db, sql, q->params, q->n), w, true);
 	}
+	char *sql = arena_printf(req->arena, "%sSELECT m.id%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT %d",
+				 with, from, where, order, (int)cfg.list_window_ids);
+	if (!read_window(db_query(req->db, sql, q->params, q->n), w, false))
+		return false;
+	w->total = w->n;
+	if (w->n < cfg.list_window_ids)
+		return true;
 	char *count_sql = arena_printf(req->arena, "%sSELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", with, from, where);
 	if (db_scalar(req->db, count_sql, q->params, q->n, &w->total) < 0)
 		return false;
-	if (w->total == 0)
-		return true;
-	char *sql = arena_printf(req->arena, "%sSELECT m.id%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT %d",
-				 with, from, where, order, IDS_KEPT);
-	return read_window(db_query(req->db, sql, q->params, q->n), w, false);
+	if (w->total < w->n) /* a model left between the two statements */
+		w->total = w->n;
+	return true;
 }
 
 /* The ids of page p of the list, and its total. */
 static bool list_ids(req_t *req, struct query *q, const char *sig, const char *with, const char *from,
 		     const char *order, bool windowed_total, const page_t *p, struct id_page *out)
 {
-	struct id_window *w = arena_alloc(req->arena, sizeof(*w));
+	struct id_window *w = arena_alloc(req->arena, window_bytes(cfg.list_window_ids));
 	uint64_t gen = cache_generation(CACHE_MODEL_IDS), claim;
 	if (!window_get(sig, w, &claim)) {
 		if (!compute_window(req, q, with, from, order, windowed_total, w)) {

@@ -36,6 +36,7 @@ struct config {
 	enum db_kind db_kind;
 	const char *sqlite_path;
 	int64_t response_cache_mb; /* svc/cache.c's bound */
+	int64_t list_window_ids;   /* ids kept per model list signature (marketplace.c) */
 	int64_t sqlite_cache_mb; /* page cache per connection */
 	int64_t sqlite_mmap_mb;  /* the file mapped: one copy in the OS cache for every connection */
 	const char *pg_conninfo;

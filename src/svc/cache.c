@@ -266,7 +266,9 @@ void cache_put(enum cache_area area, const char *key, uint64_t gen, const char *
 	n->hash = h;
 	n->area = area;
 	n->gen = gen;
-	n->expires = now_ms() + CACHE_TTL_MS;
+	/* TTL spread over 75-100%: entries made together (a cold start) do
+	 * not all expire in the same second and come back as one burst. */
+	n->expires = now_ms() + CACHE_TTL_MS - (int64_t)(h % (CACHE_TTL_MS / 4));
 	n->len = len;
 	n->key = xstrdup(key);
 	n->body = xmalloc(len);

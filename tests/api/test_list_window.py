@@ -1,5 +1,6 @@
 """The model list's cold path (issue 9, item 1): ids are sorted over the
-partial covering indexes of migration 0010, the first 200 ids and the total
+partial covering indexes of migration 0010, the first LIST_WINDOW_IDS ids
+(200 here, 5,000 by default) and the total
 of each filter and sort are kept until the next model write
 (CACHE_MODEL_IDS), deeper pages are read from the index alone, and the wide
 rows are fetched for the page only.
@@ -23,7 +24,7 @@ def big(request):
     if request.param == "postgres":
         require_pg()
     s = start_seeded_server(request.param, ["--scale", "4", "--models", str(MODELS)],
-                            label=f"window-{request.param}")
+                            label=f"window-{request.param}", env={"LIST_WINDOW_IDS": "200"})
     yield s
     finish_server(s)
 
@@ -172,7 +173,7 @@ def test_a_write_is_seen_on_every_page_at_once(big):
 
 def test_response_cache_off_gives_the_same_pages(big):
     other = Server(big.engine, seed=False, label=f"window-nocache-{big.engine}",
-                   env={"DATA_DIR": big.data_dir, "RESPONSE_CACHE": "off",
+                   env={"DATA_DIR": big.data_dir, "RESPONSE_CACHE": "off", "LIST_WINDOW_IDS": "200",
                         "DATABASE_URL": big.env.get("DATABASE_URL")},
                    admins=())
     other.secret = big.secret
