@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include "api.h"
 #include "models_common.h"
+#include "paged.h"
 #include "../auth/account.h"
 #include "../core/config.h"
 #include "../core/num.h"
@@ -463,35 +464,35 @@ static int models_list(req_t *req)
 	return key ? reply_json_text_cached(req, text, len, CACHE_MODELS, key, gen) : reply_json_text(req, 200, text, len);
 }
 
+static json_t *public_models(req_t *req, db_rows_t *r, const void *ctx)
+{
+	(void)ctx;
+	return models_from_rows(req, r, false);
+}
+
 /* A page of public models matching extra SQL (with one model id param, $1,
- * available to it), newest or as ordered. */
+ * available to it), newest or as ordered.  Anonymous pages are cached;
+ * a signed-in caller's carry is_liked. */
 static int simple_list(req_t *req, const char *cache_name, const char *where, const char *order, int64_t param)
 {
 	valid_t v;
-	v_init(&v, req, NULL);
 	page_t p;
-	q_page(&v, &p);
+	paged_begin(&v, req, &p);
 	if (!v_ok(&v))
 		return v_reply(&v);
-	uint64_t gen = cache_generation(CACHE_MODELS);
-	char *key = NULL;
-	if (!req->user) {
-		key = arena_printf(req->arena, "%s|%lld|%lld|%lld", cache_name, (long long)param, (long long)p.page, (long long)p.limit);
-		if (reply_from_cache(req, CACHE_MODELS, key))
-			return DONE;
-	}
-	int64_t total = 0;
-	char *count_sql = arena_printf(req->arena, "SELECT COUNT(*)" MODEL_FROM " WHERE " MODEL_PUBLIC " AND %s", where);
-	if (DBS(req->db, &total, count_sql, P_INT(param)) < 0)
-		return reply_db_error(req, "count models");
-	char *sql = arena_printf(req->arena, "SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND %s ORDER BY %s LIMIT $2 OFFSET $3",
-				 where, order);
-	db_rows_t *r = DBQ(req->db, sql, P_INT(param), P_INT(p.limit), P_INT(p.offset));
-	json_t *items = r ? models_from_rows(req, r, false) : NULL;
-	if (!items)
-		return reply_db_error(req, "list models");
-	json_t *page = page_envelope(items, total, &p);
-	return key ? reply_json_cached(req, page, CACHE_MODELS, key, gen) : reply_ok(req, page);
+	const db_param_t params[] = { P_INT(param) };
+	paged_t q = {
+		.what = "list models",
+		.count_sql = arena_printf(req->arena, "SELECT COUNT(*)" MODEL_FROM " WHERE " MODEL_PUBLIC " AND %s", where),
+		.rows_sql = arena_printf(req->arena, "SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND %s ORDER BY %s",
+					 where, order),
+		.params = params,
+		.nparams = 1,
+		.rows = public_models,
+		.area = CACHE_MODELS,
+		.key = req->user ? NULL : arena_printf(req->arena, "%s|%lld", cache_name, (long long)param),
+	};
+	return paged_reply(req, &p, &q);
 }
 
 static int models_featured(req_t *req)
@@ -565,23 +566,19 @@ static int search_users(req_t *req)
 	if (q.full || q.where.overflow)
 		return reply_too_many_filters(req, &q);
 	const char *base = " FROM users u WHERE u.deleted_at IS NULL AND u.is_banned = FALSE AND u.role <> 'admin'";
-	int64_t total = 0;
-	char *count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s%s", base, q.where.buf ? q.where.buf : "");
-	if (db_scalar(req->db, count_sql, q.params, q.n, &total) < 0) {
-		sb_release(&q.where);
-		return reply_db_error(req, "search users");
-	}
-	int lim = add_param(&q, P_INT(p.limit)), off = add_param(&q, P_INT(p.offset));
-	if (q.full)
-		return reply_too_many_filters(req, &q);
-	char *sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS "%s%s ORDER BY u.followers_count DESC, u.id LIMIT $%d OFFSET $%d",
-				 base, q.where.buf ? q.where.buf : "", lim, off);
+	const char *where = q.where.buf ? q.where.buf : "";
+	paged_t pq = {
+		.what = "search users",
+		.count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s%s", base, where),
+		.rows_sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS "%s%s ORDER BY u.followers_count DESC, u.id",
+					 base, where),
+		.params = q.params,
+		.nparams = q.n,
+		.row = user_json_row,
+	};
+	int done = paged_reply(req, &p, &pq);
 	sb_release(&q.where);
-	db_rows_t *r = db_query(req->db, sql, q.params, q.n);
-	json_t *items = r ? rows_to_array(r, user_json_row) : NULL;
-	if (!items)
-		return reply_db_error(req, "search users");
-	return reply_ok(req, page_envelope(items, total, &p));
+	return done;
 }
 
 /* GET /api/search?q=&type=models|users: models through the marketplace
