@@ -93,13 +93,13 @@ static char *slugify(req_t *req, const char *name)
 enum { C_NAME, C_SLUG, C_DESCRIPTION, C_ICON, C_SORT_ORDER, C_IS_ACTIVE, C_FIELDS };
 
 static const upd_field_t category_fields[C_FIELDS] = {
-	[C_NAME] = { "name", NULL, UPD_TEXT, V_REQUIRED, 1, 50 },
+	[C_NAME] = { .name = "name", .kind = UPD_TEXT, .flags = V_REQUIRED, .min = 1, .max = 50 },
 	/* on create, made from the name when not given */
-	[C_SLUG] = { "slug", NULL, UPD_SLUG, 0, 1, 60 },
-	[C_DESCRIPTION] = { "description", NULL, UPD_TEXT, V_NULLABLE | V_MULTILINE, 0, 500, .def_text = "" },
-	[C_ICON] = { "icon", NULL, UPD_TEXT, V_NULLABLE, 0, 100 },
-	[C_SORT_ORDER] = { "sort_order", NULL, UPD_INT, 0, -100000, 100000 },
-	[C_IS_ACTIVE] = { "is_active", NULL, UPD_BOOL, 0, .def_int = 1 },
+	[C_SLUG] = { .name = "slug", .kind = UPD_SLUG, .min = 1, .max = 60 },
+	[C_DESCRIPTION] = { .name = "description", .kind = UPD_TEXT, .flags = V_NULLABLE | V_MULTILINE, .min = 0, .max = 500, .def_text = "" },
+	[C_ICON] = { .name = "icon", .kind = UPD_TEXT, .flags = V_NULLABLE, .min = 0, .max = 100 },
+	[C_SORT_ORDER] = { .name = "sort_order", .kind = UPD_INT, .min = -100000, .max = 100000 },
+	[C_IS_ACTIVE] = { .name = "is_active", .kind = UPD_BOOL, .def_int = 1 },
 };
 
 /* A name or slug taken: 409; a category models still use: 409. */

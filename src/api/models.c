@@ -298,16 +298,16 @@ enum { M_TITLE, M_DESCRIPTION, M_PRICE, M_IS_FREE, M_CATEGORY, M_TAGS, M_LICENSE
 /* What the owner may change; status, is_featured, counters and the file
  * are not theirs to set. */
 static const upd_field_t model_fields[M_FIELDS] = {
-	[M_TITLE] = { "title", NULL, UPD_TEXT, 0, 3, 120 },
-	[M_DESCRIPTION] = { "description", NULL, UPD_TEXT, V_NULLABLE | V_MULTILINE, 0, 5000, .def_text = "" },
+	[M_TITLE] = { .name = "title", .kind = UPD_TEXT, .min = 3, .max = 120 },
+	[M_DESCRIPTION] = { .name = "description", .kind = UPD_TEXT, .flags = V_NULLABLE | V_MULTILINE, .min = 0, .max = 5000, .def_text = "" },
 	/* price and is_free decide each other (models_update) */
-	[M_PRICE] = { "price", "price_cents", UPD_HANDLER },
-	[M_IS_FREE] = { "is_free", NULL, UPD_HANDLER },
-	[M_CATEGORY] = { "category_id", NULL, UPD_HANDLER },
-	[M_TAGS] = { "tags", NULL, UPD_HANDLER },
-	[M_LICENSE] = { "license", NULL, UPD_ENUM, 0, .allowed = licenses },
-	[M_THUMBNAIL] = { "thumbnail_url", NULL, UPD_TEXT, V_NULLABLE, 0, URL_MAX_CHARS, .check = check_own_image },
-	[M_PREVIEWS] = { "preview_images", NULL, UPD_HANDLER },
+	[M_PRICE] = { .name = "price", .column = "price_cents", .kind = UPD_HANDLER },
+	[M_IS_FREE] = { .name = "is_free", .kind = UPD_HANDLER },
+	[M_CATEGORY] = { .name = "category_id", .kind = UPD_HANDLER },
+	[M_TAGS] = { .name = "tags", .kind = UPD_HANDLER },
+	[M_LICENSE] = { .name = "license", .kind = UPD_ENUM, .allowed = licenses },
+	[M_THUMBNAIL] = { .name = "thumbnail_url", .kind = UPD_TEXT, .flags = V_NULLABLE, .min = 0, .max = URL_MAX_CHARS, .check = check_own_image },
+	[M_PREVIEWS] = { .name = "preview_images", .kind = UPD_HANDLER },
 };
 
 static int models_update(req_t *req)

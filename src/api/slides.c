@@ -77,13 +77,13 @@ static const char *check_link(req_t *req, const char *s)
 enum { S_TITLE, S_SUBTITLE, S_IMAGE_URL, S_LINK_URL, S_BUTTON_TEXT, S_SORT_ORDER, S_IS_ACTIVE, S_FIELDS };
 
 static const upd_field_t slide_fields[S_FIELDS] = {
-	[S_TITLE] = { "title", NULL, UPD_TEXT, V_REQUIRED, 1, 120 },
-	[S_SUBTITLE] = { "subtitle", NULL, UPD_TEXT, V_NULLABLE | V_MULTILINE, 0, 300 },
-	[S_IMAGE_URL] = { "image_url", NULL, UPD_TEXT, V_REQUIRED, 1, URL_MAX_CHARS, .check = check_http_url },
-	[S_LINK_URL] = { "link_url", NULL, UPD_TEXT, V_NULLABLE, 1, URL_MAX_CHARS, .check = check_link },
-	[S_BUTTON_TEXT] = { "button_text", NULL, UPD_TEXT, V_NULLABLE, 0, 50 },
-	[S_SORT_ORDER] = { "sort_order", NULL, UPD_INT, 0, -100000, 100000 },
-	[S_IS_ACTIVE] = { "is_active", NULL, UPD_BOOL, 0, .def_int = 1 },
+	[S_TITLE] = { .name = "title", .kind = UPD_TEXT, .flags = V_REQUIRED, .min = 1, .max = 120 },
+	[S_SUBTITLE] = { .name = "subtitle", .kind = UPD_TEXT, .flags = V_NULLABLE | V_MULTILINE, .min = 0, .max = 300 },
+	[S_IMAGE_URL] = { .name = "image_url", .kind = UPD_TEXT, .flags = V_REQUIRED, .min = 1, .max = URL_MAX_CHARS, .check = check_http_url },
+	[S_LINK_URL] = { .name = "link_url", .kind = UPD_TEXT, .flags = V_NULLABLE, .min = 1, .max = URL_MAX_CHARS, .check = check_link },
+	[S_BUTTON_TEXT] = { .name = "button_text", .kind = UPD_TEXT, .flags = V_NULLABLE, .min = 0, .max = 50 },
+	[S_SORT_ORDER] = { .name = "sort_order", .kind = UPD_INT, .min = -100000, .max = 100000 },
+	[S_IS_ACTIVE] = { .name = "is_active", .kind = UPD_BOOL, .def_int = 1 },
 };
 
 static const crud_t slides = {

@@ -80,15 +80,15 @@ enum { T_AUTHOR_NAME, T_AUTHOR_TITLE, T_AVATAR_URL, T_CONTENT, T_RATING, T_SORT_
        T_FIELDS };
 
 static const upd_field_t testimonial_fields[T_FIELDS] = {
-	[T_AUTHOR_NAME] = { "author_name", NULL, UPD_TEXT, V_REQUIRED, 1, 100 },
-	[T_AUTHOR_TITLE] = { "author_title", NULL, UPD_TEXT, V_NULLABLE, 0, 100 },
-	[T_AVATAR_URL] = { "avatar_url", NULL, UPD_TEXT, V_NULLABLE, 1, URL_MAX_CHARS, .check = check_http_url },
-	[T_CONTENT] = { "content", NULL, UPD_TEXT, V_REQUIRED | V_MULTILINE, 10, 2000 },
-	[T_RATING] = { "rating", NULL, UPD_INT, V_REQUIRED, 1, 5, .def_int = 5 },
-	[T_SORT_ORDER] = { "sort_order", NULL, UPD_INT, 0, -100000, 100000 },
+	[T_AUTHOR_NAME] = { .name = "author_name", .kind = UPD_TEXT, .flags = V_REQUIRED, .min = 1, .max = 100 },
+	[T_AUTHOR_TITLE] = { .name = "author_title", .kind = UPD_TEXT, .flags = V_NULLABLE, .min = 0, .max = 100 },
+	[T_AVATAR_URL] = { .name = "avatar_url", .kind = UPD_TEXT, .flags = V_NULLABLE, .min = 1, .max = URL_MAX_CHARS, .check = check_http_url },
+	[T_CONTENT] = { .name = "content", .kind = UPD_TEXT, .flags = V_REQUIRED | V_MULTILINE, .min = 10, .max = 2000 },
+	[T_RATING] = { .name = "rating", .kind = UPD_INT, .flags = V_REQUIRED, .min = 1, .max = 5, .def_int = 5 },
+	[T_SORT_ORDER] = { .name = "sort_order", .kind = UPD_INT, .min = -100000, .max = 100000 },
 	/* a user_id that names no user is a field error (testimonial_write_error) */
-	[T_USER_ID] = { "user_id", NULL, UPD_INT, V_NULLABLE, 1, INT64_MAX },
-	[T_IS_APPROVED] = { "is_approved", NULL, UPD_BOOL, 0 },
+	[T_USER_ID] = { .name = "user_id", .kind = UPD_INT, .flags = V_NULLABLE, .min = 1, .max = INT64_MAX },
+	[T_IS_APPROVED] = { .name = "is_approved", .kind = UPD_BOOL },
 };
 
 /* user_id with no such user: a field error, not a 500. */

@@ -77,15 +77,15 @@ enum { U_FULL_NAME, U_BIO, U_COUNTRY, U_USER_TYPE, U_USERNAME, U_USERNAME_LOWER,
 /* Only these fields can be changed here; everything else in the body
  * (role, email, is_verified, balance, counters...) is ignored. */
 static const upd_field_t profile_fields[U_FIELDS] = {
-	[U_FULL_NAME] = { "full_name", NULL, UPD_TEXT, V_NULLABLE, 0, 100 },
-	[U_BIO] = { "bio", NULL, UPD_TEXT, V_NULLABLE | V_MULTILINE, 0, 1000 },
-	[U_COUNTRY] = { "country", NULL, UPD_TEXT, V_NULLABLE, 0, 56 },
-	[U_USER_TYPE] = { "user_type", NULL, UPD_ENUM, 0, .allowed = user_types },
+	[U_FULL_NAME] = { .name = "full_name", .kind = UPD_TEXT, .flags = V_NULLABLE, .min = 0, .max = 100 },
+	[U_BIO] = { .name = "bio", .kind = UPD_TEXT, .flags = V_NULLABLE | V_MULTILINE, .min = 0, .max = 1000 },
+	[U_COUNTRY] = { .name = "country", .kind = UPD_TEXT, .flags = V_NULLABLE, .min = 0, .max = 56 },
+	[U_USER_TYPE] = { .name = "user_type", .kind = UPD_ENUM, .allowed = user_types },
 	/* v_username: lowercased, so username_lower is the same value */
-	[U_USERNAME] = { "username", NULL, UPD_HANDLER },
-	[U_USERNAME_LOWER] = { NULL, "username_lower", UPD_HANDLER },
-	[U_SKILLS] = { "skills", NULL, UPD_HANDLER },
-	[U_SETTINGS] = { "settings", NULL, UPD_HANDLER },
+	[U_USERNAME] = { .name = "username", .kind = UPD_HANDLER },
+	[U_USERNAME_LOWER] = { .column = "username_lower", .kind = UPD_HANDLER },
+	[U_SKILLS] = { .name = "skills", .kind = UPD_HANDLER },
+	[U_SETTINGS] = { .name = "settings", .kind = UPD_HANDLER },
 };
 
 static int users_update_me(req_t *req)

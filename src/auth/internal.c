@@ -17,7 +17,7 @@ bool addr_is_loopback(const char *ip)
 	return !memcmp(a, one, 16) || (!memcmp(a, mapped, 12) && a[12] == 127);
 }
 
-bool addr_is_trusted_proxy(const char *ip)
+static bool addr_is_trusted_proxy(const char *ip)
 {
 	for (size_t i = 0; i < cfg.n_trusted_proxies; i++)
 		if (cidr_match(&cfg.trusted_proxies[i], ip))

@@ -17,8 +17,6 @@
 
 /* 127.0.0.0/8, ::1, and IPv4-mapped loopback. */
 bool addr_is_loopback(const char *ip);
-/* Inside one of TRUSTED_PROXIES. */
-bool addr_is_trusted_proxy(const char *ip);
 /* May this caller read /metrics?  authorization is the raw header or NULL. */
 bool internal_access_allowed(const char *peer, const char *client, const char *authorization);
 

@@ -99,7 +99,7 @@ char *arena_strdup(arena_t *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
-char *arena_vprintf(arena_t *a, const char *fmt, va_list ap)
+static char *arena_vprintf(arena_t *a, const char *fmt, va_list ap)
 {
 	va_list cp;
 	va_copy(cp, ap);

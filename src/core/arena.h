@@ -23,7 +23,6 @@ void *arena_calloc(arena_t *a, size_t n);
 char *arena_strdup(arena_t *a, const char *s);
 char *arena_strndup(arena_t *a, const char *s, size_t n);
 char *arena_printf(arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *arena_vprintf(arena_t *a, const char *fmt, va_list ap);
 
 /* Run fn(arg) when the arena is freed. */
 void arena_defer(arena_t *a, void (*fn)(void *), void *arg);

@@ -32,12 +32,7 @@ int err_status(err_t e)
 	return errors[e].status;
 }
 
-const char *err_code(err_t e)
-{
-	return errors[e].code;
-}
-
-char *json_dump_alloc(const json_t *v, size_t *len)
+static char *json_dump_alloc(const json_t *v, size_t *len)
 {
 	/* One pass in the common case: most bodies fit the first buffer. */
 	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15);

@@ -40,7 +40,6 @@ typedef enum {
 #define RETRY_AFTER_503_S 5
 
 int err_status(err_t e);
-const char *err_code(err_t e);
 
 int reply_json(req_t *req, int status, json_t *body);
 int reply_ok(req_t *req, json_t *body); /* 200 */
@@ -74,9 +73,5 @@ int reply_json_cached(req_t *req, json_t *body, enum cache_area area, const char
  * buffer that the reply takes. */
 int reply_json_text(req_t *req, int status, char *text, size_t len);
 int reply_json_text_cached(req_t *req, char *text, size_t len, enum cache_area area, const char *key, uint64_t gen);
-
-/* Serialises a JSON value compactly into a malloc'd buffer of *len bytes
- * (not NUL terminated); caller frees. */
-char *json_dump_alloc(const json_t *v, size_t *len);
 
 #endif

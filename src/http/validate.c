@@ -589,11 +589,6 @@ json_t *page_envelope(json_t *items, int64_t total, const page_t *p)
 			 "pages", (json_int_t)pages);
 }
 
-json_t *json_money(int64_t cents)
-{
-	return json_real((double)cents / 100.0);
-}
-
 json_t *json_time(int64_t ms)
 {
 	if (ms <= 0)

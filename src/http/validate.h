@@ -158,8 +158,6 @@ char *utf8_lower(arena_t *a, const char *s);
 
 /* Number of UTF-8 characters in s. */
 size_t utf8_chars(const char *s);
-/* Money: cents -> JSON number in dollars. */
-json_t *json_money(int64_t cents);
 /* A millisecond timestamp as an ISO 8601 string (null for 0/absent). */
 json_t *json_time(int64_t ms);
 

@@ -336,7 +336,7 @@ static char *make_workdir(void)
 	return dir;
 }
 
-bool blend_sandbox_check(char *why, size_t whylen, bool *nobody)
+static bool blend_sandbox_check(char *why, size_t whylen, bool *nobody)
 {
 	struct jail_cfg c;
 	if (!jail_cfg_load(&c, why, whylen))

@@ -43,10 +43,6 @@ json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t err
  * (at start-up). */
 void blend_init(void);
 
-/* The probe behind blend_init(): true when the jail can be built, with
- * *nobody telling whether it runs as uid 65534 outside too. */
-bool blend_sandbox_check(char *why, size_t whylen, bool *nobody);
-
 /* `hwc3d blend-convert [--probe] [--nobody] BWRAP WORKDIR PROGRAM
  * PROGRAM_DIR|- PARENT_PID CPU_S`: the child, which locks itself down and
  * becomes bubblewrap running Blender on WORKDIR/in.blend (out.glb). */

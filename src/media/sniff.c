@@ -171,7 +171,7 @@ static const char *magic_mime(const unsigned char *buf, size_t n)
 	return magic_buffer(m, buf, n);
 }
 
-enum file_type sniff_bytes(const unsigned char *buf, size_t n, size_t file_size)
+static enum file_type sniff_bytes(const unsigned char *buf, size_t n, size_t file_size)
 {
 	if (n >= 12 && !memcmp(buf, "glTF", 4)) {
 		/* version 2, and the declared length is the file's */

@@ -19,8 +19,6 @@ enum file_type {
 
 /* Reads the head of the file at path and names its type. */
 enum file_type sniff_file(const char *path);
-/* The same from bytes (the first up to 64 KB of a file, and its size). */
-enum file_type sniff_bytes(const unsigned char *buf, size_t n, size_t file_size);
 /* "GLB", "JPEG", ... */
 const char *file_type_name(enum file_type t);
 const char *file_type_mime(enum file_type t);

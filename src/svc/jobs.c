@@ -62,7 +62,7 @@ void job_register(const char *kind, job_fn fn, int max_attempts, int64_t timeout
 	k->timeout_ms = timeout_ms;
 }
 
-void job_wake(void)
+static void job_wake(void)
 {
 	pthread_mutex_lock(&wake_lock);
 	wake_gen++;
@@ -70,7 +70,7 @@ void job_wake(void)
 	pthread_mutex_unlock(&wake_lock);
 }
 
-bool job_stopping(void)
+static bool job_stopping(void)
 {
 	return __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
 }

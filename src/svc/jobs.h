@@ -77,9 +77,6 @@ bool job_kind_known(const char *kind);
  * payload_json must be valid JSON (checked).  False on a database error or
  * an unknown kind. */
 bool job_enqueue(db_t *db, const char *kind, const char *payload_json, int64_t owner_id, int64_t *id);
-/* Wakes an idle worker of this process (job_enqueue does it outside a
- * transaction; call it after committing one that enqueued). */
-void job_wake(void);
 
 /* The delay before attempt n+1 after attempt n failed (n >= 1). */
 int64_t job_backoff_ms(int attempt, int64_t base_ms);
@@ -91,6 +88,5 @@ int job_run_once(db_t *db, const char *worker);
 void job_workers_start(void);
 /* Asks running handlers to stop (job_stopping()), joins the workers. */
 void job_workers_stop(void);
-bool job_stopping(void);
 
 #endif

@@ -127,7 +127,7 @@ static void add_body(strbuf_t *out, const char *s)
 	sb_adds(out, "\r\n");
 }
 
-void mail_render(strbuf_t *out, const char *from, const char *to, const char *subject,
+static void mail_render(strbuf_t *out, const char *from, const char *to, const char *subject,
 		 const char *text, const char *html)
 {
 	char boundary[40], msgid[40];
@@ -279,7 +279,7 @@ static bool deliver(db_t *db, int64_t id, int attempts)
 	return ok;
 }
 
-int mail_drain_once(db_t *db)
+static int mail_drain_once(db_t *db)
 {
 	int64_t now = now_ms();
 	int64_t ids[20];

@@ -25,12 +25,6 @@ bool mail_queue(db_t *db, const char *kind, const char *to, const char *subject,
 void mail_wake(void);
 void mail_worker_start(void);
 void mail_worker_stop(void);
-/* Sends what is due now; returns how many rows it handled. */
-int mail_drain_once(db_t *db);
-
-/* The full RFC 5322 message (multipart/alternative, UTF-8). */
-void mail_render(strbuf_t *out, const char *from, const char *to, const char *subject,
-		 const char *text, const char *html);
 
 /* The messages the accounts flow sends.  name may be NULL. */
 bool mail_verification_code(db_t *db, const char *to, const char *name, const char *code);

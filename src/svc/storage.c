@@ -270,33 +270,12 @@ int store_open_local(const char *key, uint64_t *size)
 	return fd;
 }
 
-bool store_fetch(const char *key, const char *dest_path, char *err, size_t errlen)
-{
-	if (!key_ok(key)) {
-		snprintf(err, errlen, "bad storage key");
-		return false;
-	}
-	if (use_s3)
-		return s3_get_file(key, dest_path, err, errlen);
-	char src[4400];
-	local_path(key, src, sizeof(src));
-	if (link(src, dest_path) == 0)
-		return true;
-	snprintf(err, errlen, "cannot read %.200s: %s", key, strerror(errno));
-	return false;
-}
-
 char *store_public_url(const char *key)
 {
 	size_t n = strlen(cfg.cdn_url) + strlen(key) + 16;
 	char *u = xmalloc(n);
 	snprintf(u, n, "%s/files/%s", cfg.cdn_url, key);
 	return u;
-}
-
-char *store_presigned_url(const char *key, int ttl_s)
-{
-	return use_s3 && key_ok(key) ? s3_presign_get(key, ttl_s) : NULL;
 }
 
 char *store_presigned_url_as(const char *key, int ttl_s, const char *content_disposition)

@@ -48,14 +48,9 @@ bool store_list(const char *area, store_visit_fn fn, void *arg);
 
 /* For serving from local disk: an open fd and its size, or -1. */
 int store_open_local(const char *key, uint64_t *size);
-/* Copies the object to a local file (S3: a download) for analysis. */
-bool store_fetch(const char *key, const char *dest_path, char *err, size_t errlen);
 
 /* CDN_URL + "/files/" + key; the caller frees. */
 char *store_public_url(const char *key);
-/* A time-limited URL to read the object directly from S3 (NULL for local
- * storage); the caller frees. */
-char *store_presigned_url(const char *key, int ttl_s);
 /* The same, with the Content-Disposition S3 should answer with. */
 char *store_presigned_url_as(const char *key, int ttl_s, const char *content_disposition);
 
