@@ -10,11 +10,14 @@
  * 422 is rendered.  Checked: what the validators return honours their
  * contract (ranges, lengths, no control characters), and the depth
  * pre-check is never weaker than the real nesting of a parsed document.
+ * The same bytes also go through the JSON text writer (check_writer).
  */
 #include <stdlib.h>
 #include "fuzz.h"
 #include "auth/identity.h"
 #include "core/config.h"
+#include "core/jsonw.h"
+#include "core/strbuf.h"
 #include "core/util.h"
 #include "http/reply.h"
 #include "http/validate.h"
@@ -103,10 +106,37 @@ static void read_field(valid_t *v, const char *f)
 	}
 }
 
+/* core/jsonw.c: a stored tags or preview_images text, whatever it holds,
+ * is written as a JSON array of strings that jansson reads back; and any
+ * string, UTF-8 or not, is written as a string literal. */
+static void check_writer(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1);
+	memcpy(text, data, size);
+	text[size] = '\0';
+	strbuf_t sb;
+	sb_init(&sb, 0);
+	jw_str_array(&sb, text);
+	json_error_t e;
+	json_t *arr = json_loadb(sb.buf, sb.len, 0, &e);
+	ASSERT(json_is_array(arr));
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		ASSERT(json_is_string(json_array_get(arr, i)));
+	json_decref(arr);
+	sb_reset(&sb);
+	jw_str(&sb, text);
+	json_t *str = json_loadb(sb.buf, sb.len, JSON_DECODE_ANY, &e);
+	ASSERT(json_is_string(str));
+	json_decref(str);
+	sb_release(&sb);
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 262144)
 		return 0;
+	check_writer(data, size);
 	const char *body = (const char *)data;
 	if (json_depth_exceeds(body, size, cfg.json_max_depth))
 		return 0; /* 400, nested too deep */
