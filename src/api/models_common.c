@@ -207,13 +207,31 @@ json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private)
 }
 
 /* "$1, $2, ..." for n ids after `first - 1` other parameters. */
-static void id_params(strbuf_t *sql, db_param_t *p, const int64_t *ids, size_t n, size_t first)
+/* Appends " IN ($first, ...)" for n ids (SQLite), or one array parameter,
+ * " = ANY(CAST($first AS BIGINT[]))" (PostgreSQL: one prepared statement
+ * and one generic plan for any n, where an IN list was replanned for every
+ * length); returns the number of parameters it put in p from p[first - 1]. */
+static int id_in(req_t *req, strbuf_t *sql, db_param_t *p, const int64_t *ids, size_t n, size_t first)
 {
+	if (db_kind(req->db) == DB_PG) {
+		strbuf_t arr;
+		sb_init(&arr, 0);
+		sb_addc(&arr, '{');
+		for (size_t i = 0; i < n; i++)
+			sb_addf(&arr, "%s%lld", i ? "," : "", (long long)ids[i]);
+		sb_addc(&arr, '}');
+		p[first - 1] = P_TEXT(arena_strdup(req->arena, arr.buf));
+		sb_release(&arr);
+		sb_addf(sql, " = ANY(CAST($%zu AS BIGINT[]))", first);
+		return 1;
+	}
+	sb_adds(sql, " IN (");
 	for (size_t i = 0; i < n; i++) {
 		p[first - 1 + i] = P_INT(ids[i]);
 		sb_addf(sql, "%s$%zu", i ? ", " : "", first + i);
 	}
 	sb_adds(sql, ")");
+	return (int)n;
 }
 
 /* Which of the ids the caller likes: liked[i] for ids[i]. */
@@ -224,11 +242,11 @@ static bool liked_of(req_t *req, const int64_t *ids, size_t n, bool *liked)
 		return true;
 	strbuf_t sql;
 	sb_init(&sql, 0);
-	sb_adds(&sql, "SELECT model_id FROM model_likes WHERE user_id = $1 AND model_id IN (");
+	sb_adds(&sql, "SELECT model_id FROM model_likes WHERE user_id = $1 AND model_id");
 	db_param_t *p = arena_alloc(req->arena, (n + 1) * sizeof(*p));
 	p[0] = P_INT(req->user->id);
-	id_params(&sql, p, ids, n, 2);
-	db_rows_t *r = db_query(req->db, sql.buf, p, (int)n + 1);
+	int np = 1 + id_in(req, &sql, p, ids, n, 2);
+	db_rows_t *r = db_query(req->db, sql.buf, p, np);
 	sb_release(&sql);
 	if (!r)
 		return false;
@@ -251,10 +269,10 @@ bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n
 		return false;
 	strbuf_t sql;
 	sb_init(&sql, 0);
-	sb_adds(&sql, "SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND m.id IN (");
+	sb_adds(&sql, "SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND m.id");
 	db_param_t *p = arena_alloc(req->arena, n * sizeof(*p));
-	id_params(&sql, p, ids, n, 1);
-	db_rows_t *r = db_query(req->db, sql.buf, p, (int)n);
+	int np = id_in(req, &sql, p, ids, n, 1);
+	db_rows_t *r = db_query(req->db, sql.buf, p, np);
 	sb_release(&sql);
 	if (!r)
 		return false;
