@@ -35,7 +35,7 @@ static int reply_model(req_t *req, int64_t id, int status)
 		db_done(r);
 		return reply_error(req, ERR_NOT_FOUND, "Model not found");
 	}
-	bool priv = req->user && (req->user->is_admin || req->user->id == db_int(r, 33));
+	bool priv = req->user && (req->user->is_admin || req->user->id == db_int(r, MC_CREATOR_ID));
 	json_t *m = model_json(r, priv);
 	db_done(r);
 	if (!models_mark_liked(req, m)) {
