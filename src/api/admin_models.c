@@ -46,11 +46,10 @@ static int admin_models_list(req_t *req)
 
 static int reply_admin_model(req_t *req, int64_t id)
 {
-	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1 AND m.deleted_at IS NULL", P_INT(id));
+	db_rows_t *r = RQ(req, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1 AND m.deleted_at IS NULL", P_INT(id));
 	if (!r)
 		return reply_db_error(req, "read model");
 	json_t *m = db_next(r) ? model_json(r, true) : NULL;
-	db_done(r);
 	if (!m)
 		return reply_error(req, ERR_NOT_FOUND, "Model not found");
 	return reply_ok(req, m);

@@ -11,22 +11,35 @@
 #include "paged.h"
 #include "crud.h"
 
-#define CATEGORY_COLS \
-	"id, name, slug, description, icon, sort_order, is_active, models_count, created_at, updated_at"
+/* The columns of a category row: CATEGORY_COLS is the select list, enum category_col the
+ * indexes (db.h, named columns). */
+#define CATEGORY_COLUMNS(FIRST, NEXT) \
+	FIRST(CC_ID, "id") \
+	NEXT(CC_NAME, "name") \
+	NEXT(CC_SLUG, "slug") \
+	NEXT(CC_DESCRIPTION, "description") \
+	NEXT(CC_ICON, "icon") \
+	NEXT(CC_SORT_ORDER, "sort_order") \
+	NEXT(CC_IS_ACTIVE, "is_active") \
+	NEXT(CC_MODELS_COUNT, "models_count") \
+	NEXT(CC_CREATED_AT, "created_at") \
+	NEXT(CC_UPDATED_AT, "updated_at")
+#define CATEGORY_COLS CATEGORY_COLUMNS(DB_COL_SQL, DB_COL_SQL_NEXT)
+enum category_col { CATEGORY_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) CC_COUNT };
 
 static json_t *category_json(db_rows_t *r)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:I, s:b, s:I, s:o, s:o}",
-			 "id", (json_int_t)db_int(r, 0),
-			 "name", db_text(r, 1),
-			 "slug", db_text(r, 2),
-			 "description", db_text(r, 3) ? db_text(r, 3) : "",
-			 "icon", db_text(r, 4),
-			 "sort_order", (json_int_t)db_int(r, 5),
-			 "is_active", db_bool(r, 6),
-			 "models_count", (json_int_t)db_int(r, 7),
-			 "created_at", json_time(db_int(r, 8)),
-			 "updated_at", json_time(db_int(r, 9)));
+			 "id", (json_int_t)db_int(r, CC_ID),
+			 "name", db_text(r, CC_NAME),
+			 "slug", db_text(r, CC_SLUG),
+			 "description", db_text(r, CC_DESCRIPTION) ? db_text(r, CC_DESCRIPTION) : "",
+			 "icon", db_text(r, CC_ICON),
+			 "sort_order", (json_int_t)db_int(r, CC_SORT_ORDER),
+			 "is_active", db_bool(r, CC_IS_ACTIVE),
+			 "models_count", (json_int_t)db_int(r, CC_MODELS_COUNT),
+			 "created_at", json_time(db_int(r, CC_CREATED_AT)),
+			 "updated_at", json_time(db_int(r, CC_UPDATED_AT)));
 }
 
 /* Lists a page of categories; active_only for the public list (the same

@@ -18,17 +18,12 @@ static int not_found(req_t *req, const crud_t *c)
 
 int crud_reply_one(req_t *req, const crud_t *c, int64_t id, int status)
 {
-	db_rows_t *r = DBQ(req->db, c->select_one, P_INT(id));
+	db_rows_t *r = RQ(req, c->select_one, P_INT(id));
 	if (!r)
 		return db_failure(req, c, "read");
-	if (!db_next(r)) {
-		bool failed = db_failed(r);
-		db_done(r);
-		return failed ? db_failure(req, c, "read") : not_found(req, c);
-	}
-	json_t *j = c->row(r);
-	db_done(r);
-	return reply_json(req, status, j);
+	if (!db_next(r))
+		return db_failed(r) ? db_failure(req, c, "read") : not_found(req, c);
+	return reply_json(req, status, c->row(r));
 }
 
 int crud_get(req_t *req, const crud_t *c)

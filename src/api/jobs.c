@@ -8,16 +8,13 @@
 /* Someone else's job answers 404 like a missing one: ids are not probed. */
 static int jobs_get(req_t *req)
 {
-	db_rows_t *r = DBQ(req->db,
+	db_rows_t *r = RQ(req,
 		"SELECT id, kind, status, attempts, max_attempts, result, error, created_at, updated_at, owner_id"
 		" FROM jobs WHERE id = $1", P_INT(req_param_int(req, "id")));
 	if (!r)
 		return reply_db_error(req, "read job");
-	if (!db_next(r) || (!req->user->is_admin && (db_isnull(r, 9) || db_int(r, 9) != req->user->id))) {
-		bool failed = db_failed(r);
-		db_done(r);
-		return failed ? reply_db_error(req, "read job") : reply_error(req, ERR_NOT_FOUND, "Job not found");
-	}
+	if (!db_next(r) || (!req->user->is_admin && (db_isnull(r, 9) || db_int(r, 9) != req->user->id)))
+		return db_failed(r) ? reply_db_error(req, "read job") : reply_error(req, ERR_NOT_FOUND, "Job not found");
 	const char *res = db_text(r, 5);
 	json_t *result = res ? json_loads(res, JSON_DECODE_ANY, NULL) : NULL;
 	json_t *body = json_pack("{s:I, s:s, s:s, s:i, s:i, s:o, s:s?, s:o, s:o}",
@@ -25,7 +22,6 @@ static int jobs_get(req_t *req)
 		"attempts", (int)db_int(r, 3), "max_attempts", (int)db_int(r, 4),
 		"result", result ? result : json_null(), "error", db_text(r, 6),
 		"created_at", json_time(db_int(r, 7)), "updated_at", json_time(db_int(r, 8)));
-	db_done(r);
 	return reply_ok(req, body);
 }
 

@@ -47,18 +47,18 @@ struct ranking {
 static json_t *entry_json(db_rows_t *r, json_t *value)
 {
 	return json_pack("{s:o, s:o, s:I}", "user", user_json_row(r), "value", value,
-			 "models_count", (json_int_t)db_int(r, 14));
+			 "models_count", (json_int_t)db_int(r, UC_COUNT + 1));
 }
 
 /* An average rating, rounded to cents. */
 static json_t *rating_entry(db_rows_t *r)
 {
-	return entry_json(r, json_real((double)(int64_t)(db_double(r, 13) * 100.0 + 0.5) / 100.0));
+	return entry_json(r, json_real((double)(int64_t)(db_double(r, UC_COUNT) * 100.0 + 0.5) / 100.0));
 }
 
 static json_t *count_entry(db_rows_t *r)
 {
-	return entry_json(r, json_integer(db_int(r, 13)));
+	return entry_json(r, json_integer(db_int(r, UC_COUNT)));
 }
 
 /* The page's entries, ranked from the offset on. */
@@ -95,7 +95,7 @@ static int leaderboard_get(req_t *req)
 	paged_t q = {
 		.what = "leaderboard",
 		.count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s", from),
-		.rows_sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS ", s.value,"
+		.rows_sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS ", s.value," /* UC_COUNT, + 1 */
 			" (SELECT COUNT(*) FROM models m WHERE m.creator_id = u.id AND " MODEL_PUBLIC ")"
 			"%s ORDER BY s.value DESC, u.id", from),
 		.params = filters, .nparams = 1,

@@ -28,16 +28,13 @@ static const char *const licenses[] = { "standard", "extended", "editorial", "cc
 /* Replies with the model document (for its owner: with private fields). */
 static int reply_model(req_t *req, int64_t id, int status)
 {
-	db_rows_t *r = DBQ(req->db, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1", P_INT(id));
+	db_rows_t *r = RQ(req, "SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1", P_INT(id));
 	if (!r)
 		return reply_db_error(req, "read model");
-	if (!db_next(r)) {
-		db_done(r);
+	if (!db_next(r))
 		return reply_error(req, ERR_NOT_FOUND, "Model not found");
-	}
-	bool priv = req->user && (req->user->is_admin || req->user->id == db_int(r, 33));
+	bool priv = req->user && (req->user->is_admin || req->user->id == db_int(r, MC_CREATOR_ID));
 	json_t *m = model_json(r, priv);
-	db_done(r);
 	if (!models_mark_liked(req, m)) {
 		json_decref(m);
 		return reply_db_error(req, "read likes");
@@ -439,11 +436,10 @@ static int models_creator(req_t *req)
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, false, true))
 		return DONE;
-	db_rows_t *r = DBQ(req->db, "SELECT " USER_PUBLIC_COLS " FROM users u WHERE u.id = $1", P_INT(m.creator_id));
+	db_rows_t *r = RQ(req, "SELECT " USER_PUBLIC_COLS " FROM users u WHERE u.id = $1", P_INT(m.creator_id));
 	if (!r)
 		return reply_db_error(req, "read creator");
 	json_t *u = db_next(r) ? user_json_row(r) : NULL;
-	db_done(r);
 	if (!u)
 		return reply_error(req, ERR_NOT_FOUND, "Creator not found");
 	return reply_ok(req, u);
@@ -586,9 +582,8 @@ static int models_comments_add(req_t *req)
 		return reply_db_error(req, "add comment");
 	}
 	cache_invalidate(CACHE_MODELS);
-	db_rows_t *r = DBQ(req->db, COMMENT_SELECT " WHERE k.id = $1", P_INT(id));
+	db_rows_t *r = RQ(req, COMMENT_SELECT " WHERE k.id = $1", P_INT(id));
 	json_t *c = r && db_next(r) ? comment_json(r) : NULL;
-	db_done(r);
 	return c ? reply_created(req, c) : reply_db_error(req, "read comment");
 }
 
@@ -651,7 +646,7 @@ static int models_analytics(req_t *req)
 	if (!v_ok(&v))
 		return v_reply(&v);
 	int64_t today = epoch_day(now_ms());
-	db_rows_t *r = DBQ(req->db,
+	db_rows_t *r = RQ(req,
 		"SELECT day, views, likes, sales, downloads FROM model_daily WHERE model_id = $1 AND day > $2 ORDER BY day",
 		P_INT(m.id), P_INT(today - days));
 	if (!r)
@@ -665,15 +660,13 @@ static int models_analytics(req_t *req)
 			"views", (json_int_t)db_int(r, 1), "likes", (json_int_t)db_int(r, 2),
 			"sales", (json_int_t)db_int(r, 3), "downloads", (json_int_t)db_int(r, 4)));
 	}
-	db_done(r);
-	r = DBQ(req->db, "SELECT views_count, likes_count, sales_count, downloads_count, comments_count, shares_count"
+	r = RQ(req, "SELECT views_count, likes_count, sales_count, downloads_count, comments_count, shares_count"
 		" FROM models WHERE id = $1", P_INT(m.id));
 	json_t *totals = r && db_next(r)
 		? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "views", (json_int_t)db_int(r, 0), "likes", (json_int_t)db_int(r, 1),
 			    "sales", (json_int_t)db_int(r, 2), "downloads", (json_int_t)db_int(r, 3),
 			    "comments", (json_int_t)db_int(r, 4), "shares", (json_int_t)db_int(r, 5))
 		: json_object();
-	db_done(r);
 	return reply_ok(req, json_pack("{s:I, s:I, s:o, s:o}", "model_id", (json_int_t)m.id, "days", (json_int_t)days,
 				       "totals", totals, "by_day", series));
 }

@@ -8,74 +8,74 @@
 
 void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int liked)
 {
-	int64_t rating_sum = db_int(r, 25), rating_count = db_int(r, 26);
+	int64_t rating_sum = db_int(r, MC_RATING_SUM), rating_count = db_int(r, MC_RATING_COUNT);
 	sb_adds(sb, "{\"id\":");
-	jw_int(sb, db_int(r, 0));
+	jw_int(sb, db_int(r, MC_ID));
 	sb_adds(sb, ",\"title\":");
-	jw_str(sb, db_text(r, 1));
+	jw_str(sb, db_text(r, MC_TITLE));
 	sb_adds(sb, ",\"description\":");
-	jw_str(sb, db_text(r, 2));
+	jw_str(sb, db_text(r, MC_DESCRIPTION));
 	sb_adds(sb, ",\"price\":");
-	jw_money(sb, db_int(r, 3));
+	jw_money(sb, db_int(r, MC_PRICE_CENTS));
 	sb_adds(sb, ",\"currency\":");
-	jw_str(sb, db_text(r, 4));
+	jw_str(sb, db_text(r, MC_CURRENCY));
 	sb_adds(sb, ",\"is_free\":");
-	jw_bool(sb, db_bool(r, 5));
+	jw_bool(sb, db_bool(r, MC_IS_FREE));
 	sb_adds(sb, ",\"category\":");
-	if (db_isnull(r, 30)) {
+	if (db_isnull(r, MC_CATEGORY_ID)) {
 		sb_adds(sb, "null");
 	} else {
 		sb_adds(sb, "{\"id\":");
-		jw_int(sb, db_int(r, 30));
+		jw_int(sb, db_int(r, MC_CATEGORY_ID));
 		sb_adds(sb, ",\"name\":");
-		jw_str(sb, db_text(r, 31));
+		jw_str(sb, db_text(r, MC_CATEGORY_NAME));
 		sb_adds(sb, ",\"slug\":");
-		jw_str(sb, db_text(r, 32));
+		jw_str(sb, db_text(r, MC_CATEGORY_SLUG));
 		sb_addc(sb, '}');
 	}
 	sb_adds(sb, ",\"tags\":");
-	jw_str_array(sb, db_text(r, 6));
+	jw_str_array(sb, db_text(r, MC_TAGS));
 	sb_adds(sb, ",\"license\":");
-	jw_str(sb, db_text(r, 7));
+	jw_str(sb, db_text(r, MC_LICENSE));
 	sb_adds(sb, ",\"creator\":{\"id\":");
-	jw_int(sb, db_int(r, 33));
+	jw_int(sb, db_int(r, MC_CREATOR_ID));
 	sb_adds(sb, ",\"username\":");
-	jw_str(sb, db_text(r, 34));
+	jw_str(sb, db_text(r, MC_CREATOR_USERNAME));
 	sb_adds(sb, ",\"full_name\":");
-	jw_str(sb, db_text(r, 35));
+	jw_str(sb, db_text(r, MC_CREATOR_FULL_NAME));
 	sb_adds(sb, ",\"avatar_url\":");
-	jw_str(sb, db_text(r, 36));
+	jw_str(sb, db_text(r, MC_CREATOR_AVATAR_URL));
 	sb_adds(sb, ",\"is_verified\":");
-	jw_bool(sb, db_bool(r, 37));
+	jw_bool(sb, db_bool(r, MC_CREATOR_IS_VERIFIED));
 	sb_adds(sb, "},\"thumbnail_url\":");
-	jw_str(sb, db_text(r, 8));
+	jw_str(sb, db_text(r, MC_THUMBNAIL_URL));
 	sb_adds(sb, ",\"preview_images\":");
-	jw_str_array(sb, db_text(r, 9));
+	jw_str_array(sb, db_text(r, MC_PREVIEW_IMAGES));
 	sb_adds(sb, ",\"file_format\":");
-	jw_str(sb, db_text(r, 10));
-	static const struct { int col; const char *name; } counts[] = {
-		{ 11, ",\"file_size\":" }, { 12, ",\"poly_count\":" }, { 13, ",\"vertex_count\":" },
+	jw_str(sb, db_text(r, MC_FILE_FORMAT));
+	static const struct { enum model_col col; const char *name; } counts[] = {
+		{ MC_FILE_SIZE, ",\"file_size\":" }, { MC_POLY_COUNT, ",\"poly_count\":" }, { MC_VERTEX_COUNT, ",\"vertex_count\":" },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(counts); i++) {
 		sb_adds(sb, counts[i].name);
 		jw_int(sb, db_int(r, counts[i].col));
 	}
-	static const struct { int col; const char *name; } flags[] = {
-		{ 14, ",\"has_animations\":" }, { 15, ",\"has_rigging\":" }, { 16, ",\"has_textures\":" },
+	static const struct { enum model_col col; const char *name; } flags[] = {
+		{ MC_HAS_ANIMATIONS, ",\"has_animations\":" }, { MC_HAS_RIGGING, ",\"has_rigging\":" }, { MC_HAS_TEXTURES, ",\"has_textures\":" },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
 		sb_adds(sb, flags[i].name);
 		jw_bool(sb, db_bool(r, flags[i].col));
 	}
 	sb_adds(sb, ",\"status\":");
-	jw_str(sb, db_text(r, 17));
+	jw_str(sb, db_text(r, MC_STATUS));
 	sb_adds(sb, ",\"is_published\":");
-	jw_bool(sb, db_bool(r, 18));
+	jw_bool(sb, db_bool(r, MC_IS_PUBLISHED));
 	sb_adds(sb, ",\"is_featured\":");
-	jw_bool(sb, db_bool(r, 19));
-	static const struct { int col; const char *name; } stats[] = {
-		{ 20, ",\"likes_count\":" }, { 21, ",\"views_count\":" }, { 22, ",\"downloads_count\":" },
-		{ 23, ",\"comments_count\":" }, { 24, ",\"sales_count\":" }, { 38, ",\"shares_count\":" },
+	jw_bool(sb, db_bool(r, MC_IS_FEATURED));
+	static const struct { enum model_col col; const char *name; } stats[] = {
+		{ MC_LIKES_COUNT, ",\"likes_count\":" }, { MC_VIEWS_COUNT, ",\"views_count\":" }, { MC_DOWNLOADS_COUNT, ",\"downloads_count\":" },
+		{ MC_COMMENTS_COUNT, ",\"comments_count\":" }, { MC_SALES_COUNT, ",\"sales_count\":" }, { MC_SHARES_COUNT, ",\"shares_count\":" },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(stats); i++) {
 		sb_adds(sb, stats[i].name);
@@ -86,12 +86,12 @@ void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int liked)
 	sb_adds(sb, ",\"rating_count\":");
 	jw_int(sb, rating_count);
 	sb_adds(sb, ",\"created_at\":");
-	jw_time(sb, db_int(r, 27));
+	jw_time(sb, db_int(r, MC_CREATED_AT));
 	sb_adds(sb, ",\"updated_at\":");
-	jw_time(sb, db_int(r, 28));
+	jw_time(sb, db_int(r, MC_UPDATED_AT));
 	if (with_private) {
 		sb_adds(sb, ",\"rejection_reason\":");
-		jw_str(sb, db_text(r, 29));
+		jw_str(sb, db_text(r, MC_REJECTION_REASON));
 	}
 	if (liked >= 0) {
 		sb_adds(sb, ",\"is_liked\":");
@@ -283,7 +283,7 @@ bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n
 	strbuf_t docs;
 	sb_init(&docs, 0);
 	while (db_next(r)) {
-		int64_t id = db_int(r, 0);
+		int64_t id = db_int(r, MC_ID);
 		for (size_t i = 0; i < n; i++)
 			if (ids[i] == id && !to[i]) {
 				from[i] = docs.len;

@@ -11,15 +11,50 @@
 #include "../core/strbuf.h"
 #include "../http/request.h"
 
-/* Columns of MODEL_FROM in the order model_json() reads them. */
-#define MODEL_COLS                                                                              \
-	"m.id, m.title, m.description, m.price_cents, m.currency, m.is_free, m.tags, m.license,"   \
-	" m.thumbnail_url, m.preview_images, m.file_format, m.file_size, m.poly_count,"            \
-	" m.vertex_count, m.has_animations, m.has_rigging, m.has_textures, m.status,"              \
-	" m.is_published, m.is_featured, m.likes_count, m.views_count, m.downloads_count,"          \
-	" m.comments_count, m.sales_count, m.rating_sum, m.rating_count, m.created_at,"            \
-	" m.updated_at, m.rejection_reason, c.id, c.name, c.slug, u.id, u.username,"               \
-	" u.full_name, u.avatar_url, u.is_verified, m.shares_count"
+/* The columns of a model row (MODEL_FROM): MODEL_COLS is the select list,
+ * enum model_col their indexes (db.h, named columns). */
+#define MODEL_COLUMNS(FIRST, NEXT) \
+	FIRST(MC_ID, "m.id") \
+	NEXT(MC_TITLE, "m.title") \
+	NEXT(MC_DESCRIPTION, "m.description") \
+	NEXT(MC_PRICE_CENTS, "m.price_cents") \
+	NEXT(MC_CURRENCY, "m.currency") \
+	NEXT(MC_IS_FREE, "m.is_free") \
+	NEXT(MC_TAGS, "m.tags") \
+	NEXT(MC_LICENSE, "m.license") \
+	NEXT(MC_THUMBNAIL_URL, "m.thumbnail_url") \
+	NEXT(MC_PREVIEW_IMAGES, "m.preview_images") \
+	NEXT(MC_FILE_FORMAT, "m.file_format") \
+	NEXT(MC_FILE_SIZE, "m.file_size") \
+	NEXT(MC_POLY_COUNT, "m.poly_count") \
+	NEXT(MC_VERTEX_COUNT, "m.vertex_count") \
+	NEXT(MC_HAS_ANIMATIONS, "m.has_animations") \
+	NEXT(MC_HAS_RIGGING, "m.has_rigging") \
+	NEXT(MC_HAS_TEXTURES, "m.has_textures") \
+	NEXT(MC_STATUS, "m.status") \
+	NEXT(MC_IS_PUBLISHED, "m.is_published") \
+	NEXT(MC_IS_FEATURED, "m.is_featured") \
+	NEXT(MC_LIKES_COUNT, "m.likes_count") \
+	NEXT(MC_VIEWS_COUNT, "m.views_count") \
+	NEXT(MC_DOWNLOADS_COUNT, "m.downloads_count") \
+	NEXT(MC_COMMENTS_COUNT, "m.comments_count") \
+	NEXT(MC_SALES_COUNT, "m.sales_count") \
+	NEXT(MC_SHARES_COUNT, "m.shares_count") \
+	NEXT(MC_RATING_SUM, "m.rating_sum") \
+	NEXT(MC_RATING_COUNT, "m.rating_count") \
+	NEXT(MC_CREATED_AT, "m.created_at") \
+	NEXT(MC_UPDATED_AT, "m.updated_at") \
+	NEXT(MC_REJECTION_REASON, "m.rejection_reason") \
+	NEXT(MC_CATEGORY_ID, "c.id") \
+	NEXT(MC_CATEGORY_NAME, "c.name") \
+	NEXT(MC_CATEGORY_SLUG, "c.slug") \
+	NEXT(MC_CREATOR_ID, "u.id") \
+	NEXT(MC_CREATOR_USERNAME, "u.username") \
+	NEXT(MC_CREATOR_FULL_NAME, "u.full_name") \
+	NEXT(MC_CREATOR_AVATAR_URL, "u.avatar_url") \
+	NEXT(MC_CREATOR_IS_VERIFIED, "u.is_verified")
+#define MODEL_COLS MODEL_COLUMNS(DB_COL_SQL, DB_COL_SQL_NEXT)
+enum model_col { MODEL_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) MC_COUNT };
 #define MODEL_FROM \
 	" FROM models m JOIN users u ON u.id = m.creator_id LEFT JOIN categories c ON c.id = m.category_id"
 /* What the public may see. */

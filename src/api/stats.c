@@ -25,7 +25,7 @@ static int stats_platform(req_t *req)
 				       (unsigned long long)cache_generation(CACHE_CATEGORIES));
 	if (reply_from_cache(req, CACHE_HOME, key))
 		return DONE;
-	db_rows_t *r = DBQ0(req->db,
+	db_rows_t *r = RQ0(req,
 		"SELECT (SELECT COUNT(*) FROM models m WHERE " MODEL_PUBLIC "),"
 		" (SELECT COUNT(*) FROM users WHERE user_type = 'creator' AND deleted_at IS NULL),"
 		" (SELECT COUNT(*) FROM users WHERE deleted_at IS NULL),"
@@ -34,10 +34,8 @@ static int stats_platform(req_t *req)
 		" (SELECT COUNT(*) FROM categories WHERE is_active = TRUE)");
 	if (!r)
 		return reply_db_error(req, "platform stats");
-	if (!db_next(r)) {
-		db_done(r);
+	if (!db_next(r))
 		return reply_db_error(req, "platform stats");
-	}
 	json_t *s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
 			      "total_models", (json_int_t)db_int(r, 0),
 			      "total_creators", (json_int_t)db_int(r, 1),
@@ -45,7 +43,6 @@ static int stats_platform(req_t *req)
 			      "total_downloads", (json_int_t)db_int(r, 3),
 			      "total_sales", (json_int_t)db_int(r, 4),
 			      "total_categories", (json_int_t)db_int(r, 5));
-	db_done(r);
 	return reply_json_cached(req, s, CACHE_HOME, key, gen);
 }
 
@@ -60,11 +57,11 @@ static int stats_platform(req_t *req)
 static json_t *creator_json(db_rows_t *r)
 {
 	json_t *u = user_json_row(r);
-	json_object_set_new(u, "models_count_public", json_integer(db_int(r, 13)));
-	json_object_set_new(u, "total_likes", json_integer(db_int(r, 14)));
-	json_object_set_new(u, "total_downloads", json_integer(db_int(r, 15)));
-	json_object_set_new(u, "total_sales", json_integer(db_int(r, 16)));
-	json_object_set_new(u, "score", json_integer(db_int(r, 17)));
+	json_object_set_new(u, "models_count_public", json_integer(db_int(r, UC_COUNT)));
+	json_object_set_new(u, "total_likes", json_integer(db_int(r, UC_COUNT + 1)));
+	json_object_set_new(u, "total_downloads", json_integer(db_int(r, UC_COUNT + 2)));
+	json_object_set_new(u, "total_sales", json_integer(db_int(r, UC_COUNT + 3)));
+	json_object_set_new(u, "score", json_integer(db_int(r, UC_COUNT + 4)));
 	return u;
 }
 

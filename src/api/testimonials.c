@@ -14,24 +14,37 @@
 #include "paged.h"
 #include "crud.h"
 
-#define TESTIMONIAL_COLS \
-	"id, user_id, author_name, author_title, avatar_url, content, rating, is_approved, sort_order," \
-	" created_at, updated_at"
+/* The columns of a testimonial row: TESTIMONIAL_COLS is the select list, enum testimonial_col the
+ * indexes (db.h, named columns). */
+#define TESTIMONIAL_COLUMNS(FIRST, NEXT) \
+	FIRST(TC_ID, "id") \
+	NEXT(TC_USER_ID, "user_id") \
+	NEXT(TC_AUTHOR_NAME, "author_name") \
+	NEXT(TC_AUTHOR_TITLE, "author_title") \
+	NEXT(TC_AVATAR_URL, "avatar_url") \
+	NEXT(TC_CONTENT, "content") \
+	NEXT(TC_RATING, "rating") \
+	NEXT(TC_IS_APPROVED, "is_approved") \
+	NEXT(TC_SORT_ORDER, "sort_order") \
+	NEXT(TC_CREATED_AT, "created_at") \
+	NEXT(TC_UPDATED_AT, "updated_at")
+#define TESTIMONIAL_COLS TESTIMONIAL_COLUMNS(DB_COL_SQL, DB_COL_SQL_NEXT)
+enum testimonial_col { TESTIMONIAL_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) TC_COUNT };
 
 static json_t *testimonial_json(db_rows_t *r)
 {
 	return json_pack("{s:I, s:o, s:s, s:s?, s:s?, s:s, s:I, s:b, s:I, s:o, s:o}",
-			 "id", (json_int_t)db_int(r, 0),
-			 "user_id", db_isnull(r, 1) ? json_null() : json_integer(db_int(r, 1)),
-			 "author_name", db_text(r, 2),
-			 "author_title", db_text(r, 3),
-			 "avatar_url", db_text(r, 4),
-			 "content", db_text(r, 5),
-			 "rating", (json_int_t)db_int(r, 6),
-			 "is_approved", db_bool(r, 7),
-			 "sort_order", (json_int_t)db_int(r, 8),
-			 "created_at", json_time(db_int(r, 9)),
-			 "updated_at", json_time(db_int(r, 10)));
+			 "id", (json_int_t)db_int(r, TC_ID),
+			 "user_id", db_isnull(r, TC_USER_ID) ? json_null() : json_integer(db_int(r, TC_USER_ID)),
+			 "author_name", db_text(r, TC_AUTHOR_NAME),
+			 "author_title", db_text(r, TC_AUTHOR_TITLE),
+			 "avatar_url", db_text(r, TC_AVATAR_URL),
+			 "content", db_text(r, TC_CONTENT),
+			 "rating", (json_int_t)db_int(r, TC_RATING),
+			 "is_approved", db_bool(r, TC_IS_APPROVED),
+			 "sort_order", (json_int_t)db_int(r, TC_SORT_ORDER),
+			 "created_at", json_time(db_int(r, TC_CREATED_AT)),
+			 "updated_at", json_time(db_int(r, TC_UPDATED_AT)));
 }
 
 /* approved: 1 approved only, 0 pending only, -1 all (the admin list may

@@ -243,11 +243,10 @@ static int reply_profile(req_t *req, const char *where, db_param_t key)
 {
 	char *sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS " FROM users u WHERE %s"
 				 " AND u.deleted_at IS NULL AND u.is_banned = FALSE", where);
-	db_rows_t *r = db_query(req->db, sql, &key, 1);
+	db_rows_t *r = req_rows(req, sql, &key, 1);
 	if (!r)
 		return reply_db_error(req, "read profile");
 	json_t *u = db_next(r) ? user_json_row(r) : NULL;
-	db_done(r);
 	if (!u)
 		return reply_error(req, ERR_NOT_FOUND, "User not found");
 	return reply_ok(req, u);

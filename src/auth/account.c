@@ -269,26 +269,29 @@ bool otp_tries_clear(db_t *db, int64_t user_id, const char *purpose)
 json_t *user_json_row(db_rows_t *r)
 {
 	json_error_t jerr;
-	json_t *skills = db_text(r, 8) ? json_loads(db_text(r, 8), 0, &jerr) : NULL;
+	json_t *skills = db_text(r, UC_SKILLS) ? json_loads(db_text(r, UC_SKILLS), 0, &jerr) : NULL;
 	if (!json_is_array(skills)) {
 		json_decref(skills);
 		skills = json_array();
 	}
 	return json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s, s:b, s:s?, s:o, s:I, s:I, s:I, s:o}",
-			 "id", (json_int_t)db_int(r, 0),
-			 "username", db_text(r, 1),
-			 "full_name", db_text(r, 2),
-			 "avatar_url", db_text(r, 3),
-			 "bio", db_text(r, 4),
-			 "user_type", db_text(r, 5),
-			 "is_verified", db_bool(r, 6),
-			 "country", db_text(r, 7),
+			 "id", (json_int_t)db_int(r, UC_ID),
+			 "username", db_text(r, UC_USERNAME),
+			 "full_name", db_text(r, UC_FULL_NAME),
+			 "avatar_url", db_text(r, UC_AVATAR_URL),
+			 "bio", db_text(r, UC_BIO),
+			 "user_type", db_text(r, UC_USER_TYPE),
+			 "is_verified", db_bool(r, UC_IS_VERIFIED),
+			 "country", db_text(r, UC_COUNTRY),
 			 "skills", skills,
-			 "followers_count", (json_int_t)db_int(r, 9),
-			 "following_count", (json_int_t)db_int(r, 10),
-			 "models_count", (json_int_t)db_int(r, 11),
-			 "created_at", json_time(db_int(r, 12)));
+			 "followers_count", (json_int_t)db_int(r, UC_FOLLOWERS_COUNT),
+			 "following_count", (json_int_t)db_int(r, UC_FOLLOWING_COUNT),
+			 "models_count", (json_int_t)db_int(r, UC_MODELS_COUNT),
+			 "created_at", json_time(db_int(r, UC_CREATED_AT)));
 }
+
+/* The private columns user_json selects after USER_PUBLIC_COLS. */
+enum { UP_EMAIL = UC_COUNT, UP_ROLE, UP_IS_EMAIL_VERIFIED, UP_SETTINGS, UP_IS_BANNED };
 
 json_t *user_json(db_t *db, int64_t user_id, bool private_view)
 {
@@ -302,16 +305,16 @@ json_t *user_json(db_t *db, int64_t user_id, bool private_view)
 		u = user_json_row(r);
 		if (private_view) {
 			json_error_t jerr;
-			json_t *settings = db_text(r, 16) ? json_loads(db_text(r, 16), 0, &jerr) : NULL;
+			json_t *settings = db_text(r, UP_SETTINGS) ? json_loads(db_text(r, UP_SETTINGS), 0, &jerr) : NULL;
 			if (!json_is_object(settings)) {
 				json_decref(settings);
 				settings = json_object();
 			}
-			json_object_set_new(u, "email", json_string(db_text(r, 13)));
-			json_object_set_new(u, "role", json_string(db_text(r, 14)));
-			json_object_set_new(u, "is_email_verified", json_boolean(db_bool(r, 15)));
+			json_object_set_new(u, "email", json_string(db_text(r, UP_EMAIL)));
+			json_object_set_new(u, "role", json_string(db_text(r, UP_ROLE)));
+			json_object_set_new(u, "is_email_verified", json_boolean(db_bool(r, UP_IS_EMAIL_VERIFIED)));
 			json_object_set_new(u, "settings", settings);
-			json_object_set_new(u, "is_banned", json_boolean(db_bool(r, 17)));
+			json_object_set_new(u, "is_banned", json_boolean(db_bool(r, UP_IS_BANNED)));
 		}
 	}
 	db_done(r);

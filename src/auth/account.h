@@ -75,10 +75,25 @@ json_t *user_json(db_t *db, int64_t user_id, bool private_view);
 /* The public document from a row of USER_PUBLIC_COLS. */
 json_t *user_json_row(db_rows_t *r);
 
-#define USER_PUBLIC_COLS                                                          \
-	"u.id, u.username, u.full_name, u.avatar_url, u.bio, u.user_type, u.is_verified," \
-	" u.country, u.skills, u.followers_count, u.following_count, u.models_count,"  \
-	" u.created_at"
+/* The public columns of a user row (users u): USER_PUBLIC_COLS is the
+ * select list, enum user_col their indexes; what a query selects after
+ * them starts at UC_COUNT (db.h, named columns). */
+#define USER_PUBLIC_COLUMNS(FIRST, NEXT) \
+	FIRST(UC_ID, "u.id") \
+	NEXT(UC_USERNAME, "u.username") \
+	NEXT(UC_FULL_NAME, "u.full_name") \
+	NEXT(UC_AVATAR_URL, "u.avatar_url") \
+	NEXT(UC_BIO, "u.bio") \
+	NEXT(UC_USER_TYPE, "u.user_type") \
+	NEXT(UC_IS_VERIFIED, "u.is_verified") \
+	NEXT(UC_COUNTRY, "u.country") \
+	NEXT(UC_SKILLS, "u.skills") \
+	NEXT(UC_FOLLOWERS_COUNT, "u.followers_count") \
+	NEXT(UC_FOLLOWING_COUNT, "u.following_count") \
+	NEXT(UC_MODELS_COUNT, "u.models_count") \
+	NEXT(UC_CREATED_AT, "u.created_at")
+#define USER_PUBLIC_COLS USER_PUBLIC_COLUMNS(DB_COL_SQL, DB_COL_SQL_NEXT)
+enum user_col { USER_PUBLIC_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) UC_COUNT };
 
 /* The web client's link for a token: FRONTEND_URL + path + "?token=". */
 char *frontend_link(req_t *req, const char *path, const char *token);

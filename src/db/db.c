@@ -81,13 +81,33 @@ db_rows_t *db_query(db_t *db, const char *sql, const db_param_t *params, int n)
 
 bool db_next(db_rows_t *r)
 {
-	return r->db->eng->next(r);
+	return !r->closed && r->db->eng->next(r);
 }
 
 void db_done(db_rows_t *r)
 {
-	if (r)
-		r->db->eng->done(r);
+	if (!r || r->closed)
+		return;
+	r->closed = true;
+	r->db->eng->done(r);
+	if (!r->kept)
+		free(r);
+}
+
+void db_keep(db_rows_t *r)
+{
+	r->kept = true;
+}
+
+void db_free_kept(db_rows_t *r)
+{
+	if (!r)
+		return;
+	r->kept = false;
+	if (r->closed)
+		free(r);
+	else
+		db_done(r);
 }
 
 int db_ncols(const db_rows_t *r)

@@ -67,10 +67,29 @@ void db_thread_release(void);
 enum db_kind db_kind(const db_t *db);
 
 /* Runs a query; NULL on error (logged, see db_error).  Iterate with
- * db_next() and always finish with db_done(). */
+ * db_next() and always finish with db_done(), or let the request own the
+ * rows (req_rows/RQ in request.h). */
 db_rows_t *db_query(db_t *db, const char *sql, const db_param_t *params, int n);
+/* False at the end, on an error (db_failed) and after db_done. */
 bool db_next(db_rows_t *r);
+/* Releases the statement; a second call does nothing.  Frees the handle
+ * unless it is kept.
+ *
+ * When to call it early on rows a request owns: on SQLite a statement that
+ * was stepped but not read to the end stays busy (sqlite3_stmt_busy): it
+ * holds a read transaction on this thread's connection, which every other
+ * request of the same poll thread shares, so their reads see its snapshot
+ * and their writes can fail with SQLITE_BUSY_SNAPSHOT; the statement cache
+ * meanwhile prepares a fresh copy for the same SQL (db_sqlite.c prepare()).
+ * So release a lookup's rows (db_next once, not to the end) with db_done
+ * before a write or a transaction in the same handler; rows read to the
+ * end hold nothing on SQLite, and PostgreSQL's are plain memory. */
 void db_done(db_rows_t *r);
+/* For an owner that outlives the rows' use (the request): after db_keep,
+ * db_done still releases the statement but the handle stays valid (db_next
+ * answers false) until db_free_kept, which also runs db_done if need be. */
+void db_keep(db_rows_t *r);
+void db_free_kept(db_rows_t *r);
 int db_ncols(const db_rows_t *r);
 bool db_isnull(const db_rows_t *r, int col);
 int64_t db_int(const db_rows_t *r, int col);
@@ -110,5 +129,20 @@ bool db_ping(db_t *db);
 #define DBX0(db, sql) db_exec((db), (sql), NULL, 0)
 #define DBS(db, out, sql, ...) db_scalar((db), (sql), DB_PARAMS(__VA_ARGS__), (out))
 #define DBS0(db, out, sql) db_scalar((db), (sql), NULL, 0, (out))
+
+/* Named columns: a wide row's select list and the enum of its column
+ * indexes come from one X-macro table, so that readers use names and the
+ * two cannot drift:
+ *
+ *     #define T_COLUMNS(FIRST, NEXT) FIRST(TC_ID, "t.id") NEXT(TC_NAME, "t.name")
+ *     #define T_COLS T_COLUMNS(DB_COL_SQL, DB_COL_SQL_NEXT)  // "t.id" ", " "t.name"
+ *     enum t_col { T_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) TC_COUNT };
+ *
+ * T_COLS stays a string literal, to be pasted into SQL ("SELECT " T_COLS
+ * " FROM t"); a query that selects more after it reads those from
+ * TC_COUNT on. */
+#define DB_COL_SQL(name, sql) sql
+#define DB_COL_SQL_NEXT(name, sql) ", " sql
+#define DB_COL_ENUM(name, sql) name,
 
 #endif

@@ -9,7 +9,7 @@ struct db_engine {
 	void (*close)(db_t *);
 	db_rows_t *(*query)(db_t *, const char *sql, const db_param_t *params, int n);
 	bool (*next)(db_rows_t *);
-	void (*done)(db_rows_t *);
+	void (*done)(db_rows_t *); /* releases the statement; db.c frees the handle */
 	int (*ncols)(const db_rows_t *);
 	bool (*isnull)(const db_rows_t *, int);
 	const char *(*text)(const db_rows_t *, int);
@@ -32,6 +32,8 @@ struct db {
 struct db_rows {
 	db_t *db;
 	bool failed;
+	bool closed; /* db_done ran: the statement is released */
+	bool kept;   /* db_keep: the handle lives until db_free_kept */
 };
 
 extern const struct db_engine db_sqlite_engine;

@@ -177,7 +177,6 @@ static void pg_done(db_rows_t *rows)
 {
 	struct pg_rows *r = (struct pg_rows *)rows;
 	PQclear(r->res);
-	free(r);
 }
 
 static int pg_ncols(const db_rows_t *rows)

@@ -223,7 +223,6 @@ static void sq_done(db_rows_t *rows)
 {
 	struct sq_rows *r = (struct sq_rows *)rows;
 	release_stmt(r->st, r->owned);
-	free(r);
 }
 
 static int sq_ncols(const db_rows_t *rows)
@@ -261,6 +260,7 @@ static int64_t sq_exec(db_t *db, const char *sql, const db_param_t *params, int 
 		;
 	bool failed = r->failed;
 	sq_done(r);
+	free(r);
 	return failed ? -1 : sqlite3_changes64(d->h);
 }
 

@@ -178,3 +178,37 @@ void req_set_client_ip(req_t *req)
 		*comma = '\0';
 	}
 }
+
+/* One result of req_rows, listed on the request for req_rows_release. */
+struct req_rows {
+	db_rows_t *rows;
+	struct req_rows *next;
+};
+
+static void rows_free(void *rows)
+{
+	db_free_kept(rows);
+}
+
+db_rows_t *req_rows(req_t *req, const char *sql, const db_param_t *params, int n)
+{
+	if (!req->db)
+		return NULL;
+	db_rows_t *r = db_query(req->db, sql, params, n);
+	if (!r)
+		return NULL;
+	db_keep(r);
+	arena_defer(req->arena, rows_free, r);
+	struct req_rows *e = arena_alloc(req->arena, sizeof(*e));
+	e->rows = r;
+	e->next = req->rows;
+	req->rows = e;
+	return r;
+}
+
+void req_rows_release(req_t *req)
+{
+	for (struct req_rows *e = req->rows; e; e = e->next)
+		db_done(e->rows);
+	req->rows = NULL;
+}

@@ -59,6 +59,7 @@ typedef struct req {
 	const char *const *header_kv;
 	const char *const *cookie_kv;
 	db_t *db;               /* this thread's connection; NULL when unavailable */
+	struct req_rows *rows;  /* the query results req_rows handed out */
 
 	char request_id[40];
 	char ip[64];
@@ -124,6 +125,18 @@ const char *req_param(req_t *req, const char *name);
 int64_t req_param_int(req_t *req, const char *name);
 /* The JSON body (an object: the dispatcher checked). */
 json_t *req_body(req_t *req);
+
+/* Runs a query on req->db whose rows belong to the request: no db_done
+ * needed.  The dispatcher releases them as soon as the handler (or a
+ * pool_defer done step) returns, before the request sleeps or answers, and
+ * the arena frees them at the latest (requests built without the
+ * dispatcher).  db_done stays allowed, to release a lookup before a write
+ * (see db_done in db.h).  NULL on error, as db_query. */
+db_rows_t *req_rows(req_t *req, const char *sql, const db_param_t *params, int n);
+#define RQ(req, sql, ...) req_rows((req), (sql), DB_PARAMS(__VA_ARGS__))
+#define RQ0(req, sql) req_rows((req), (sql), NULL, 0)
+/* Releases the statements of every req_rows result (the dispatcher). */
+void req_rows_release(req_t *req);
 
 /* Adds a response header; name and value must outlive the request
  * (literals or arena strings). */

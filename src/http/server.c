@@ -523,6 +523,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		conn_request_busy(req->cx); /* stays "busy" while suspended */
 		finish(req);
 	}
+	/* What the handler left open is released before the request sleeps
+	 * or answers (request.h, req_rows). */
+	req_rows_release(req);
 	if (pool_reserved(req)) {
 		/* Slow work: this poll thread goes back to its other connections;
 		 * a pool worker resumes this one when the work is done, and the

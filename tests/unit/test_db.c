@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "db/db_internal.h"
 #include "db/migrate.h"
+#include "http/request.h"
 
 static db_t *open_engine(enum db_kind kind, char *path, size_t n)
 {
@@ -34,6 +35,39 @@ static void close_engine(db_t *db, enum db_kind kind, const char *path)
 		snprintf(p, sizeof(p), "%s-shm", path);
 		unlink(p);
 	}
+}
+
+/* Rows the request owns (req_rows): released by req_rows_release (the
+ * dispatcher, when the handler returns) and freed with the arena, with or
+ * without an early db_done. */
+static void request_rows(db_t *db)
+{
+	arena_t *a = arena_new();
+	req_t *req = arena_calloc(a, sizeof(*req));
+	req->arena = a;
+	req->db = db;
+	db_rows_t *early = RQ0(req, "SELECT id FROM unit_t ORDER BY id");
+	CHECK(early && db_next(early));
+	db_done(early);
+	db_done(early); /* a second call does nothing */
+	CHECK(!db_next(early));
+	/* A lookup read once, not to the end: on SQLite its statement stays
+	 * busy and pins this connection's snapshot until it is released. */
+	db_rows_t *lookup = RQ(req, "SELECT id FROM unit_t WHERE id >= $1 ORDER BY id", P_INT(1));
+	CHECK(lookup && db_next(lookup));
+	db_t *other = db_open();
+	CHECK(other && DBX(other, "INSERT INTO unit_t (name) VALUES ($1)", P_TEXT("other")) == 1);
+	req_rows_release(req);
+	CHECK(!db_next(lookup));
+	/* Released: this connection sees the other's write and may write. */
+	CHECK(DBX(db, "INSERT INTO unit_t (name) VALUES ($1)", P_TEXT("after")) == 1);
+	int64_t n = 0;
+	CHECK(DBS(db, &n, "SELECT COUNT(*) FROM unit_t WHERE name = $1", P_TEXT("other")) == 1 && n == 1);
+	db_close(other);
+	/* Still open at the end (no dispatcher): the arena releases it. */
+	db_rows_t *open = RQ0(req, "SELECT id FROM unit_t");
+	CHECK(open && db_next(open));
+	arena_free(a);
 }
 
 static void exercise(enum db_kind kind)
@@ -105,6 +139,7 @@ static void exercise(enum db_kind kind)
 	/* a syntax error is an error, not a crash */
 	CHECK(DBQ0(db, "SELEC nonsense") == NULL);
 	CHECK(db_error(db) == DB_ERR_OTHER);
+	request_rows(db);
 	close_engine(db, kind, path);
 }
 
