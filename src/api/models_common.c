@@ -111,61 +111,31 @@ json_t *model_json(db_rows_t *r, bool with_private)
 	return m;
 }
 
-bool models_mark_liked(req_t *req, json_t *models)
-{
-	if (!req->user)
-		return true;
-	json_t *list = json_is_array(models) ? models : NULL;
-	size_t n = list ? json_array_size(list) : 1;
-	if (n == 0)
-		return true;
-	strbuf_t sql;
-	sb_init(&sql, 0);
-	sb_adds(&sql, "SELECT model_id FROM model_likes WHERE user_id = $1 AND model_id IN (");
-	db_param_t *p = arena_alloc(req->arena, (n + 1) * sizeof(*p));
-	p[0] = P_INT(req->user->id);
-	for (size_t i = 0; i < n; i++) {
-		json_t *m = list ? json_array_get(list, i) : models;
-		p[i + 1] = P_INT(json_integer_value(json_object_get(m, "id")));
-		json_object_set_new(m, "is_liked", json_false());
-		sb_addf(&sql, "%s$%zu", i ? ", " : "", i + 2);
-	}
-	sb_adds(&sql, ")");
-	db_rows_t *r = db_query(req->db, sql.buf, p, (int)n + 1);
-	sb_release(&sql);
-	if (!r)
-		return false;
-	while (db_next(r)) {
-		int64_t id = db_int(r, 0);
-		for (size_t i = 0; i < n; i++) {
-			json_t *m = list ? json_array_get(list, i) : models;
-			if (json_integer_value(json_object_get(m, "id")) == id)
-				json_object_set_new(m, "is_liked", json_true());
-		}
-	}
-	db_done(r);
-	return true;
-}
-
 bool model_find_or_404(req_t *req, struct model_ref *m, bool owner_only, bool admin_ok)
 {
 	int64_t id = req_param_int(req, "id");
-	db_rows_t *r = DBQ(req->db,
-		"SELECT id, creator_id, status = 'approved' AND is_published = TRUE, deleted_at IS NOT NULL,"
-		" sales_count, title, status FROM models WHERE id = $1", P_INT(id));
+#define FIND_COLUMNS(FIRST, NEXT)                                             \
+	FIRST(ID, "id") NEXT(CREATOR_ID, "creator_id")                         \
+	NEXT(IS_PUBLIC, "status = 'approved' AND is_published = TRUE")        \
+	NEXT(DELETED, "deleted_at IS NOT NULL") NEXT(SALES_COUNT, "sales_count") \
+	NEXT(TITLE, "title") NEXT(STATUS, "status")
+	enum { FIND_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) };
+	db_rows_t *r = DBQ(req->db, "SELECT " FIND_COLUMNS(DB_COL_SQL, DB_COL_SQL_NEXT) " FROM models WHERE id = $1",
+			   P_INT(id));
+#undef FIND_COLUMNS
 	if (!r) {
 		reply_db_error(req, "find model");
 		return false;
 	}
 	bool found = db_next(r);
 	if (found) {
-		m->id = db_int(r, 0);
-		m->creator_id = db_int(r, 1);
-		m->is_public = db_bool(r, 2);
-		m->deleted = db_bool(r, 3);
-		m->sales_count = db_int(r, 4);
-		m->title = arena_strdup(req->arena, db_text(r, 5));
-		m->status = arena_strdup(req->arena, db_text(r, 6));
+		m->id = db_int(r, ID);
+		m->creator_id = db_int(r, CREATOR_ID);
+		m->is_public = db_bool(r, IS_PUBLIC);
+		m->deleted = db_bool(r, DELETED);
+		m->sales_count = db_int(r, SALES_COUNT);
+		m->title = arena_strdup(req->arena, db_text(r, TITLE));
+		m->status = arena_strdup(req->arena, db_text(r, STATUS));
 	}
 	db_done(r);
 	bool owner = found && req->user && req->user->id == m->creator_id;
@@ -257,6 +227,25 @@ static bool liked_of(req_t *req, const int64_t *ids, size_t n, bool *liked)
 	bool failed = db_failed(r);
 	db_done(r);
 	return !failed;
+}
+
+bool models_mark_liked(req_t *req, json_t *models)
+{
+	if (!req->user)
+		return true;
+	json_t *list = json_is_array(models) ? models : NULL;
+	size_t n = list ? json_array_size(list) : 1;
+	if (n == 0)
+		return true;
+	int64_t *ids = arena_alloc(req->arena, n * sizeof(*ids));
+	bool *liked = arena_alloc(req->arena, n * sizeof(*liked));
+	for (size_t i = 0; i < n; i++)
+		ids[i] = json_integer_value(json_object_get(list ? json_array_get(list, i) : models, "id"));
+	if (!liked_of(req, ids, n, liked))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(list ? json_array_get(list, i) : models, "is_liked", json_boolean(liked[i]));
+	return true;
 }
 
 bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n)
