@@ -158,6 +158,7 @@ static const char *skip_ws(const char *p)
  * it is one of printable ASCII and simple escapes; NULL otherwise. */
 static const char *plain_literal_end(const char *p)
 {
+	static const char hexdigits[] = "0123456789abcdef0123456789ABCDEF";
 	for (p++; *p != '"'; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c < 0x20 || c >= 0x7f)
@@ -165,9 +166,17 @@ static const char *plain_literal_end(const char *p)
 		if (c == '\\') {
 			p++;
 			if (*p == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+				/* \u0000 and lone surrogates are refused by jansson
+				 * (and by our reader): those take the slow path. */
+				unsigned v = 0;
+				for (int i = 1; i <= 4; i++) {
+					const char *h = p[i] ? strchr(hexdigits, p[i]) : NULL;
+					if (!h)
 						return NULL;
+					v = v * 16 + (unsigned)((h - hexdigits) % 16);
+				}
+				if (v == 0 || (v >= 0xd800 && v <= 0xdfff))
+					return NULL;
 				p += 4;
 			} else if (!*p || !strchr("\"\\/bfnrt", *p)) {
 				return NULL;

@@ -100,7 +100,9 @@ TEST(jsonw_string_arrays)
 	CHECK_STR(sb.buf, "[\"caf\xc3\xa9\",\"x\"]");
 	sb_reset(&sb);
 	static const char *const junk[] = { NULL, "", "{}", "[", "[\"a\"", "[\"a\",]", "[\"a\"]x", "\"a\"", "[\"\\u12\"]",
-					    "[\"a\\", "[\"a\" \"b\"]", "null" };
+					    "[\"a\\", "[\"a\" \"b\"]", "null",
+					    /* jansson refuses NUL and lone surrogates */
+					    "[\"an\\u0000x\"]", "[\"\\ud800\"]", "[\"\\uDFFF\"]" };
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
 		jw_str_array(&sb, junk[i]);
 		CHECK_STR(sb.buf, "[]");
