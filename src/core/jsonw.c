@@ -158,7 +158,6 @@ static const char *skip_ws(const char *p)
  * it is one of printable ASCII and simple escapes; NULL otherwise. */
 static const char *plain_literal_end(const char *p)
 {
-	static const char hexdigits[] = "0123456789abcdef0123456789ABCDEF";
 	for (p++; *p != '"'; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c < 0x20 || c >= 0x7f)
@@ -168,12 +167,12 @@ static const char *plain_literal_end(const char *p)
 			if (*p == 'u') {
 				/* \u0000 and lone surrogates are refused by jansson
 				 * (and by our reader): those take the slow path. */
-				unsigned v = 0;
+				int v = 0;
 				for (int i = 1; i <= 4; i++) {
-					const char *h = p[i] ? strchr(hexdigits, p[i]) : NULL;
-					if (!h)
+					int d = hex_digit(p[i]);
+					if (d < 0)
 						return NULL;
-					v = v * 16 + (unsigned)((h - hexdigits) % 16);
+					v = v * 16 + d;
 				}
 				if (v == 0 || (v >= 0xd800 && v <= 0xdfff))
 					return NULL;
