@@ -13,6 +13,7 @@
 #include "../core/num.h"
 #include "../core/strbuf.h"
 #include "../core/util.h"
+#include "../http/pool.h"
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
@@ -295,6 +296,86 @@ static bool list_ids(req_t *req, struct query *q, const char *sig, const char *w
 	return !failed;
 }
 
+/*
+ * A list page the cache does not hold is computed on the pool (POOL_DB),
+ * so that no poll thread waits on its queries, nor on another request
+ * computing the same page.  The poll thread builds the query; a worker
+ * reads the ids and writes the page; the poll thread answers.
+ */
+struct list_job {
+	req_t *req;
+	struct query q;
+	const char *sig, *with, *from, *order;
+	bool windowed_total; /* a search: the total comes with the ids */
+	page_t p;
+	const char *key; /* of the anonymous answer, or NULL */
+	uint64_t gen;
+	/* the answer */
+	enum { LIST_OK, LIST_CACHED, LIST_UNAVAILABLE, LIST_DB_ERROR, LIST_TOO_MANY, LIST_TOO_LARGE } status;
+	char *text; /* malloc'd */
+	size_t len;
+};
+
+static int list_compute(struct list_job *j)
+{
+	req_t *req = j->req;
+	struct id_page ids;
+	if (!list_ids(req, &j->q, j->sig, j->with, j->from, j->order, j->windowed_total, &j->p, &ids))
+		return j->q.full ? LIST_TOO_MANY : LIST_DB_ERROR;
+	/* The page is written as text: a jansson tree of 20 models cost a
+	 * third of the CPU of a cold page. */
+	strbuf_t out;
+	sb_init(&out, 0);
+	sb_adds(&out, "{\"items\":");
+	if (!models_write_by_ids(req, &out, ids.ids, ids.n)) {
+		sb_release(&out);
+		return LIST_DB_ERROR;
+	}
+	const page_t *p = &j->p;
+	sb_addf(&out, ",\"total\":%lld,\"page\":%lld,\"limit\":%lld,\"pages\":%lld}", (long long)ids.total,
+		(long long)p->page, (long long)p->limit, (long long)(ids.total ? (ids.total + p->limit - 1) / p->limit : 0));
+	if (out.overflow) {
+		sb_release(&out);
+		return LIST_TOO_LARGE;
+	}
+	j->text = sb_detach(&out, &j->len);
+	return LIST_OK;
+}
+
+/* On a worker, with its own connection (pool.h). */
+static void list_work(void *ctx)
+{
+	struct list_job *j = ctx;
+	req_t *req = j->req;
+	if (!req->db)
+		j->status = LIST_UNAVAILABLE;
+	else if (j->key && cache_get(CACHE_MODELS, j->key, &j->text, &j->len, &req->cache_claim))
+		j->status = LIST_CACHED; /* another request computed it meanwhile */
+	else
+		j->status = list_compute(j);
+	sb_release(&j->q.where);
+}
+
+static int list_done(req_t *req, void *ctx)
+{
+	struct list_job *j = ctx;
+	switch (j->status) {
+	case LIST_OK:
+		return j->key ? reply_json_text_cached(req, j->text, j->len, CACHE_MODELS, j->key, j->gen)
+			      : reply_json_text(req, 200, j->text, j->len);
+	case LIST_CACHED:
+		return reply_json_text(req, 200, j->text, j->len);
+	case LIST_UNAVAILABLE:
+		return reply_error(req, ERR_UNAVAILABLE, "The database is unavailable; try again shortly");
+	case LIST_TOO_MANY:
+		return reply_invalid1(req, "query", "Too many filters in one request");
+	case LIST_TOO_LARGE:
+		return reply_internal(req, "list models: page too large");
+	default:
+		return reply_db_error(req, "list models");
+	}
+}
+
 static int models_list(req_t *req)
 {
 	valid_t v;
@@ -361,7 +442,7 @@ static int models_list(req_t *req)
 	if (!req->user) {
 		key = arena_printf(req->arena, "list|%lld|%lld|%zu:%s|%s", (long long)p.page, (long long)p.limit,
 				   strlen(search_s), search_s, sig);
-		if (reply_from_cache(req, CACHE_MODELS, key))
+		if (reply_from_cache_now(req, CACHE_MODELS, key))
 			return DONE;
 	}
 
@@ -436,32 +517,21 @@ static int models_list(req_t *req)
 
 	/* The ids' key: the search as the engine sees it, then the filters. */
 	const char *seen = search_sqlite ? fts_text : search_s;
-	sig = arena_printf(req->arena, "%zu:%s|%s", strlen(seen), seen, sig);
-	struct id_page ids;
-	const char *order = order_by(sort, search_sqlite, search_pg);
-	bool ok = list_ids(req, &q, sig, with, from, order, has_search, &p, &ids);
-	sb_release(&q.where);
-	if (!ok)
-		return q.full ? reply_invalid1(req, "query", "Too many filters in one request")
-			      : reply_db_error(req, "list models");
-	/* The page is written as text: a jansson tree of 20 models cost a
-	 * third of the CPU of a cold page. */
-	strbuf_t out;
-	sb_init(&out, 0);
-	sb_adds(&out, "{\"items\":");
-	if (!models_write_by_ids(req, &out, ids.ids, ids.n)) {
-		sb_release(&out);
-		return reply_db_error(req, "list models");
-	}
-	sb_addf(&out, ",\"total\":%lld,\"page\":%lld,\"limit\":%lld,\"pages\":%lld}", (long long)ids.total,
-		(long long)p.page, (long long)p.limit, (long long)(ids.total ? (ids.total + p.limit - 1) / p.limit : 0));
-	if (out.overflow) {
-		sb_release(&out);
-		return reply_internal(req, "list models: page too large");
-	}
-	size_t len;
-	char *text = sb_detach(&out, &len);
-	return key ? reply_json_text_cached(req, text, len, CACHE_MODELS, key, gen) : reply_json_text(req, 200, text, len);
+	struct list_job *j = arena_calloc(req->arena, sizeof(*j));
+	*j = (struct list_job){
+		.req = req,
+		.q = q,
+		.sig = arena_printf(req->arena, "%zu:%s|%s", strlen(seen), seen, sig),
+		.with = with,
+		.from = from,
+		.order = order_by(sort, search_sqlite, search_pg),
+		.windowed_total = has_search,
+		.p = p,
+		.key = key,
+		.gen = gen,
+	};
+	j->q.where = q.where; /* the buffer moves to the job, which releases it */
+	return pool_defer(req, POOL_DB, list_work, list_done, j);
 }
 
 static json_t *public_models(req_t *req, db_rows_t *r, const void *ctx)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "pool.h"
 #include "reply.h"
+#include "../db/db.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/num.h"
@@ -36,6 +37,7 @@ struct kind_info {
 	int queue;       /* waiting jobs beyond the running ones */
 	int retry_after; /* seconds, for the 503 of a full queue */
 	const char *busy;
+	bool foreground; /* keeps the poll threads' priority (see above) */
 };
 
 /* Workers: argon2 at most 2 at once (64 MiB each, see password.h); model
@@ -43,13 +45,20 @@ struct kind_info {
  * children the machine can run, which sandbox_media_slots also bounds
  * across both kinds; Blender: two conversions run (its slots in blend.c),
  * two more wait for a slot at most BLEND_SLOT_WAIT_S, and no queue, so
- * every wait is bounded; outbound HTTP mostly waits. */
+ * every wait is bounded; outbound HTTP mostly waits; cold reads:
+ * DB_WORKERS (workers = -2). */
 static const struct kind_info kinds[POOL_KINDS] = {
 	[POOL_PASSWORD] = { "password", 2, 64, 2, "Too many sign-ins at once; try again in a moment" },
 	[POOL_ANALYZE] = { "analyze", -1, 16, 15, "Too many models are being analysed; try again shortly" },
 	[POOL_IMAGE] = { "image", -1, 32, 5, "Too many images are being processed; try again shortly" },
 	[POOL_BLEND] = { "blend", 4, 0, 60, "Too many Blender files are being converted; try again later" },
 	[POOL_NET] = { "net", 4, 64, 5, "Too many outside requests at once; try again shortly" },
+	/* Cold reads are the requests themselves, not work beside them: they
+	 * run at the poll threads' priority, as many at once as DB_WORKERS
+	 * (default 4: the database's own parallelism, on PostgreSQL a server
+	 * process each), and 512 may wait (8 per connection of a 64-connection
+	 * load) before 503. */
+	[POOL_DB] = { "db", -2, 512, 1, "The server is busy; try again in a moment", true },
 };
 
 struct kind_state {
@@ -82,7 +91,7 @@ static void *worker_main(void *arg)
 {
 	pool_kind_t k = ((struct worker_arg *)arg)->kind;
 	struct kind_state *s = &st[k];
-	if (!sandbox_background())
+	if (!kinds[k].foreground && !sandbox_background())
 		log_debug("pool %s: cannot lower the worker's priority", kinds[k].name);
 	pthread_mutex_lock(&lock);
 	for (;;) {
@@ -99,7 +108,14 @@ static void *worker_main(void *arg)
 		j->state = JOB_RUNNING;
 		pthread_mutex_unlock(&lock);
 		int64_t t0 = mono_us();
+		/* A cold read queries through this worker's own connection
+		 * while its request sleeps; the poll thread's comes back for
+		 * done. */
+		db_t *poll_db = j->req->db;
+		if (k == POOL_DB)
+			j->req->db = db_thread();
 		j->work(j->ctx);
+		j->req->db = poll_db;
 		int64_t dt = mono_us() - t0;
 		if (dt > 5 * 1000000)
 			log_info("pool %s: work took %lld ms", kinds[k].name, (long long)(dt / 1000));
@@ -112,6 +128,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&lock);
 	}
 	pthread_mutex_unlock(&lock);
+	db_thread_release(); /* the connection work opened with db_thread */
 	return NULL;
 }
 
@@ -138,7 +155,9 @@ bool pool_start(void)
 		pthread_cond_init(&wake[k], NULL);
 		struct kind_state *s = &st[k];
 		s->bound = cap >= 0 ? cap : kinds[k].queue;
-		int workers = kinds[k].workers < 0 ? sandbox_concurrency() : kinds[k].workers;
+		int workers = kinds[k].workers == -1   ? sandbox_concurrency()
+			      : kinds[k].workers == -2 ? setting("DB_WORKERS", 1, 64, 4)
+						       : kinds[k].workers;
 		s->threads = xcalloc((size_t)workers, sizeof(pthread_t));
 		worker_args[k].kind = (pool_kind_t)k;
 		for (int i = 0; i < workers; i++) {

@@ -18,7 +18,11 @@
  *
  * work runs on a pool thread while the request sleeps: it may use ctx and
  * the request's arena (nothing else touches the request meanwhile), but not
- * MHD, req->db or anything else bound to the poll thread.
+ * MHD, req->db or anything else bound to the poll thread.  POOL_DB work is
+ * the exception for req->db: while it runs, req->db is the worker's own
+ * connection (db_thread; NULL when the database is unavailable), and the
+ * poll thread's comes back before done.  Its results must be released
+ * there (db_done, not req_rows).
  *
  * Each kind of work has its own workers and its own queue bound: when a
  * kind already has as many jobs waiting as its bound, pool_defer answers
@@ -42,6 +46,8 @@ typedef enum {
 	POOL_IMAGE,    /* image re-encoding in its child */
 	POOL_BLEND,    /* Blender conversion: up to its timeout */
 	POOL_NET,      /* outbound HTTP: OAuth providers, S3 transfers */
+	POOL_DB,       /* cold reads: a list or search page the cache lacks (its
+			* own database connection per worker, db_thread) */
 	POOL_KINDS
 } pool_kind_t;
 

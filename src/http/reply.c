@@ -96,16 +96,26 @@ int reply_json(req_t *req, int status, json_t *body)
 	return DONE;
 }
 
-bool reply_from_cache(req_t *req, enum cache_area area, const char *key)
+static bool reply_cache_hit(req_t *req, char *buf, size_t len)
 {
-	char *buf;
-	size_t len;
-	if (req->resp || !cache_get(area, key, &buf, &len, &req->cache_claim))
-		return false;
 	req->resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	req->status = 200;
 	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	return true;
+}
+
+bool reply_from_cache(req_t *req, enum cache_area area, const char *key)
+{
+	char *buf;
+	size_t len;
+	return !req->resp && cache_get(area, key, &buf, &len, &req->cache_claim) && reply_cache_hit(req, buf, len);
+}
+
+bool reply_from_cache_now(req_t *req, enum cache_area area, const char *key)
+{
+	char *buf;
+	size_t len;
+	return !req->resp && cache_peek(area, key, &buf, &len) && reply_cache_hit(req, buf, len);
 }
 
 int reply_json_cached(req_t *req, json_t *body, enum cache_area area, const char *key, uint64_t gen)

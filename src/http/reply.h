@@ -68,6 +68,10 @@ int reply_file(req_t *req, int status, const char *content_type, int fd, uint64_
 /* Public-response cache: serve a stored body for key (true when served),
  * or send body and store it under the generation read before the query. */
 bool reply_from_cache(req_t *req, enum cache_area area, const char *key);
+/* The same without waiting for a request that computes key (cache_peek):
+ * for a handler that computes on the pool (POOL_DB) and calls
+ * reply_from_cache there. */
+bool reply_from_cache_now(req_t *req, enum cache_area area, const char *key);
 int reply_json_cached(req_t *req, json_t *body, enum cache_area area, const char *key, uint64_t gen);
 /* The same for JSON text written by hand (core/jsonw.h): text is a malloc'd
  * buffer that the reply takes. */

@@ -224,6 +224,11 @@ bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, 
 	return false;
 }
 
+bool cache_peek(enum cache_area area, const char *key, char **body, size_t *len)
+{
+	return !area_off(area) && lookup(area, key, hash(area, key), body, len);
+}
+
 static bool lookup(enum cache_area area, const char *key, uint64_t h, char **body, size_t *len)
 {
 	struct cshard *s = &shards[h % SHARDS];

@@ -41,6 +41,9 @@ enum cache_area {
  * the caller ends without storing (the server does it for every request). */
 bool cache_get(enum cache_area area, const char *key, char **body, size_t *len, uint64_t *claim);
 void cache_release_claim(uint64_t claim);
+/* cache_get without the wait: a hit, or false at once (nothing claimed).
+ * For a poll thread, which must not sleep on another request's query. */
+bool cache_peek(enum cache_area area, const char *key, char **body, size_t *len);
 /* The area's generation: read it before querying the data to cache, and
  * pass it to cache_put, so that a write racing the query is never hidden. */
 uint64_t cache_generation(enum cache_area area);
