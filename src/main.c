@@ -33,6 +33,7 @@
 #include "svc/mail.h"
 #include "svc/storage.h"
 #include "svc/sweep.h"
+#include "svc/orders.h"
 #include "svc/metrics.h"
 #include "svc/ratelimit.h"
 #include "version.h"
@@ -124,7 +125,9 @@ static int cmd_serve(void)
 	job_init();
 	job_workers_start();
 	sweep_start();
+	orders_reconciler_start(); /* pending orders a crash left: settled, once */
 	rc = server_run(r);
+	orders_reconciler_stop();
 	sweep_stop();
 	job_workers_stop();
 	mail_worker_stop();

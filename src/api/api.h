@@ -29,6 +29,10 @@ DECLARE_ROUTES(newsletter_routes);
 DECLARE_ROUTES(leaderboard_routes);
 DECLARE_ROUTES(search_routes);
 DECLARE_ROUTES(job_routes);
+DECLARE_ROUTES(cart_routes);
+DECLARE_ROUTES(checkout_routes);
+DECLARE_ROUTES(download_routes);
+DECLARE_ROUTES(webhook_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

@@ -19,5 +19,9 @@ router_t *routes_build(void)
 	router_add(r, leaderboard_routes, leaderboard_routes_len);
 	router_add(r, search_routes, search_routes_len);
 	router_add(r, job_routes, job_routes_len);
+	router_add(r, cart_routes, cart_routes_len);
+	router_add(r, checkout_routes, checkout_routes_len);
+	router_add(r, download_routes, download_routes_len);
+	router_add(r, webhook_routes, webhook_routes_len);
 	return r;
 }

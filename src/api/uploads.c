@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "api.h"
+#include "files.h"
 #include "../core/log.h"
 #include "../core/num.h"
 #include "../core/util.h"
@@ -393,30 +394,9 @@ static bool parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *
 	return true;
 }
 
-static int files_get(req_t *req)
+int reply_stored_file(req_t *req, const char *key, const char *ctype, const char *etag, const char *fname,
+		      bool public_area)
 {
-	const char *area = req_param(req, "area"), *name = req_param(req, "name");
-	bool public_area = !strcmp(area, "images") || !strcmp(area, "avatars");
-	if (!public_area && strcmp(area, "models") && strcmp(area, "attachments"))
-		return reply_error(req, ERR_NOT_FOUND, "Not found");
-	char *key = arena_printf(req->arena, "%s/%s", area, name);
-	db_rows_t *r = DBQ(req->db, "SELECT user_id, content_type, sha256, original_name FROM uploads WHERE storage_key = $1",
-			   P_TEXT(key));
-	if (!r)
-		return reply_db_error(req, "find file");
-	if (!db_next(r)) {
-		db_done(r);
-		return reply_error(req, ERR_NOT_FOUND, "Not found");
-	}
-	int64_t owner = db_int(r, 0);
-	const char *ctype = arena_strdup(req->arena, db_text(r, 1));
-	const char *etag = arena_printf(req->arena, "\"%s\"", db_text(r, 2));
-	const char *fname = arena_strdup(req->arena, db_text(r, 3));
-	db_done(r);
-	/* Model sources and attachments: only their owner and admins (paid
-	 * downloads go through signed links instead). */
-	if (!public_area && !(req->user && (req->user->id == owner || req->user->is_admin)))
-		return reply_error(req, ERR_NOT_FOUND, "Not found");
 	req->own_cache_headers = true;
 	req_add_header(req, "Cache-Control", public_area ? "public, max-age=31536000, immutable" : "private, no-store");
 	req_add_header(req, "Content-Security-Policy", "sandbox; default-src 'none'");
@@ -458,6 +438,33 @@ static int files_get(req_t *req)
 		req_add_header(req, "Content-Range", arena_printf(req->arena, "bytes %llu-%llu/%llu",
 			(unsigned long long)from, (unsigned long long)to, (unsigned long long)size));
 	return DONE;
+}
+
+static int files_get(req_t *req)
+{
+	const char *area = req_param(req, "area"), *name = req_param(req, "name");
+	bool public_area = !strcmp(area, "images") || !strcmp(area, "avatars");
+	if (!public_area && strcmp(area, "models") && strcmp(area, "attachments"))
+		return reply_error(req, ERR_NOT_FOUND, "Not found");
+	char *key = arena_printf(req->arena, "%s/%s", area, name);
+	db_rows_t *r = DBQ(req->db, "SELECT user_id, content_type, sha256, original_name FROM uploads WHERE storage_key = $1",
+			   P_TEXT(key));
+	if (!r)
+		return reply_db_error(req, "find file");
+	if (!db_next(r)) {
+		db_done(r);
+		return reply_error(req, ERR_NOT_FOUND, "Not found");
+	}
+	int64_t owner = db_int(r, 0);
+	const char *ctype = arena_strdup(req->arena, db_text(r, 1));
+	const char *etag = arena_printf(req->arena, "\"%s\"", db_text(r, 2));
+	const char *fname = arena_strdup(req->arena, db_text(r, 3));
+	db_done(r);
+	/* Model sources and attachments: only their owner and admins (paid
+	 * downloads go through signed links instead). */
+	if (!public_area && !(req->user && (req->user->id == owner || req->user->is_admin)))
+		return reply_error(req, ERR_NOT_FOUND, "Not found");
+	return reply_stored_file(req, key, ctype, etag, fname, public_area);
 }
 
 #define UPLOAD(path, fn, limit, summary) \

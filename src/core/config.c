@@ -536,6 +536,18 @@ int config_load(char *err, size_t errlen)
 		return -1;
 	if (get_int("SQLITE_MMAP_MB", 256, 0, 1 << 20, &cfg.sqlite_mmap_mb, err, errlen))
 		return -1;
+	const char *fee = get_or("PLATFORM_FEE_PERCENT", "12");
+	if (!parse_cents(fee, &cfg.platform_fee_bps) || cfg.platform_fee_bps > 10000) {
+		snprintf(err, errlen, "PLATFORM_FEE_PERCENT must be a percentage from 0 to 100 (at most 2 decimals)");
+		return -1;
+	}
+	if (get_int("DOWNLOAD_LINK_TTL_S", 900, 30, 7 * 86400, &cfg.download_link_ttl_s, err, errlen))
+		return -1;
+	const char *minimum = get_or("PAYOUT_MINIMUM", "20.00");
+	if (!parse_cents(minimum, &cfg.payout_minimum_cents) || cfg.payout_minimum_cents > 100000000) {
+		snprintf(err, errlen, "PAYOUT_MINIMUM must be an amount from 0 to 1000000.00");
+		return -1;
+	}
 	if (get_bool("ACCESS_LOG", true, &cfg.access_log, err, errlen))
 		return -1;
 	const char *lvl = get_or("LOG_LEVEL", "info");

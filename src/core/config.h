@@ -39,6 +39,9 @@ struct config {
 	int64_t list_window_ids;   /* ids kept per model list signature (marketplace.c) */
 	int64_t sqlite_cache_mb; /* page cache per connection */
 	int64_t sqlite_mmap_mb;  /* the file mapped: one copy in the OS cache for every connection */
+	int64_t platform_fee_bps;   /* PLATFORM_FEE_PERCENT in hundredths of a percent (1200 = 12%) */
+	int64_t download_link_ttl_s;
+	int64_t payout_minimum_cents;
 	const char *pg_conninfo;
 
 	unsigned char jwt_secret[256];
