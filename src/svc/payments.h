@@ -53,11 +53,11 @@ typedef struct pay_charge {
 	const char *idempotency_key; /* pay_idempotency_key of the order */
 	int64_t amount_cents;        /* > 0 */
 	const char *currency;        /* ISO 4217, upper case: "USD" */
-	const char *token;           /* card: a token ("tok_visa", "pm_..."); paypal: a payment source or approved order id, may be NULL */
+	const char *token;           /* card: a token ("tok_visa", "pm_..."); paypal: the id of an order the buyer approved on PayPal, or NULL to create one (pay_paypal.c) */
 	const char *description;     /* shown by the provider, e.g. "HWC3D TXN-2026-000123" */
 	/* out */
 	pay_status_t status;
-	char ref[PAY_REF_MAX];         /* the provider's id of the charge (pi_..., PayPal order id, tch_...) */
+	char ref[PAY_REF_MAX];         /* the provider's id of the charge (pi_..., "<PayPal order id>:<capture id>" once captured or the order id alone before, tch_...) */
 	char message[PAY_MESSAGE_MAX]; /* for the buyer when declined: the provider's reason, no internals */
 } pay_charge_t;
 
@@ -78,7 +78,10 @@ void pay_charge(pay_provider_t p, pay_charge_t *c);
 
 /* Refunds amount_cents of the charge ref (the whole charge when it is the
  * whole amount).  PAY_SUCCEEDED, PAY_DECLINED (refused: already refunded,
- * too old), or PAY_UNREACHABLE; message as for a charge. */
+ * too old), or PAY_UNREACHABLE; message as for a charge.  A repeated
+ * idempotency_key gives the first refund's result, so each refund needs
+ * its own; the provider clients append "-refund" to it, so the order's
+ * own key may be used for its one full refund. */
 pay_status_t pay_refund(pay_provider_t p, const char *ref, int64_t amount_cents, const char *idempotency_key,
 			char message[PAY_MESSAGE_MAX]);
 
