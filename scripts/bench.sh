@@ -64,6 +64,11 @@ bench_engine() { # label database_url
 	for m in list search detail mix; do
 		run_wrk "random $m" "http://127.0.0.1:$port" -s scripts/bench-random.lua -- "$m" "$MODELS"
 	done
+	# Checkout with the test processor: every request a real purchase, a
+	# different seeded buyer and priced model each (scripts/bench-checkout.py).
+	local pairs=$WORK/checkout-$label.txt
+	/usr/bin/python3 scripts/bench-checkout.py "${url:-$dir/hwc3d.db}" "$JWT_SECRET_KEY" 60000 >"$pairs"
+	run_wrk "POST /api/checkout (test card)" "http://127.0.0.1:$port" -s scripts/bench-checkout.lua -- "$pairs" "$THREADS"
 	printf '  %-28s %10s\n' "server RSS after runs" "$(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER_PID/status)"
 	printf '  %-28s %10s\n' "server peak RSS" "$(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER_PID/status)"
 	stop_server

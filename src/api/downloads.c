@@ -193,9 +193,81 @@ static int my_purchases(req_t *req)
 	return reply_ok(req, page_envelope(items, total, &p));
 }
 
+/* What each licence grants, in one sentence for the certificate. */
+static const char *license_terms(const char *license)
+{
+	static const struct { const char *name, *terms; } t[] = {
+		{ "standard", "Use in any number of personal and commercial projects (games, renders, films, apps) as part"
+			      " of a larger work; the model itself may not be resold, shared or redistributed as a"
+			      " stand-alone file." },
+		{ "extended", "Everything the standard licence allows, plus use in products for sale where the model is a"
+			      " significant part of the value (templates, merchandise, printed goods), still without"
+			      " redistributing the file itself." },
+		{ "editorial", "Use in news, education and commentary only; no commercial or advertising use." },
+		{ "cc0", "Public domain dedication (CC0 1.0): any use, no attribution required." },
+		{ "cc-by", "Creative Commons Attribution 4.0: any use, crediting the creator." },
+		{ "cc-by-sa", "Creative Commons Attribution-ShareAlike 4.0: any use, crediting the creator and sharing"
+			      " adaptations under the same licence." },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(t); i++)
+		if (!strcmp(license, t[i].name))
+			return t[i].terms;
+	return t[0].terms;
+}
+
+/* GET /api/users/me/purchases/{id}/license: the licence certificate of a
+ * live purchase of the caller, as JSON, with an HMAC over its fields so
+ * that a copy can be checked against the platform's key. */
+static int purchase_license(req_t *req)
+{
+#define CERT_COLUMNS(FIRST, NEXT)                                                               \
+	FIRST(C_MODEL, "p.model_id") NEXT(C_TITLE, "m.title") NEXT(C_LICENSE, "m.license")         \
+	NEXT(C_PRICE, "p.price_cents") NEXT(C_BOUGHT, "p.created_at") NEXT(C_REFUNDED, "p.refunded_at") \
+	NEXT(C_ORDER, "p.order_id") NEXT(C_ORDER_AT, "o.created_at") NEXT(C_CREATOR, "cu.id")        \
+	NEXT(C_CREATOR_NAME, "cu.username") NEXT(C_BUYER_NAME, "bu.username")                      \
+	NEXT(C_BUYER_FULL, "bu.full_name") NEXT(C_BUYER_EMAIL, "bu.email")
+	enum { CERT_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) };
+	int64_t id = req_param_int(req, "id");
+	db_rows_t *r = RQ(req, "SELECT " CERT_COLUMNS(DB_COL_SQL, DB_COL_SQL_NEXT)
+			       " FROM purchases p JOIN models m ON m.id = p.model_id JOIN orders o ON o.id = p.order_id"
+			       " JOIN users cu ON cu.id = p.creator_id JOIN users bu ON bu.id = p.buyer_id"
+			       " WHERE p.id = $1 AND p.buyer_id = $2", P_INT(id), P_INT(req->user->id));
+#undef CERT_COLUMNS
+	if (!r)
+		return reply_db_error(req, "find purchase");
+	if (!db_next(r))
+		return db_failed(r) ? reply_db_error(req, "find purchase")
+				    : reply_error(req, ERR_NOT_FOUND, "Purchase not found");
+	if (!db_isnull(r, C_REFUNDED))
+		return reply_error(req, ERR_CONFLICT, "This purchase was refunded: its licence no longer holds");
+	char txn[32], cert[48], sig[65];
+	order_transaction_id(db_int(r, C_ORDER), db_int(r, C_ORDER_AT), txn);
+	snprintf(cert, sizeof(cert), "LIC-%s-%06lld", txn + 4, (long long)id);
+	const char *license = db_text(r, C_LICENSE);
+	/* The signed text: every field that matters, in a fixed order. */
+	char *signed_text = arena_printf(req->arena, "%s|%lld|%s|%lld|%lld|%s|%lld", cert,
+					 (long long)db_int(r, C_MODEL), license, (long long)req->user->id,
+					 (long long)db_int(r, C_CREATOR), txn, (long long)db_int(r, C_BOUGHT));
+	certificate_signature(signed_text, sig);
+	json_t *out = json_pack("{s:s, s:s, s:{s:I, s:s}, s:{s:s, s:s}, s:{s:I, s:s, s:s?, s:s}, s:{s:I, s:s},"
+				" s:s, s:o, s:f, s:s, s:o, s:s, s:s}",
+		"certificate_id", cert, "platform", "HWC3D",
+		"model", "id", (json_int_t)db_int(r, C_MODEL), "title", db_text(r, C_TITLE),
+		"license", "type", license, "terms", license_terms(license),
+		"licensee", "id", (json_int_t)req->user->id, "username", db_text(r, C_BUYER_NAME),
+		"full_name", db_text(r, C_BUYER_FULL), "email", db_text(r, C_BUYER_EMAIL),
+		"creator", "id", (json_int_t)db_int(r, C_CREATOR), "username", db_text(r, C_CREATOR_NAME),
+		"transaction_id", txn, "purchased_at", json_time(db_int(r, C_BOUGHT)),
+		"price", (double)db_int(r, C_PRICE) / 100.0, "currency", "USD", "issued_at", json_time(now_ms()),
+		"signed_fields", "certificate_id|model.id|license.type|licensee.id|creator.id|transaction_id|purchased_at (ms)",
+		"signature", sig);
+	return reply_ok(req, out);
+}
+
 const route_t download_routes[] = {
 	{ M_GET, "/api/models/{id:int}/download", model_download, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "A fresh signed download link (buyer, creator, admin; anyone for a free model)" },
 	{ M_GET, "/api/downloads/{model_id:int}", download_by_link, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "Download a model's file by a signed link (Range supported)" },
 	{ M_GET, "/api/users/me/purchases", my_purchases, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "The caller's purchases, with fresh download links" },
+	{ M_GET, "/api/users/me/purchases/{id:int}/license", purchase_license, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "The licence certificate of one of the caller's purchases (JSON, signed)" },
 };
 EXPORT_ROUTES(download_routes);

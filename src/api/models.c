@@ -35,7 +35,7 @@ static int reply_model(req_t *req, int64_t id, int status)
 		return reply_error(req, ERR_NOT_FOUND, "Model not found");
 	bool priv = req->user && (req->user->is_admin || req->user->id == db_int(r, MC_CREATOR_ID));
 	json_t *m = model_json(r, priv);
-	if (!models_mark_liked(req, m)) {
+	if (!models_mark_mine(req, m)) {
 		json_decref(m);
 		return reply_db_error(req, "read likes");
 	}
@@ -380,6 +380,13 @@ int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales)
 	if (r && db_next(r))
 		key = db_text(r, 0) ? arena_strdup(req->arena, db_text(r, 0)) : NULL;
 	db_done(r);
+	/* A model any order names stays, hidden: the books (orders, refunds,
+	 * earnings) refer to it even when no purchase of it is live. */
+	int64_t ordered = 0;
+	if (DBS(req->db, &ordered, "SELECT COUNT(*) FROM order_items WHERE model_id = $1", P_INT(id)) < 0)
+		return reply_db_error(req, "check orders");
+	if (ordered > 0 && sales == 0)
+		sales = ordered;
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
 	int64_t gone = sales > 0

@@ -6,7 +6,7 @@
 #include "../http/reply.h"
 #include "../http/validate.h"
 
-void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int liked)
+void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int mine)
 {
 	int64_t rating_sum = db_int(r, MC_RATING_SUM), rating_count = db_int(r, MC_RATING_COUNT);
 	sb_adds(sb, "{\"id\":");
@@ -93,9 +93,11 @@ void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int liked)
 		sb_adds(sb, ",\"rejection_reason\":");
 		jw_str(sb, db_text(r, MC_REJECTION_REASON));
 	}
-	if (liked >= 0) {
+	if (mine >= 0) {
 		sb_adds(sb, ",\"is_liked\":");
-		jw_bool(sb, liked);
+		jw_bool(sb, mine & MINE_LIKED);
+		sb_adds(sb, ",\"is_purchased\":");
+		jw_bool(sb, mine & MINE_PURCHASED);
 	}
 	sb_addc(sb, '}');
 }
@@ -169,7 +171,7 @@ json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private)
 		json_array_append_new(items, model_json(r, with_private));
 	bool failed = db_failed(r);
 	db_done(r);
-	if (failed || !models_mark_liked(req, items)) {
+	if (failed || !models_mark_mine(req, items)) {
 		json_decref(items);
 		return NULL;
 	}
@@ -204,15 +206,13 @@ static int id_in(req_t *req, strbuf_t *sql, db_param_t *p, const int64_t *ids, s
 	return (int)n;
 }
 
-/* Which of the ids the caller likes: liked[i] for ids[i]. */
-static bool liked_of(req_t *req, const int64_t *ids, size_t n, bool *liked)
+/* Adds flag to mine[i] for each of the ids that sql (the caller's id as
+ * $1, then an id list) returns. */
+static bool mark_ids(req_t *req, const char *select, const int64_t *ids, size_t n, uint8_t *mine, uint8_t flag)
 {
-	memset(liked, 0, n * sizeof(*liked));
-	if (!req->user || !n)
-		return true;
 	strbuf_t sql;
 	sb_init(&sql, 0);
-	sb_adds(&sql, "SELECT model_id FROM model_likes WHERE user_id = $1 AND model_id");
+	sb_adds(&sql, select);
 	db_param_t *p = arena_alloc(req->arena, (n + 1) * sizeof(*p));
 	p[0] = P_INT(req->user->id);
 	int np = 1 + id_in(req, &sql, p, ids, n, 2);
@@ -223,13 +223,25 @@ static bool liked_of(req_t *req, const int64_t *ids, size_t n, bool *liked)
 	while (db_next(r))
 		for (size_t i = 0; i < n; i++)
 			if (ids[i] == db_int(r, 0))
-				liked[i] = true;
+				mine[i] |= flag;
 	bool failed = db_failed(r);
 	db_done(r);
 	return !failed;
 }
 
-bool models_mark_liked(req_t *req, json_t *models)
+/* The caller's own state of each model (MINE_*): mine[i] for ids[i]. */
+static bool mine_of(req_t *req, const int64_t *ids, size_t n, uint8_t *mine)
+{
+	memset(mine, 0, n * sizeof(*mine));
+	if (!req->user || !n)
+		return true;
+	return mark_ids(req, "SELECT model_id FROM model_likes WHERE user_id = $1 AND model_id", ids, n, mine,
+			MINE_LIKED) &&
+	       mark_ids(req, "SELECT model_id FROM purchases WHERE buyer_id = $1 AND refunded_at IS NULL AND model_id",
+			ids, n, mine, MINE_PURCHASED);
+}
+
+bool models_mark_mine(req_t *req, json_t *models)
 {
 	if (!req->user)
 		return true;
@@ -238,13 +250,16 @@ bool models_mark_liked(req_t *req, json_t *models)
 	if (n == 0)
 		return true;
 	int64_t *ids = arena_alloc(req->arena, n * sizeof(*ids));
-	bool *liked = arena_alloc(req->arena, n * sizeof(*liked));
+	uint8_t *mine = arena_alloc(req->arena, n * sizeof(*mine));
 	for (size_t i = 0; i < n; i++)
 		ids[i] = json_integer_value(json_object_get(list ? json_array_get(list, i) : models, "id"));
-	if (!liked_of(req, ids, n, liked))
+	if (!mine_of(req, ids, n, mine))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		json_object_set_new(list ? json_array_get(list, i) : models, "is_liked", json_boolean(liked[i]));
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = list ? json_array_get(list, i) : models;
+		json_object_set_new(m, "is_liked", json_boolean(mine[i] & MINE_LIKED));
+		json_object_set_new(m, "is_purchased", json_boolean(mine[i] & MINE_PURCHASED));
+	}
 	return true;
 }
 
@@ -253,8 +268,8 @@ bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n
 	sb_addc(out, '[');
 	if (!n)
 		return sb_addc(out, ']');
-	bool *liked = arena_alloc(req->arena, n * sizeof(*liked));
-	if (!liked_of(req, ids, n, liked))
+	uint8_t *mine = arena_alloc(req->arena, n * sizeof(*mine));
+	if (!mine_of(req, ids, n, mine))
 		return false;
 	strbuf_t sql;
 	sb_init(&sql, 0);
@@ -276,7 +291,7 @@ bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n
 		for (size_t i = 0; i < n; i++)
 			if (ids[i] == id && !to[i]) {
 				from[i] = docs.len;
-				model_write(&docs, r, false, req->user ? liked[i] : -1);
+				model_write(&docs, r, false, req->user ? mine[i] : -1);
 				to[i] = docs.len;
 				break;
 			}

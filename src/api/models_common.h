@@ -65,20 +65,27 @@ enum model_col { MODEL_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) MC_COUNT };
 json_t *model_json(db_rows_t *r, bool with_private);
 
 /* The models of a query of MODEL_COLS as an array (rows consumed,
- * is_liked added for a signed-in caller); NULL on a database error. */
+ * is_liked and is_purchased added for a signed-in caller); NULL on a database
+ * error. */
 json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private);
 
+/* The caller's own state of a model, for a signed-in caller's documents
+ * (CONTRACT.md: is_liked, is_purchased appear when a token is sent). */
+enum { MINE_LIKED = 1, MINE_PURCHASED = 2 };
+
 /* Writes the model document of a row of MODEL_COLS as JSON text (the same
- * text as model_json's tree); liked adds is_liked (-1: not). */
-void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int liked);
+ * text as model_json's tree); mine (MINE_* flags) adds is_liked and
+ * is_purchased (-1: neither, an anonymous caller). */
+void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int mine);
 
 /* Writes the JSON array of the public models of these ids, in this order
- * (one that is no longer public is left out), with is_liked for a
+ * (one that is no longer public is left out), with is_liked and is_purchased for a
  * signed-in caller; false on a database error. */
 bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n);
 
-/* Adds is_liked to each model of a list (or one model) for the caller. */
-bool models_mark_liked(req_t *req, json_t *models);
+/* Adds is_liked and is_purchased to each model of a list (or one model)
+ * for a signed-in caller. */
+bool models_mark_mine(req_t *req, json_t *models);
 
 struct model_ref {
 	int64_t id, creator_id;

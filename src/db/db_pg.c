@@ -101,7 +101,7 @@ static void params_text(const db_param_t *p, int n, const char **vals, char (*sc
 	}
 }
 
-/* A page of PAGE_MAX_LIMIT ids (models_by_ids, models_mark_liked) and a few more. */
+/* A page of PAGE_MAX_LIMIT ids (models_by_ids, models_mark_mine) and a few more. */
 #define PG_MAX_PARAMS 128
 
 static PGresult *run(struct pg_db *d, const char *sql, const db_param_t *params, int n)

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include "orders.h"
-#include "cache.h"
 #include "mail.h"
 #include "../core/config.h"
 #include "../core/log.h"
@@ -29,30 +28,39 @@ void order_transaction_id(int64_t order_id, int64_t created_ms, char out[32])
 
 /* ---------------------------------------------------------------- links */
 
-/* The links' own key, derived from the JWT secret: a link signature can
- * never serve as anything else's. */
-static void link_key(unsigned char key[crypto_auth_hmacsha256_BYTES])
+/* A key of its own for each use, derived from the JWT secret: a link
+ * signature can never serve as a certificate's, or anything else's. */
+static void derived_key(const char *label, unsigned char key[crypto_auth_hmacsha256_BYTES])
 {
 	crypto_auth_hmacsha256_state st;
-	static const char label[] = "hwc3d download links v1";
 	crypto_auth_hmacsha256_init(&st, cfg.jwt_secret, cfg.jwt_secret_len);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, sizeof(label) - 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, strlen(label));
 	crypto_auth_hmacsha256_final(&st, key);
+}
+
+static void hmac_hex(const char *label, const char *msg, size_t len, char out[65])
+{
+	unsigned char key[crypto_auth_hmacsha256_BYTES], mac[crypto_auth_hmacsha256_BYTES];
+	derived_key(label, key);
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, key, sizeof(key));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, (unsigned long long)len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(out, 65, mac, sizeof(mac));
+	sodium_memzero(key, sizeof(key));
+}
+
+void certificate_signature(const char *text, char out[65])
+{
+	hmac_hex("hwc3d licence certificates v1", text, strlen(text), out);
 }
 
 void download_signature(int64_t model_id, int64_t user_id, int64_t expires_s, char out[65])
 {
-	unsigned char key[crypto_auth_hmacsha256_BYTES], mac[crypto_auth_hmacsha256_BYTES];
-	link_key(key);
 	char msg[96];
 	int n = snprintf(msg, sizeof(msg), "download:%lld:%lld:%lld", (long long)model_id, (long long)user_id,
 			 (long long)expires_s);
-	crypto_auth_hmacsha256_state st;
-	crypto_auth_hmacsha256_init(&st, key, sizeof(key));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, (unsigned long long)n);
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(out, 65, mac, sizeof(mac));
-	sodium_memzero(key, sizeof(key));
+	hmac_hex("hwc3d download links v1", msg, (size_t)n, out);
 }
 
 bool download_signature_ok(int64_t model_id, int64_t user_id, int64_t expires_s, const char *sig, int64_t now_s)
@@ -262,10 +270,12 @@ enum settle_result orders_settle(db_t *db, int64_t order_id, const pay_charge_t 
 		goto out;
 	}
 	res = SETTLE_DONE;
-	if (paid) {
+	/* No cache_invalidate: a sale changes only counters (sales_count), and
+	 * dropping every cached list and id window on each sale would make
+	 * the busiest hours the slowest.  Anonymous answers show a new count
+	 * within CACHE_TTL_MS, as they do views and downloads. */
+	if (paid)
 		mail_wake();
-		cache_invalidate(CACHE_MODELS); /* sales counts are in the model documents */
-	}
 out:
 	order_free(o);
 	free(o);
@@ -295,8 +305,7 @@ enum settle_result orders_refund(db_t *db, int64_t order_id)
 		db_rollback(db);
 		return SETTLE_DB_ERROR;
 	}
-	cache_invalidate(CACHE_MODELS);
-	return SETTLE_DONE;
+	return SETTLE_DONE; /* counters only: no cache_invalidate (see orders_settle) */
 }
 
 int64_t orders_by_ref(db_t *db, const char *provider, const char *provider_ref)

@@ -57,6 +57,10 @@ void orders_reconciler_stop(void);
 /* "TXN-2026-000123": the order as the buyer and the books know it. */
 void order_transaction_id(int64_t order_id, int64_t created_ms, char out[32]);
 
+/* The HMAC-SHA256 (hex) of a licence certificate's signed text, under a
+ * key derived from JWT_SECRET_KEY for certificates alone. */
+void certificate_signature(const char *text, char out[65]);
+
 /* ---- signed download links ---- */
 
 /* The signature of a link to model_id for user_id until expires_s (unix

@@ -56,6 +56,10 @@ _ROUTE_CHECK = {"enabled": False, "engine_seen": False}
 
 # ---------------------------------------------------------------- helpers
 
+# The webhook secret of every test server (signing helper: fakes/payments.py).
+STRIPE_WEBHOOK_SECRET = "whsec_test_suite_0123456789abcdef"
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -254,6 +258,8 @@ class Server:
             "WEB_DIR": WEB_DIR,
             "VENDOR_DIR": VENDOR_DIR,
             "RATE_LIMIT_ENABLED": "false",
+            # Stripe's signed webhooks are answered (test_payments_providers.py)
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         }
         if engine == "postgres":
             self.pg = PgDatabase()

@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from conftest import assert_error, finish_server, require_pg, start_server, uniq
-from fakes.payments import FakePayPal, FakeStripe
+from conftest import STRIPE_WEBHOOK_SECRET, assert_error, finish_server, require_pg, start_server, uniq
+from fakes.payments import FakePayPal, FakeStripe, stripe_signature
 from test_models import create_model, make_buyer, make_creator
 
 
@@ -138,7 +138,7 @@ def test_stripe_refund_webhook_reverses_the_order_once(pay):
     creator = int(pay.scalar(f"SELECT creator_id FROM models WHERE id = {m['id']}"))
     assert int(pay.scalar(f"SELECT SUM(amount_cents) FROM earnings WHERE creator_id = {creator}")) == 0
     assert int(pay.scalar(f"SELECT COUNT(*) FROM earnings WHERE creator_id = {creator} AND kind = 'refund'")) == 1
-    assert pay.get(f"/api/models/{m['id']}").json()["sales_count"] == 0
+    assert pay.get(f"/api/models/{m['id']}", headers=b.h).json()["sales_count"] == 0
     assert_error(requests.get(pay.url + path, timeout=10), 403, "FORBIDDEN")  # the link is revoked
     assert_error(pay.get(f"/api/models/{m['id']}/download", headers=b.h), 403, "FORBIDDEN")
     # and the model may be bought again
@@ -155,11 +155,29 @@ def test_other_and_unknown_webhook_events_are_acknowledged(pay):
         assert r.status_code == 200, r.text
 
 
-def test_webhook_without_a_secret_is_503(server):
-    r = requests.post(server.url + "/api/webhooks/stripe", json={"type": "x"}, timeout=10,
-                      headers={"Stripe-Signature": "t=1,v1=00"})
-    assert_error(r, 503, "SERVICE_UNAVAILABLE")
-    assert "Retry-After" in r.headers
+def test_webhook_on_the_main_server(server):
+    """Every test server has STRIPE_WEBHOOK_SECRET (conftest): a signed event
+    about nobody's payment is acknowledged; a forged one is not."""
+    event = json.dumps({"id": "evt_main", "type": "charge.refunded",
+                        "data": {"object": {"payment_intent": "pi_nobody", "refunded": True}}}).encode()
+    h = {"Content-Type": "application/json"}
+    r = requests.post(server.url + "/api/webhooks/stripe", data=event, timeout=10,
+                      headers=dict(h, **{"Stripe-Signature": stripe_signature(event, STRIPE_WEBHOOK_SECRET)}))
+    assert r.status_code == 200 and r.json() == {"received": True}, r.text
+    r = requests.post(server.url + "/api/webhooks/stripe", data=event, timeout=10,
+                      headers=dict(h, **{"Stripe-Signature": stripe_signature(event, "whsec_other")}))
+    assert_error(r, 400, "VALIDATION_ERROR")
+
+
+def test_webhook_without_a_secret_is_503():
+    s = start_server("sqlite", label="no-webhook-secret", env={"STRIPE_WEBHOOK_SECRET": None})
+    try:
+        r = requests.post(s.url + "/api/webhooks/stripe", json={"type": "x"}, timeout=10,
+                          headers={"Stripe-Signature": "t=1,v1=00"})
+        assert_error(r, 503, "SERVICE_UNAVAILABLE")
+        assert "Retry-After" in r.headers
+    finally:
+        finish_server(s)
 
 
 def test_paypal_checkout_captures_an_approved_order(pay):
