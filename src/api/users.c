@@ -230,6 +230,8 @@ static int delete_me_done(req_t *req, void *ctx)
 	    DBX(req->db, "DELETE FROM oauth_accounts WHERE user_id = $1", P_INT(id)) < 0 ||
 	    DBX(req->db, "DELETE FROM email_codes WHERE user_id = $1", P_INT(id)) < 0 ||
 	    DBX(req->db, "DELETE FROM password_resets WHERE user_id = $1", P_INT(id)) < 0 ||
+	    /* bank details go too; an open payout request keeps its own copy */
+	    DBX(req->db, "DELETE FROM payout_methods WHERE user_id = $1", P_INT(id)) < 0 ||
 	    !session_revoke_all(req->db, id) || !db_commit(req->db)) {
 		db_rollback(req->db);
 		return reply_db_error(req, "delete account");

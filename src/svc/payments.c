@@ -101,19 +101,55 @@ static void test_charge(pay_charge_t *c)
 		c->status = PAY_UNREACHABLE;
 }
 
-static pay_status_t test_refund(const char *ref, int64_t amount_cents, char message[PAY_MESSAGE_MAX])
+/* A refund of the charge ref, once per idempotency key (with "-refund"
+ * appended, as the provider clients do): a repeated key answers the first
+ * refund's success instead of refunding again, or declining as "already
+ * refunded".  The key's row is written first, in the refund's transaction,
+ * so that a twin racing with the same key waits for it and then finds it. */
+static pay_status_t test_refund(const char *ref, int64_t amount_cents, const char *idempotency_key,
+				char message[PAY_MESSAGE_MAX])
 {
+	static const char refused[] = "This charge cannot be refunded (unknown, declined or already refunded).";
 	db_t *db = db_thread();
 	if (!db)
 		return PAY_UNREACHABLE;
-	int64_t n = DBX(db, "UPDATE test_payments SET refunded_cents = refunded_cents + $2"
-			    " WHERE ref = $1 AND status = 'succeeded' AND refunded_cents + $2 <= amount_cents",
-			P_TEXT(ref), P_INT(amount_cents));
-	if (n < 0)
+	char key[160];
+	snprintf(key, sizeof(key), "%s-refund", idempotency_key ? idempotency_key : "");
+	if (!db_begin(db))
 		return PAY_UNREACHABLE;
-	if (n == 0) {
-		set_message(message, "This charge cannot be refunded (unknown, declined or already refunded).");
+	int64_t n = 1;
+	if (idempotency_key)
+		n = DBX(db, "INSERT INTO test_refunds (idempotency_key, ref, amount_cents, created_at) VALUES ($1, $2, $3, $4)"
+			    " ON CONFLICT (idempotency_key) DO NOTHING",
+			P_TEXT(key), P_TEXT(ref), P_INT(amount_cents), P_INT(now_ms()));
+	if (n < 0) {
+		db_rollback(db);
+		return PAY_UNREACHABLE;
+	}
+	if (n == 0) { /* this key refunded before: its answer, if it was for this charge */
+		db_rollback(db);
+		int64_t same = 0;
+		if (DBS(db, &same, "SELECT COUNT(*) FROM test_refunds WHERE idempotency_key = $1 AND ref = $2"
+				   " AND amount_cents = $3", P_TEXT(key), P_TEXT(ref), P_INT(amount_cents)) != 1)
+			return PAY_UNREACHABLE;
+		if (same)
+			return PAY_SUCCEEDED;
+		set_message(message, "This idempotency key was used for another refund.");
 		return PAY_DECLINED;
+	}
+	n = DBX(db, "UPDATE test_payments SET refunded_cents = refunded_cents + $2"
+		    " WHERE ref = $1 AND status = 'succeeded' AND refunded_cents + $2 <= amount_cents",
+		P_TEXT(ref), P_INT(amount_cents));
+	if (n != 1) {
+		db_rollback(db);
+		if (n < 0)
+			return PAY_UNREACHABLE;
+		set_message(message, refused);
+		return PAY_DECLINED;
+	}
+	if (!db_commit(db)) {
+		db_rollback(db);
+		return PAY_UNREACHABLE;
 	}
 	return PAY_SUCCEEDED;
 }
@@ -142,7 +178,7 @@ pay_status_t pay_refund(pay_provider_t p, const char *ref, int64_t amount_cents,
 	message[0] = '\0';
 	switch (p) {
 	case PAY_TEST:
-		return test_refund(ref, amount_cents, message);
+		return test_refund(ref, amount_cents, idempotency_key, message);
 	case PAY_STRIPE:
 		return stripe_refund(ref, amount_cents, idempotency_key, message);
 	case PAY_PAYPAL:
