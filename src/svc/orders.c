@@ -1,14 +1,13 @@
 /*
  * orders.c: settlement, reconciliation and download links (orders.h).
  */
-#include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "orders.h"
 #include "mail.h"
+#include "ticker.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/num.h"
@@ -369,63 +368,34 @@ int orders_reconcile(db_t *db, int64_t min_age_ms)
 	return failed ? -1 : settled;
 }
 
-static pthread_t thread;
-static bool running;
-static bool stopping;
-static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static ticker_t *ticker;
+static int64_t reconcile_after_ms = 60000;
+
+static void reconcile_tick(db_t *db, ticker_t *t, void *arg)
+{
+	UNUSED(arg);
+	if (db)
+		while (orders_reconcile(db, reconcile_after_ms) > 0 && !ticker_stopping(t))
+			; /* another batch */
+}
 
 #define RECONCILE_EVERY_S 15
 
-static void *reconciler_main(void *arg)
+void orders_reconciler_start(void)
 {
-	UNUSED(arg);
-	int64_t min_age_ms = 60000;
 	const char *v = config_get("ORDER_RECONCILE_AFTER_S");
 	int64_t s;
 	if (v && *v && parse_i64_range(v, 0, 86400, &s))
-		min_age_ms = s * 1000;
-	/* Every 15 s, or as often as the age asked for (at least every second). */
-	int every_s = min_age_ms / 1000 < RECONCILE_EVERY_S ? (int)MAX(1, min_age_ms / 1000) : RECONCILE_EVERY_S;
-	for (int wait_s = 0;; wait_s = every_s) {
-		pthread_mutex_lock(&wake_lock);
-		if (!stopping && wait_s) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += wait_s;
-			while (!stopping && pthread_cond_timedwait(&wake, &wake_lock, &ts) != ETIMEDOUT)
-				;
-		}
-		bool stop = stopping;
-		pthread_mutex_unlock(&wake_lock);
-		if (stop)
-			break;
-		db_t *db = db_thread();
-		if (db)
-			while (orders_reconcile(db, min_age_ms) > 0 && !__atomic_load_n(&stopping, __ATOMIC_RELAXED))
-				; /* another batch */
-	}
-	db_thread_release();
-	return NULL;
-}
-
-void orders_reconciler_start(void)
-{
-	__atomic_store_n(&stopping, false, __ATOMIC_RELAXED);
-	if (pthread_create(&thread, NULL, reconciler_main, NULL) == 0)
-		running = true;
-	else
-		log_error("cannot start the order reconciler thread");
+		reconcile_after_ms = s * 1000;
+	/* At start, then every 15 s, or as often as the age asked for (at
+	 * least every second). */
+	int every_s = reconcile_after_ms / 1000 < RECONCILE_EVERY_S ? (int)MAX(1, reconcile_after_ms / 1000)
+								     : RECONCILE_EVERY_S;
+	ticker = ticker_start("order reconciler", 0, every_s, reconcile_tick, NULL);
 }
 
 void orders_reconciler_stop(void)
 {
-	if (!running)
-		return;
-	pthread_mutex_lock(&wake_lock);
-	__atomic_store_n(&stopping, true, __ATOMIC_RELAXED);
-	pthread_cond_broadcast(&wake);
-	pthread_mutex_unlock(&wake_lock);
-	pthread_join(thread, NULL);
-	running = false;
+	ticker_stop(ticker);
+	ticker = NULL;
 }

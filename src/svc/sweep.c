@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -10,6 +9,7 @@
 #include <dirent.h>
 #include "sweep.h"
 #include "storage.h"
+#include "ticker.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/util.h"
@@ -19,14 +19,11 @@
 #define BATCH 100
 #define MAX_BATCHES 10000
 
-static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static bool stopping, running;
-static pthread_t thread;
+static ticker_t *ticker; /* the background sweeper, while it runs */
 
 static bool stop_requested(void)
 {
-	return __atomic_load_n(&stopping, __ATOMIC_RELAXED);
+	return ticker && ticker_stopping(ticker);
 }
 
 /* ------------------------------------------------------------ temp files */
@@ -251,56 +248,28 @@ void sweep_once(db_t *db, struct sweep_stats *st)
 
 /* ------------------------------------------------------------ the thread */
 
-static void *sweep_main(void *arg)
+static void sweep_tick(db_t *db, ticker_t *t, void *arg)
 {
+	UNUSED(t);
 	UNUSED(arg);
-	int wait_s = MIN(cfg.sweep_interval_s, 60);
-	while (true) {
-		pthread_mutex_lock(&wake_lock);
-		if (!stopping) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += wait_s;
-			while (!stopping && pthread_cond_timedwait(&wake, &wake_lock, &ts) != ETIMEDOUT)
-				;
-		}
-		bool stop = stopping;
-		pthread_mutex_unlock(&wake_lock);
-		if (stop)
-			break;
-		wait_s = cfg.sweep_interval_s;
-		db_t *db = db_thread();
-		if (!db)
-			continue;
-		struct sweep_stats st;
-		sweep_once(db, &st);
-		if (st.temp_files || st.expired_uploads || st.orphan_files)
-			log_info("sweep: removed %lld expired unused uploads, %lld orphan files, %lld temp files",
-				 (long long)st.expired_uploads, (long long)st.orphan_files, (long long)st.temp_files);
-	}
-	db_thread_release();
-	return NULL;
+	if (!db)
+		return;
+	struct sweep_stats st;
+	sweep_once(db, &st);
+	if (st.temp_files || st.expired_uploads || st.orphan_files)
+		log_info("sweep: removed %lld expired unused uploads, %lld orphan files, %lld temp files",
+			 (long long)st.expired_uploads, (long long)st.orphan_files, (long long)st.temp_files);
 }
 
 void sweep_start(void)
 {
-	__atomic_store_n(&stopping, false, __ATOMIC_RELAXED);
-	if (pthread_create(&thread, NULL, sweep_main, NULL) == 0)
-		running = true;
-	else
-		log_error("cannot start the sweeper thread");
+	ticker = ticker_start("sweeper", MIN(cfg.sweep_interval_s, 60), cfg.sweep_interval_s, sweep_tick, NULL);
 }
 
 void sweep_stop(void)
 {
-	if (!running)
-		return;
-	pthread_mutex_lock(&wake_lock);
-	__atomic_store_n(&stopping, true, __ATOMIC_RELAXED);
-	pthread_cond_broadcast(&wake);
-	pthread_mutex_unlock(&wake_lock);
-	pthread_join(thread, NULL);
-	running = false;
+	ticker_stop(ticker);
+	ticker = NULL;
 }
 
 /* ------------------------------------------------------------ the quota */
