@@ -15,6 +15,7 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/cache.h"
+#include "../svc/rollup.h"
 #include "../svc/storage.h"
 #include "paged.h"
 #include "update.h"
@@ -460,9 +461,7 @@ static int models_view(req_t *req)
 	bool ok = fresh >= 0;
 	if (ok && fresh == 1)
 		ok = DBX(req->db, "UPDATE models SET views_count = views_count + 1 WHERE id = $1", P_INT(m.id)) == 1 &&
-		     DBX(req->db, "INSERT INTO model_daily (model_id, day, views) VALUES ($1, $2, 1)"
-			 " ON CONFLICT (model_id, day) DO UPDATE SET views = model_daily.views + 1",
-			 P_INT(m.id), P_INT(epoch_day(now))) >= 0;
+		     rollup_count(req->db, m.id, m.creator_id, ROLLUP_VIEW, now);
 	int64_t views = 0;
 	ok = ok && DBS(req->db, &views, "SELECT views_count FROM models WHERE id = $1", P_INT(m.id)) == 1;
 	if (!ok || !db_commit(req->db)) {
@@ -492,9 +491,7 @@ static int like(req_t *req, bool on)
 				     : "UPDATE models SET likes_count = likes_count - 1 WHERE id = $1 AND likes_count > 0",
 			 P_INT(m.id)) >= 0;
 		if (ok && on) {
-			ok = DBX(req->db, "INSERT INTO model_daily (model_id, day, likes) VALUES ($1, $2, 1)"
-				 " ON CONFLICT (model_id, day) DO UPDATE SET likes = model_daily.likes + 1",
-				 P_INT(m.id), P_INT(epoch_day(now))) >= 0;
+			ok = rollup_count(req->db, m.id, m.creator_id, ROLLUP_LIKE, now);
 			if (ok && m.creator_id != req->user->id)
 				ok = notify(req->db, m.creator_id, "model_liked", "Someone liked your model",
 					    arena_printf(req->arena, "%s liked '%s'", req->user->username, m.title),
