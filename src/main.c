@@ -36,6 +36,7 @@
 #include "svc/orders.h"
 #include "svc/metrics.h"
 #include "svc/ratelimit.h"
+#include "svc/rollup.h"
 #include "version.h"
 
 static int usage(void)
@@ -126,7 +127,9 @@ static int cmd_serve(void)
 	job_workers_start();
 	sweep_start();
 	orders_reconciler_start(); /* pending orders a crash left: settled, once */
+	rollup_advancer_start();   /* model_window rows brought to today after midnight */
 	rc = server_run(r);
+	rollup_advancer_stop();
 	orders_reconciler_stop();
 	sweep_stop();
 	job_workers_stop();

@@ -34,6 +34,7 @@ DECLARE_ROUTES(checkout_routes);
 DECLARE_ROUTES(download_routes);
 DECLARE_ROUTES(webhook_routes);
 DECLARE_ROUTES(revenue_routes);
+DECLARE_ROUTES(dashboard_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

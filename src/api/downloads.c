@@ -20,6 +20,7 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/orders.h"
+#include "../svc/rollup.h"
 
 struct model_file {
 	int64_t creator_id;
@@ -129,12 +130,13 @@ static int download_by_link(req_t *req)
 	const char *range = req_header(req, "Range");
 	if (!range || str_has_prefix(range, "bytes=0-")) {
 		req_rows_release(req);
-		int64_t now = now_ms();
+		if (!db_begin(req->db))
+			return reply_db_error(req, "begin");
 		if (DBX(req->db, "UPDATE models SET downloads_count = downloads_count + 1 WHERE id = $1", P_INT(id)) < 0 ||
-		    DBX(req->db, "INSERT INTO model_daily (model_id, day, downloads) VALUES ($1, $2, 1)"
-				 " ON CONFLICT (model_id, day) DO UPDATE SET downloads = model_daily.downloads + 1",
-			P_INT(id), P_INT(now / 86400000)) < 0)
+		    !rollup_count(req->db, id, f.creator_id, ROLLUP_DOWNLOAD, now_ms()) || !db_commit(req->db)) {
+			db_rollback(req->db);
 			return reply_db_error(req, "count download");
+		}
 	}
 	/* The name: the uploader's, or the title, as plain characters. */
 	const char *name = f.name;

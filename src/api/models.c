@@ -15,6 +15,7 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/cache.h"
+#include "../svc/rollup.h"
 #include "../svc/storage.h"
 #include "paged.h"
 #include "update.h"
@@ -467,9 +468,7 @@ static int models_view(req_t *req)
 	bool ok = fresh >= 0;
 	if (ok && fresh == 1)
 		ok = DBX(req->db, "UPDATE models SET views_count = views_count + 1 WHERE id = $1", P_INT(m.id)) == 1 &&
-		     DBX(req->db, "INSERT INTO model_daily (model_id, day, views) VALUES ($1, $2, 1)"
-			 " ON CONFLICT (model_id, day) DO UPDATE SET views = model_daily.views + 1",
-			 P_INT(m.id), P_INT(epoch_day(now))) >= 0;
+		     rollup_count(req->db, m.id, m.creator_id, ROLLUP_VIEW, now);
 	int64_t views = 0;
 	ok = ok && DBS(req->db, &views, "SELECT views_count FROM models WHERE id = $1", P_INT(m.id)) == 1;
 	if (!ok || !db_commit(req->db)) {
@@ -499,9 +498,7 @@ static int like(req_t *req, bool on)
 				     : "UPDATE models SET likes_count = likes_count - 1 WHERE id = $1 AND likes_count > 0",
 			 P_INT(m.id)) >= 0;
 		if (ok && on) {
-			ok = DBX(req->db, "INSERT INTO model_daily (model_id, day, likes) VALUES ($1, $2, 1)"
-				 " ON CONFLICT (model_id, day) DO UPDATE SET likes = model_daily.likes + 1",
-				 P_INT(m.id), P_INT(epoch_day(now))) >= 0;
+			ok = rollup_count(req->db, m.id, m.creator_id, ROLLUP_LIKE, now);
 			if (ok && m.creator_id != req->user->id)
 				ok = notify(req->db, m.creator_id, "model_liked", "Someone liked your model",
 					    arena_printf(req->arena, "%s liked '%s'", req->user->username, m.title),
@@ -678,34 +675,6 @@ static int models_analytics(req_t *req)
 				       "totals", totals, "by_day", series));
 }
 
-static json_t *own_models(req_t *req, db_rows_t *r, const void *ctx)
-{
-	UNUSED(ctx);
-	return models_from_rows(req, r, true);
-}
-
-static int users_me_models(req_t *req)
-{
-	valid_t v;
-	page_t p;
-	paged_begin(&v, req, &p);
-	static const char *const statuses[] = { "pending", "approved", "rejected", NULL };
-	const char *status = q_enum(&v, "status", statuses, NULL);
-	if (!v_ok(&v))
-		return v_reply(&v);
-	db_param_t filters[] = { P_INT(req->user->id), P_TEXT(status) };
-	paged_t q = {
-		.what = "list models",
-		.count_sql = "SELECT COUNT(*) FROM models WHERE creator_id = $1 AND deleted_at IS NULL"
-			     " AND (CAST($2 AS TEXT) IS NULL OR status = $2)",
-		.rows_sql = "SELECT " MODEL_COLS MODEL_FROM " WHERE m.creator_id = $1 AND m.deleted_at IS NULL"
-			    " AND (CAST($2 AS TEXT) IS NULL OR m.status = $2) ORDER BY m.created_at DESC, m.id DESC",
-		.params = filters, .nparams = 2,
-		.rows = own_models,
-	};
-	return paged_reply(req, &p, &q);
-}
-
 const route_t model_routes[] = {
 	{ M_POST, "/api/models", models_create, ACCESS_VERIFIED, RL_GENERAL, BODY_JSON, 0, 0, "Create a model from an upload (pending review)" },
 	{ M_GET, "/api/models/{id:int}", models_get, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "A model" },
@@ -722,6 +691,5 @@ const route_t model_routes[] = {
 	{ M_DELETE, "/api/models/{id:int}/comments/{comment_id:int}", models_comments_delete, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Delete a comment (author, model owner, admin)" },
 	{ M_POST, "/api/models/{id:int}/share", models_share, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "A share link (counted)" },
 	{ M_GET, "/api/models/{id:int}/analytics", models_analytics, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Views, likes, sales by day (owner)" },
-	{ M_GET, "/api/users/me/models", users_me_models, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Your models (all statuses)" },
 };
 EXPORT_ROUTES(model_routes);

@@ -178,12 +178,7 @@ json_t *models_from_rows(req_t *req, db_rows_t *r, bool with_private)
 	return items;
 }
 
-/* "$1, $2, ..." for n ids after `first - 1` other parameters. */
-/* Appends " IN ($first, ...)" for n ids (SQLite), or one array parameter,
- * " = ANY(CAST($first AS BIGINT[]))" (PostgreSQL: one prepared statement
- * and one generic plan for any n, where an IN list was replanned for every
- * length); returns the number of parameters it put in p from p[first - 1]. */
-static int id_in(req_t *req, strbuf_t *sql, db_param_t *p, const int64_t *ids, size_t n, size_t first)
+int sql_id_in(req_t *req, strbuf_t *sql, db_param_t *p, const int64_t *ids, size_t n, size_t first)
 {
 	if (db_kind(req->db) == DB_PG) {
 		strbuf_t arr;
@@ -215,7 +210,7 @@ static bool mark_ids(req_t *req, const char *select, const int64_t *ids, size_t 
 	sb_adds(&sql, select);
 	db_param_t *p = arena_alloc(req->arena, (n + 1) * sizeof(*p));
 	p[0] = P_INT(req->user->id);
-	int np = 1 + id_in(req, &sql, p, ids, n, 2);
+	int np = 1 + sql_id_in(req, &sql, p, ids, n, 2);
 	db_rows_t *r = db_query(req->db, sql.buf, p, np);
 	sb_release(&sql);
 	if (!r)
@@ -275,7 +270,7 @@ bool models_write_by_ids(req_t *req, strbuf_t *out, const int64_t *ids, size_t n
 	sb_init(&sql, 0);
 	sb_adds(&sql, "SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND m.id");
 	db_param_t *p = arena_alloc(req->arena, n * sizeof(*p));
-	int np = id_in(req, &sql, p, ids, n, 1);
+	int np = sql_id_in(req, &sql, p, ids, n, 1);
 	db_rows_t *r = db_query(req->db, sql.buf, p, np);
 	sb_release(&sql);
 	if (!r)

@@ -112,6 +112,13 @@ bool notify(db_t *db, int64_t user_id, const char *type, const char *title, cons
  * buyers, an unsold one is removed with its file. */
 int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales);
 
+/* Appends " IN ($first, ...)" for n ids (SQLite), or one array parameter,
+ * " = ANY(CAST($first AS BIGINT[]))" (PostgreSQL: one prepared statement
+ * and one generic plan for any n, where an IN list was replanned for every
+ * length); returns the number of parameters it put in p from p[first - 1]
+ * (p has room for n of them there). */
+int sql_id_in(req_t *req, strbuf_t *sql, db_param_t *p, const int64_t *ids, size_t n, size_t first);
+
 /* Days since the epoch, for model_daily. */
 int64_t epoch_day(int64_t ms);
 

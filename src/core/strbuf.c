@@ -61,6 +61,11 @@ static bool grow(strbuf_t *sb, size_t extra)
 	return true;
 }
 
+bool sb_reserve(strbuf_t *sb, size_t n)
+{
+	return grow(sb, n);
+}
+
 bool sb_add(strbuf_t *sb, const void *data, size_t n)
 {
 	if (!grow(sb, n))

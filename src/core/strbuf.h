@@ -29,6 +29,9 @@ void sb_release(strbuf_t *sb);
 char *sb_detach(strbuf_t *sb, size_t *len);
 void sb_reset(strbuf_t *sb);
 
+/* Makes room for n more bytes now (one allocation instead of a doubling
+ * per growth, for a large text of a known size); false past the cap. */
+bool sb_reserve(strbuf_t *sb, size_t n);
 bool sb_add(strbuf_t *sb, const void *data, size_t n);
 bool sb_adds(strbuf_t *sb, const char *s);
 bool sb_addc(strbuf_t *sb, char c);

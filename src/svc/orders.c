@@ -8,6 +8,7 @@
 #include "orders.h"
 #include "mail.h"
 #include "ticker.h"
+#include "rollup.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/num.h"
@@ -218,9 +219,7 @@ static bool fulfil(db_t *db, const struct order *o, int64_t now)
 				  " VALUES ($1, 'sale', $2, $3, $4)",
 			      P_INT(it->creator_id), P_INT(it->price_cents - it->fee_cents), P_INT(pid), P_INT(now)) == 1 &&
 			  DBX(db, "UPDATE models SET sales_count = sales_count + 1 WHERE id = $1", P_INT(it->model_id)) == 1 &&
-			  DBX(db, "INSERT INTO model_daily (model_id, day, sales) VALUES ($1, $2, 1)"
-				  " ON CONFLICT (model_id, day) DO UPDATE SET sales = model_daily.sales + 1",
-			      P_INT(it->model_id), P_INT(now / 86400000)) >= 0 &&
+			  rollup_sale(db, it->model_id, it->creator_id, it->price_cents, it->fee_cents, now) &&
 			  DBX(db, "DELETE FROM cart_items WHERE user_id = $1 AND model_id = $2",
 			      P_INT(o->buyer_id), P_INT(it->model_id)) >= 0 &&
 			  DBX(db, "INSERT INTO notifications (user_id, type, title, message, action_url, created_at)"
@@ -231,6 +230,8 @@ static bool fulfil(db_t *db, const struct order *o, int64_t now)
 		if (!ok)
 			return false;
 	}
+	if (!rollup_sale_creators(db, o->id, now)) /* after every model's rows: rollup.h, lock order */
+		return false;
 	return queue_receipt(db, o);
 }
 
@@ -298,6 +299,7 @@ enum settle_result orders_refund(db_t *db, int64_t order_id)
 			  " WHERE order_id = $1 AND refunded_at IS NULL", P_INT(order_id), P_INT(now)) >= 0 &&
 		  DBX(db, "UPDATE models SET sales_count = sales_count - 1 WHERE sales_count > 0 AND id IN"
 			  " (SELECT model_id FROM purchases WHERE order_id = $1 AND refunded_at IS NULL)", P_INT(order_id)) >= 0 &&
+		  rollup_refund(db, order_id, now) && /* after the models' rows, before the purchases are marked */
 		  DBX(db, "UPDATE purchases SET refunded_at = $2 WHERE order_id = $1 AND refunded_at IS NULL",
 		      P_INT(order_id), P_INT(now)) >= 0;
 	if (!ok || !db_commit(db)) {
