@@ -181,6 +181,15 @@ bench_latency() {
 	done
 }
 
+# Issue 10's creator dashboard on the release build: a creator with 1,000
+# models and 1,000,000 views over a year (tests/api/test_dashboard.py builds
+# it), the server's own time per call (median of 15).
+bench_dashboard() {
+	echo "== creator dashboard (release build): 1,000 models, 1,000,000 views over a year; server time, median of 15 calls"
+	HWC3D_TIMING_BINARY=$BIN /usr/bin/python3 -m pytest tests/api/test_dashboard.py -q -s -p no:cacheprovider \
+		-k within_20_ms 2>&1 | grep -E "^(sqlite|postgres): /api" | sed 's/^/  /' || true
+}
+
 bench_engine sqlite ""
 bench_uploads
 if [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
@@ -202,3 +211,4 @@ if [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/po
 	export TEST_PG_URL=$PGURL
 fi
 bench_latency
+bench_dashboard
