@@ -269,6 +269,33 @@ static char *strip_slash(const char *s)
 	return p;
 }
 
+/* The default WEB_DIR and VENDOR_DIR: <repo>/web for <repo>/build/hwc3d
+ * (or <repo>/build/test/hwc3d), so that `hwc3d serve` from any directory
+ * serves the client and /docs.  The binary's directory and up to two of its
+ * parents are tried; "./sub" when none holds that directory. */
+static char *beside_binary(const char *sub)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		for (int up = 0; up < 3; up++) {
+			char *slash = strrchr(exe, '/');
+			if (!slash || slash == exe)
+				break;
+			*slash = '\0';
+			char cand[4200];
+			struct stat st;
+			snprintf(cand, sizeof(cand), "%s/%s", exe, sub);
+			if (!stat(cand, &st) && S_ISDIR(st.st_mode))
+				return xstrdup(cand);
+		}
+	}
+	char rel[64];
+	snprintf(rel, sizeof(rel), "./%s", sub);
+	return xstrdup(rel);
+}
+
 /* Splits a comma list into trimmed, non-empty items, each its own
  * allocation (the array and the items live as long as the process). */
 static const char **split_list(const char *s, size_t *n)
@@ -561,8 +588,9 @@ int config_load(char *err, size_t errlen)
 		return fail(err, errlen, "invalid LOG_LEVEL: \"%.32s\" (expected debug, info, warn or error)", lvl);
 	log_set_access(cfg.access_log);
 	cfg.metrics_token = config_get("METRICS_TOKEN");
-	cfg.web_dir = strip_slash(get_or("WEB_DIR", "./web"));
-	cfg.vendor_dir = strip_slash(get_or("VENDOR_DIR", "./node_modules"));
+	const char *web = config_get("WEB_DIR"), *vendor = config_get("VENDOR_DIR");
+	cfg.web_dir = web ? strip_slash(web) : beside_binary("web");
+	cfg.vendor_dir = vendor ? strip_slash(vendor) : beside_binary("node_modules");
 	return 0;
 }
 

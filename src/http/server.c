@@ -299,7 +299,7 @@ static void add_common_headers(req_t *req, struct MHD_Response *r)
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Referrer-Policy", "strict-origin-when-cross-origin");
 	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
-	if ((!req->is_static && !req->own_cache_headers) || req->status >= 400) {
+	if (!req->own_cache_headers || (req->status >= 400 && !req->is_static)) {
 		MHD_add_response_header(r, "X-Frame-Options", "DENY");
 		MHD_add_response_header(r, "Content-Security-Policy", JSON_API_CSP);
 		MHD_add_response_header(r, "Cache-Control", "no-store");
