@@ -1,8 +1,23 @@
 // ui.js: htm bound to Preact, and the small pieces every page shares.
 import { h } from 'preact';
 import htm from 'htm';
+import { useEffect, useState } from 'preact/hooks';
+import { isAbort } from './api.js';
 
 export const html = htm.bind(h);
+
+// Loads fn(signal) on mount (the page's signal: leaving aborts it); {data, error, loading, reload}.
+export function useLoad(fn, signal) {
+  const [state, setState] = useState({ loading: true, data: null, error: null });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    setState({ loading: true, data: null, error: null });
+    fn(signal).then(
+      (data) => { if (!signal.aborted) setState({ loading: false, data, error: null }); },
+      (error) => { if (!isAbort(error) && !signal.aborted) setState({ loading: false, data: null, error }); });
+  }, [tick]);
+  return { ...state, reload: () => setTick(tick + 1) };
+}
 
 export function formatPrice(price, currency = 'USD', isFree = false) {
   if (isFree || Number(price) === 0) return 'Free';

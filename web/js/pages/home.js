@@ -1,22 +1,8 @@
 // home.js: featured models, platform figures and a search box that leads
 // to the marketplace.
-import { useEffect, useState } from 'preact/hooks';
-import { api, isAbort } from '../api.js';
+import { api } from '../api.js';
 import { navigate } from '../app.js';
-import { html, formatCount, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
-
-// Loads fn(signal) on mount; {data, error, loading, reload}.
-export function useLoad(fn, signal) {
-  const [state, setState] = useState({ loading: true, data: null, error: null });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    setState({ loading: true, data: null, error: null });
-    fn(signal).then(
-      (data) => { if (!signal.aborted) setState({ loading: false, data, error: null }); },
-      (error) => { if (!isAbort(error) && !signal.aborted) setState({ loading: false, data: null, error }); });
-  }, [tick]);
-  return { ...state, reload: () => setTick(tick + 1) };
-}
+import { html, formatCount, useLoad, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
 
 function Stats({ signal }) {
   const s = useLoad((sig) => api('/api/stats/platform', { signal: sig }), signal);

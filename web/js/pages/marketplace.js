@@ -2,8 +2,7 @@
 // kept in the URL query, so a filtered page can be shared and reloaded.
 import { api } from '../api.js';
 import { navigate } from '../app.js';
-import { html, formatCount, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
-import { useLoad } from './home.js';
+import { html, useLoad, formatCount, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
 
 const SORTS = [
   ['', 'Best match / newest'], ['newest', 'Newest'], ['popular', 'Most popular'],

@@ -1,8 +1,7 @@
 // model.js: a model's details (the 3D viewer, comments and buying come in
 // later slices).
 import { api } from '../api.js';
-import { html, formatPrice, formatCount, Loading, ErrorBox } from '../ui.js';
-import { useLoad } from './home.js';
+import { html, useLoad, formatPrice, formatCount, Loading, ErrorBox } from '../ui.js';
 
 function yesNo(v) {
   return v ? 'Yes' : 'No';
