@@ -151,13 +151,15 @@ static bool vendor_map(req_t *req, const char *path, const char **base, const ch
 	return false;
 }
 
-/* A page of the client: no dot in the last segment, and not under a prefix
- * that is never the client's. */
+/* A page of the client: no dot in the last segment, and a first segment
+ * that is never the client's ("/api" itself included). */
 static bool is_page_path(const char *path)
 {
-	static const char *not_pages[] = { "/vendor/", "/docs/", "/files/", "/api/", "/ws/" };
+	static const char *not_pages[] = { "api", "ws", "vendor", "docs", "files" };
+	const char *seg = path + 1;
+	size_t n = strcspn(seg, "/");
 	for (size_t i = 0; i < ARRAY_LEN(not_pages); i++)
-		if (str_has_prefix(path, not_pages[i]))
+		if (strlen(not_pages[i]) == n && !memcmp(not_pages[i], seg, n))
 			return false;
 	const char *last = strrchr(path, '/');
 	return !strchr(last ? last : path, '.');

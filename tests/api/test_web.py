@@ -42,7 +42,7 @@ def test_other_page_like_paths_are_404_with_the_shell(server, path):
     assert_shell(server.get(path), status=404)
 
 
-@pytest.mark.parametrize("path", ["/api/nope", "/api/models/1/nope", "/no/such/file.js", "/files/nope",
+@pytest.mark.parametrize("path", ["/api", "/ws", "/files", "/vendor", "/api/nope", "/api/models/1/nope", "/no/such/file.js", "/files/nope",
                                   "/vendor/nope/x.js", "/docs/nope.html"])
 def test_non_pages_stay_json_404(server, path):
     r = server.get(path)
