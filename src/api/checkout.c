@@ -302,16 +302,12 @@ static int checkout(req_t *req)
 			return reply_db_error(req, "create order");
 		}
 	}
-	/* Bought meanwhile by a checkout that has just released its locks? */
+	/* Bought meanwhile by a checkout that has just released its locks?
+	 * (Asked through this order's own items: one statement for any set.) */
 	int64_t owned = 0;
-	strbuf_t in;
-	sb_init(&in, 0);
-	for (size_t i = 0; i < n; i++)
-		sb_addf(&in, "%s%lld", i ? "," : "", (long long)ids[i]);
-	char *sql = arena_printf(req->arena, "SELECT COUNT(*) FROM purchases WHERE buyer_id = $1 AND refunded_at IS NULL"
-					     " AND model_id IN (%s)", in.buf);
-	sb_release(&in);
-	if (DBS(req->db, &owned, sql, P_INT(req->user->id)) != 1 || owned > 0 || !db_commit(req->db)) {
+	if (DBS(req->db, &owned, "SELECT COUNT(*) FROM purchases p JOIN order_items oi ON oi.model_id = p.model_id"
+			       " WHERE oi.order_id = $2 AND p.buyer_id = $1 AND p.refunded_at IS NULL",
+		P_INT(req->user->id), P_INT(order_id)) != 1 || owned > 0 || !db_commit(req->db)) {
 		db_rollback(req->db);
 		return owned > 0 ? reply_error(req, ERR_CONFLICT, "You already own this model")
 				 : reply_db_error(req, "create order");

@@ -524,7 +524,7 @@ static int models_list(req_t *req)
 	struct list_job *j = arena_calloc(req->arena, sizeof(*j));
 	*j = (struct list_job){
 		.req = req,
-		.q = q,
+		.q = q, /* with its where buffer, which the job releases */
 		.sig = arena_printf(req->arena, "%zu:%s|%s", strlen(seen), seen, sig),
 		.with = with,
 		.from = from,
@@ -534,7 +534,6 @@ static int models_list(req_t *req)
 		.key = key,
 		.gen = gen,
 	};
-	j->q.where = q.where; /* the buffer moves to the job, which releases it */
 	return pool_defer(req, POOL_DB, list_work, list_done, j);
 }
 

@@ -151,14 +151,6 @@ bool model_find_or_404(req_t *req, struct model_ref *m, bool owner_only, bool ad
 	return true;
 }
 
-bool notify(db_t *db, int64_t user_id, const char *type, const char *title, const char *message,
-	    const char *action_url)
-{
-	return DBX(db, "INSERT INTO notifications (user_id, type, title, message, action_url, created_at)"
-		   " VALUES ($1, $2, $3, $4, $5, $6)", P_INT(user_id), P_TEXT(type), P_TEXT(title),
-		   P_TEXT(message), P_TEXT(action_url), P_INT(now_ms())) == 1;
-}
-
 int64_t epoch_day(int64_t ms)
 {
 	return ms / 86400000;

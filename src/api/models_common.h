@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "../core/strbuf.h"
 #include "../http/request.h"
+#include "../svc/notify.h" /* notify(), which the model handlers use */
 
 /* The columns of a model row (MODEL_FROM): MODEL_COLS is the select list,
  * enum model_col their indexes (db.h, named columns). */
@@ -104,9 +105,6 @@ bool model_find_or_404(req_t *req, struct model_ref *m, bool owner_only, bool ad
  * else is a database error (500). */
 int reply_model_write_failed(req_t *req, int64_t rows, const char *what);
 
-/* A notification row for the user (and its WebSocket push, later). */
-bool notify(db_t *db, int64_t user_id, const char *type, const char *title, const char *message,
-	    const char *action_url);
 
 /* Deletes a model and answers: a sold one is hidden but kept for its
  * buyers, an unsold one is removed with its file. */

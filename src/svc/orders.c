@@ -7,6 +7,7 @@
 #include <time.h>
 #include "orders.h"
 #include "mail.h"
+#include "notify.h"
 #include "ticker.h"
 #include "rollup.h"
 #include "../core/config.h"
@@ -76,12 +77,8 @@ char *download_url(int64_t model_id, int64_t user_id, int64_t expires_s)
 {
 	char sig[65];
 	download_signature(model_id, user_id, expires_s, sig);
-	strbuf_t sb;
-	sb_init(&sb, 0);
-	sb_addf(&sb, "%s/api/downloads/%lld?user=%lld&expires=%lld&sig=%s", cfg.public_url, (long long)model_id,
-		(long long)user_id, (long long)expires_s, sig);
-	size_t len;
-	return sb_detach(&sb, &len);
+	return xasprintf("%s/api/downloads/%lld?user=%lld&expires=%lld&sig=%s", cfg.public_url, (long long)model_id,
+			 (long long)user_id, (long long)expires_s, sig);
 }
 
 /* ---------------------------------------------------------- settlement */
@@ -222,9 +219,7 @@ static bool fulfil(db_t *db, const struct order *o, int64_t now)
 			  rollup_sale(db, it->model_id, it->creator_id, it->price_cents, it->fee_cents, now) &&
 			  DBX(db, "DELETE FROM cart_items WHERE user_id = $1 AND model_id = $2",
 			      P_INT(o->buyer_id), P_INT(it->model_id)) >= 0 &&
-			  DBX(db, "INSERT INTO notifications (user_id, type, title, message, action_url, created_at)"
-				  " VALUES ($1, 'model_purchased', 'New sale', $2, $3, $4)",
-			      P_INT(it->creator_id), P_TEXT(msg), P_TEXT(url), P_INT(now)) == 1;
+			  notify(db, it->creator_id, "model_purchased", "New sale", msg, url);
 		free(msg);
 		free(url);
 		if (!ok)

@@ -394,6 +394,9 @@ def test_s3_expired_uploads_leave_the_bucket(s3rver):
         while time.time() < deadline and key in upload_rows(s):
             time.sleep(0.25)
         assert key not in upload_rows(s)
+        # the row goes first, the object right after it (one S3 DELETE later)
+        while time.time() < deadline and in_bucket(s3rver, key):
+            time.sleep(0.1)
         assert not in_bucket(s3rver, key), "the expired upload's object is still in the bucket"
         assert in_bucket(s3rver, used_key) and used_key in upload_rows(s)
     finally:
