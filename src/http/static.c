@@ -107,6 +107,7 @@ static const struct {
 	{ "swagger-ui", "swagger-ui-dist" },
 	{ "preact", "preact" },
 	{ "htm", "htm" },
+	{ "model-viewer", "@google/model-viewer" },
 };
 
 /* First path segments of the client's pages (issue 11 and later ones: those

@@ -1,66 +1,97 @@
 // app.js: the router.  A page is one module under pages/ plus one entry in
-// `routes`; each page gets its route params, the URL query and an
-// AbortSignal that is aborted when the user leaves the page.
+// `routes`: the module is imported the first time its page is shown, so the
+// first load carries only the pages it needs.  Each page gets its route
+// params, the URL query and an AbortSignal that is aborted when the user
+// leaves the page.  `auth: true` pages send a signed-out visitor to /auth.
 import { render } from 'preact';
-import { html } from './ui.js';
-import { HomePage } from './pages/home.js';
-import { MarketplacePage } from './pages/marketplace.js';
-import { ModelPage } from './pages/model.js';
+import { html, Loading, ErrorBox } from './ui.js';
+import { onNavigate, navigate } from './nav.js';
+import { Header } from './shell.js';
+import { getSession, loadSession } from './session.js';
 import { NotAvailablePage, NotFoundPage } from './pages/misc.js';
 
+const page = (load, name, title, extra = {}) => ({ load, name, title, ...extra });
+
 const routes = [
-  { path: '/', page: HomePage, title: 'HWC3D: 3D model marketplace' },
-  { path: '/marketplace', page: MarketplacePage, title: 'Marketplace · HWC3D' },
-  { path: '/model/:id', page: ModelPage, title: 'Model · HWC3D' },
+  ['/', page(() => import('./pages/home.js'), 'HomePage', 'HWC3D: 3D model marketplace')],
+  ['/marketplace', page(() => import('./pages/marketplace.js'), 'MarketplacePage', 'Marketplace')],
+  ['/model/:id', page(() => import('./pages/model.js'), 'ModelPage', 'Model')],
+  ['/view/:id', page(() => import('./pages/view.js'), 'ViewPage', 'Model viewer')],
+  ['/auth', page(() => import('./pages/auth.js'), 'AuthPage', 'Sign in')],
+  ['/auth/reset-password', page(() => import('./pages/auth.js'), 'ResetPasswordPage', 'Reset password')],
+  ['/cart', page(() => import('./pages/cart.js'), 'CartPage', 'Cart', { auth: true })],
+  ['/checkout', page(() => import('./pages/cart.js'), 'CheckoutPage', 'Checkout', { auth: true })],
+  ['/checkout/complete', page(() => import('./pages/cart.js'), 'CheckoutCompletePage', 'Thank you', { auth: true })],
+  ['/upload', page(() => import('./pages/upload.js'), 'UploadPage', 'Upload a model', { auth: true })],
+  ['/dashboard', page(() => import('./pages/dashboard.js'), 'DashboardPage', 'Dashboard', { auth: true })],
+  ['/dashboard/inventory', page(() => import('./pages/inventory.js'), 'InventoryPage', 'Inventory', { auth: true })],
+  ['/dashboard/financials', page(() => import('./pages/financials.js'), 'FinancialsPage', 'Financials', { auth: true })],
+  ['/dashboard/settings', page(() => import('./pages/settings.js'), 'SettingsPage', 'Settings', { auth: true })],
+  ['/leaderboard', page(() => import('./pages/leaderboard.js'), 'LeaderboardPage', 'Leaderboard')],
+  ['/u/:username', page(() => import('./pages/profile.js'), 'ProfilePage', 'Creator')],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
 // whose pages are not built yet.
-const planned = ['view', 'auth', 'cart', 'checkout', 'upload', 'dashboard', 'leaderboard', 'u',
-  'community', 'communities', 'support', 'bounties', 'learn', 'admin', 'reset-password',
-  'verify-email'];
+const planned = ['community', 'communities', 'support', 'bounties', 'learn', 'admin',
+  'dashboard/messages', 'dashboard/social'];
 
 function match(pathname) {
   const parts = pathname.replace(/\/+$/, '').split('/').slice(1);
-  for (const r of routes) {
-    const want = r.path === '/' ? [] : r.path.split('/').slice(1);
+  for (const [path, route] of routes) {
+    const want = path === '/' ? [] : path.split('/').slice(1);
     if (want.length !== parts.length) continue;
     const params = {};
     let ok = true;
     want.forEach((w, i) => {
-      if (w.startsWith(':')) params[w.slice(1)] = decodeURIComponent(parts[i]);
-      else if (w !== parts[i]) ok = false;
+      if (w.startsWith(':')) {
+        try { params[w.slice(1)] = decodeURIComponent(parts[i]); } catch { ok = false; }
+      } else if (w !== parts[i]) ok = false;
     });
-    if (ok) return { route: r, params };
+    if (ok) return { route, params };
   }
-  if (planned.includes(parts[0])) return { route: { page: NotAvailablePage, title: 'Not available yet · HWC3D' }, params: {} };
-  return { route: { page: NotFoundPage, title: 'Page not found · HWC3D' }, params: {} };
+  const joined = parts.join('/');
+  if (planned.some((p) => joined === p || joined.startsWith(`${p}/`)))
+    return { route: { component: NotAvailablePage, title: 'Not available yet' }, params: {} };
+  return { route: { component: NotFoundPage, title: 'Page not found' }, params: {} };
 }
 
 const root = document.getElementById('app');
 let controller = null;
+let shown = 0;
 
-function show() {
+async function show() {
   if (controller) controller.abort();
   controller = new AbortController();
+  const ticket = ++shown;
+  const signal = controller.signal;
   const { route, params } = match(location.pathname);
+  document.title = route.title === 'HWC3D: 3D model marketplace' ? route.title : `${route.title} · HWC3D`;
+  if (route.auth) {
+    if (!getSession().ready) await loadSession();
+    if (ticket !== shown) return;
+    if (!getSession().user) {
+      navigate(`/auth?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+      return;
+    }
+  }
+  let Page = route.component;
+  if (!Page) {
+    render(html`<section class="page"><${Loading} /></section>`, root);
+    try {
+      Page = (await route.load())[route.name];
+    } catch (error) {
+      if (ticket === shown)
+        render(html`<section class="page narrow"><h1>This page could not be loaded</h1><${ErrorBox} error=${error} onRetry=${show} /></section>`, root);
+      return;
+    }
+    if (ticket !== shown) return;
+  }
   const query = new URLSearchParams(location.search);
-  document.title = route.title;
-  const Page = route.page;
-  render(html`<${Page} key=${location.pathname + location.search} params=${params} query=${query} signal=${controller.signal} />`, root);
+  render(html`<${Page} key=${location.pathname + location.search} params=${params} query=${query} signal=${signal} />`, root);
 }
 
-export function navigate(url, { replace = false } = {}) {
-  const target = new URL(url, location.href);
-  const samePage = target.pathname === location.pathname;
-  if (replace) history.replaceState(null, '', target);
-  else history.pushState(null, '', target);
-  show();
-  if (!samePage) {
-    window.scrollTo(0, 0);
-    root.focus({ preventScroll: true });
-  }
-}
+onNavigate(show);
 
 // Same-origin links without a target or modifier keys stay in the app.
 document.addEventListener('click', (e) => {
@@ -68,10 +99,13 @@ document.addEventListener('click', (e) => {
   const a = e.target.closest('a[href]');
   if (!a || a.target || a.hasAttribute('download')) return;
   const url = new URL(a.href, location.href);
-  if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/docs')) return;
+  if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/docs')
+      || url.pathname.startsWith('/files/')) return;
   e.preventDefault();
   navigate(url);
 });
 
 window.addEventListener('popstate', show);
+render(html`<${Header} />`, document.getElementById('site-header'));
+loadSession();
 show();

@@ -1,7 +1,7 @@
 // home.js: featured models, platform figures and a search box that leads
 // to the marketplace.
 import { api } from '../api.js';
-import { navigate } from '../app.js';
+import { navigate } from '../nav.js';
 import { html, formatCount, useLoad, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
 
 function Stats({ signal }) {

@@ -1,7 +1,7 @@
 // marketplace.js: GET /api/models with category, sort, search and page
 // kept in the URL query, so a filtered page can be shared and reloaded.
 import { api } from '../api.js';
-import { navigate } from '../app.js';
+import { navigate } from '../nav.js';
 import { html, useLoad, formatCount, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
 
 const SORTS = [

@@ -1,0 +1,5 @@
+// auth.js: placeholder until the page is built (issue 11).
+import { NotAvailablePage } from './misc.js';
+
+export const AuthPage = NotAvailablePage;
+export const ResetPasswordPage = NotAvailablePage;

@@ -1,0 +1,4 @@
+// dashboard.js: placeholder until the page is built (issue 11).
+import { NotAvailablePage } from './misc.js';
+
+export const DashboardPage = NotAvailablePage;

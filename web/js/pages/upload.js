@@ -1,0 +1,4 @@
+// upload.js: placeholder until the page is built (issue 11).
+import { NotAvailablePage } from './misc.js';
+
+export const UploadPage = NotAvailablePage;
