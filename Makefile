@@ -65,12 +65,13 @@ deps:
 # database, serve on http://localhost:8000.
 run:
 	@scripts/install-deps.sh build web
-	@if [ -f package-lock.json ] && [ ! -d node_modules/swagger-ui-dist ]; then \
+	@if [ -f package-lock.json ] && { [ ! -f node_modules/.package-lock.json ] || \
+		[ package-lock.json -nt node_modules/.package-lock.json ]; }; then \
 		npm ci --no-audit --no-fund --ignore-scripts; fi
 	@$(MAKE) --no-print-directory all
 	./build/hwc3d migrate
 	./build/hwc3d seed-demo
-	./build/hwc3d serve
+	FRONTEND_URL=$${FRONTEND_URL:-http://localhost:8000} ./build/hwc3d serve
 
 test-build: build/test/hwc3d build/test/unit
 
