@@ -1,10 +1,11 @@
 /*
  * seed_models.c: the demo marketplace behind `hwc3d seed-demo`: creators,
  * buyers, and models whose files the program makes itself (boxes, spheres,
- * cylinders, tori, pyramids as OBJ), so that downloads, analysis figures and
- * the viewer have real geometry.  The counts are known from construction,
- * the same ones the analysis child reports for OBJ (the `v` records, all of
- * which faces use; triangles after triangulation).
+ * cylinders, tori, pyramids as binary glTF, with smooth normals and a
+ * colour of their own), so that downloads, analysis figures and the 3D
+ * viewer have real geometry.  The counts are known from construction, the
+ * same ones the analysis child reports (every vertex is used by a face;
+ * triangles as written).
  */
 #include <math.h>
 #include <sodium.h>
@@ -17,28 +18,40 @@
 #include "../svc/storage.h"
 
 struct shape {
-	strbuf_t obj;
+	float *pos;   /* 3 per vertex */
+	uint32_t *idx; /* 3 per triangle, 0-based */
 	int64_t tris, verts;
 	double dx, dy, dz;
-	int nv; /* vertices written so far (OBJ indices are 1-based) */
+	int nv; /* vertices so far; the shapes below name them 1-based */
+	size_t pos_cap, idx_cap;
 };
 
 static void v(struct shape *s, double x, double y, double z)
 {
-	sb_addf(&s->obj, "v %.5f %.5f %.5f\n", x, y, z);
+	if ((size_t)s->nv * 3 + 3 > s->pos_cap) {
+		s->pos_cap = s->pos_cap ? s->pos_cap * 2 : 96;
+		s->pos = xrealloc(s->pos, s->pos_cap * sizeof(float));
+	}
+	float *p = s->pos + (size_t)s->nv * 3;
+	p[0] = (float)x, p[1] = (float)y, p[2] = (float)z;
 	s->nv++;
-}
-
-static void quad(struct shape *s, int a, int b, int c, int d)
-{
-	sb_addf(&s->obj, "f %d %d %d %d\n", a, b, c, d);
-	s->tris += 2;
 }
 
 static void tri(struct shape *s, int a, int b, int c)
 {
-	sb_addf(&s->obj, "f %d %d %d\n", a, b, c);
-	s->tris += 1;
+	if ((size_t)s->tris * 3 + 3 > s->idx_cap) {
+		s->idx_cap = s->idx_cap ? s->idx_cap * 2 : 96;
+		s->idx = xrealloc(s->idx, s->idx_cap * sizeof(uint32_t));
+	}
+	uint32_t *t = s->idx + (size_t)s->tris * 3;
+	t[0] = (uint32_t)(a - 1), t[1] = (uint32_t)(b - 1), t[2] = (uint32_t)(c - 1);
+	s->tris++;
+}
+
+static void quad(struct shape *s, int a, int b, int c, int d)
+{
+	tri(s, a, b, c);
+	tri(s, a, c, d);
 }
 
 static void box(struct shape *s, double w, double h, double d)
@@ -162,11 +175,9 @@ static const struct demo_model {
 	{ "Water Tower", "architecture", "[\"tower\",\"water\",\"urban\"]", "An urban water tower tank.", 1499, 2, 40, false },
 };
 
-static bool make_shape(struct shape *s, int kind, int detail)
+static void make_shape(struct shape *s, int kind, int detail)
 {
-	sb_init(&s->obj, 0);
-	s->tris = s->verts = s->nv = 0;
-	sb_adds(&s->obj, "# made by hwc3d seed-demo\no demo\n");
+	*s = (struct shape){ 0 };
 	switch (kind) {
 	case 0:
 		box(s, 1.0 * detail, 1.0, 1.0 + detail * 0.5);
@@ -184,8 +195,74 @@ static bool make_shape(struct shape *s, int kind, int detail)
 		pyramid(s, 2.0, 1.5);
 		break;
 	}
-	s->verts = s->nv; /* every `v` record is used by a face */
-	return !s->obj.overflow;
+	s->verts = s->nv;
+}
+
+static void free_shape(struct shape *s)
+{
+	free(s->pos);
+	free(s->idx);
+}
+
+/* The shape as a GLB (glTF 2.0 binary): one mesh of positions, normals
+ * (each vertex's the sum of its faces' area-weighted normals) and 32-bit
+ * indices, with one PBR material of colour rgb.  malloc'd, *len its size. */
+static unsigned char *shape_glb(const struct shape *s, const float rgb[3], size_t *len)
+{
+	size_t nv = (size_t)s->nv, ni = (size_t)s->tris * 3;
+	float *nrm = xcalloc(nv * 3, sizeof(float));
+	for (size_t t = 0; t < ni; t += 3) {
+		const float *a = s->pos + s->idx[t] * 3, *b = s->pos + s->idx[t + 1] * 3, *c = s->pos + s->idx[t + 2] * 3;
+		float u[3] = { b[0] - a[0], b[1] - a[1], b[2] - a[2] }, w[3] = { c[0] - a[0], c[1] - a[1], c[2] - a[2] };
+		float n[3] = { u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], u[0] * w[1] - u[1] * w[0] };
+		for (int k = 0; k < 3; k++)
+			for (int d = 0; d < 3; d++)
+				nrm[s->idx[t + k] * 3 + d] += n[d];
+	}
+	float lo[3] = { INFINITY, INFINITY, INFINITY }, hi[3] = { -INFINITY, -INFINITY, -INFINITY };
+	for (size_t i = 0; i < nv; i++) {
+		float *n = nrm + i * 3;
+		float l = sqrtf(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+		for (int d = 0; d < 3; d++) {
+			n[d] = l > 0 ? n[d] / l : (d == 1);
+			lo[d] = fminf(lo[d], s->pos[i * 3 + d]);
+			hi[d] = fmaxf(hi[d], s->pos[i * 3 + d]);
+		}
+	}
+	size_t vbytes = nv * 3 * sizeof(float), ibytes = ni * sizeof(uint32_t), bin = 2 * vbytes + ibytes;
+	strbuf_t j;
+	sb_init(&j, 0);
+	sb_addf(&j, "{\"asset\":{\"version\":\"2.0\",\"generator\":\"hwc3d seed-demo\"},\"scene\":0,"
+		"\"scenes\":[{\"nodes\":[0]}],\"nodes\":[{\"mesh\":0,\"name\":\"demo\"}],"
+		"\"meshes\":[{\"primitives\":[{\"attributes\":{\"POSITION\":0,\"NORMAL\":1},\"indices\":2,\"material\":0}]}],"
+		"\"materials\":[{\"pbrMetallicRoughness\":{\"baseColorFactor\":[%.3f,%.3f,%.3f,1],"
+		"\"metallicFactor\":0.1,\"roughnessFactor\":0.55}}],"
+		"\"buffers\":[{\"byteLength\":%zu}],\"bufferViews\":["
+		"{\"buffer\":0,\"byteOffset\":0,\"byteLength\":%zu,\"target\":34962},"
+		"{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":34962},"
+		"{\"buffer\":0,\"byteOffset\":%zu,\"byteLength\":%zu,\"target\":34963}],\"accessors\":["
+		"{\"bufferView\":0,\"componentType\":5126,\"count\":%zu,\"type\":\"VEC3\","
+		"\"min\":[%.5f,%.5f,%.5f],\"max\":[%.5f,%.5f,%.5f]},"
+		"{\"bufferView\":1,\"componentType\":5126,\"count\":%zu,\"type\":\"VEC3\"},"
+		"{\"bufferView\":2,\"componentType\":5125,\"count\":%zu,\"type\":\"SCALAR\"}]}",
+		rgb[0], rgb[1], rgb[2], bin, vbytes, vbytes, vbytes, 2 * vbytes, ibytes, nv, lo[0], lo[1], lo[2], hi[0],
+		hi[1], hi[2], nv, ni);
+	while (j.len % 4)
+		sb_adds(&j, " ");
+	size_t total = 12 + 8 + j.len + 8 + bin;
+	unsigned char *out = xcalloc(1, total), *o = out;
+	uint32_t head[5] = { 0x46546C67u /* glTF */, 2, (uint32_t)total, (uint32_t)j.len, 0x4E4F534Au /* JSON */ };
+	memcpy(o, head, sizeof(head)), o += sizeof(head);
+	memcpy(o, j.buf, j.len), o += j.len;
+	uint32_t binhead[2] = { (uint32_t)bin, 0x004E4942u /* BIN */ };
+	memcpy(o, binhead, sizeof(binhead)), o += sizeof(binhead);
+	memcpy(o, s->pos, vbytes), o += vbytes;
+	memcpy(o, nrm, vbytes), o += vbytes;
+	memcpy(o, s->idx, ibytes);
+	sb_release(&j);
+	free(nrm);
+	*len = total;
+	return out;
 }
 
 /* A live user with this username, or a new verified one. */
@@ -228,31 +305,40 @@ int seed_models(db_t *db, const char *password_hash)
 	for (size_t i = 0; i < ARRAY_LEN(demo_models); i++) {
 		const struct demo_model *d = &demo_models[i];
 		struct shape s;
-		if (!make_shape(&s, d->shape, d->detail))
-			return -1;
+		make_shape(&s, d->shape, d->detail);
+		/* a colour per model, spread around the hue circle */
+		double hue = fmod(i * 0.618034, 1.0) * 6.0;
+		float rgb[3] = { 0.2f, 0.2f, 0.2f };
+		int sector = (int)hue;
+		float frac = (float)(hue - sector);
+		static const int lead[6][3] = { { 2, 1, 0 }, { 1, 2, 0 }, { 0, 2, 1 }, { 0, 1, 2 }, { 1, 0, 2 }, { 2, 0, 1 } };
+		rgb[lead[sector][0]] = 0.85f;
+		rgb[lead[sector][1]] = sector % 2 ? 0.85f - 0.65f * frac : 0.2f + 0.65f * frac;
+		size_t size;
+		unsigned char *glb = shape_glb(&s, rgb, &size);
 		char name[40], tmp[4200], key[80], sha_hex[65] = "";
 		random_hex(name, 16);
-		snprintf(key, sizeof(key), "models/%s.obj", name);
-		snprintf(tmp, sizeof(tmp), "%s/seed-%s.obj", store_tmp_dir(), name);
-		FILE *f = fopen(tmp, "w");
-		bool ok = f && fwrite(s.obj.buf, 1, s.obj.len, f) == s.obj.len;
-		if (f)
-			fclose(f);
+		snprintf(key, sizeof(key), "models/%s.glb", name);
+		snprintf(tmp, sizeof(tmp), "%s/seed-%s.glb", store_tmp_dir(), name);
+		FILE *f = fopen(tmp, "wb");
+		bool ok = f && fwrite(glb, 1, size, f) == size;
+		if (f && fclose(f))
+			ok = false;
 		/* the uploads row carries the content hash like a real upload */
 		unsigned char h[crypto_hash_sha256_BYTES];
-		crypto_hash_sha256(h, (const unsigned char *)s.obj.buf, s.obj.len);
+		crypto_hash_sha256(h, glb, size);
 		sodium_bin2hex(sha_hex, sizeof(sha_hex), h, sizeof(h));
-		size_t size = s.obj.len;
-		sb_release(&s.obj);
-		if (!ok || !store_put(tmp, key, "model/obj", err, sizeof(err))) {
+		free(glb);
+		free_shape(&s);
+		if (!ok || !store_put(tmp, key, "model/gltf-binary", err, sizeof(err))) {
 			unlink(tmp);
 			fprintf(stderr, "hwc3d: seed-demo cannot store a model: %s\n", err);
 			return -1;
 		}
 		char analysis[512];
 		snprintf(analysis, sizeof(analysis),
-			 "{\"poly_count\":%lld,\"vertex_count\":%lld,\"file_format\":\"OBJ\",\"has_animations\":false,"
-			 "\"has_rigging\":false,\"has_textures\":false,\"materials\":[],\"textures\":[],"
+			 "{\"poly_count\":%lld,\"vertex_count\":%lld,\"file_format\":\"GLB\",\"has_animations\":false,"
+			 "\"has_rigging\":false,\"has_textures\":false,\"materials\":[\"material\"],\"textures\":[],"
 			 "\"dimensions\":{\"x\":%.4f,\"y\":%.4f,\"z\":%.4f},\"mesh_count\":1,\"bone_count\":0,"
 			 "\"animation_count\":0,\"external_references\":[],\"warnings\":[]}",
 			 (long long)s.tris, (long long)s.verts, s.dx, s.dy, s.dz);
@@ -260,12 +346,12 @@ int seed_models(db_t *db, const char *password_hash)
 		int64_t created = now - (int64_t)(ARRAY_LEN(demo_models) - i) * 3600000;
 		if (DBS(db, &cat, "SELECT id FROM categories WHERE slug = $1", P_TEXT(d->category)) != 1 ||
 		    DBS(db, &upload, "INSERT INTO uploads (user_id, kind, storage_key, original_name, content_type, file_format,"
-			" size_bytes, sha256, analysis, created_at) VALUES ($1, 'model', $2, $3, 'model/obj', 'OBJ', $4, $5, $6, $7)"
-			" RETURNING id", P_INT(creator), P_TEXT(key), P_TEXT("model.obj"), P_INT((int64_t)size),
+			" size_bytes, sha256, analysis, created_at) VALUES ($1, 'model', $2, $3, 'model/gltf-binary', 'GLB', $4, $5, $6,"
+			" $7) RETURNING id", P_INT(creator), P_TEXT(key), P_TEXT("model.glb"), P_INT((int64_t)size),
 			P_TEXT(sha_hex), P_TEXT(analysis), P_INT(created)) != 1 ||
 		    DBS(db, &model, "INSERT INTO models (creator_id, title, description, price_cents, is_free, category_id, tags,"
 			" upload_id, file_key, file_format, file_size, poly_count, vertex_count, status, is_featured,"
-			" created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'OBJ', $10, $11, $12, 'approved',"
+			" created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'GLB', $10, $11, $12, 'approved',"
 			" $13, $14, $14) RETURNING id",
 			P_INT(creator), P_TEXT(d->title), P_TEXT(d->description), P_INT(d->price_cents),
 			P_BOOL(d->price_cents == 0), P_INT(cat), P_TEXT(d->tags), P_INT(upload), P_TEXT(key),
@@ -323,15 +409,20 @@ int seed_bulk_models(db_t *db, int64_t n)
 	while (r && db_next(r) && k < ncreators)
 		creators[k++] = db_int(r, 0);
 	db_done(r);
-	char *key = NULL;
-	r = DBQ0(db, "SELECT file_key FROM models WHERE file_key IS NOT NULL ORDER BY id LIMIT 1");
-	if (r && db_next(r))
+	char *key = NULL, *format = NULL;
+	int64_t fsize = 0;
+	r = DBQ0(db, "SELECT file_key, file_format, file_size FROM models WHERE file_key IS NOT NULL ORDER BY id LIMIT 1");
+	if (r && db_next(r)) {
 		key = xstrdup(db_text(r, 0));
+		format = xstrdup(db_text(r, 1));
+		fsize = db_int(r, 2);
+	}
 	db_done(r);
 	int64_t now = now_ms();
 	uint64_t x = 88172645463325252ULL; /* xorshift: the same data every run */
 	if (!db_begin(db)) {
 		free(key);
+		free(format);
 		return -1;
 	}
 	for (int64_t i = 0; i < n; i++) {
@@ -347,18 +438,19 @@ int seed_bulk_models(db_t *db, int64_t n)
 			"INSERT INTO models (creator_id, title, description, price_cents, is_free, category_id, tags, file_key,"
 			" file_format, file_size, poly_count, vertex_count, has_animations, has_rigging, status, is_featured,"
 			" likes_count, views_count, downloads_count, created_at, updated_at)"
-			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'OBJ', 188,"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $18, $19,"
 			" $9, $10, $11, $12, 'approved', $13, $14, $15, $16, $17, $17) RETURNING id",
 			P_INT(creators[(x >> 24) % (uint64_t)ncreators]), P_TEXT(title), P_TEXT(desc), P_INT(price),
 			P_BOOL(price < 500), P_INT(cats[(x >> 32) % (uint64_t)ncat]), P_TEXT(tags), P_TEXT(key),
 			P_INT((int64_t)((x >> 36) % 500000)), P_INT((int64_t)((x >> 40) % 300000)), P_BOOL(x & 1),
 			P_BOOL(x & 2), P_BOOL(i % 500 == 0), P_INT((int64_t)((x >> 44) % 1000)),
 			P_INT((int64_t)((x >> 48) % 20000)), P_INT((int64_t)((x >> 52) % 300)),
-			P_INT(now - i * 60000)) != 1 ||
+			P_INT(now - i * 60000), format ? P_TEXT(format) : P_TEXT("GLB"), P_INT(fsize)) != 1 ||
 		    DBX(db, "INSERT INTO model_tags (model_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING", P_INT(model), P_TEXT(a)) < 0 ||
 		    DBX(db, "INSERT INTO model_tags (model_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING", P_INT(model), P_TEXT(c)) < 0) {
 			db_rollback(db);
 			free(key);
+			free(format);
 			free(cats);
 			free(creators);
 			return -1;
@@ -369,6 +461,7 @@ int seed_bulk_models(db_t *db, int64_t n)
 			    P_INT(model), P_INT(1 + (int64_t)((x >> 12) % (uint64_t)nusers)), P_INT(now));
 	}
 	free(key);
+	free(format);
 	free(cats);
 	free(creators);
 	if (!db_commit(db))

@@ -27,14 +27,14 @@ def test_seed_demo_models_have_real_files_with_the_stated_geometry(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM users u WHERE models_count != (SELECT COUNT(*) FROM models m"
                       " WHERE m.creator_id = u.id AND m.status = 'approved' AND m.is_published = 1"
                       " AND m.deleted_at IS NULL)").fetchone()[0] == 0
-    # every shape kind: vertex_count is the `v` records (issue 9), not the corners
+    # every shape kind: the analysis of the GLB finds the stated vertices and triangles
     for _id, _s, _p, polys, verts, key, sha in rows:
         path = tmp_path / "data" / "files" / key
         data = path.read_bytes()
         import hashlib
         assert hashlib.sha256(data).hexdigest() == sha
         with open(path, "rb") as f:
-            out = subprocess.run([BINARY, "analyze-model", "OBJ"], stdin=f, capture_output=True, timeout=60,
+            out = subprocess.run([BINARY, "analyze-model", "GLB"], stdin=f, capture_output=True, timeout=60,
                                  env={"ASAN_OPTIONS": "detect_leaks=0"})
         rep = json.loads(out.stdout)
         assert (rep["poly_count"], rep["vertex_count"]) == (polys, verts), key
