@@ -43,7 +43,7 @@ function buildUrl(path, query) {
 }
 
 // One refresh at a time; true when a new access token was obtained.
-function refresh() {
+export function refresh() {
   if (!refreshing) {
     refreshing = fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
       .then(async (r) => {

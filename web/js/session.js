@@ -5,7 +5,7 @@
 // before (a flag in localStorage, holding no secret) loadSession() asks for a
 // new token once.  Anonymous visitors send no request that must fail.
 import { useEffect, useState } from 'preact/hooks';
-import { api, setAccessToken } from './api.js';
+import { api, hasAccessToken, refresh, setAccessToken } from './api.js';
 
 const FLAG = 'hwc3d.session';
 let state = { user: null, ready: false, cartCount: 0 };
@@ -40,15 +40,26 @@ async function loadCartCount() {
   }
 }
 
-// Called once at start-up, and after anything that changes the user.
-export async function loadSession() {
+// Called at start-up, and after anything that changes the user; callers
+// at the same time share one round trip.  Without an access token (after a
+// reload) it first trades the refresh cookie for one, so no request is sent
+// that must fail.
+let loading = null;
+
+export function loadSession() {
+  if (!loading) loading = load().finally(() => { loading = null; });
+  return loading;
+}
+
+async function load() {
   let hinted = false;
   try { hinted = localStorage.getItem(FLAG) === '1'; } catch { hinted = false; }
-  if (!hinted && !state.user) {
-    update({ ready: true });
+  if (!hinted && !hasAccessToken()) {
+    update({ user: null, ready: true });
     return;
   }
   try {
+    if (!hasAccessToken() && !(await refresh())) throw new Error('signed out');
     const me = await api('/api/users/me');
     update({ user: me.user || me, ready: true });
     loadCartCount();
