@@ -142,12 +142,11 @@ function DeleteDialog({ model, signal, onDeleted, onClose }) {
   <//>`;
 }
 
+// All time: the model's own counters; a period: the daily figures summed.
 function Figures({ model }) {
   const s = model.stats || {};
-  const items = [
-    ['Views', formatCount(s.views ?? model.views_count)], ['Likes', formatCount(s.likes ?? model.likes_count)],
-    ['Downloads', formatCount(s.downloads ?? model.downloads_count)], ['Sales', formatCount(s.sales ?? model.sales_count)],
-  ];
+  const pick = (k) => formatCount(s.range && s.range !== 'all' ? s[k] : model[`${k}_count`]);
+  const items = [['Views', pick('views')], ['Likes', pick('likes')], ['Downloads', pick('downloads')], ['Sales', pick('sales')]];
   if (s.revenue !== undefined) items.push(['Revenue', formatMoney(s.revenue, model.currency)]);
   return html`<dl class="mini-stats">${items.map(([k, v]) => html`<div key=${k}><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>`;
 }

@@ -225,6 +225,14 @@ function Analysis({ result, analysis }) {
   </section>`;
 }
 
+// An empty title becomes the file's name: "old_chair-v2.glb" -> "Old chair v2".
+function prefillTitle(filename) {
+  const input = document.getElementById('up-title');
+  if (!input || input.value.trim()) return;
+  const base = filename.replace(/\.[^.]+$/, '').replace(/[_\-.]+/g, ' ').trim().slice(0, 120);
+  if (base.length >= 3) input.value = base.charAt(0).toUpperCase() + base.slice(1);
+}
+
 function ModelFile({ state, setState, error, signal }) {
   const ctl = useUploadController(signal);
   const [over, setOver] = useState(false);
@@ -251,6 +259,7 @@ function ModelFile({ state, setState, error, signal }) {
         if (isAbort(e)) throw e;
       }
       setState({ phase: 'done', name: file.name, result, analysis });
+      prefillTitle(file.name);
     } catch (e) {
       if (isAbort(e)) setState({ phase: 'idle', notice: signal.aborted ? '' : 'Upload cancelled.' });
       else setState({ phase: 'idle', problem: e.message, failed: e });
