@@ -85,3 +85,43 @@ export async function api(path, { method = 'GET', query, body, signal } = {}) {
   if (!r.ok) throw new ApiError(r.status, data);
   return data;
 }
+
+// upload('/api/upload/model', formData, {onProgress, signal}) -> parsed JSON
+// body.  XMLHttpRequest, for its upload progress events (fetch has none);
+// otherwise as api(): the bearer token, one refresh and retry on a 401, an
+// ApiError for a non-2xx answer, an AbortError when signal aborts.
+// onProgress(loaded, total) gets bytes sent (total 0 when unknown).
+export async function upload(path, formData, { onProgress, signal } = {}) {
+  const once = () => new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(new DOMException('The upload was cancelled.', 'AbortError'));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    const done = () => { if (signal) signal.removeEventListener('abort', onAbort); };
+    xhr.open('POST', path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (accessToken) xhr.setRequestHeader('Authorization', `Bearer ${accessToken}`);
+    if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0);
+    xhr.onload = () => {
+      done();
+      let data = null;
+      if (xhr.responseText) {
+        try { data = JSON.parse(xhr.responseText); } catch { data = null; }
+      }
+      resolve({ status: xhr.status, data });
+    };
+    xhr.onerror = () => { done(); reject(new TypeError('The upload failed: network error.')); };
+    xhr.onabort = () => { done(); reject(new DOMException('The upload was cancelled.', 'AbortError')); };
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    xhr.send(formData);
+  });
+  let r = await once();
+  if (r.status === 401 && await refresh()) {
+    if (onProgress) onProgress(0, 0);
+    r = await once();
+  }
+  if (r.status < 200 || r.status >= 300) throw new ApiError(r.status, r.data);
+  return r.data;
+}
