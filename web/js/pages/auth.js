@@ -107,9 +107,12 @@ export function FormError({ error, wait = 0, shown = [] }) {
   const others = Object.entries(error.field_errors || {})
     .filter(([k]) => !shown.includes(k))
     .map(([, v]) => errorText(v));
-  return html`<div class="state error" role="alert">
-    <p>${error.message || 'Something went wrong.'}</p>
-    ${others.map((t) => html`<p>${t}</p>`)}
+  // The countdown stays outside the alert, which would re-announce every tick.
+  return html`<div class="form-error">
+    <div class="state error" role="alert">
+      <p>${error.message || 'Something went wrong.'}</p>
+      ${others.map((t) => html`<p>${t}</p>`)}
+    </div>
     ${wait > 0 && html`<p class="wait">You can try again in ${wait} s.</p>`}
   </div>`;
 }

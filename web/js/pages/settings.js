@@ -81,7 +81,7 @@ function AvatarForm({ me, onSaved, signal }) {
   const [problem, setProblem] = useState('');
   const [progress, setProgress] = useState(null);
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
-  const f = useSubmit(async () => {
+  const f = useSubmit(async (data, formEl) => {
     if (!client.upload) throw new Error('Avatar upload is not available in this version of the site.');
     const form = new FormData();
     form.append('file', file, file.name);
@@ -90,6 +90,7 @@ function AvatarForm({ me, onSaved, signal }) {
       const r = await client.upload('/api/upload/avatar', form, {
         signal, onProgress: (loaded, total) => setProgress(total ? loaded / total : null),
       });
+      formEl.reset();
       setFile(null);
       setPreview('');
       onSaved({ ...me, avatar_url: r.avatar_url });
