@@ -364,10 +364,26 @@ static int sign_in_done(req_t *req, void *ctx)
 	return session_reply_new(req, user_id, "user");
 }
 
+/* The providers with a client id and secret, for the sign-in page's
+ * buttons: names and labels only, never a client id. */
+static int oauth_providers(req_t *req)
+{
+	static const char *const names[] = { "google", "github", "discord" };
+	json_t *list = json_array();
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		const oauth_provider_t *p = oauth_provider(names[i]);
+		if (p && oauth_configured(p))
+			json_array_append_new(list, json_pack("{s:s, s:s}", "name", oauth_name(p), "label", oauth_label(p)));
+	}
+	return reply_ok(req, json_pack("{s:o}", "providers", list));
+}
+
 #define OAUTH_ROUTE(m, path, fn, body, summary) \
 	{ m, path, fn, ACCESS_PUBLIC, RL_AUTH, body, 0, 0, summary }
 
 const route_t oauth_routes[] = {
+	{ M_GET, "/api/auth/oauth/providers", oauth_providers, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, ROUTE_NO_DB,
+	  "The configured sign-in providers" },
 	OAUTH_ROUTE(M_GET, "/api/auth/oauth/{provider}/authorize-url", oauth_authorize, BODY_NONE,
 		    "The provider's sign-in page URL, with a fresh state"),
 	OAUTH_ROUTE(M_POST, "/api/auth/oauth/{provider}", oauth_sign_in, BODY_JSON,

@@ -1,4 +1,94 @@
-// profile.js: placeholder until the page is built (issue 11).
-import { NotAvailablePage } from './misc.js';
+// profile.js: a public creator profile (/u/:username) from
+// GET /api/users/by-username/{username}: avatar, name, bio, skills and
+// figures.  Avatar is shared with the leaderboard and settings pages.
+//
+// The API has no list of one creator's public models yet (GET /api/models
+// filters by category, tags, price and counts, not by creator), so the
+// models section gives their count and a way to the marketplace.
+import { api } from '../api.js';
+import { useSession } from '../session.js';
+import { html, useLoad, formatCount, Loading, ErrorBox } from '../ui.js';
 
-export const ProfilePage = NotAvailablePage;
+// An avatar image, or the name's initial on a coloured disc.
+export function Avatar({ url, name, size = 96 }) {
+  if (url) {
+    return html`<img class="avatar" src=${url} alt="" width=${size} height=${size} loading="lazy" decoding="async"
+      style=${{ width: `${size}px`, height: `${size}px` }} />`;
+  }
+  const initial = (name || '?').trim().charAt(0).toUpperCase() || '?';
+  return html`<span class="avatar avatar-empty" aria-hidden="true"
+    style=${{ width: `${size}px`, height: `${size}px`, fontSize: `${Math.round(size / 2.4)}px` }}>${initial}</span>`;
+}
+
+function joined(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'long' }).format(d);
+}
+
+function NoSuchCreator({ username }) {
+  return html`<section class="page narrow">
+    <h1>No such creator</h1>
+    <p>There is no creator called <strong class="handle">@${username}</strong> on HWC3D. The name may be misspelt,
+      or the account may have been deleted.</p>
+    <p><a href="/leaderboard">See the top creators</a> or <a href="/marketplace">browse the marketplace</a>.</p>
+  </section>`;
+}
+
+function Figures({ u }) {
+  const items = [['Models', u.models_count], ['Followers', u.followers_count], ['Following', u.following_count]];
+  return html`<dl class="stats profile-stats">
+    ${items.map(([k, v]) => html`<div><dt>${k}</dt><dd>${formatCount(v)}</dd></div>`)}
+  </dl>`;
+}
+
+function Models({ u, own }) {
+  const n = Number(u.models_count) || 0;
+  return html`<section aria-labelledby="profile-models">
+    <h2 id="profile-models">Models</h2>
+    ${n === 0
+      ? html`<p class="state empty">${own ? 'You have no public models yet. ' : `@${u.username} has no public models yet.`}
+          ${own && html`<a href="/upload">Upload a model</a>`}</p>`
+      : html`<p>@${u.username} has ${formatCount(n)} public ${n === 1 ? 'model' : 'models'} on HWC3D.${' '}
+          <a href="/marketplace">Browse the marketplace</a></p>`}
+  </section>`;
+}
+
+export function ProfilePage({ params, signal }) {
+  const { user } = useSession();
+  const p = useLoad((sig) => api(`/api/users/by-username/${encodeURIComponent(params.username)}`, { signal: sig }), signal);
+  if (p.loading) return html`<section class="page"><${Loading} label="Loading profile…" /></section>`;
+  if (p.error) {
+    if (p.error.status === 404) return html`<${NoSuchCreator} username=${params.username} />`;
+    return html`<section class="page narrow">
+      <h1>Could not load this profile</h1>
+      <${ErrorBox} error=${p.error} onRetry=${p.reload} />
+    </section>`;
+  }
+  const u = p.data;
+  const name = u.full_name || u.username;
+  const own = user && user.id === u.id;
+  document.title = `${name} (@${u.username}) · HWC3D`;
+  const since = joined(u.created_at);
+  return html`<article class="page profile">
+    <header class="profile-head">
+      <${Avatar} url=${u.avatar_url} name=${name} size=${112} />
+      <div class="profile-id">
+        <h1>${name}${u.is_verified && html` <span class="verified" title="Verified creator"><span aria-hidden="true">✔</span><span class="sr-only">Verified creator</span></span>`}</h1>
+        <p class="handle">@${u.username}</p>
+        <p class="meta">
+          <span class="tag">${u.user_type === 'creator' ? 'Creator' : 'Member'}</span>
+          ${u.country && html`<span>${u.country}</span>`}
+          ${since && html`<span>Joined ${since}</span>`}
+        </p>
+        ${own && html`<p><a href="/dashboard/settings">Edit your profile</a></p>`}
+      </div>
+    </header>
+    ${u.bio ? html`<p class="description bio">${u.bio}</p>` : html`<p class="muted">No bio yet.</p>`}
+    ${u.skills && u.skills.length > 0 && html`<ul class="chips" aria-label="Skills">
+      ${u.skills.map((s) => html`<li>${s}</li>`)}
+    </ul>`}
+    <${Figures} u=${u} />
+    <${Models} u=${u} own=${own} />
+  </article>`;
+}
