@@ -399,6 +399,7 @@ static int models_list(req_t *req)
 	const char **tags;
 	size_t ntags = q_list(&v, "tags", TAGS_FILTER_MAX, TAG_MAX_CHARS, 4 * TAG_MAX_CHARS, &tags);
 	int64_t minc = q_money(&v, "min_price", -1), maxc = q_money(&v, "max_price", -1);
+	int64_t creator = q_int(&v, "creator_id", 1, INT64_MAX, -1); /* a profile's models */
 	int64_t min_polys = q_int(&v, "min_poly_count", 0, INT64_MAX, -1);
 	int64_t max_polys = q_int(&v, "max_poly_count", 0, INT64_MAX, -1);
 	/* A range and its min/max pair together are refused, as a parameter
@@ -435,8 +436,8 @@ static int models_list(req_t *req)
 		sb_addf(&tb, "%zu:%s", strlen(tags[i]), tags[i]);
 	const char *tags_s = arena_strdup(req->arena, tb.buf);
 	sb_release(&tb);
-	const char *sig = arena_printf(req->arena, "%zu:%s|%zu:%s|%lld|%lld|%lld|%lld|%d|%d|%d|%s",
-				       strlen(cat_s), cat_s, strlen(tags_s), tags_s,
+	const char *sig = arena_printf(req->arena, "%zu:%s|%zu:%s|%lld|%lld|%lld|%lld|%lld|%d|%d|%d|%s",
+				       strlen(cat_s), cat_s, strlen(tags_s), tags_s, (long long)creator,
 				       (long long)minc, (long long)maxc, (long long)min_polys, (long long)max_polys,
 				       is_free, anim, rig, sort);
 
@@ -502,6 +503,8 @@ static int models_list(req_t *req)
 			sb_addf(&q.where, "%s$%d", k ? ", " : "", add_param(&q, P_TEXT(utf8_lower(req->arena, tags[k]))));
 		sb_adds(&q.where, "))");
 	}
+	if (creator > 0)
+		sb_addf(&q.where, " AND m.creator_id = $%d", add_param(&q, P_INT(creator)));
 	if (minc >= 0)
 		sb_addf(&q.where, " AND m.price_cents >= $%d", add_param(&q, P_INT(minc)));
 	if (maxc >= 0)

@@ -106,6 +106,20 @@ def test_price_and_free_filters(server):
         assert_error(server.get("/api/models", params={name: bad}), 422, "VALIDATION_ERROR", name)
 
 
+def test_creator_filter_lists_one_creators_public_models(server):
+    a, b = make_creator(server), make_creator(server)
+    a1 = create_model(server, a, approve=True)["id"]
+    a2 = create_model(server, a, approve=True)["id"]
+    create_model(server, a)  # pending: not public
+    create_model(server, b, approve=True)
+    a_id = a.id
+    assert list_ids(server, creator_id=a_id) == [a2, a1]
+    assert list_ids(server, creator_id=a_id, sort="oldest") == [a1, a2]
+    assert list_ids(server, creator_id=10**12) == []
+    for bad in ("0", "x", "-3"):
+        assert_error(server.get("/api/models", params={"creator_id": bad}), 422, "VALIDATION_ERROR", "creator_id")
+
+
 def test_sorts(server):
     c = make_creator(server)
     cat = make_category(server)

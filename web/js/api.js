@@ -28,6 +28,7 @@ export class ApiError extends Error {
     this.status = status;
     this.error_code = (body && body.error_code) || (status >= 500 ? 'INTERNAL_ERROR' : 'ERROR');
     this.field_errors = (body && body.field_errors) || {};
+    this.retry_after = (body && body.retry_after) || null;
   }
 }
 

@@ -1,13 +1,12 @@
 // profile.js: a public creator profile (/u/:username) from
 // GET /api/users/by-username/{username}: avatar, name, bio, skills and
-// figures.  Avatar is shared with the leaderboard and settings pages.
-//
-// The API has no list of one creator's public models yet (GET /api/models
-// filters by category, tags, price and counts, not by creator), so the
-// models section gives their count and a way to the marketplace.
+// figures, and their public models, paged (GET /api/models?creator_id=).
+// Avatar is shared with the leaderboard and settings pages.
 import { api } from '../api.js';
 import { useSession } from '../session.js';
-import { html, useLoad, formatCount, Loading, ErrorBox } from '../ui.js';
+import { html, useLoad, formatCount, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
+
+const PER_PAGE = 12;
 
 // An avatar image, or the name's initial on a coloured disc.
 export function Avatar({ url, name, size = 96 }) {
@@ -42,19 +41,34 @@ function Figures({ u }) {
   </dl>`;
 }
 
-function Models({ u, own }) {
-  const n = Number(u.models_count) || 0;
+function Models({ u, own, page, signal }) {
+  const list = useLoad((sig) => api('/api/models', {
+    query: { creator_id: u.id, page, limit: PER_PAGE, sort: 'newest' }, signal: sig,
+  }), signal);
+  let body;
+  if (list.loading) body = html`<${Loading} label="Loading models…" />`;
+  else if (list.error) body = html`<${ErrorBox} error=${list.error} onRetry=${list.reload} />`;
+  else if (!list.data.items.length) {
+    body = html`<${Empty}>${own ? 'You have no public models yet. ' : `@${u.username} has no public models yet.`}
+      ${own && html`<a href="/upload">Upload a model</a>`}<//>`;
+  } else {
+    const { pages } = list.data;
+    const at = (n) => `/u/${encodeURIComponent(u.username)}${n > 1 ? `?page=${n}` : ''}`;
+    body = html`<${ModelGrid} models=${list.data.items} />
+      ${pages > 1 && html`<nav class="pager" aria-label="Pages of models">
+        ${page > 1 ? html`<a rel="prev" href=${at(page - 1)}>← Previous</a>` : html`<span></span>`}
+        <span>Page ${page} of ${pages}</span>
+        ${page < pages ? html`<a rel="next" href=${at(page + 1)}>Next →</a>` : html`<span></span>`}
+      </nav>`}`;
+  }
   return html`<section aria-labelledby="profile-models">
     <h2 id="profile-models">Models</h2>
-    ${n === 0
-      ? html`<p class="state empty">${own ? 'You have no public models yet. ' : `@${u.username} has no public models yet.`}
-          ${own && html`<a href="/upload">Upload a model</a>`}</p>`
-      : html`<p>@${u.username} has ${formatCount(n)} public ${n === 1 ? 'model' : 'models'} on HWC3D.${' '}
-          <a href="/marketplace">Browse the marketplace</a></p>`}
+    ${body}
   </section>`;
 }
 
-export function ProfilePage({ params, signal }) {
+export function ProfilePage({ params, query, signal }) {
+  const page = Math.max(1, parseInt(query.get('page') || '1', 10) || 1);
   const { user } = useSession();
   const p = useLoad((sig) => api(`/api/users/by-username/${encodeURIComponent(params.username)}`, { signal: sig }), signal);
   if (p.loading) return html`<section class="page"><${Loading} label="Loading profile…" /></section>`;
@@ -89,6 +103,6 @@ export function ProfilePage({ params, signal }) {
       ${u.skills.map((s) => html`<li>${s}</li>`)}
     </ul>`}
     <${Figures} u=${u} />
-    <${Models} u=${u} own=${own} />
+    <${Models} u=${u} own=${own} page=${page} signal=${signal} />
   </article>`;
 }
