@@ -1,10 +1,10 @@
 // cards.js: the like and add-to-cart buttons of a model card (ui.js
 // ModelCard).  A signed-out visitor is sent to /auth?next=<this page>.
-// Each button is named after its model ("Like <title>", "Add <title> to
-// cart"), so a grid of cards stays understandable to a screen reader.
+// Each button is named after its model ("Like <title>", "Add to cart:
+// <title>"), so a grid of cards stays understandable to a screen reader.
 import { h } from 'preact';
 import htm from 'htm';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { getSession, useSession, setCartCount } from './session.js';
 import { navigate, here } from './nav.js';
@@ -30,6 +30,7 @@ export function LikeButton({ model, onNote }) {
   const [count, setCount] = useState(Number(model.likes_count) || 0);
   const [busy, setBusy] = useState(false);
   const onClick = async () => {
+    if (busy) return;
     if (!getSession().user) return toSignIn();
     setBusy(true);
     onNote('');
@@ -45,7 +46,7 @@ export function LikeButton({ model, onNote }) {
   };
   return html`<span class="like">
     <button type="button" class=${`icon-button${liked ? ' on' : ''}`} aria-pressed=${liked ? 'true' : 'false'}
-      aria-label=${`Like ${model.title}`} disabled=${busy} onClick=${onClick}>
+      aria-label=${`Like ${model.title}`} aria-disabled=${busy ? 'true' : undefined} onClick=${onClick}>
       <span aria-hidden="true">${liked ? '♥' : '♡'}</span>
     </button>
     <span class="likes-count">${new Intl.NumberFormat().format(count)}<span class="sr-only"> likes</span></span>
@@ -64,12 +65,21 @@ function cartBlock(model, user) {
 export function CartButton({ model, onNote }) {
   const { user } = useSession();
   const [state, setState] = useState('idle'); // idle | busy | added
+  const link = useRef(null);
+  // The button becomes an "In cart" link: keyboard focus moves onto it.
+  useEffect(() => {
+    if (state === 'added' && link.current && (!document.activeElement || document.activeElement === document.body))
+      link.current.focus();
+  }, [state]);
   const block = cartBlock(model, user);
   if (block === 'free') return null;
-  if (block === 'owned') return html`<a class="card-action" href=${`/model/${model.id}`}>Owned</a>`;
+  // Named "<visible words>: <title>", the visible words first (WCAG 2.5.3).
+  const name = (text) => `${text}: ${model.title}`;
+  if (block === 'owned') return html`<a class="card-action" href=${`/model/${model.id}`} aria-label=${name('Owned')}>Owned</a>`;
   if (block === 'own') return html`<span class="card-action muted">Your model</span>`;
-  if (state === 'added') return html`<a class="card-action" href="/cart">In cart</a>`;
+  if (state === 'added') return html`<a class="card-action" href="/cart" ref=${link} aria-label=${name('In cart')}>In cart</a>`;
   const onClick = async () => {
+    if (state === 'busy') return;
     if (!getSession().user) return toSignIn();
     setState('busy');
     onNote('');
@@ -84,8 +94,8 @@ export function CartButton({ model, onNote }) {
       else onNote(err.message);
     }
   };
-  return html`<button type="button" class="card-action" aria-label=${`Add ${model.title} to cart`}
-    disabled=${state === 'busy'} onClick=${onClick}>${state === 'busy' ? 'Adding…' : 'Add to cart'}</button>`;
+  return html`<button type="button" class="card-action" aria-label=${name('Add to cart')}
+    aria-disabled=${state === 'busy' ? 'true' : undefined} onClick=${onClick}>${state === 'busy' ? 'Adding…' : 'Add to cart'}</button>`;
 }
 
 // The key of whoever is looking: null until the session is known, then the

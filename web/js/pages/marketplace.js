@@ -180,7 +180,7 @@ function Filters({ query, signal, errors, setErrors }) {
   </form>`;
 }
 
-// The active filters as removable chips, and "Clear filters".
+// The active filters as removable chips, and "Clear all filters".
 function ActiveFilters({ query, categories }) {
   const chips = [];
   const cat = query.get('category');
@@ -198,10 +198,10 @@ function ActiveFilters({ query, categories }) {
   return html`<ul class="chips" aria-label="Active filters">
     ${chips.map(([k, label]) => html`<li>
       <a class="chip" href=${withQuery(query, { [k]: '', page: '' })}>
-        <span class="sr-only">Remove filter: </span><span class="chip-text">${label}</span><span aria-hidden="true"> ×</span>
+        <span class="sr-only">Remove filter: </span><span class="chip-text">${label}</span><span class="chip-x" aria-hidden="true">×</span>
       </a>
     </li>`)}
-    <li><a class="clear" href="/marketplace${query.get('sort') ? `?sort=${encodeURIComponent(query.get('sort'))}` : ''}">Clear filters</a></li>
+    <li><a class="clear" href="/marketplace${query.get('sort') ? `?sort=${encodeURIComponent(query.get('sort'))}` : ''}">Clear all filters</a></li>
   </ul>`;
 }
 
