@@ -146,7 +146,7 @@ function Filters({ query, signal, errors, setErrors }) {
       </div>
       <button type="submit">Apply filters</button>
     </div>
-    <details class="mk-more" open=${wide || RANGES.some((k) => query.get(k)) || Object.keys(errors || {}).length > 0}>
+    <details class="mk-more" open=${wide || FILTERS.some((k) => k !== 'search' && k !== 'sort' && query.get(k)) || Object.keys(errors || {}).length > 0}>
       <summary>More filters</summary>
       <div class="mk-grid">
         <div class="field">
