@@ -3,6 +3,7 @@ import { h } from 'preact';
 import htm from 'htm';
 import { useEffect, useState } from 'preact/hooks';
 import { isAbort } from './api.js';
+import { LikeButton, CartButton } from './cards.js';
 
 export const html = htm.bind(h);
 
@@ -47,22 +48,41 @@ export function ErrorBox({ error, onRetry }) {
   </div>`;
 }
 
-export function ModelCard({ model }) {
+// One model in a grid: thumbnail and title (a link to its page), creator,
+// polygon count and flags, the price with its currency, and the like and
+// add-to-cart buttons (cards.js).  A short message from those buttons (a
+// 409 "already owned", a 422 "your own model") shows under them.
+export function ModelCard({ model, actions = true }) {
+  const [note, setNote] = useState('');
   const thumb = model.thumbnail_url;
+  const c = model.creator;
+  const flags = [
+    model.poly_count != null && `${formatCount(model.poly_count)} polys`,
+    model.has_animations && 'Animated',
+    model.has_rigging && 'Rigged',
+  ].filter(Boolean);
   return html`<li class="card">
-    <a href=${`/model/${model.id}`}>
+    <a class="card-link" href=${`/model/${model.id}`}>
       ${thumb
         ? html`<img src=${thumb} alt="" width="320" height="240" loading="lazy" decoding="async" />`
         : html`<div class="thumb-missing" aria-hidden="true">3D</div>`}
       <span class="card-title">${model.title}</span>
     </a>
+    <span class="card-info">
+      ${c && html`<span class="by">by <a href=${`/u/${encodeURIComponent(c.username)}`}>${c.full_name || c.username}</a></span>`}
+      ${flags.length > 0 && html`<span class="card-flags">${flags.join(' · ')}</span>`}
+    </span>
     <span class="card-meta">
       <span class="price">${formatPrice(model.price, model.currency, model.is_free)}</span>
-      ${model.creator && html`<span class="by">by ${model.creator.username}</span>`}
+      ${actions && html`<span class="card-actions">
+        <${LikeButton} model=${model} onNote=${setNote} />
+        <${CartButton} model=${model} onNote=${setNote} />
+      </span>`}
     </span>
+    ${actions && html`<p class="card-note" aria-live="polite">${note}</p>`}
   </li>`;
 }
 
-export function ModelGrid({ models }) {
-  return html`<ul class="grid">${models.map((m) => html`<${ModelCard} key=${m.id} model=${m} />`)}</ul>`;
+export function ModelGrid({ models, actions = true }) {
+  return html`<ul class="grid">${models.map((m) => html`<${ModelCard} key=${m.id} model=${m} actions=${actions} />`)}</ul>`;
 }
