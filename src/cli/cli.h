@@ -17,6 +17,7 @@ int cli_job_enqueue(int argc, char **argv);
 int cli_routes(void);
 /* The demo marketplace (seed_models.c); 0 on success. */
 int seed_models(db_t *db, const char *password_hash);
+int seed_activity(db_t *db);
 /* N more approved models for benchmarks (after seed_models). */
 int seed_bulk_models(db_t *db, int64_t n);
 /* Testimonials and slider slides (with generated images). */

@@ -97,7 +97,7 @@ int cli_seed_demo(int argc, char **argv)
 		if (with_models) {
 			char hash[PASSWORD_HASH_LEN];
 			if (!password_hash("demo-password-not-for-production", hash) || seed_models(db, hash) < 0 ||
-			    seed_home(db) < 0)
+			    seed_home(db) < 0 || seed_activity(db) < 0)
 				goto fail;
 		}
 	} else {

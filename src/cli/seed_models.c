@@ -15,6 +15,9 @@
 #include "../core/strbuf.h"
 #include "../core/util.h"
 #include "../media/image.h"
+#include "../api/commerce.h"
+#include "../svc/orders.h"
+#include "../svc/rollup.h"
 #include "../svc/storage.h"
 
 struct shape {
@@ -382,6 +385,88 @@ int seed_models(db_t *db, const char *password_hash)
 	}
 	log_info("seeded %zu demo models by %d creators", ARRAY_LEN(demo_models), 4);
 	return 0;
+}
+
+/* The demo models' history, so that dashboards and analytics have
+ * something to show: each model's views spread over the last 60 days and
+ * its likes on the day they were given, booked through the rollups as the
+ * handlers book them (oldest first, then the windows brought up to today),
+ * and a few sales to the demo buyers as real orders settled by the test
+ * processor's answer.  Counters on models stay what seed_models set. */
+int seed_activity(db_t *db)
+{
+	int64_t now = now_ms(), today = now / 86400000;
+	db_rows_t *r = DBQ0(db, "SELECT id, creator_id, views_count FROM models ORDER BY id");
+	struct { int64_t id, creator, views; } m[64];
+	size_t n = 0;
+	while (r && db_next(r) && n < ARRAY_LEN(m)) {
+		m[n].id = db_int(r, 0), m[n].creator = db_int(r, 1), m[n].views = db_int(r, 2);
+		n++;
+	}
+	db_done(r);
+	if (!db_begin(db))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		/* views: day d (0 = today, 59 = 59 days ago) gets a share that
+		 * grows towards today, oldest day first */
+		int64_t left = m[i].views;
+		for (int d = 59; d >= 0 && left > 0; d--) {
+			int64_t k = d == 0 ? left : (m[i].views * (60 - d)) / 1830 + (int64_t)((m[i].id * 7 + (uint64_t)d) % 3);
+			if (k > left)
+				k = left;
+			for (int64_t e = 0; e < k; e++)
+				if (!rollup_count(db, m[i].id, m[i].creator, ROLLUP_VIEW, now - (int64_t)d * 86400000))
+					goto fail;
+			left -= k;
+		}
+		r = DBQ(db, "SELECT created_at FROM model_likes WHERE model_id = $1 ORDER BY created_at", P_INT(m[i].id));
+		int64_t likes[8];
+		size_t nl = 0;
+		while (r && db_next(r) && nl < ARRAY_LEN(likes))
+			likes[nl++] = db_int(r, 0);
+		db_done(r);
+		for (size_t l = 0; l < nl; l++)
+			if (!rollup_count(db, m[i].id, m[i].creator, ROLLUP_LIKE, likes[l]))
+				goto fail;
+	}
+	if (!db_commit(db))
+		return -1;
+	rollup_advance(db, today, 1000);
+
+	/* sales: each demo buyer buys every third paid model, one order each */
+	int64_t buyers[2] = { 0, 0 };
+	DBS(db, &buyers[0], "SELECT id FROM users WHERE username_lower = 'sam_buyer'");
+	DBS(db, &buyers[1], "SELECT id FROM users WHERE username_lower = 'alex_chen'");
+	int sold = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t buyer = buyers[i % 2], price = 0;
+		if (!buyer || i % 3 != 0 ||
+		    DBS(db, &price, "SELECT price_cents FROM models WHERE id = $1 AND is_free = FALSE", P_INT(m[i].id)) != 1)
+			continue;
+		int64_t fee = platform_fee_cents(price), order = 0;
+		if (!db_begin(db))
+			return -1;
+		if (DBS(db, &order, "INSERT INTO orders (buyer_id, request_hash, provider, payment_method, amount_cents,"
+			" fee_cents, currency, created_at, updated_at) VALUES ($1, 'seed-demo', 'test', 'card', $2, $3, 'USD',"
+			" $4, $4) RETURNING id", P_INT(buyer), P_INT(price), P_INT(fee), P_INT(now)) != 1 ||
+		    DBX(db, "INSERT INTO order_items (order_id, model_id, creator_id, price_cents, fee_cents)"
+			" VALUES ($1, $2, $3, $4, $5)", P_INT(order), P_INT(m[i].id), P_INT(m[i].creator), P_INT(price),
+			P_INT(fee)) != 1 ||
+		    !db_commit(db)) {
+			db_rollback(db);
+			return -1;
+		}
+		pay_charge_t c = { .amount_cents = price, .currency = "USD", .status = PAY_SUCCEEDED };
+		snprintf(c.ref, sizeof(c.ref), "tch_seed_%lld", (long long)order);
+		if (orders_settle(db, order, &c) != SETTLE_DONE)
+			return -1;
+		sold++;
+	}
+	log_info("seeded 60 days of views and likes, and %d sales", sold);
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
 }
 
 /* --models N: N more approved models for benchmarks, spread over the

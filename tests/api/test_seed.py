@@ -45,6 +45,16 @@ def test_seed_demo_models_have_real_files_with_the_stated_geometry(tmp_path):
     for (url,) in slides:
         key = url.split("/files/", 1)[1]
         assert (tmp_path / "data" / "files" / key).read_bytes().startswith(b"\x89PNG")
+    # a history for the dashboards, booked through the rollups: every view and like
+    # on a day, a few real sales settled like a checkout's
+    assert db.execute("SELECT SUM(views) FROM model_daily").fetchone()[0] == \
+        db.execute("SELECT SUM(views_count) FROM models").fetchone()[0] > 0
+    assert db.execute("SELECT COUNT(DISTINCT day) FROM model_daily WHERE views > 0").fetchone()[0] >= 30
+    assert db.execute("SELECT SUM(likes) FROM model_daily").fetchone()[0] == likes
+    sales = db.execute("SELECT COUNT(*) FROM purchases").fetchone()[0]
+    assert sales >= 3
+    assert db.execute("SELECT COUNT(*) FROM orders WHERE status = 'fulfilled'").fetchone()[0] == sales
+    assert db.execute("SELECT SUM(sales) FROM creator_daily").fetchone()[0] == sales
     # a second run adds nothing
     before = db.execute("SELECT COUNT(*) FROM models").fetchone()[0]
     assert run_binary(["seed-demo"], env, str(tmp_path)).returncode == 0
