@@ -259,9 +259,46 @@ static bool same_origin(const char *a, const char *b)
  * URLs (fetch, so connect-src) and decodes them in blob: workers; files on
  * a CDN (CDN_URL) are images and GLBs fetched from that origin; Stripe.js
  * needs its script, frames and API origins when a publishable key is set.
- * The style-src hash is kept from before (an inline style the client's
- * pages relied on); Preact's style properties are not inline <style>.
+ * <model-viewer>'s decoders are WebAssembly ('wasm-unsafe-eval': compiling
+ * WebAssembly, not eval of JavaScript), and its shadow root holds a
+ * <style> from its template: style-src gets the sha256 of each static
+ * <style> body in the installed model-viewer.min.js, so an npm upgrade
+ * needs no edit here.  The first style-src hash is the API reference's
+ * (docs/index.html); Preact's style properties are not inline <style>.
  */
+static void add_sha256(strbuf_t *sb, const void *data, size_t len)
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(d, data, len);
+	char b64[sodium_base64_ENCODED_LEN(sizeof(d), sodium_base64_VARIANT_ORIGINAL)];
+	sodium_bin2base64(b64, sizeof(b64), d, sizeof(d), sodium_base64_VARIANT_ORIGINAL);
+	sb_addf(sb, " 'sha256-%s'", b64);
+}
+
+static void add_model_viewer_styles(strbuf_t *sb)
+{
+	if (!cfg.vendor_dir)
+		return;
+	char *file = xasprintf("%s/@google/model-viewer/dist/model-viewer.min.js", cfg.vendor_dir);
+	size_t len;
+	char *js = (char *)read_all(file, VENDOR_GZ_MAX, &len);
+	free(file);
+	int n = 0;
+	for (const char *p = js; p && n < 8 && (p = strstr(p, "<style>"));) {
+		const char *body = p + strlen("<style>");
+		const char *end = strstr(body, "</style>");
+		if (!end)
+			break;
+		/* A body with a substitution is not static: no hash fits it. */
+		if (!memmem(body, (size_t)(end - body), "${", 2)) {
+			add_sha256(sb, body, (size_t)(end - body));
+			n++;
+		}
+		p = end;
+	}
+	free(js);
+}
+
 static char *build_csp(const char *import_map)
 {
 	unsigned char d[crypto_hash_sha256_BYTES];
@@ -272,8 +309,11 @@ static char *build_csp(const char *import_map)
 	bool cdn = cfg.cdn_url && cfg.public_url && !same_origin(cfg.cdn_url, cfg.public_url);
 	strbuf_t sb;
 	sb_init(&sb, 0);
-	sb_addf(&sb, "default-src 'self'; script-src 'self' 'sha256-%s'%s; ", b64, stripe ? " https://js.stripe.com" : "");
-	sb_adds(&sb, "style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; ");
+	sb_addf(&sb, "default-src 'self'; script-src 'self' 'sha256-%s' 'wasm-unsafe-eval'%s; ", b64,
+		stripe ? " https://js.stripe.com" : "");
+	sb_adds(&sb, "style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='");
+	add_model_viewer_styles(&sb);
+	sb_adds(&sb, "; ");
 	sb_adds(&sb, "img-src 'self' data: blob:");
 	if (cdn)
 		add_origin(&sb, cfg.cdn_url);
