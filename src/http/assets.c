@@ -455,7 +455,7 @@ const char *assets_csp(void)
 static char *unhashed(const char *path, bool *is_hashed)
 {
 	const char *slash = strrchr(path, '/');
-	const char *ext = strrchr(slash, '.');
+	const char *ext = slash ? strrchr(slash, '.') : NULL;
 	*is_hashed = false;
 	if (!ext || ext - slash < ASSET_HASH_LEN + 2 || ext[-ASSET_HASH_LEN - 1] != '.')
 		return NULL;

@@ -460,7 +460,7 @@ static bool serve_shell(req_t *req, const char *path, int status)
 
 static bool serve(req_t *req, const char *path, bool may_defer)
 {
-	if (!safe_path(path))
+	if (path[0] != '/' || !safe_path(path))
 		return false;
 	if (!assets_ready()) {
 		if (!may_defer)
