@@ -289,7 +289,7 @@ void static_reply(req_t *req, const struct static_body *b)
 	const char *inm = req_header(req, "If-None-Match");
 	uint64_t from = 0, to = 0;
 	bool unsat = false;
-	common_headers(req, etag, b->cache, b->csp, b->gz != NULL);
+	common_headers(req, etag, b->cache, b->csp, b->gz != NULL || asset_compressible(b->type));
 	if (b->status == 200 && etag && inm && etag_matches(inm, b->etag, b->gz_etag)) {
 		reply_bytes(req, 304, NULL, "", 0);
 		return;
