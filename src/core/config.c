@@ -508,6 +508,17 @@ int config_load(char *err, size_t errlen)
 		return fail(err, errlen, "invalid REDIS_URL: \"%.64s\" (expected redis://HOST:PORT[/DB])",
 			    cfg.redis_url);
 
+	cfg.stripe_publishable_key = config_get("STRIPE_PUBLISHABLE_KEY");
+	if (cfg.stripe_publishable_key && !*cfg.stripe_publishable_key)
+		cfg.stripe_publishable_key = NULL;
+	if (cfg.stripe_publishable_key) {
+		for (const char *k = cfg.stripe_publishable_key; *k; k++)
+			if (!((*k >= '0' && *k <= '9') || (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || *k == '_'))
+				return fail(err, errlen, "invalid STRIPE_PUBLISHABLE_KEY (expected pk_... letters, digits and _)");
+		if (!str_has_prefix(cfg.stripe_publishable_key, "pk_"))
+			return fail(err, errlen, "invalid STRIPE_PUBLISHABLE_KEY (expected pk_...)");
+	}
+
 	if (get_int("HWC_THREADS", 4, 1, 256, &v, err, errlen))
 		return -1;
 	cfg.threads = (int)v;

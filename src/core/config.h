@@ -53,6 +53,9 @@ struct config {
 	size_t n_cors_origins;
 
 	const char *redis_url;
+	/* STRIPE_PUBLISHABLE_KEY (pk_...): the web client's card form; when set,
+	 * the page CSP allows Stripe.js (http/assets.c).  NULL when unset. */
+	const char *stripe_publishable_key;
 
 	bool rate_limit_enabled;
 	struct rate_rule rate[RL_COUNT];
