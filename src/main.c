@@ -26,6 +26,7 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "media/analyze.h"
 #include "media/blend.h"
 #include "media/image.h"
@@ -128,6 +129,7 @@ static int cmd_serve(void)
 	sweep_start();
 	orders_reconciler_start(); /* pending orders a crash left: settled, once */
 	rollup_advancer_start();   /* model_window rows brought to today after midnight */
+	static_init();             /* the web client's asset table, before the first page */
 	rc = server_run(r);
 	rollup_advancer_stop();
 	orders_reconciler_stop();
