@@ -5,6 +5,7 @@
 // - GET /api/cart lists every item; one that can no longer be bought has
 //   is_available false and is not in the total.  The checkout names the
 //   available models (model_ids), so it buys exactly what the buyer saw.
+// - /checkout?model=ID buys that one model ("Buy now"), cart untouched.
 // - GET /api/checkout/payment-methods says what to offer: the test
 //   processor's test cards, a Stripe card form (Stripe.js, loaded from
 //   js.stripe.com only then) or PayPal's buttons (PayPal's SDK, only then).
@@ -41,8 +42,11 @@ export function money(amount, currency = 'USD') {
   }
 }
 
+// A link this close to its end counts as expired: it may lapse in transit.
+const EARLY_MS = 5000;
+
 function expired(at) {
-  return !at || Date.parse(at) - Date.now() < 5000;
+  return !at || Date.parse(at) - Date.now() < EARLY_MS;
 }
 
 // Saves url as a file, as a click on an <a download> would.
@@ -64,7 +68,7 @@ export function DownloadLink({ modelId, title, url, expiresAt }) {
   const [, setTick] = useState(0);
   useEffect(() => {
     if (!link.url || expired(link.expiresAt)) return undefined;
-    const ms = Math.min(Date.parse(link.expiresAt) - Date.now(), 2 ** 31 - 1);
+    const ms = Math.min(Date.parse(link.expiresAt) - EARLY_MS - Date.now(), 2 ** 31 - 1);
     const t = setTimeout(() => setTick((n) => n + 1), Math.max(ms, 0));
     return () => clearTimeout(t);
   }, [link.url, link.expiresAt]);
@@ -159,9 +163,9 @@ export function PurchaseItem({ modelId, title, thumb, price, currency, meta, pur
       ${refunded
         ? html`<span class="tag warn">Refunded</span>`
         : html`<${DownloadLink} modelId=${modelId} title=${title} url=${url} expiresAt=${expiresAt} />`}
-      ${!refunded && purchaseId && html`<button type="button" class="secondary" aria-expanded=${lic.open}
+      ${!refunded && purchaseId && html`<button type="button" class="secondary" aria-expanded=${lic.open} aria-busy=${lic.busy}
         onClick=${toggle} disabled=${lic.busy} aria-label=${`Licence certificate for ${title}`}>
-        ${lic.busy ? 'Loading licence…' : lic.open ? 'Hide licence' : 'Licence certificate'}
+        Licence certificate
       </button>`}
     </div>
     ${lic.error && html`<p class="field-error purchase-wide" role="alert">${lic.error.message}</p>`}
@@ -234,7 +238,7 @@ export function CartPage({ signal }) {
           ${items.map((it) => html`<${CartItem} key=${it.model_id} item=${it} onRemove=${remove} busy=${busy === it.model_id} />`)}
         </ul>
         <aside class="cart-summary" aria-label="Cart summary">
-          <p class="summary-line"><span>${c.available_count} ${c.available_count === 1 ? 'model' : 'models'}</span></p>
+          <p class="summary-line"><span>${c.available_count} ${c.available_count === 1 ? 'model' : 'models'} to buy</span></p>
           ${unavailable > 0 && html`<p class="hint">${unavailable} ${unavailable === 1 ? 'item is' : 'items are'} no longer available and will not be bought.</p>`}
           <p class="summary-line total"><span>Total</span> <strong>${money(c.total_amount, c.currency)}</strong></p>
           ${c.available_count > 0
@@ -316,8 +320,10 @@ function TestCards({ tokens, value, onChange, error }) {
 function StripeCard({ publishableKey, onReady, error }) {
   const mount = useRef(null);
   const [state, setState] = useState({ loading: true, error: null, message: '' });
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let card = null;
+    setState({ loading: true, error: null, message: '' });
     let gone = false;
     loadScript('https://js.stripe.com/v3/').then(() => {
       if (gone || !mount.current) return;
@@ -333,13 +339,13 @@ function StripeCard({ publishableKey, onReady, error }) {
       if (card) card.destroy();
       onReady(null);
     };
-  }, [publishableKey]);
+  }, [publishableKey, attempt]);
   const msg = error || state.message;
   return html`<div class="field">
     <label id="co-card-label">Card details</label>
     ${state.loading && html`<${Loading} label="Loading the secure card form…" />`}
-    ${state.error && html`<${ErrorBox} error=${state.error} />`}
-    <div id="co-card" class="stripe-card" ref=${mount} role="group" aria-labelledby="co-card-label"
+    ${state.error && html`<${ErrorBox} error=${state.error} onRetry=${() => setAttempt(attempt + 1)} />`}
+    <div id="co-card" class="stripe-card" ref=${mount} role="group" aria-labelledby="co-card-label" hidden=${Boolean(state.error)}
       aria-describedby=${msg ? 'co-card-error' : undefined}></div>
     <${FieldError} id="co-card-error" text=${msg} />
   </div>`;
@@ -395,7 +401,7 @@ function OrderSummary({ cart }) {
     </ul>
     ${left.length > 0 && html`<p class="hint">Not included (no longer available): ${left.map((i) => (i.model && i.model.title) || `#${i.model_id}`).join(', ')}.</p>`}
     <p class="summary-line total"><span>Total</span> <strong>${formatPrice(cart.total_amount, cart.currency)}</strong></p>
-    <p class="note">Prices are confirmed by the server when you pay. <a href="/cart">Edit cart</a></p>
+    <p class="note">Prices are confirmed by the server when you pay. <a href="/cart">View cart</a></p>
   </aside>`;
 }
 
@@ -418,6 +424,7 @@ function CheckoutForm({ cart, methods, signal }) {
   const [testToken, setTestToken] = useState(tokens.length ? tokens[0].token : '');
   const [state, setState] = useState({ busy: false, declined: null, error: null, fields: {}, retry: null });
   const stripeRef = useRef(null);
+  const [stripeReady, setStripeReady] = useState(false);
   const ids = cart.items.filter((i) => i.is_available).map((i) => i.model_id);
 
   const submit = async (details, paymentMethod) => {
@@ -494,8 +501,9 @@ function CheckoutForm({ cart, methods, signal }) {
       && html`<${TestCards} tokens=${tokens} value=${testToken} onChange=${setTestToken} error=${cardError} />`}
     ${method === 'card' && cardUsable && card.provider === 'stripe'
       && html`<${StripeCard} publishableKey=${card.publishable_key} error=${cardError}
-        onReady=${(s) => { stripeRef.current = s; }} />`}
-    ${method === 'card' && cardUsable && html`<button type="submit" class="wide" disabled=${state.busy}>
+        onReady=${(s) => { stripeRef.current = s; setStripeReady(Boolean(s)); }} />`}
+    ${method === 'card' && cardUsable && html`<button type="submit" class="wide"
+      disabled=${state.busy || (card.provider === 'stripe' && !stripeReady)}>
       ${state.busy ? 'Processing payment…' : `Pay ${formatPrice(cart.total_amount, cart.currency)}`}
     </button>`}
     ${method === 'paypal' && paypal && html`
@@ -506,9 +514,20 @@ function CheckoutForm({ cart, methods, signal }) {
   </form>`;
 }
 
-export function CheckoutPage({ signal }) {
+// "Buy now" (/checkout?model=ID): that one model, as a cart of one; the
+// server checks that it can be bought.
+async function buyNowCart(id, signal) {
+  const m = await api(`/api/models/${encodeURIComponent(id)}`, { signal });
+  return {
+    items: [{ model_id: m.id, model: m, price: m.price, is_available: !m.is_free && Number(m.price) > 0 }],
+    total_amount: m.is_free ? 0 : m.price, currency: m.currency || 'USD',
+  };
+}
+
+export function CheckoutPage({ query, signal }) {
+  const one = query.get('model');
   const load = useLoad((sig) => Promise.all([
-    api('/api/cart', { signal: sig }),
+    one ? buyNowCart(one, sig) : api('/api/cart', { signal: sig }),
     api('/api/checkout/payment-methods', { signal: sig }),
   ]), signal);
   let body;

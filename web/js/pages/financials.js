@@ -46,7 +46,7 @@ function Pager({ label, data, go }) {
 }
 
 function Table({ caption, head, rows }) {
-  return html`<div class="table-wrap" role="region" aria-label=${caption} tabindex="0">
+  return html`<div class="table-wrap" role="region" aria-label=${`${caption} table`} tabindex="0">
     <table>
       <caption class="sr-only">${caption}</caption>
       <thead><tr>${head.map((h) => html`<th scope="col" class=${h.num ? 'num' : ''}>${h.label}</th>`)}</tr></thead>
@@ -131,8 +131,7 @@ function PayoutRequest({ rev, methods, onDone, signal }) {
   return html`<div>
     <p>Available: <strong>${money(rev.available_balance, c)}</strong>.
       Minimum payout: <strong>${formatPrice(rev.payout_minimum, c)}</strong>.</p>
-    ${state.done && html`<p class="state ok" role="status">Payout of ${formatPrice(state.done.amount, state.done.currency)}
-      to ${state.done.method.label} requested (status: ${state.done.status}).</p>`}
+    ${state.done && html`<p class="state ok" role="status">${`Payout of ${money(state.done.amount, state.done.currency)} to ${state.done.method.label} requested (status: ${state.done.status}).`}</p>`}
     ${why && html`<p class="note" id="po-why">${why}</p>`}
     <${FormError} error=${state.error} fields=${fe} />
     <form class="method-form" onSubmit=${onSubmit} aria-label="Request a payout" novalidate>
