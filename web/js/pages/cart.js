@@ -445,8 +445,10 @@ function CheckoutForm({ cart, methods, signal }) {
       if (e.status === 402) {
         setState({ busy: false, declined: e, error: null, fields: {}, retry: null });
       } else {
+        const shown = e.status ? e : new Error('The answer to your payment did not arrive (a connection problem). '
+          + 'Try again: the same attempt is sent again, so you cannot be charged twice.');
         setState({
-          busy: false, declined: null, error: e, fields: e.field_errors || {},
+          busy: false, declined: null, error: shown, fields: e.field_errors || {},
           retry: unknown ? () => submit(details, paymentMethod) : null,
         });
       }
