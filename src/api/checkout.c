@@ -325,7 +325,45 @@ static int checkout(req_t *req)
 	return pool_defer(req, POOL_NET, charge_work, charge_done, j);
 }
 
+/* ------------------------------------------------ payment methods */
+
+/* A public key from the settings, or NULL when unset or not a key: it is
+ * put into a page that loads the provider's script with it. */
+static const char *public_key(const char *name)
+{
+	const char *k = config_get(name);
+	if (!k || !*k || strlen(k) > TOKEN_MAX || !token_chars_ok(k, false))
+		return NULL;
+	return k;
+}
+
+/* GET /api/checkout/payment-methods: what the checkout page may offer.
+ * Card payments go to Stripe when STRIPE_SECRET_KEY is set (the page
+ * needs STRIPE_PUBLISHABLE_KEY to tokenise a card with Stripe.js), else
+ * to the built-in test processor with its test tokens; PayPal when its
+ * client id and secret are set (the client id is public by design). */
+static int payment_methods(req_t *req)
+{
+	json_t *card;
+	if (pay_provider_for("card") == PAY_STRIPE) {
+		const char *pk = public_key("STRIPE_PUBLISHABLE_KEY");
+		card = json_pack("{s:s, s:b, s:s?}", "provider", "stripe", "available", pk != NULL, "publishable_key", pk);
+	} else {
+		card = json_pack("{s:s, s:b, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}", "provider", "test", "available", 1,
+				 "test_tokens",
+				 "token", "tok_visa", "label", "Visa test card (succeeds)", "outcome", "succeeds",
+				 "token", "tok_chargeDeclined", "label", "Declined test card (fails)", "outcome", "declined");
+	}
+	json_t *paypal = json_null();
+	if (pay_provider_for("paypal") == PAY_PAYPAL) {
+		const char *id = public_key("PAYPAL_CLIENT_ID");
+		paypal = json_pack("{s:s, s:b, s:s?}", "provider", "paypal", "available", id != NULL, "client_id", id);
+	}
+	return reply_ok(req, json_pack("{s:o, s:o, s:s}", "card", card, "paypal", paypal, "currency", "USD"));
+}
+
 const route_t checkout_routes[] = {
 	{ M_POST, "/api/checkout", checkout, ACCESS_VERIFIED, RL_GENERAL, BODY_JSON, 0, 0, "Buy models (the cart, or model_ids), charged exactly once" },
+	{ M_GET, "/api/checkout/payment-methods", payment_methods, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "The payment methods the checkout offers, with their public keys" },
 };
 EXPORT_ROUTES(checkout_routes);

@@ -62,8 +62,8 @@ export function refresh() {
   return refreshing;
 }
 
-async function send(method, url, body, signal) {
-  const headers = { Accept: 'application/json' };
+async function send(method, url, body, signal, extra) {
+  const headers = { ...extra, Accept: 'application/json' };
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   return fetch(url, {
@@ -73,11 +73,13 @@ async function send(method, url, body, signal) {
 }
 
 // api('/api/models', {query: {page: 2}, signal}) -> parsed JSON body.
-export async function api(path, { method = 'GET', query, body, signal } = {}) {
+// `headers` adds request headers (e.g. Idempotency-Key); the client's own
+// (Accept, Authorization, Content-Type) always win.
+export async function api(path, { method = 'GET', query, body, signal, headers } = {}) {
   const url = buildUrl(path, query);
-  let r = await send(method, url, body, signal);
+  let r = await send(method, url, body, signal, headers);
   if (r.status === 401 && !path.startsWith('/api/auth/') && await refresh())
-    r = await send(method, url, body, signal);
+    r = await send(method, url, body, signal, headers);
   const text = await r.text();
   let data = null;
   if (text) {
