@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <zlib.h>
 #include "assets.h"
+#include "../svc/payments.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/strbuf.h"
@@ -305,26 +306,35 @@ static char *build_csp(const char *import_map)
 	crypto_hash_sha256(d, (const unsigned char *)import_map, strlen(import_map));
 	char b64[sodium_base64_ENCODED_LEN(sizeof(d), sodium_base64_VARIANT_ORIGINAL)];
 	sodium_bin2base64(b64, sizeof(b64), d, sizeof(d), sodium_base64_VARIANT_ORIGINAL);
-	bool stripe = cfg.stripe_publishable_key != NULL;
+	/* The card and PayPal forms load their providers' own scripts and
+	 * frames, from the origins their documentation names, only when the
+	 * provider is configured. */
+	bool stripe = cfg.stripe_publishable_key != NULL, paypal = paypal_configured();
 	bool cdn = cfg.cdn_url && cfg.public_url && !same_origin(cfg.cdn_url, cfg.public_url);
 	strbuf_t sb;
 	sb_init(&sb, 0);
-	sb_addf(&sb, "default-src 'self'; script-src 'self' 'sha256-%s' 'wasm-unsafe-eval'%s; ", b64,
-		stripe ? " https://js.stripe.com" : "");
+	sb_addf(&sb, "default-src 'self'; script-src 'self' 'sha256-%s' 'wasm-unsafe-eval'%s%s; ", b64,
+		stripe ? " https://js.stripe.com https://*.js.stripe.com" : "", paypal ? " https://www.paypal.com" : "");
 	sb_adds(&sb, "style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='");
 	add_model_viewer_styles(&sb);
 	sb_adds(&sb, "; ");
 	sb_adds(&sb, "img-src 'self' data: blob:");
 	if (cdn)
 		add_origin(&sb, cfg.cdn_url);
+	if (paypal)
+		sb_adds(&sb, " https://www.paypalobjects.com");
 	sb_adds(&sb, "; connect-src 'self' ws: wss: blob: data:");
 	if (cdn)
 		add_origin(&sb, cfg.cdn_url);
 	if (stripe)
 		sb_adds(&sb, " https://api.stripe.com");
+	if (paypal)
+		sb_adds(&sb, " https://www.paypal.com https://api-m.paypal.com https://api-m.sandbox.paypal.com");
 	sb_adds(&sb, "; worker-src 'self' blob:; ");
-	if (stripe)
-		sb_adds(&sb, "frame-src https://js.stripe.com https://hooks.stripe.com; ");
+	if (stripe || paypal)
+		sb_addf(&sb, "frame-src%s%s; ",
+			stripe ? " https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com" : "",
+			paypal ? " https://www.paypal.com https://www.sandbox.paypal.com" : "");
 	sb_adds(&sb, "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
 	return sb_detach(&sb, NULL);
 }

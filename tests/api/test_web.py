@@ -122,9 +122,26 @@ def test_csp_allows_stripe_when_a_publishable_key_is_set():
         csp = requests.get(s.url + "/", timeout=10).headers["Content-Security-Policy"]
         d = dict((p.split()[0], p.split()[1:]) for p in (x.strip() for x in csp.split(";")) if p)
         assert "https://js.stripe.com" in d["script-src"]
-        assert d["frame-src"] == ["https://js.stripe.com", "https://hooks.stripe.com"]
+        assert d["frame-src"] == ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"]
         assert "https://api.stripe.com" in d["connect-src"]
         assert d["default-src"] == ["'self'"]
+        assert not any("paypal" in src for v in d.values() for src in v)
+    finally:
+        finish_server(s)
+
+
+def test_csp_allows_paypal_only_when_it_is_configured(server):
+    csp = server.get("/").headers["Content-Security-Policy"]
+    assert "paypal" not in csp and "stripe" not in csp and "frame-src" not in csp
+    s = start_server("sqlite", env={"PAYPAL_CLIENT_ID": "client-x", "PAYPAL_CLIENT_SECRET": "secret-y"}, seed=False,
+                     label="web-paypal")
+    try:
+        csp = requests.get(s.url + "/", timeout=10).headers["Content-Security-Policy"]
+        d = dict((p.split()[0], p.split()[1:]) for p in (x.strip() for x in csp.split(";")) if p)
+        assert "https://www.paypal.com" in d["script-src"]
+        assert d["frame-src"] == ["https://www.paypal.com", "https://www.sandbox.paypal.com"]
+        assert "https://www.paypal.com" in d["connect-src"]
+        assert "stripe" not in csp
     finally:
         finish_server(s)
 
