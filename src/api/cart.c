@@ -99,11 +99,7 @@ int reply_buy_refused(req_t *req, enum buy_check why, const char *field)
  * bought, and the total of those that can. */
 static int reply_cart(req_t *req, int status)
 {
-	db_rows_t *r = RQ(req, "SELECT " MODEL_COLS ", ci.added_at,"
-			       " (m.deleted_at IS NULL AND m.status = 'approved' AND m.is_published = TRUE"
-			       "  AND m.is_free = FALSE AND m.price_cents > 0 AND m.creator_id <> $1"
-			       "  AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.buyer_id = $1 AND p.model_id = m.id"
-			       "                  AND p.refunded_at IS NULL))"
+	db_rows_t *r = RQ(req, "SELECT " MODEL_COLS ", ci.added_at, " CART_BUYABLE
 			       " FROM cart_items ci JOIN models m ON m.id = ci.model_id"
 			       " JOIN users u ON u.id = m.creator_id LEFT JOIN categories c ON c.id = m.category_id"
 			       " WHERE ci.user_id = $1 ORDER BY ci.added_at, ci.model_id",

@@ -177,7 +177,8 @@ static void read_model_ids(valid_t *v, json_t *body, int64_t *ids, size_t *n, bo
 /* The buyable models of the cart, sorted. */
 static bool cart_ids(req_t *req, int64_t *ids, size_t *n)
 {
-	db_rows_t *r = RQ(req, "SELECT model_id FROM cart_items WHERE user_id = $1 ORDER BY model_id LIMIT $2",
+	db_rows_t *r = RQ(req, "SELECT ci.model_id FROM cart_items ci JOIN models m ON m.id = ci.model_id"
+			       " WHERE ci.user_id = $1 AND " CART_BUYABLE " ORDER BY ci.model_id LIMIT $2",
 			  P_INT(req->user->id), P_INT(CART_MAX_ITEMS));
 	if (!r)
 		return false;

@@ -34,6 +34,15 @@ int reply_buy_refused(req_t *req, enum buy_check why, const char *field);
 
 /* The platform's share of a price (PLATFORM_FEE_PERCENT, default 12),
  * rounded half up to the cent. */
+/* SQL: model m can still be bought by user $1 (published, approved, not
+ * deleted, not free, not theirs, not owned): what the cart counts and
+ * what a checkout of the cart takes. */
+#define CART_BUYABLE                                                                             \
+	"(m.deleted_at IS NULL AND m.status = 'approved' AND m.is_published = TRUE"              \
+	" AND m.is_free = FALSE AND m.price_cents > 0 AND m.creator_id <> $1"                    \
+	" AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.buyer_id = $1 AND p.model_id = m.id" \
+	" AND p.refunded_at IS NULL))"
+
 int64_t platform_fee_cents(int64_t price_cents);
 
 /* A signed link to download the model's file as user_id, valid for

@@ -90,6 +90,21 @@ def test_a_model_that_stops_being_for_sale_stays_listed_unavailable(server):
     assert body["total_amount"] == 2 and body["available_count"] == 1
 
 
+def test_checkout_of_the_cart_takes_only_what_can_still_be_bought(server):
+    b = make_buyer(server)
+    c, gone = sale(server, price=3)
+    _, m = sale(server, price=2)
+    add(server, b, gone["id"])
+    add(server, b, m["id"])
+    assert server.post(f"/api/models/{gone['id']}/toggle-publish", headers=c.h).status_code == 200
+    r = checkout(server, b)
+    assert r.status_code == 200, r.text
+    assert [p["model_id"] for p in r.json()["purchases"]] == [m["id"]] and r.json()["total_amount"] == 2
+    # only the unavailable model is left, and nothing can be bought
+    assert [i["model_id"] for i in cart(server, b)["items"]] == [gone["id"]]
+    assert_error(checkout(server, b), 422, "VALIDATION_ERROR", "model_ids")
+
+
 def test_carts_are_private(server):
     a, b = make_buyer(server), make_buyer(server)
     _, m = sale(server)
