@@ -700,6 +700,45 @@ static int reply_payout(req_t *req, int status, int64_t id, bool admin, json_t *
 	return reply_json(req, status, o);
 }
 
+/* DELETE /api/users/me/payout-methods/{id}: the caller's own method only
+ * (another user's id is 404, as a missing one).  Requests already made
+ * keep the copy of the method they were made with. */
+static int delete_payout_method(req_t *req)
+{
+	int64_t id = req_param_int(req, "id");
+	int64_t n = DBX(req->db, "DELETE FROM payout_methods WHERE id = $1 AND user_id = $2", P_INT(id),
+			P_INT(req->user->id));
+	if (n < 0)
+		return reply_db_error(req, "delete payout method");
+	if (n == 0)
+		return reply_error(req, ERR_NOT_FOUND, "Payout method not found");
+	return reply_no_content(req);
+}
+
+static json_t *payout_own_row(db_rows_t *r)
+{
+	return payout_json(r, false);
+}
+
+/* GET /api/users/me/payout-requests: the caller's requests, newest first. */
+static int my_payout_requests(req_t *req)
+{
+	valid_t v;
+	page_t p;
+	paged_begin(&v, req, &p);
+	if (!v_ok(&v))
+		return v_reply(&v);
+	db_param_t params[] = { P_INT(req->user->id) };
+	paged_t q = {
+		.what = "list payout requests",
+		.count_sql = "SELECT COUNT(*) FROM payout_requests r WHERE r.creator_id = $1",
+		.rows_sql = "SELECT " PAYOUT_COLS PAYOUT_FROM " WHERE r.creator_id = $1 ORDER BY r.created_at DESC, r.id DESC",
+		.params = params, .nparams = 1,
+		.row = payout_own_row,
+	};
+	return paged_reply(req, &p, &q);
+}
+
 /* ================================================ creator: payout request */
 
 /* POST /api/users/me/payout-request {amount?, method?, note?} */
@@ -1137,6 +1176,8 @@ const route_t revenue_routes[] = {
 	{ M_GET, "/api/users/me/revenue", my_revenue, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "The caller's totals, balance and daily series" },
 	{ M_GET, "/api/users/me/payout-methods", my_payout_methods, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "The caller's payout methods, masked" },
 	{ M_POST, "/api/users/me/payout-methods", set_payout_method, ACCESS_VERIFIED, RL_GENERAL, BODY_JSON, 0, 0, "Set the caller's PayPal or bank payout method" },
+	{ M_DELETE, "/api/users/me/payout-methods/{id:int}", delete_payout_method, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Remove one of the caller's payout methods" },
+	{ M_GET, "/api/users/me/payout-requests", my_payout_requests, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "The caller's payout requests, newest first" },
 	{ M_POST, "/api/users/me/payout-request", payout_request, ACCESS_VERIFIED, RL_GENERAL, BODY_JSON, 0, 0, "Ask for a payout of the available balance" },
 	{ M_GET, "/api/admin/revenue/stats", admin_revenue_stats, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "Platform money totals" },
 	{ M_GET, "/api/admin/revenue/transactions", admin_revenue_transactions, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "Orders by status" },

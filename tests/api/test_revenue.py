@@ -423,6 +423,31 @@ def test_reject_moves_no_money_and_frees_the_creator_to_ask_again(server):
     assert ask(server, c, amount=26.40).status_code == 201
 
 
+def test_creators_list_their_own_payout_requests_and_remove_their_own_methods(server):
+    c, other = make_creator(server), make_creator(server)
+    earn(server, c, 30)  # net 26.40; the minimum is 20
+    pm = paypal(server, c)
+    theirs = paypal(server, other)
+    first = ask(server, c, amount=20).json()["id"]
+    assert reject(server, first, "PayPal account is not verified").status_code == 200
+    second = ask(server, c, amount=21, note="thanks").json()["id"]
+    body = listing(server, "/api/users/me/payout-requests", c.h)
+    assert [r["id"] for r in body["items"]] == [second, first] and body["total"] == 2
+    newest, oldest = body["items"]
+    assert newest["status"] == "requested" and newest["amount"] == 21 and newest["note"] == "thanks"
+    assert oldest["status"] == "rejected" and oldest["reason"] == "PayPal account is not verified"
+    assert newest["method"]["type"] == "paypal" and "creator" not in newest and "creator_balance" not in newest
+    assert listing(server, "/api/users/me/payout-requests", other.h)["items"] == []
+    # a method: only its owner removes it; the open request keeps its copy
+    assert_error(server.delete(f"/api/users/me/payout-methods/{theirs['id']}", headers=c.h), 404, "NOT_FOUND")
+    assert server.delete(f"/api/users/me/payout-methods/{pm['id']}", headers=c.h).status_code == 204
+    assert_error(server.delete(f"/api/users/me/payout-methods/{pm['id']}", headers=c.h), 404, "NOT_FOUND")
+    assert listing(server, "/api/users/me/payout-methods", c.h)["items"] == []
+    assert [m["id"] for m in listing(server, "/api/users/me/payout-methods", other.h)["items"]] == [theirs["id"]]
+    assert listing(server, "/api/users/me/payout-requests", c.h)["items"][0]["method"]["label"]
+    assert server.delete("/api/users/me/payout-methods/1").status_code == 401
+
+
 # ------------------------------------------------------------------ refunds
 
 def test_admin_refund_revokes_the_purchase_and_reverses_the_earning(server):

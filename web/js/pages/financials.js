@@ -7,7 +7,7 @@
 // transactions and the sales, each paged.  For everyone: the purchases,
 // with download links and licence certificates.  A buyer without sales
 // sees only the purchases.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, isAbort } from '../api.js';
 import { useSession } from '../session.js';
 import { html, useLoad, formatPrice, formatCount, Loading, Empty, ErrorBox } from '../ui.js';
@@ -189,7 +189,7 @@ function PayoutMethodForm({ onSaved, signal }) {
   const fe = state.fields;
   return html`<form class="method-form" onSubmit=${onSubmit} aria-labelledby="pm-add" novalidate>
     <h3 id="pm-add">Add a payout method</h3>
-    <p class="note">Saving a method of a type you already have replaces it.</p>
+    <p class="note">Saving a method of a type you already have replaces it; remove one with its Remove button.</p>
     ${state.saved && html`<p class="state ok" role="status">Saved: ${state.saved.label}.</p>`}
     <${FormError} error=${state.error} fields=${fe} />
     <${Field} id="pm-type" label="Method type" error=${fe.type}>
@@ -212,18 +212,58 @@ function PayoutMethodForm({ onSaved, signal }) {
   </form>`;
 }
 
-function PayoutMethods({ methods }) {
+function PayoutMethods({ methods, onRemoved, signal }) {
+  const [state, setState] = useState({ busy: null, error: null });
   if (methods.loading) return html`<${Loading} label="Loading payout methods…" />`;
   if (methods.error) return html`<${ErrorBox} error=${methods.error} onRetry=${methods.reload} />`;
   const items = methods.data.items || [];
   if (!items.length) return html`<${Empty}>No payout method yet. Add PayPal or a bank account to get paid.<//>`;
-  return html`<ul class="methods">
+  const remove = async (m) => {
+    if (!window.confirm(`Remove the payout method ${m.label}?`)) return;
+    setState({ busy: m.id, error: null });
+    try {
+      await api(`/api/users/me/payout-methods/${m.id}`, { method: 'DELETE', signal });
+      setState({ busy: null, error: null });
+      onRemoved();
+    } catch (error) {
+      if (!signal.aborted) setState({ busy: null, error });
+    }
+  };
+  return html`${state.error && html`<${ErrorBox} error=${state.error} />`}
+  <ul class="methods">
     ${items.map((m, i) => html`<li key=${m.id}>
       <strong>${m.label}</strong>
       ${i === 0 && html` <span class="tag">Default</span>`}
-      <span class="note"> · updated ${formatDay(m.updated_at)}</span>
+      <span class="note"> · updated ${formatDay(m.updated_at)}</span>${' '}
+      <button type="button" class="link" disabled=${state.busy === m.id} onClick=${() => remove(m)}
+        aria-label=${`Remove payout method ${m.label}`}>${state.busy === m.id ? 'Removing…' : 'Remove'}</button>
     </li>`)}
   </ul>`;
+}
+
+const PAYOUT_STATUS = { requested: 'Waiting for review', approved: 'Approved', paid: 'Paid', rejected: 'Rejected' };
+
+// Reloaded whenever the revenue figures are (after a request is made).
+function PayoutRequests({ signal, rev }) {
+  const list = usePaged('/api/users/me/payout-requests', signal);
+  const seen = useRef(rev);
+  useEffect(() => {
+    if (seen.current !== rev) list.reload();
+    seen.current = rev;
+  }, [rev]);
+  if (list.loading) return html`<${Loading} label="Loading payout requests…" />`;
+  if (list.error) return html`<${ErrorBox} error=${list.error} onRetry=${list.reload} />`;
+  if (!list.data.items.length) return html`<${Empty}>No payout requests yet.<//>`;
+  return html`<${Table} caption="Payout requests" head=${[{ label: 'Requested' }, { label: 'Pay to' },
+    { label: 'Amount', num: true }, { label: 'Status' }]}
+    rows=${list.data.items.map((r) => html`<tr key=${r.id}>
+      <td>${formatDay(r.created_at)}</td>
+      <td class="wrap">${r.method.label}${r.note ? html`<br /><span class="note">${r.note}</span>` : ''}</td>
+      <td class="num">${money(r.amount, r.currency)}</td>
+      <td class="wrap">${PAYOUT_STATUS[r.status] || r.status}${r.decided_at ? ` (${formatDay(r.decided_at)})` : ''}
+        ${r.reason ? html`<br /><span class="note">${r.reason}</span>` : ''}</td>
+    </tr>`)} />
+    <${Pager} label="Payout request pages" data=${list.data} go=${list.go} />`;
 }
 
 // ------------------------------------------------------------ lists
@@ -287,9 +327,11 @@ function CreatorMoney({ rev, reload, signal }) {
     <//>
     <${Section} id="fin-payout" title="Request a payout">
       <${PayoutRequest} rev=${rev} methods=${methodItems} onDone=${reload} signal=${signal} />
+      <h3>Your payout requests</h3>
+      <${PayoutRequests} signal=${signal} rev=${rev} />
     <//>
     <${Section} id="fin-methods" title="Payout methods">
-      <${PayoutMethods} methods=${methods} />
+      <${PayoutMethods} methods=${methods} signal=${signal} onRemoved=${() => { methods.reload(); reload(); }} />
       <${PayoutMethodForm} signal=${signal} onSaved=${() => { methods.reload(); reload(); }} />
     <//>
     <${Section} id="fin-transactions" title="Transactions">
