@@ -5,6 +5,7 @@
  * admin_models.c.
  */
 #include "api.h"
+#include "files.h"
 #include "models_common.h"
 #include "../auth/account.h"
 #include "../core/config.h"
@@ -288,6 +289,31 @@ static int models_public(req_t *req)
 	if (!m.is_public)
 		return reply_error(req, ERR_NOT_FOUND, "Model not found");
 	return reply_model(req, m.id, 200);
+}
+
+/* The file the 3D viewer shows: a GLB or glTF model's own file, to whoever
+ * may see the model (everyone for a public one; its owner and admins
+ * otherwise).  Other formats have no viewer file until they are converted. */
+static int models_viewer_file(req_t *req)
+{
+	struct model_ref m;
+	if (!model_find_or_404(req, &m, false, true))
+		return DONE;
+	db_rows_t *r = RQ(req, "SELECT m.file_key, m.file_format, up.sha256 FROM models m"
+			       " LEFT JOIN uploads up ON up.storage_key = m.file_key WHERE m.id = $1", P_INT(m.id));
+	if (!r)
+		return reply_db_error(req, "find model file");
+	if (!db_next(r) || !db_text(r, 0))
+		return db_failed(r) ? reply_db_error(req, "find model file")
+				    : reply_error(req, ERR_NOT_FOUND, "This model has no file to show");
+	const char *key = arena_strdup(req->arena, db_text(r, 0));
+	const char *format = db_text(r, 1) ? db_text(r, 1) : "";
+	bool glb = !strcmp(format, "GLB"), gltf = !strcmp(format, "GLTF");
+	if (!glb && !gltf)
+		return reply_error(req, ERR_NOT_FOUND, "The 3D preview is not available for this format yet");
+	const char *etag = arena_printf(req->arena, "\"%s\"", db_text(r, 2) ? db_text(r, 2) : key);
+	return reply_stored_file(req, key, glb ? "model/gltf-binary" : "model/gltf+json", etag,
+				 arena_printf(req->arena, "model-%lld.%s", (long long)m.id, glb ? "glb" : "gltf"), false);
 }
 
 enum { M_TITLE, M_DESCRIPTION, M_PRICE, M_IS_FREE, M_CATEGORY, M_TAGS, M_LICENSE, M_THUMBNAIL, M_PREVIEWS,
@@ -682,6 +708,7 @@ const route_t model_routes[] = {
 	{ M_DELETE, "/api/models/{id:int}", models_delete, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Delete your model" },
 	{ M_POST, "/api/models/{id:int}/toggle-publish", models_toggle_publish, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Publish or unpublish your model" },
 	{ M_GET, "/api/models/{id:int}/public", models_public, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "A model for the public viewer" },
+	{ M_GET, "/api/models/{id:int}/viewer-file", models_viewer_file, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "The GLB or glTF file the 3D viewer shows" },
 	{ M_GET, "/api/models/{id:int}/creator", models_creator, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "The model's creator" },
 	{ M_POST, "/api/models/{id:int}/view", models_view, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Count a view (once per viewer and hour)" },
 	{ M_POST, "/api/models/{id:int}/like", models_like, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Like (idempotent)" },
