@@ -268,6 +268,96 @@ static unsigned char *shape_glb(const struct shape *s, const float rgb[3], size_
 	return out;
 }
 
+/* A picture of the shape for its thumbnail: the triangles seen from above
+ * and to the side, lit by one light from the camera's upper left,
+ * z-buffered, on a light background; w x h RGB, malloc'd. */
+#define THUMB_W 640
+#define THUMB_H 480
+static unsigned char *shape_picture(const struct shape *s, const float rgb[3])
+{
+	const double yaw = 0.7, pitch = 0.45;
+	const double cy = cos(yaw), sy = sin(yaw), cp = cos(pitch), sp = sin(pitch);
+	size_t nv = (size_t)s->nv;
+	double *xs = xcalloc(nv * 3, sizeof(double));
+	double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+	for (size_t i = 0; i < nv; i++) {
+		const float *p = s->pos + i * 3;
+		double x = p[0] * cy - p[2] * sy, z = p[0] * sy + p[2] * cy;
+		double y = p[1] * cp - z * sp;
+		z = p[1] * sp + z * cp;
+		xs[i * 3] = x, xs[i * 3 + 1] = -y, xs[i * 3 + 2] = z;
+		lo[0] = fmin(lo[0], x), hi[0] = fmax(hi[0], x);
+		lo[1] = fmin(lo[1], -y), hi[1] = fmax(hi[1], -y);
+	}
+	double scale = fmin(THUMB_W * 0.8 / fmax(hi[0] - lo[0], 1e-6), THUMB_H * 0.8 / fmax(hi[1] - lo[1], 1e-6));
+	double ox = THUMB_W / 2.0 - scale * (lo[0] + hi[0]) / 2, oy = THUMB_H / 2.0 - scale * (lo[1] + hi[1]) / 2;
+	for (size_t i = 0; i < nv; i++)
+		xs[i * 3] = xs[i * 3] * scale + ox, xs[i * 3 + 1] = xs[i * 3 + 1] * scale + oy, xs[i * 3 + 2] *= scale;
+	unsigned char *img = xcalloc((size_t)THUMB_W * THUMB_H, 3);
+	double *zb = xcalloc((size_t)THUMB_W * THUMB_H, sizeof(double));
+	for (size_t i = 0; i < (size_t)THUMB_W * THUMB_H; i++) {
+		int row = (int)(i / THUMB_W);
+		unsigned char g = (unsigned char)(236 - row * 24 / THUMB_H);
+		img[i * 3] = g, img[i * 3 + 1] = g, img[i * 3 + 2] = (unsigned char)(g + 6 > 255 ? 255 : g + 6);
+		zb[i] = -INFINITY;
+	}
+	const double light[3] = { -0.45, -0.6, 0.66 }; /* towards the light, in view space (y down) */
+	for (size_t t = 0; t < (size_t)s->tris * 3; t += 3) {
+		const double *a = xs + s->idx[t] * 3, *b = xs + s->idx[t + 1] * 3, *c = xs + s->idx[t + 2] * 3;
+		double ux = b[0] - a[0], uy = b[1] - a[1], uz = b[2] - a[2], vx = c[0] - a[0], vy = c[1] - a[1],
+		       vz = c[2] - a[2];
+		double nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+		double area = ux * vy - uy * vx; /* twice the screen area, signed */
+		double len = sqrt(nx * nx + ny * ny + nz * nz);
+		if (fabs(area) < 1e-9 || len == 0)
+			continue;
+		double lit = fabs(nx * light[0] + ny * light[1] + nz * light[2]) / len;
+		double shade = 0.35 + 0.65 * lit;
+		int x0 = (int)fmax(0, floor(fmin(a[0], fmin(b[0], c[0])))), x1 = (int)fmin(THUMB_W - 1, ceil(fmax(a[0], fmax(b[0], c[0]))));
+		int y0 = (int)fmax(0, floor(fmin(a[1], fmin(b[1], c[1])))), y1 = (int)fmin(THUMB_H - 1, ceil(fmax(a[1], fmax(b[1], c[1]))));
+		for (int y = y0; y <= y1; y++)
+			for (int x = x0; x <= x1; x++) {
+				double px = x + 0.5, py = y + 0.5;
+				double w1 = ((px - a[0]) * vy - (py - a[1]) * vx) / area;
+				double w2 = (ux * (py - a[1]) - uy * (px - a[0])) / area;
+				double w0 = 1 - w1 - w2;
+				if (w0 < 0 || w1 < 0 || w2 < 0)
+					continue;
+				double z = w0 * a[2] + w1 * b[2] + w2 * c[2];
+				size_t k = (size_t)y * THUMB_W + (size_t)x;
+				if (z <= zb[k])
+					continue;
+				zb[k] = z;
+				for (int ch = 0; ch < 3; ch++)
+					img[k * 3 + ch] = (unsigned char)fmin(255, 255 * rgb[ch] * shade);
+			}
+	}
+	free(xs);
+	free(zb);
+	return img;
+}
+
+/* Stores the picture as an image upload of creator's; the thumbnail URL
+ * (malloc'd), or NULL. */
+static char *store_thumbnail(db_t *db, int64_t creator, const unsigned char *img, int64_t now)
+{
+	char name[40], key[80], tmp[4200], err[256];
+	random_hex(name, 16);
+	snprintf(key, sizeof(key), "images/%s.png", name);
+	snprintf(tmp, sizeof(tmp), "%s/seed-%s.png", store_tmp_dir(), name);
+	if (!image_rgb_png(tmp, THUMB_W, THUMB_H, img, err, sizeof(err)) ||
+	    !store_put(tmp, key, "image/png", err, sizeof(err))) {
+		unlink(tmp);
+		fprintf(stderr, "hwc3d: seed-demo cannot make a thumbnail: %s\n", err);
+		return NULL;
+	}
+	if (DBX(db, "INSERT INTO uploads (user_id, kind, storage_key, original_name, content_type, file_format,"
+		" size_bytes, sha256, width, height, created_at) VALUES ($1, 'image', $2, 'thumbnail.png', 'image/png',"
+		" 'PNG', 0, '', $3, $4, $5)", P_INT(creator), P_TEXT(key), P_INT(THUMB_W), P_INT(THUMB_H), P_INT(now)) != 1)
+		return NULL;
+	return store_public_url(key);
+}
+
 /* A live user with this username, or a new verified one. */
 static int64_t demo_user(db_t *db, const char *username, const char *full_name, const char *type, const char *hash)
 {
@@ -319,6 +409,7 @@ int seed_models(db_t *db, const char *password_hash)
 		rgb[lead[sector][1]] = sector % 2 ? 0.85f - 0.65f * frac : 0.2f + 0.65f * frac;
 		size_t size;
 		unsigned char *glb = shape_glb(&s, rgb, &size);
+		unsigned char *picture = shape_picture(&s, rgb);
 		char name[40], tmp[4200], key[80], sha_hex[65] = "";
 		random_hex(name, 16);
 		snprintf(key, sizeof(key), "models/%s.glb", name);
@@ -333,8 +424,14 @@ int seed_models(db_t *db, const char *password_hash)
 		sodium_bin2hex(sha_hex, sizeof(sha_hex), h, sizeof(h));
 		free(glb);
 		free_shape(&s);
+		int64_t creator = cid[i % 4];
+		char *thumb = store_thumbnail(db, creator, picture, now);
+		free(picture);
+		if (!thumb)
+			return -1;
 		if (!ok || !store_put(tmp, key, "model/gltf-binary", err, sizeof(err))) {
 			unlink(tmp);
+			free(thumb);
 			fprintf(stderr, "hwc3d: seed-demo cannot store a model: %s\n", err);
 			return -1;
 		}
@@ -345,7 +442,7 @@ int seed_models(db_t *db, const char *password_hash)
 			 "\"dimensions\":{\"x\":%.4f,\"y\":%.4f,\"z\":%.4f},\"mesh_count\":1,\"bone_count\":0,"
 			 "\"animation_count\":0,\"external_references\":[],\"warnings\":[]}",
 			 (long long)s.tris, (long long)s.verts, s.dx, s.dy, s.dz);
-		int64_t creator = cid[i % 4], upload = 0, model = 0, cat = 0;
+		int64_t upload = 0, model = 0, cat = 0;
 		int64_t created = now - (int64_t)(ARRAY_LEN(demo_models) - i) * 3600000;
 		if (DBS(db, &cat, "SELECT id FROM categories WHERE slug = $1", P_TEXT(d->category)) != 1 ||
 		    DBS(db, &upload, "INSERT INTO uploads (user_id, kind, storage_key, original_name, content_type, file_format,"
@@ -354,12 +451,16 @@ int seed_models(db_t *db, const char *password_hash)
 			P_TEXT(sha_hex), P_TEXT(analysis), P_INT(created)) != 1 ||
 		    DBS(db, &model, "INSERT INTO models (creator_id, title, description, price_cents, is_free, category_id, tags,"
 			" upload_id, file_key, file_format, file_size, poly_count, vertex_count, status, is_featured,"
-			" created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'GLB', $10, $11, $12, 'approved',"
-			" $13, $14, $14) RETURNING id",
+			" thumbnail_url, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'GLB', $10, $11,"
+			" $12, 'approved', $13, $15, $14, $14) RETURNING id",
 			P_INT(creator), P_TEXT(d->title), P_TEXT(d->description), P_INT(d->price_cents),
 			P_BOOL(d->price_cents == 0), P_INT(cat), P_TEXT(d->tags), P_INT(upload), P_TEXT(key),
-			P_INT((int64_t)size), P_INT(s.tris), P_INT(s.verts), P_BOOL(d->featured), P_INT(created)) != 1)
+			P_INT((int64_t)size), P_INT(s.tris), P_INT(s.verts), P_BOOL(d->featured), P_INT(created),
+			P_TEXT(thumb)) != 1) {
+			free(thumb);
 			return -1;
+		}
+		free(thumb);
 		/* tags rows from the JSON list */
 		const char *p = d->tags;
 		while ((p = strchr(p, '"'))) {

@@ -480,3 +480,20 @@ bool image_solid_png(const char *dst, int width, int height, const unsigned char
 		g_object_unref(out);
 	return ok;
 }
+
+bool image_rgb_png(const char *dst, int width, int height, const unsigned char *rgb, char *err, size_t errlen)
+{
+	pthread_once(&vips_once, vips_start);
+	if (!vips_ready) {
+		snprintf(err, errlen, "image processing is unavailable");
+		return false;
+	}
+	VipsImage *img = vips_image_new_from_memory(rgb, (size_t)width * (size_t)height * 3, width, height, 3,
+						    VIPS_FORMAT_UCHAR);
+	bool ok = img && !vips_pngsave(img, dst, "strip", TRUE, NULL);
+	if (!ok)
+		vips_reason(err, errlen, "cannot make the image");
+	if (img)
+		g_object_unref(img);
+	return ok;
+}

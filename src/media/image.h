@@ -35,6 +35,8 @@ bool image_process(const char *src, const char *dst, enum file_type t, int max_s
 /* Writes a width x height PNG of one colour (demo content; in-process,
  * nothing untrusted is decoded). */
 bool image_solid_png(const char *dst, int width, int height, const unsigned char rgb[3], char *err, size_t errlen);
+/* Writes width x height pixels of 8-bit RGB (rows top down) as a PNG. */
+bool image_rgb_png(const char *dst, int width, int height, const unsigned char *rgb, char *err, size_t errlen);
 
 /* The child: `hwc3d image-process JPEG|PNG|WEBP MAX_SIDE [--memory-mb N]
  * [--cpu-s N]`, the image on stdin, the output file on fd 3; prints

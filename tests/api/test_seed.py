@@ -45,6 +45,12 @@ def test_seed_demo_models_have_real_files_with_the_stated_geometry(tmp_path):
     for (url,) in slides:
         key = url.split("/files/", 1)[1]
         assert (tmp_path / "data" / "files" / key).read_bytes().startswith(b"\x89PNG")
+    # every demo model has a thumbnail: a PNG picture of its shape
+    thumbs = db.execute("SELECT thumbnail_url FROM models").fetchall()
+    assert all(t for (t,) in thumbs)
+    for (url,) in thumbs:
+        data = (tmp_path / "data" / "files" / url.split("/files/", 1)[1]).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 2000
     # a history for the dashboards, booked through the rollups: every view and like
     # on a day, a few real sales settled like a checkout's
     assert db.execute("SELECT SUM(views) FROM model_daily").fetchone()[0] == \
