@@ -42,13 +42,13 @@
  * bytes (206), and HEAD the same headers as GET.
  * /robots.txt and the sitemaps are seo.c's.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "static.h"
 #include "assets.h"
+#include "conditional.h"
 #include "pool.h"
 #include "reply.h"
 #include "request.h"
@@ -173,84 +173,7 @@ static bool is_page_root(const char *path)
 
 bool static_accepts_gzip(req_t *req)
 {
-	const char *ae = req_header(req, "Accept-Encoding");
-	for (const char *p = ae; p && *p;) {
-		p += strspn(p, " \t,");
-		size_t n = strcspn(p, " \t,;");
-		bool gzip = (n == 4 && !strncasecmp(p, "gzip", 4)) || (n == 1 && *p == '*');
-		const char *end = p + strcspn(p, ",");
-		if (gzip) {
-			/* ";q=0", ";q=0.0", ...: not acceptable. */
-			const char *q = strstr(p, "q=");
-			bool zero = q && q < end && q[2] == '0' && strspn(q + 3, ".0") == (size_t)(strcspn(q + 3, " \t,") );
-			return !zero;
-		}
-		p = end;
-	}
-	return false;
-}
-
-/* If-None-Match names one of the ETags ("*" or a list, weak or not). */
-static bool etag_matches(const char *inm, const char *a, const char *b)
-{
-	if (!strcmp(inm, "*"))
-		return true;
-	for (const char *p = inm; *p;) {
-		p += strspn(p, " \t,");
-		if (!strncmp(p, "W/", 2))
-			p += 2;
-		size_t n = strcspn(p, ",");
-		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if ((a && strlen(a) == n && !memcmp(a, p, n)) || (b && strlen(b) == n && !memcmp(b, p, n)))
-			return true;
-		p += strcspn(p, ",");
-	}
-	return false;
-}
-
-/* One range "bytes=a-b", "bytes=a-" or "bytes=-n" of size bytes: 1 with
- * [*from, *to], 0 to ignore it (none, or one we do not serve such as
- * several ranges), -1 when it cannot be satisfied. */
-static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
-{
-	if (!h || strncmp(h, "bytes=", 6) || strchr(h, ','))
-		return 0;
-	const char *p = h + 6;
-	char *end;
-	if (*p == '-') {
-		if (p[1] < '0' || p[1] > '9')
-			return 0;
-		errno = 0;
-		unsigned long long n = strtoull(p + 1, &end, 10);
-		if (*end || errno)
-			return 0;
-		if (!n || !size)
-			return -1;
-		*from = n >= size ? 0 : size - n;
-		*to = size - 1;
-		return 1;
-	}
-	if (*p < '0' || *p > '9')
-		return 0;
-	errno = 0;
-	unsigned long long a = strtoull(p, &end, 10);
-	if (*end != '-' || errno)
-		return 0;
-	unsigned long long b = size ? size - 1 : 0;
-	if (end[1]) {
-		if (end[1] < '0' || end[1] > '9')
-			return 0;
-		char *e2;
-		b = strtoull(end + 1, &e2, 10);
-		if (*e2 || errno || b < a)
-			return 0;
-	}
-	if (a >= size)
-		return -1;
-	*from = a;
-	*to = b >= size ? size - 1 : b;
-	return 1;
+	return http_accepts_gzip(req_header(req, "Accept-Encoding"));
 }
 
 static void common_headers(req_t *req, const char *etag, const char *cache, const char *csp, bool varies)
@@ -272,14 +195,14 @@ static bool ranged(req_t *req, const char *etag, uint64_t len, uint64_t *from, u
 	const char *if_range = req_header(req, "If-Range");
 	if (if_range && (!etag || strcmp(if_range, etag)))
 		return false;
-	int r = parse_range(req_header(req, "Range"), len, from, to);
-	*unsatisfiable = r < 0;
-	if (r < 0)
+	enum http_range r = http_range_parse(req_header(req, "Range"), len, from, to);
+	*unsatisfiable = r == HTTP_RANGE_UNSATISFIABLE;
+	if (r == HTTP_RANGE_UNSATISFIABLE)
 		req_add_header(req, "Content-Range", arena_printf(req->arena, "bytes */%llu", (unsigned long long)len));
-	else if (r > 0)
+	else if (r == HTTP_RANGE_OK)
 		req_add_header(req, "Content-Range", arena_printf(req->arena, "bytes %llu-%llu/%llu", (unsigned long long)*from,
 								  (unsigned long long)*to, (unsigned long long)len));
-	return r != 0;
+	return r != HTTP_RANGE_NONE;
 }
 
 void static_reply(req_t *req, const struct static_body *b)
@@ -290,7 +213,7 @@ void static_reply(req_t *req, const struct static_body *b)
 	uint64_t from = 0, to = 0;
 	bool unsat = false;
 	common_headers(req, etag, b->cache, b->csp, b->gz != NULL || asset_compressible(b->type));
-	if (b->status == 200 && etag && inm && etag_matches(inm, b->etag, b->gz_etag)) {
+	if (b->status == 200 && etag && http_etag_matches(inm, b->etag, b->gz_etag)) {
 		reply_bytes(req, 304, NULL, "", 0);
 		return;
 	}
@@ -334,7 +257,7 @@ static void reply_fd(req_t *req, const char *type, int fd, const struct stat *st
 	uint64_t from = 0, to = 0, size = (uint64_t)st->st_size;
 	bool unsat = false;
 	common_headers(req, use_gz ? gz_etag : etag, cache, NULL, gz != NULL || asset_compressible(type));
-	if (inm && etag_matches(inm, etag, gz_etag)) {
+	if (http_etag_matches(inm, etag, gz_etag)) {
 		close(fd);
 		reply_bytes(req, 304, NULL, "", 0);
 		return;
