@@ -6,22 +6,49 @@
 #include "conditional.h"
 #include "../core/util.h"
 
+/* The member [p, end) has a parameter q whose value is zero ("0", "0.",
+ * "0.0" ... "0.000"; the name in any case, spaces around "=" and ";"). */
+static bool q_is_zero(const char *p, const char *end)
+{
+	for (const char *s = memchr(p, ';', (size_t)(end - p)); s; s = memchr(s + 1, ';', (size_t)(end - s - 1))) {
+		const char *t = s + 1;
+		t += strspn(t, " \t");
+		if (t >= end || (*t != 'q' && *t != 'Q'))
+			continue;
+		t++;
+		t += strspn(t, " \t");
+		if (t >= end || *t != '=')
+			continue;
+		t++;
+		t += strspn(t, " \t");
+		if (t >= end || *t != '0')
+			return false;
+		t++;
+		if (t < end && *t == '.')
+			for (t++; t < end && *t == '0'; t++)
+				;
+		while (t < end && (*t == ' ' || *t == '\t'))
+			t++;
+		return t == end || *t == ';';
+	}
+	return false;
+}
+
 bool http_accepts_gzip(const char *ae)
 {
+	int star = -1; /* the first "*" member: -1 none, 0 refuses, 1 accepts */
 	for (const char *p = ae; p && *p;) {
 		p += strspn(p, " \t,");
 		size_t n = strcspn(p, " \t,;");
-		bool gzip = (n == 4 && !strncasecmp(p, "gzip", 4)) || (n == 1 && *p == '*');
 		const char *end = p + strcspn(p, ",");
-		if (gzip) {
-			/* ";q=0", ";q=0.0", ...: not acceptable. */
-			const char *q = strstr(p, "q=");
-			bool zero = q && q < end && q[2] == '0' && strspn(q + 3, ".0") == strcspn(q + 3, " \t,");
-			return !zero;
-		}
+		bool gzip = (n == 4 && !strncasecmp(p, "gzip", 4)) || (n == 6 && !strncasecmp(p, "x-gzip", 6));
+		if (gzip)
+			return !q_is_zero(p, end);
+		if (n == 1 && *p == '*' && star < 0)
+			star = !q_is_zero(p, end);
 		p = end;
 	}
-	return false;
+	return star == 1;
 }
 
 bool http_etag_matches(const char *inm, const char *a, const char *b)

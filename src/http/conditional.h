@@ -35,9 +35,11 @@ enum http_range http_range_parse(const char *range, uint64_t size, uint64_t *fro
  * server makes them ("\"...\"").  False for NULL. */
 bool http_etag_matches(const char *if_none_match, const char *etag, const char *etag2);
 
-/* Accept-Encoding allows gzip: the first member that is "gzip" (any case)
- * or "*" decides, and it refuses with ";q=0" (or 0.0, 0.00 ...).  False
- * for NULL, "" and lists naming neither ("identity", "br"). */
+/* Accept-Encoding allows gzip (RFC 9110 12.5.3): the first member naming
+ * "gzip" or its alias "x-gzip" (any case) decides, else the first "*"; a
+ * q parameter of zero (";q=0", ";Q=0.000", among other parameters)
+ * refuses.  False for NULL, "" and lists naming neither ("identity",
+ * "br"). */
 bool http_accepts_gzip(const char *accept_encoding);
 
 #endif

@@ -149,6 +149,11 @@ TEST(accept_encoding_gzip)
 	CHECK(http_accepts_gzip("\tgzip\t"));
 	CHECK(http_accepts_gzip("*"));
 	CHECK(http_accepts_gzip("br;q=1, *;q=0.1"));
+	CHECK(http_accepts_gzip("deflate, x-gzip"));
+	CHECK(http_accepts_gzip("gzip;xq=0"));
+	CHECK(http_accepts_gzip("gzip;q=0.5;x=0"));
+	CHECK(http_accepts_gzip("gzip;q=01"));
+	CHECK(http_accepts_gzip("*;q=0, gzip"));
 }
 
 TEST(accept_encoding_refused)
@@ -161,12 +166,18 @@ TEST(accept_encoding_refused)
 	CHECK(!http_accepts_gzip("br, gzip;q=0"));
 	CHECK(!http_accepts_gzip("*;q=0"));
 	CHECK(!http_accepts_gzip("br;q=1, *;q=0"));
-	/* the first gzip or * member decides */
+	/* gzip named decides over *, whatever their order */
 	CHECK(!http_accepts_gzip("gzip;q=0, *"));
+	CHECK(!http_accepts_gzip("*, gzip;q=0"));
+	CHECK(!http_accepts_gzip("gzip;Q=0"));
+	CHECK(!http_accepts_gzip("gzip;level=1;q=0"));
+	CHECK(!http_accepts_gzip("gzip;q=0;x=1"));
+	CHECK(!http_accepts_gzip("gzip ; q = 0 "));
+	CHECK(!http_accepts_gzip("x-gzip;q=0, *"));
 	CHECK(!http_accepts_gzip("identity"));
 	CHECK(!http_accepts_gzip("identity;q=1, br"));
 	CHECK(!http_accepts_gzip("br"));
-	CHECK(!http_accepts_gzip("deflate, x-gzip"));
+	CHECK(!http_accepts_gzip("deflate, x-gzipped"));
 	CHECK(!http_accepts_gzip("gzipped"));
 	CHECK(!http_accepts_gzip("gzi"));
 	CHECK(!http_accepts_gzip("**"));
