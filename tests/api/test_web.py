@@ -329,3 +329,18 @@ def test_default_web_dir_is_found_beside_the_binary():
         assert requests.get(s.url + FILE_MAP["htm"], timeout=10).status_code == 200
     finally:
         finish_server(s)
+
+
+def test_stylesheets_have_balanced_blocks():
+    """Every { of each stylesheet is closed where it should be: a lost } (a merge
+    gone wrong) silently nests every later rule inside an @media block."""
+    for root, _dirs, files in os.walk(os.path.join(WEB, "css")):
+        for name in files:
+            text = re.sub(r"/\*.*?\*/", "", open(os.path.join(root, name), encoding="utf-8").read(), flags=re.S)
+            depth = 0
+            for n, line in enumerate(text.split("\n"), 1):
+                depth += line.count("{") - line.count("}")
+                assert depth >= 0, f"{name}:{n}: a closing brace without its opening one"
+                if line.startswith("@media") or (line and not line[0].isspace() and "{" in line):
+                    assert depth <= 1 or line.startswith(("  ", "\t")), f"{name}:{n}: a rule inside an unclosed block"
+            assert depth == 0, f"{name}: {depth} block(s) never closed"

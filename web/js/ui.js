@@ -86,3 +86,34 @@ export function ModelCard({ model, actions = true }) {
 export function ModelGrid({ models, actions = true }) {
   return html`<ul class="grid">${models.map((m) => html`<${ModelCard} key=${m.id} model=${m} actions=${actions} />`)}</ul>`;
 }
+
+// base?query with changes applied: '', null, undefined and false remove a key.
+export function withQuery(base, query, changes) {
+  const q = new URLSearchParams(query);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === '' || v === null || v === undefined || v === false) q.delete(k);
+    else q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `${base}?${s}` : base;
+}
+
+// Previous / "Page n of m" / Next as links; href(n) is page n's address.
+export function LinkPager({ page, pages, href, label = 'Pages' }) {
+  if (pages <= 1) return null;
+  return html`<nav class="pager" aria-label=${label}>
+    ${page > 1 ? html`<a rel="prev" href=${href(page - 1)}>← Previous</a>` : html`<span aria-hidden="true"></span>`}
+    <span>Page ${page} of ${pages}</span>
+    ${page < pages ? html`<a rel="next" href=${href(page + 1)}>Next →</a>` : html`<span aria-hidden="true"></span>`}
+  </nav>`;
+}
+
+// An amount of money with its currency, 0 included (formatPrice says "Free").
+export function formatMoney(amount, currency = 'USD') {
+  if (Number(amount) !== 0) return formatPrice(amount, currency);
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(0);
+  } catch {
+    return `0.00 ${currency}`;
+  }
+}

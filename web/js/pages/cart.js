@@ -19,7 +19,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, isAbort } from '../api.js';
 import { navigate } from '../nav.js';
 import { setCartCount, refreshCartCount } from '../session.js';
-import { html, useLoad, formatPrice, Loading, Empty, ErrorBox } from '../ui.js';
+import { html, useLoad, formatMoney, formatPrice, Loading, Empty, ErrorBox } from '../ui.js';
 
 const RESULT_PREFIX = 'hwc3d.checkout.';
 const ATTEMPT_KEY = 'hwc3d.checkout.attempt';
@@ -30,16 +30,6 @@ function Thumb({ src, size = 'small' }) {
   return src
     ? html`<img class=${`thumb ${size}`} src=${src} alt="" width="96" height="72" loading="lazy" decoding="async" />`
     : html`<div class=${`thumb thumb-missing ${size}`} aria-hidden="true">3D</div>`;
-}
-
-// An amount of money: formatPrice, but 0 is "$0.00" (not "Free").
-export function money(amount, currency = 'USD') {
-  if (Number(amount) !== 0) return formatPrice(amount, currency);
-  try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(0);
-  } catch {
-    return `0.00 ${currency}`;
-  }
 }
 
 // A link this close to its end counts as expired: it may lapse in transit.
@@ -156,7 +146,7 @@ export function PurchaseItem({ modelId, title, thumb, price, currency, meta, pur
     <${Thumb} src=${thumb} />
     <div class="purchase-text">
       <a class="cart-item-title" href=${`/model/${modelId}`}>${title}</a>
-      <span class="price">${money(price, currency)}</span>
+      <span class="price">${formatMoney(price, currency)}</span>
       ${meta && html`<span class="note">${meta}</span>`}
     </div>
     <div class="purchase-actions">
@@ -240,7 +230,7 @@ export function CartPage({ signal }) {
         <aside class="cart-summary" aria-label="Cart summary">
           <p class="summary-line"><span>${c.available_count} ${c.available_count === 1 ? 'model' : 'models'} to buy</span></p>
           ${unavailable > 0 && html`<p class="hint">${unavailable} ${unavailable === 1 ? 'item is' : 'items are'} no longer available and will not be bought.</p>`}
-          <p class="summary-line total"><span>Total</span> <strong>${money(c.total_amount, c.currency)}</strong></p>
+          <p class="summary-line total"><span>Total</span> <strong>${formatMoney(c.total_amount, c.currency)}</strong></p>
           ${c.available_count > 0
             ? html`<a class="button wide" href="/checkout">Proceed to checkout</a>`
             : html`<p class="hint">Nothing in your cart can be bought right now.</p>`}
@@ -606,7 +596,7 @@ export function CheckoutCompletePage({ query, signal }) {
       <div><dt>Transaction</dt><dd class="mono">${order.transaction_id}</dd></div>
       <div><dt>Total paid</dt><dd>${formatPrice(order.total_amount, currency)}</dd></div>
       ${order.platform_fee !== null && order.platform_fee !== undefined
-        && html`<div><dt>Platform fee (included)</dt><dd>${money(order.platform_fee, currency)}</dd></div>`}
+        && html`<div><dt>Platform fee (included)</dt><dd>${formatMoney(order.platform_fee, currency)}</dd></div>`}
       <div><dt>Date</dt><dd>${formatDate(order.created_at)}</dd></div>
     </dl>
     <h2>Your models</h2>

@@ -10,7 +10,7 @@ import { api } from '../api.js';
 import { navigate } from '../nav.js';
 import { useSession } from '../session.js';
 import { LineChart, formatDay } from '../chart.js';
-import { html, useLoad, formatCount, formatPrice, Loading, Empty, ErrorBox } from '../ui.js';
+import { html, useLoad, formatCount, formatMoney, formatPrice, Loading, Empty, ErrorBox } from '../ui.js';
 
 export const RANGES = [['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days'], ['1y', 'Last 12 months']];
 
@@ -33,16 +33,6 @@ export function DashboardNav({ current }) {
       <a href=${href} aria-current=${href === here ? 'page' : undefined}>${label}</a>
     </li>`)}</ul>
   </nav>`;
-}
-
-// An amount of money, 0 included (formatPrice says "Free" for 0).
-export function formatMoney(amount, currency = 'USD') {
-  if (Number(amount) !== 0) return formatPrice(amount, currency);
-  try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(0);
-  } catch {
-    return `0.00 ${currency}`;
-  }
 }
 
 function formatDate(iso) {

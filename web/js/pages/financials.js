@@ -10,8 +10,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, isAbort } from '../api.js';
 import { useSession } from '../session.js';
-import { html, useLoad, formatPrice, formatCount, Loading, Empty, ErrorBox } from '../ui.js';
-import { PurchaseItem, money } from './cart.js';
+import { html, useLoad, formatCount, formatMoney, formatPrice, Loading, Empty, ErrorBox } from '../ui.js';
+import { PurchaseItem } from './cart.js';
 
 const LIMIT = 10;
 
@@ -67,18 +67,18 @@ function Section({ id, title, children }) {
 function RevenueSummary({ rev }) {
   const c = rev.currency || 'USD';
   const figures = [
-    ['Available balance', money(rev.available_balance, c)],
-    ['Net earnings', money(rev.net_earnings, c)],
-    ['Gross sales', money(rev.gross_sales, c)],
-    ['Platform fees', money(rev.platform_fees, c)],
-    ['Refunds', money(rev.refunds, c)],
-    ['Paid out', money(rev.paid_out, c)],
-    ['Pending payout', money(rev.pending_payout, c)],
+    ['Available balance', formatMoney(rev.available_balance, c)],
+    ['Net earnings', formatMoney(rev.net_earnings, c)],
+    ['Gross sales', formatMoney(rev.gross_sales, c)],
+    ['Platform fees', formatMoney(rev.platform_fees, c)],
+    ['Refunds', formatMoney(rev.refunds, c)],
+    ['Paid out', formatMoney(rev.paid_out, c)],
+    ['Pending payout', formatMoney(rev.pending_payout, c)],
     ['Sales', formatCount(rev.sales_count)],
   ];
   const p = rev.period || {};
   return html`<dl class="stats">${figures.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>
-    <p class="note">${`Last ${rev.days} days (${rev.from} to ${rev.to}): ${formatCount(p.sales_count)} sales, ${money(p.net_earnings, c)} net after ${money(p.platform_fees, c)} in fees.`}</p>`;
+    <p class="note">${`Last ${rev.days} days (${rev.from} to ${rev.to}): ${formatCount(p.sales_count)} sales, ${formatMoney(p.net_earnings, c)} net after ${formatMoney(p.platform_fees, c)} in fees.`}</p>`;
 }
 
 // ------------------------------------------------------------ payouts
@@ -129,9 +129,9 @@ function PayoutRequest({ rev, methods, onDone, signal }) {
   else if (Number(rev.available_balance) < Number(rev.payout_minimum))
     why = `Your available balance is below the payout minimum of ${formatPrice(rev.payout_minimum, c)}.`;
   return html`<div>
-    <p>Available: <strong>${money(rev.available_balance, c)}</strong>.
+    <p>Available: <strong>${formatMoney(rev.available_balance, c)}</strong>.
       Minimum payout: <strong>${formatPrice(rev.payout_minimum, c)}</strong>.</p>
-    ${state.done && html`<p class="state ok" role="status">${`Payout of ${money(state.done.amount, state.done.currency)} to ${state.done.method.label} requested (status: ${state.done.status}).`}</p>`}
+    ${state.done && html`<p class="state ok" role="status">${`Payout of ${formatMoney(state.done.amount, state.done.currency)} to ${state.done.method.label} requested (status: ${state.done.status}).`}</p>`}
     ${why && html`<p class="note" id="po-why">${why}</p>`}
     <${FormError} error=${state.error} fields=${fe} />
     <form class="method-form" onSubmit=${onSubmit} aria-label="Request a payout" novalidate>
@@ -259,7 +259,7 @@ function PayoutRequests({ signal, rev }) {
     rows=${list.data.items.map((r) => html`<tr key=${r.id}>
       <td>${formatDay(r.created_at)}</td>
       <td class="wrap">${r.method.label}${r.note ? html`<br /><span class="note">${r.note}</span>` : ''}</td>
-      <td class="num">${money(r.amount, r.currency)}</td>
+      <td class="num">${formatMoney(r.amount, r.currency)}</td>
       <td class="wrap">${PAYOUT_STATUS[r.status] || r.status}${r.decided_at ? ` (${formatDay(r.decided_at)})` : ''}
         ${r.reason ? html`<br /><span class="note">${r.reason}</span>` : ''}</td>
     </tr>`)} />
@@ -278,7 +278,7 @@ function Transactions({ signal }) {
       <td>${formatDay(t.created_at)}</td>
       <td class="wrap">${t.description}${t.model && t.model.title ? html`: <a href=${`/model/${t.model.id}`}>${t.model.title}</a>` : ''}</td>
       <td class="mono">${t.reference || '—'}</td>
-      <td class=${`num ${Number(t.amount) < 0 ? 'neg' : ''}`}>${money(t.amount, t.currency)}</td>
+      <td class=${`num ${Number(t.amount) < 0 ? 'neg' : ''}`}>${formatMoney(t.amount, t.currency)}</td>
     </tr>`)} />
     <${Pager} label="Transaction pages" data=${list.data} go=${list.go} />`;
 }
@@ -294,9 +294,9 @@ function Sales({ signal }) {
       <td>${formatDay(s.created_at)}</td>
       <td class="wrap"><a href=${`/model/${s.model.id}`}>${s.model.title}</a></td>
       <td class="wrap">@${s.buyer.username}</td>
-      <td class="num">${money(s.price, s.currency)}</td>
-      <td class="num">${money(s.platform_fee, s.currency)}</td>
-      <td class="num">${money(s.net_amount, s.currency)}</td>
+      <td class="num">${formatMoney(s.price, s.currency)}</td>
+      <td class="num">${formatMoney(s.platform_fee, s.currency)}</td>
+      <td class="num">${formatMoney(s.net_amount, s.currency)}</td>
       <td>${s.status}</td>
     </tr>`)} />
     <${Pager} label="Sales pages" data=${list.data} go=${list.go} />`;

@@ -10,8 +10,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, isAbort } from '../api.js';
 import { navigate } from '../nav.js';
-import { html, useLoad, formatCount, formatPrice, Loading, Empty, ErrorBox } from '../ui.js';
-import { DashboardNav, formatMoney } from './dashboard.js';
+import { html, useLoad, formatCount, formatMoney, formatPrice, withQuery, LinkPager, Loading, Empty, ErrorBox } from '../ui.js';
+import { DashboardNav } from './dashboard.js';
 import { ModelFields, readModelForm, checkModel, useCategories, focusFirstError } from './upload.js';
 
 const LIMIT = 20;
@@ -19,18 +19,8 @@ const STATUSES = [['', 'All statuses'], ['pending', 'Pending review'], ['approve
 const FIGURE_RANGES = [['all', 'All time'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days'], ['1y', 'Last 12 months']];
 const STATUS_TEXT = { pending: 'Pending review', approved: 'Approved', rejected: 'Rejected' };
 
-function withQuery(query, changes) {
-  const q = new URLSearchParams(query);
-  for (const [k, v] of Object.entries(changes)) {
-    if (v === '' || v === null || v === undefined) q.delete(k);
-    else q.set(k, String(v));
-  }
-  const s = q.toString();
-  return s ? `/dashboard/inventory?${s}` : '/dashboard/inventory';
-}
-
 function Filters({ query }) {
-  const onChange = (e) => navigate(withQuery(query, { [e.target.name]: e.target.value === 'all' && e.target.name === 'range' ? '' : e.target.value, page: '' }));
+  const onChange = (e) => navigate(withQuery('/dashboard/inventory', query, { [e.target.name]: e.target.value === 'all' && e.target.name === 'range' ? '' : e.target.value, page: '' }));
   return html`<form class="filters" onSubmit=${(e) => e.preventDefault()}>
     <div class="field">
       <label for="inv-status">Status</label>
@@ -45,15 +35,6 @@ function Filters({ query }) {
       </select>
     </div>
   </form>`;
-}
-
-function Pager({ query, page, pages }) {
-  if (pages <= 1) return null;
-  return html`<nav class="pager" aria-label="Pages">
-    ${page > 1 ? html`<a rel="prev" href=${withQuery(query, { page: page - 1 === 1 ? '' : page - 1 })}>← Previous</a>` : html`<span aria-hidden="true"></span>`}
-    <span>Page ${page} of ${pages}</span>
-    ${page < pages ? html`<a rel="next" href=${withQuery(query, { page: page + 1 })}>Next →</a>` : html`<span aria-hidden="true"></span>`}
-  </nav>`;
 }
 
 // A modal <dialog>: Escape and the close button close it; focus stays inside.
@@ -229,7 +210,8 @@ export function InventoryPage({ query, signal }) {
     body = html`<p class="count">${formatCount(list.data.total)} ${list.data.total === 1 ? 'model' : 'models'}</p>
       <ul class="inventory">${list.data.items.map((m) => html`<${Item} key=${m.id} model=${current(m)} busy=${busyId === m.id}
         onEdit=${setEditing} onToggle=${onToggle} onDelete=${setDeleting} />`)}</ul>
-      <${Pager} query=${query} page=${list.data.page} pages=${list.data.pages} />`;
+      <${LinkPager} page=${list.data.page} pages=${list.data.pages}
+        href=${(n) => withQuery('/dashboard/inventory', query, { page: n === 1 ? '' : n })} />`;
   }
   return html`<section class="page creator">
     <div class="page-head">

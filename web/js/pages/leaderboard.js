@@ -3,7 +3,7 @@
 // kept in the URL query.
 import { api } from '../api.js';
 import { navigate } from '../nav.js';
-import { html, useLoad, formatCount, Loading, Empty, ErrorBox } from '../ui.js';
+import { html, useLoad, formatCount, withQuery, LinkPager, Loading, Empty, ErrorBox } from '../ui.js';
 import { Avatar } from './profile.js';
 
 const PERIODS = [['week', 'This week'], ['month', 'This month'], ['all_time', 'All time']];
@@ -14,16 +14,6 @@ function pick(list, value, fallback) {
   return list.some(([v]) => v === value) ? value : fallback;
 }
 
-function withQuery(query, changes) {
-  const q = new URLSearchParams(query);
-  for (const [k, v] of Object.entries(changes)) {
-    if (v === '' || v === null || v === undefined) q.delete(k);
-    else q.set(k, String(v));
-  }
-  const s = q.toString();
-  return s ? `/leaderboard?${s}` : '/leaderboard';
-}
-
 function formatValue(metric, value) {
   if (metric === 'rating') {
     return new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 2 }).format(Number(value) || 0);
@@ -32,7 +22,7 @@ function formatValue(metric, value) {
 }
 
 function Choices({ query, period, metric }) {
-  const onChange = (e) => navigate(withQuery(query, { [e.target.name]: e.target.value, page: '' }));
+  const onChange = (e) => navigate(withQuery('/leaderboard', query, { [e.target.name]: e.target.value, page: '' }));
   return html`<form class="filters" onSubmit=${(e) => e.preventDefault()}>
     <div class="field">
       <label for="lb-period">Period</label>
@@ -68,15 +58,6 @@ function Row({ item, metric }) {
   </li>`;
 }
 
-function Pager({ query, page, pages }) {
-  if (pages <= 1) return null;
-  return html`<nav class="pager" aria-label="Pages">
-    ${page > 1 ? html`<a rel="prev" href=${withQuery(query, { page: page - 1 === 1 ? '' : page - 1 })}>← Previous</a>` : html`<span aria-hidden="true"></span>`}
-    <span>Page ${page} of ${pages}</span>
-    ${page < pages ? html`<a rel="next" href=${withQuery(query, { page: page + 1 })}>Next →</a>` : html`<span aria-hidden="true"></span>`}
-  </nav>`;
-}
-
 function emptyText(period, metric) {
   const when = { week: ' this week', month: ' this month', all_time: '' }[period];
   if (metric === 'rating') return 'No creator has rated models yet.';
@@ -99,7 +80,8 @@ export function LeaderboardPage({ query, signal }) {
       <ol class="leaderboard" aria-label=${`Creators by ${label}`}>
         ${list.data.items.map((item) => html`<${Row} key=${item.user.id} item=${item} metric=${metric} />`)}
       </ol>
-      <${Pager} query=${query} page=${list.data.page} pages=${list.data.pages} />`;
+      <${LinkPager} page=${list.data.page} pages=${list.data.pages}
+        href=${(n) => withQuery('/leaderboard', query, { page: n === 1 ? '' : n })} />`;
   }
   return html`<section class="page leaderboard-page">
     <h1>Creator leaderboard</h1>

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { navigate } from '../nav.js';
 import { useViewerKey } from '../cards.js';
-import { html, useLoad, formatCount, formatPrice, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
+import { html, useLoad, formatCount, formatPrice, withQuery, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
 
 const SORTS = [
   ['newest', 'Newest'], ['popular', 'Most popular'], ['price_low', 'Price: low to high'],
@@ -28,16 +28,6 @@ const WHOLE = /^[0-9]+$/;
 // it back, and the categories are fetched once per visit of the app.
 let refocus = null;
 let categoriesCache = null;
-
-function withQuery(query, changes) {
-  const q = new URLSearchParams(query);
-  for (const [k, v] of Object.entries(changes)) {
-    if (v === '' || v === null || v === undefined || v === false) q.delete(k);
-    else q.set(k, String(v));
-  }
-  const s = q.toString();
-  return s ? `/marketplace?${s}` : '/marketplace';
-}
 
 // Navigates to url; the control `from` (or the focused one) gets focus back.
 function go(url, from) {
@@ -116,7 +106,7 @@ function Filters({ query, signal, errors, setErrors }) {
       if (first) first.focus();
       return;
     }
-    go(withQuery(query, values), from);
+    go(withQuery('/marketplace', query, values), from);
   };
   const onSubmit = (e) => {
     e.preventDefault();
@@ -197,7 +187,7 @@ function ActiveFilters({ query, categories }) {
   if (!chips.length) return null;
   return html`<ul class="chips" aria-label="Active filters">
     ${chips.map(([k, label]) => html`<li>
-      <a class="chip" href=${withQuery(query, { [k]: '', page: '' })}>
+      <a class="chip" href=${withQuery('/marketplace', query, { [k]: '', page: '' })}>
         <span class="sr-only">Remove filter: </span><span class="chip-text">${label}</span><span class="chip-x" aria-hidden="true">×</span>
       </a>
     </li>`)}
@@ -219,7 +209,7 @@ function pageList(page, pages) {
 
 function Pager({ query, page, pages }) {
   if (pages <= 1) return null;
-  const href = (n) => withQuery(query, { page: n === 1 ? '' : n });
+  const href = (n) => withQuery('/marketplace', query, { page: n === 1 ? '' : n });
   return html`<nav class="pager" aria-label="Pages">
     ${page > 1 ? html`<a rel="prev" href=${href(page - 1)}>← Previous</a>` : html`<span aria-hidden="true"></span>`}
     <ol class="pages">
@@ -275,7 +265,7 @@ function Results({ query, signal }) {
       ${filtered && html`<p><a href="/marketplace">Clear filters</a></p>`}`;
   } else if (!list.data.items.length) {
     body = list.data.total > 0 && page > 1
-      ? html`<${Empty}>There is no page ${page}. <a href=${withQuery(query, { page: '' })}>Back to the first page</a>.<//>`
+      ? html`<${Empty}>There is no page ${page}. <a href=${withQuery('/marketplace', query, { page: '' })}>Back to the first page</a>.<//>`
       : html`<div class="state empty" role="status">
           <p>${filtered ? 'No models match these filters.' : 'No models have been published yet.'}</p>
           ${filtered && html`<p><a class="button" href="/marketplace">Clear filters</a></p>`}
