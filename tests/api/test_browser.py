@@ -83,7 +83,7 @@ def run_script(name, cfg, timeout=240):
     assert lines, (f"{name}.mjs exited {p.returncode} without a result line\n"
                    f"stdout:\n{p.stdout[-3000:]}\nstderr:\n{p.stderr[-3000:]}")
     result = json.loads(lines[-1])
-    result["_stderr"] = p.stderr[-3000:]
+    result["_stderr"] = p.stderr[-1200:]
     assert (p.returncode == 0) == bool(result.get("ok")), f"{name}.mjs exit code {p.returncode} vs {result}"
     return result
 
@@ -94,8 +94,11 @@ def failures_text(result):
 
 
 def assert_ok(result):
-    assert result.get("ok"), (f"{result.get('script')}: {len(result.get('failures', []))} failure(s)\n"
-                              + failures_text(result) + f"\nnode stderr:\n{result.get('_stderr', '')}")
+    slow = sorted(result.get("steps", []), key=lambda s: -s["ms"])[:5]
+    assert result.get("ok"), (f"{result.get('script')}: {len(result.get('failures', []))} failure(s)"
+                              f" in {result.get('seconds')}s\n" + failures_text(result)
+                              + "\nslowest steps: " + ", ".join(f"{s['step']} {s['ms']}ms" for s in slow)
+                              + f"\nnode stderr:\n{result.get('_stderr', '')}")
 
 
 # ---------------------------------------------------------------- data through the API
@@ -229,7 +232,7 @@ def test_main_flow(server, world):
     lines = [line for line in out.splitlines() if line.startswith("{")]
     assert lines, f"main-flow.mjs exited {p.returncode} without a result line\nstdout:\n{out[-3000:]}\nstderr:\n{err[-3000:]}"
     result = json.loads(lines[-1])
-    result["_stderr"] = err[-3000:]
+    result["_stderr"] = err[-1200:]
     placeholders = result.get("placeholders") or []
     if placeholders and not result.get("ok"):
         pytest.xfail("pages not built yet (\"Not available yet\"): " + ", ".join(placeholders)

@@ -60,9 +60,11 @@ export class Run {
     try {
       const v = await fn();
       this.steps.push({ step: name, ms: Date.now() - t, ok: true });
+      process.stderr.write(`${((Date.now() - this.started) / 1000).toFixed(1)}s ok ${name} (${Date.now() - t} ms)\n`);
       return v;
     } catch (err) {
       this.steps.push({ step: name, ms: Date.now() - t, ok: false });
+      process.stderr.write(`${((Date.now() - this.started) / 1000).toFixed(1)}s FAILED ${name} (${Date.now() - t} ms)\n`);
       this.fail(name, typeof url === 'function' ? url() : url, (err && err.stack) || err);
       return undefined;
     }
@@ -249,7 +251,9 @@ export async function signIn(page, cfg, email, password) {
   const res = await refreshed;
   if (!res) throw new Error('after a reload the client did not POST /api/auth/refresh');
   if (res.status() !== 200) {
-    throw new Error(`after a reload POST /api/auth/refresh answered ${res.status()}: ${(await res.text()).slice(0, 300)}`
+    // (the client may leave the body unread, and then it never arrives)
+    const body = await Promise.race([res.text().catch(() => ''), new Promise((r) => setTimeout(() => r('(body unread)'), 2000))]);
+    throw new Error(`after a reload POST /api/auth/refresh answered ${res.status()}: ${body.slice(0, 300)}`
       + ` (the page's Origin was ${new URL(page.url()).origin})`);
   }
   await settle(page);
