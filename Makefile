@@ -25,7 +25,7 @@ TEST_LIB_OBJS := $(filter-out build/tobj/src/main.o,$(TEST_OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(patsubst %.c,build/tobj/%.o,$(UNIT_SRCS))
 
-.PHONY: all run test unit api-test bench deps clean test-build test-openapi fuzz fuzz-build
+.PHONY: all run test test-e2e unit api-test bench deps clean test-build test-openapi fuzz fuzz-build
 all: build/hwc3d
 
 build/hwc3d: $(REL_OBJS)
@@ -88,6 +88,15 @@ test:
 	@$(MAKE) --no-print-directory test-build
 	@$(MAKE) --no-print-directory test-openapi
 	@scripts/run-tests.sh
+
+# The browser tests alone (tests/api/test_browser.py driving tests/e2e/*.mjs
+# in Chromium), against SQLite and PostgreSQL; screenshots in build/screenshots/.
+test-e2e:
+	@scripts/install-deps.sh build runtime test
+	@if [ -f package-lock.json ] && [ ! -d node_modules/playwright-core ]; then \
+		npm ci --no-audit --no-fund --ignore-scripts; fi
+	@$(MAKE) --no-print-directory test-build
+	@scripts/run-tests.sh --e2e
 
 bench:
 	@scripts/install-deps.sh build runtime bench

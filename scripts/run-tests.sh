@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # The whole test run behind `make test`: C unit tests, then the black-box API
-# suite, each against SQLite and a throwaway PostgreSQL cluster.  Expects the
-# test build (make test-build) to exist.
+# suite (with the browser tests of tests/api/test_browser.py), each against
+# SQLite and a throwaway PostgreSQL cluster.  Expects the test build (make
+# test-build) to exist.  `--e2e` (make test-e2e) runs the browser tests alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+TESTS=tests/api
+UNIT=1
+if [ "${1:-}" = "--e2e" ]; then
+	shift
+	TESTS=tests/api/test_browser.py
+	UNIT=0
+fi
 
 PY=/usr/bin/python3
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1"
@@ -18,14 +27,23 @@ export TEST_PG_URL
 # the S3 round trip of the unit tests runs against the npm stand-in
 [ -f node_modules/s3rver/bin/s3rver.js ] && export TEST_S3RVER=node_modules/s3rver/bin/s3rver.js
 
-echo "== C unit tests"
-build/test/unit
+if [ "$UNIT" = 1 ]; then
+	echo "== C unit tests"
+	build/test/unit
+	echo "== API tests (SQLite and PostgreSQL), with the browser tests"
+else
+	echo "== browser tests (SQLite and PostgreSQL)"
+fi
 
-echo "== API tests (SQLite and PostgreSQL)"
 set +e
-$PY -m pytest tests/api -q -p no:cacheprovider "$@"
+$PY -m pytest "$TESTS" -q -p no:cacheprovider "$@"
 rc=$?
 set -e
+for engine in sqlite postgres; do
+	if [ -d "build/screenshots/$engine" ]; then
+		echo "screenshots of the page sweep ($engine): $(pwd)/build/screenshots/$engine/ ($(ls "build/screenshots/$engine" | wc -l) files)"
+	fi
+done
 if [ "$rc" -eq 5 ]; then
 	echo "pytest collected no tests" >&2
 fi

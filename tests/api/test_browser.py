@@ -1,0 +1,242 @@
+"""The web client in a real browser (issue 11, point 6): Debian's Chromium,
+headless, driven by the playwright-core scripts of tests/e2e against the
+suite's `server` fixture (SQLite and PostgreSQL).
+
+Python makes the data through the API (users with passwords, an approved
+model with a small valid GLB), then runs `node tests/e2e/<script>.mjs
+'<json>'`.  Each script prints one JSON line, {"ok", "failures": [{"step",
+"url", "message"}], ...}; a failure here names the step and the URL.
+
+- test_page_sweep: every page route at 1280 and 390 px, signed out and
+  signed in: screenshots in build/screenshots/<engine>/, axe-core (no serious
+  or critical violation), no console error, an h1, no sideways scrolling.
+- test_refresh_round_trip: the client holds an expired access token; its
+  next request is a 401, it refreshes with the cookie (200) and retries (2xx).
+- test_main_flow: sign up through the mailed code, upload, admin approval,
+  search, the 3D view, checkout with the test card, download, comment, the
+  creator's dashboard.  Strict xfail only while a page it needs is the
+  client's "Not available yet" placeholder.
+
+Without Chromium, node or node_modules/playwright-core these tests fail when
+CI=true and skip otherwise.
+"""
+import email
+import email.policy
+import glob
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import IS_CI, REPO, bearer, mint_token, uniq
+
+E2E = os.path.join(REPO, "tests", "e2e")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PLAYWRIGHT = os.path.join(REPO, "node_modules", "playwright-core", "index.mjs")
+AXE = os.path.join(REPO, "node_modules", "axe-core", "axe.min.js")
+SHOTS = os.path.join(REPO, "build", "screenshots")
+PASSWORD = "Browser-test-passphrase-7"
+CODE_RE = re.compile(r"^(\d{6})$", re.M)
+
+
+# ---------------------------------------------------------------- running a script
+
+def browser_missing():
+    """What the browser tests lack, as one sentence (or None)."""
+    missing = []
+    if not shutil.which("node"):
+        missing.append("node is not on PATH")
+    if not os.path.exists(CHROMIUM):
+        missing.append(f"Chromium is missing at {CHROMIUM} (scripts/install-deps.sh test)")
+    if not os.path.exists(PLAYWRIGHT):
+        missing.append(f"{PLAYWRIGHT} is missing (npm ci)")
+    if not os.path.exists(AXE):
+        missing.append(f"{AXE} is missing (npm ci)")
+    return "; ".join(missing) or None
+
+
+@pytest.fixture(scope="session")
+def browser_ready():
+    msg = browser_missing()
+    if msg:
+        if IS_CI:
+            pytest.fail("browser tests cannot run: " + msg)
+        pytest.skip("browser tests cannot run: " + msg)
+
+
+def run_script(name, cfg, timeout=240):
+    """Runs tests/e2e/<name>.mjs with cfg; returns its result line (a dict)."""
+    script = os.path.join(E2E, name + ".mjs")
+    try:
+        p = subprocess.run(["node", script, json.dumps(cfg)], cwd=REPO, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"{name}.mjs did not finish within {timeout}s:\n{(e.stderr or '')[-3000:]}")
+    lines = [line for line in p.stdout.splitlines() if line.startswith("{")]
+    assert lines, (f"{name}.mjs exited {p.returncode} without a result line\n"
+                   f"stdout:\n{p.stdout[-3000:]}\nstderr:\n{p.stderr[-3000:]}")
+    result = json.loads(lines[-1])
+    result["_stderr"] = p.stderr[-1200:]
+    assert (p.returncode == 0) == bool(result.get("ok")), f"{name}.mjs exit code {p.returncode} vs {result}"
+    return result
+
+
+def failures_text(result):
+    return "\n".join(f"- {f['step']} [{f['url']}]\n    " + f["message"].replace("\n", "\n    ")
+                     for f in result.get("failures", []))
+
+
+def assert_ok(result):
+    slow = sorted(result.get("steps", []), key=lambda s: -s["ms"])[:5]
+    assert result.get("ok"), (f"{result.get('script')}: {len(result.get('failures', []))} failure(s)"
+                              f" in {result.get('seconds')}s\n" + failures_text(result)
+                              + "\nslowest steps: " + ", ".join(f"{s['step']} {s['ms']}ms" for s in slow)
+                              + f"\nnode stderr:\n{result.get('_stderr', '')}")
+
+
+# ---------------------------------------------------------------- data through the API
+
+def mailed_code(server, to, since=0.0, timeout=20):
+    """The 6-digit code of the newest mail to `to` in DATA_DIR/mail (the .eml
+    files the server writes when SMTP_HOST is unset)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for path in sorted(glob.glob(os.path.join(server.data_dir, "mail", "*.eml")), reverse=True):
+            if os.path.getmtime(path) < since - 1:
+                continue
+            with open(path, "rb") as f:
+                msg = email.message_from_bytes(f.read(), policy=email.policy.default)
+            if to.lower() not in str(msg["To"] or "").lower():
+                continue
+            body = msg.get_body(("plain",))
+            codes = CODE_RE.findall(body.get_content().replace("\r\n", "\n")) if body is not None else []
+            if codes:
+                return codes[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no code mailed to {to} in {server.data_dir}/mail within {timeout}s")
+
+
+class Account:
+    """A user who signed up through the API with a password."""
+
+    def __init__(self, server, user_type="buyer"):
+        self.username = "e2e_" + uuid.uuid4().hex[:12]
+        self.email = f"{self.username}@example.com"
+        self.password = PASSWORD
+        since = time.time()
+        r = server.post("/api/auth/register", json={
+            "email": self.email, "password": self.password, "username": self.username,
+            "user_type": user_type, "full_name": f"E2E {user_type.title()} {self.username[-4:]}"})
+        assert r.status_code == 201, r.text
+        r = server.post("/api/auth/verify-email", json={"email": self.email, "code": mailed_code(server, self.email, since)})
+        assert r.status_code == 200, r.text
+        self.id = r.json()["user"]["id"]
+        self.h = bearer(r.json()["access_token"])
+
+    def creds(self):
+        return {"email": self.email, "password": self.password, "username": self.username, "id": self.id}
+
+
+def cube_glb():
+    spec = importlib.util.spec_from_file_location("make_models", os.path.join(REPO, "tests", "media", "make_models.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.cube_glb()
+
+
+def word():
+    """A unique letters-only word (one search token on both engines)."""
+    return "zq" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:10])
+
+
+@pytest.fixture(scope="module")
+def world(server, browser_ready):
+    """A creator (with a password) and an approved, published GLB model, a
+    category for it, and a buyer."""
+    creator = Account(server, "creator")
+    buyer = Account(server, "buyer")
+    r = server.post("/api/admin/categories", json={"name": uniq("E2E"), "description": "browser tests"},
+                    headers=server.admin_headers())
+    assert r.status_code == 201, r.text
+    category = r.json()
+    r = requests.post(server.url + "/api/upload/model", headers=creator.h,
+                      files={"file": ("cube.glb", cube_glb(), "model/gltf-binary")}, timeout=60)
+    assert r.status_code == 201, r.text
+    upload = r.json()
+    term = word()
+    r = server.post("/api/models", headers=creator.h, json={
+        "title": f"Red cube {term} with a rather long name that should wrap nicely on phones",
+        "description": "A red cube for the browser tests.", "price": 4.5, "category_id": category["id"],
+        "upload_id": upload["upload_id"], "tags": ["cube", "test"], "license": "standard"})
+    assert r.status_code == 201, r.text
+    model = r.json()
+    r = server.put(f"/api/admin/models/{model['id']}/approve", headers=server.admin_headers())
+    assert r.status_code == 200, r.text
+    return {"creator": creator, "buyer": buyer, "model": model, "term": term, "category": category}
+
+
+def base_cfg(server, **kw):
+    cfg = {"base": server.url, "engine": server.engine,
+           "screenshots": os.path.join(SHOTS, server.engine)}
+    cfg.update(kw)
+    return cfg
+
+
+# ---------------------------------------------------------------- the tests
+
+def test_page_sweep(server, world):
+    shots = os.path.join(SHOTS, server.engine)
+    shutil.rmtree(shots, ignore_errors=True)
+    cfg = base_cfg(server, model_id=world["model"]["id"], username=world["creator"].username,
+                   search=world["term"], user=world["creator"].creds())
+    result = run_script("pages", cfg)
+    print(f"\nscreenshots of the {server.engine} page sweep: {shots}")
+    assert_ok(result)
+    assert len(glob.glob(os.path.join(shots, "*.png"))) >= 2 * 20, os.listdir(shots)
+    # every route was looked at, at both widths
+    assert sum(1 for s in result["steps"] if s["step"].startswith("axe ")) >= 2 * result["pages"]
+
+
+def test_refresh_round_trip(server, world):
+    """The access token the client holds is expired (exp in the past, signed
+    with the server's key: what a tab holds after 15 idle minutes)."""
+    who = world["buyer"]
+    expired = mint_token(server.secret, who.id, "user", exp_delta=-60,
+                         iat=int(time.time()) - 960, ims=int(time.time() * 1000) - 960_000)
+    assert server.get("/api/users/me", headers=bearer(expired)).status_code == 401
+    result = run_script("refresh", base_cfg(server, user=who.creds(), expired_token=expired))
+    assert_ok(result)
+    assert result["refresh_status"] == 200 and result["first_status"] == 401, result
+    assert 200 <= result["retry_status"] < 300, result
+
+
+def test_main_flow(server, world):
+    viewer = Account(server, "buyer")
+    cfg = base_cfg(server, username=uniq("e2e").replace("-", "_"), password=PASSWORD,
+                   data_dir=server.data_dir, glb=os.path.join(server.tmp, "e2e-cube.glb"),
+                   buyer=viewer.creds(), category=world["category"]["name"], term=word())
+    with open(cfg["glb"], "wb") as f:
+        f.write(cube_glb())
+    # the admin's approval goes through the admin API, with this token
+    cfg["admin_token"] = server.admin_headers()["Authorization"].split(" ", 1)[1]
+    p = subprocess.run(["node", os.path.join(E2E, "main-flow.mjs"), json.dumps(cfg)], cwd=REPO,
+                       capture_output=True, text=True, timeout=300)
+    out, err = p.stdout, p.stderr
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    assert lines, f"main-flow.mjs exited {p.returncode} without a result line\nstdout:\n{out[-3000:]}\nstderr:\n{err[-3000:]}"
+    result = json.loads(lines[-1])
+    result["_stderr"] = err[-1200:]
+    placeholders = result.get("placeholders") or []
+    if placeholders and not result.get("ok"):
+        pytest.xfail("pages not built yet (\"Not available yet\"): " + ", ".join(placeholders)
+                     + "\n" + failures_text(result))
+    assert_ok(result)
+    assert not placeholders, placeholders
+
