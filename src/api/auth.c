@@ -347,10 +347,21 @@ static int auth_login(req_t *req)
 
 /* refresh and logout carry the cookie: a request from a foreign page is
  * refused (SameSite=Strict already keeps the cookie off it). */
+/* The browser sent this request from another site: an Origin that is
+ * neither one of CORS_ORIGINS nor this server as the browser addressed it
+ * (http or https and the Host header), so that a page opened at
+ * 127.0.0.1:8000 instead of PUBLIC_URL's localhost:8000 keeps its session.
+ * A page elsewhere cannot forge either header. */
 static bool foreign_origin(req_t *req)
 {
 	const char *origin = req_header(req, "Origin");
-	return origin && !req->origin;
+	if (!origin || req->origin)
+		return false;
+	const char *host = req_header(req, "Host");
+	const char *rest = str_has_prefix(origin, "https://") ? origin + 8
+			   : str_has_prefix(origin, "http://") ? origin + 7
+								: NULL;
+	return !(rest && host && *host && !strcasecmp(rest, host));
 }
 
 static const char *refresh_cookie(req_t *req)

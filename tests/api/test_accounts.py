@@ -380,6 +380,16 @@ def test_refresh_origin_check(acc, verified):
     assert_tokens(r)
     assert r.headers.get("Access-Control-Allow-Origin") == FRONTEND_URL
     assert r.headers.get("Access-Control-Allow-Credentials") == "true"
+    # this server as the browser addressed it is same-origin, whatever PUBLIC_URL
+    # says (a page opened at 127.0.0.1 instead of localhost); a look-alike is not
+    c2 = refresh_cookie(r)[0]
+    host = acc.url.split("://", 1)[1]
+    assert_error(acc.refresh(c2, origin="http://" + host + ".evil.example"), 403, "FORBIDDEN")
+    assert_error(acc.refresh(c2, origin="http://evil.example/" + host), 403, "FORBIDDEN")
+    assert_error(acc.refresh(c2, origin="ftp://" + host), 403, "FORBIDDEN")
+    r = acc.refresh(c2, origin="http://" + host)
+    assert_tokens(r)
+    assert r.headers.get("Access-Control-Allow-Origin") is None
 
 
 @pytest.mark.parametrize("cookie", [None, "", "garbage", "x" * 200])

@@ -171,7 +171,7 @@ export function takeProblems(page) {
 // Waits until the page has settled: the router rendered a page with an h1,
 // no "Loading" status is left, nothing is aria-busy, and no request is
 // waiting for its answer (best effort: a viewer may stream).
-export async function settle(page, { timeout = 15000 } = {}) {
+export async function settle(page, { timeout = 45000 } = {}) {
   await page.waitForLoadState('load', { timeout });
   await page.waitForFunction(() => {
     const main = document.getElementById('app');

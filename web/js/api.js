@@ -49,6 +49,7 @@ export function refresh() {
     refreshing = fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
       .then(async (r) => {
         if (!r.ok) {
+          await r.text().catch(() => ''); // read to the end: no request left open
           accessToken = null;
           return false;
         }
@@ -78,8 +79,13 @@ async function send(method, url, body, signal, extra) {
 export async function api(path, { method = 'GET', query, body, signal, headers } = {}) {
   const url = buildUrl(path, query);
   let r = await send(method, url, body, signal, headers);
-  if (r.status === 401 && !path.startsWith('/api/auth/') && await refresh())
-    r = await send(method, url, body, signal, headers);
+  if (r.status === 401 && !path.startsWith('/api/auth/')) {
+    const stale = r;
+    if (await refresh()) {
+      await stale.text().catch(() => ''); // the refused answer, read to its end
+      r = await send(method, url, body, signal, headers);
+    }
+  }
   const text = await r.text();
   let data = null;
   if (text) {
