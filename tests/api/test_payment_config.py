@@ -2,7 +2,7 @@
 public and without secrets, for the test processor, Stripe and PayPal."""
 import pytest
 
-from conftest import finish_server, start_server
+from conftest import base_env, finish_server, run_binary, start_server
 
 
 def test_test_processor_by_default(server):
@@ -45,10 +45,16 @@ def test_stripe_and_paypal_keys(configured):
 
 @pytest.fixture(scope="module")
 def no_publishable():
-    s = start_server("sqlite", label="paycfg-nopk", env={
-        "STRIPE_SECRET_KEY": "sk_test_secret_never_shown", "STRIPE_PUBLISHABLE_KEY": "pk with spaces<script>"})
+    s = start_server("sqlite", label="paycfg-nopk", env={"STRIPE_SECRET_KEY": "sk_test_secret_never_shown"})
     yield s
     finish_server(s)
+
+
+def test_a_malformed_publishable_key_is_a_bad_setting(tmp_path):
+    """It would be written into the page (and its CSP): refused at start, exit 2."""
+    env = base_env({"DATA_DIR": str(tmp_path), "STRIPE_PUBLISHABLE_KEY": "pk with spaces<script>"})
+    p = run_binary(["migrate"], env, str(tmp_path))
+    assert p.returncode == 2 and "STRIPE_PUBLISHABLE_KEY" in p.stderr, p.stderr
 
 
 def test_stripe_without_a_usable_publishable_key(no_publishable):
@@ -59,4 +65,4 @@ def test_stripe_without_a_usable_publishable_key(no_publishable):
     assert body["card"]["available"] is False
     assert body["card"].get("publishable_key") is None
     assert body["paypal"] is None
-    assert "<script>" not in r.text and "never_shown" not in r.text
+    assert "never_shown" not in r.text
