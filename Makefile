@@ -12,7 +12,8 @@ CFLAGS_COMMON = -std=gnu17 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) -Isrc -pthread
 RELEASE_CFLAGS = $(CFLAGS_COMMON) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 TEST_CFLAGS    = $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                  -fno-sanitize-recover=undefined
-LIBS     = $(PKG_LIBS) -lm -pthread
+# wslay: Debian ships no .pc file for it.
+LIBS     = $(PKG_LIBS) -lwslay -lm -pthread
 
 SRCS     := $(shell find src -name '*.c' | sort)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
