@@ -22,6 +22,7 @@
 #include "../core/util.h"
 #include "../svc/cache.h"
 #include "../svc/metrics.h"
+#include "../svc/notify.h"
 #include "../svc/ratelimit.h"
 #include "../ws/hub.h"
 
@@ -462,6 +463,9 @@ static void finish_tail(req_t *req)
 	/* Whoever waits for this request's cache entry stops waiting now. */
 	cache_release_claim(req->cache_claim);
 	req->cache_claim = 0;
+	/* Pushes a handler's transaction made and did not flush: its commit
+	 * is not known here, so they go (svc/notify.h). */
+	notify_discard();
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
