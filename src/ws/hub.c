@@ -375,6 +375,10 @@ static void adopt(ws_conn_t *c)
 {
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* Nagle: 4.4 s for 100 echoes */
+	/* The kernel's send buffer is part of what a slow reader may pin:
+	 * as large as the queue, not autotuned up to tcp_wmem's 4 MB. */
+	int sndbuf = (int)MAX(send_queue_cap, (size_t)16384);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (wslay_event_context_server_init(&c->ctx, &callbacks, c) != 0) {
 		MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
 		conn_discard(c);

@@ -103,24 +103,30 @@ class WS:
 
     # -- receiving
 
-    def _read(self, n):
+    def _fill(self, n):
         while len(self.buf) < n:
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise Closed(None, "TCP closed")
             self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def recv_frame(self):
-        b0, b1 = self._read(2)
-        n = b1 & 0x7F
+        """One whole frame; a timeout leaves the buffer as it was, so the
+        next call starts at the same frame."""
+        self._fill(2)
+        b0, b1 = self.buf[0], self.buf[1]
+        n, off = b1 & 0x7F, 2
         if n == 126:
-            n = struct.unpack("!H", self._read(2))[0]
+            self._fill(4)
+            n, off = struct.unpack("!H", self.buf[2:4])[0], 4
         elif n == 127:
-            n = struct.unpack("!Q", self._read(8))[0]
+            self._fill(10)
+            n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
         assert not (b1 & 0x80), "server frames are never masked"
-        return b0 & 0x0F, self._read(n)
+        self._fill(off + n)
+        data = self.buf[off:off + n]
+        self.buf = self.buf[off + n:]
+        return b0 & 0x0F, data
 
     def recv(self, timeout=5, answer_pings=True):
         """The next data message as parsed JSON; raises Closed on a close
