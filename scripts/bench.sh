@@ -212,3 +212,6 @@ if [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/po
 fi
 bench_latency
 bench_dashboard
+
+echo "== WebSockets (release build): 10,000 idle sockets held, one event to 1,000 subscribers"
+HWC3D_TEST_BINARY=$BIN timeout 600 /usr/bin/python3 scripts/bench-ws.py || echo "  bench-ws failed"

@@ -35,6 +35,7 @@
 #include "svc/storage.h"
 #include "svc/sweep.h"
 #include "svc/orders.h"
+#include "svc/events.h"
 #include "svc/metrics.h"
 #include "svc/ratelimit.h"
 #include "svc/rollup.h"
@@ -130,7 +131,9 @@ static int cmd_serve(void)
 	orders_reconciler_start(); /* pending orders a crash left: settled, once */
 	rollup_advancer_start();   /* model_window rows brought to today after midnight */
 	static_init();             /* the web client's asset table, before the first page */
+	events_start();            /* with REDIS_URL: WebSocket events through pub/sub */
 	rc = server_run(r);
+	events_stop();
 	rollup_advancer_stop();
 	orders_reconciler_stop();
 	sweep_stop();

@@ -535,8 +535,10 @@ static int like(req_t *req, bool on)
 	ok = ok && DBS(req->db, &likes, "SELECT likes_count FROM models WHERE id = $1", P_INT(m.id)) == 1;
 	if (!ok || !db_commit(req->db)) {
 		db_rollback(req->db);
+		notify_discard();
 		return reply_db_error(req, "like");
 	}
+	notify_flush();
 	if (changed == 1)
 		cache_invalidate(CACHE_MODELS);
 	return reply_ok(req, json_pack("{s:b, s:I}", "is_liked", on, "likes_count", (json_int_t)likes));
@@ -609,8 +611,10 @@ static int models_comments_add(req_t *req)
 			    arena_printf(req->arena, "/model/%lld", (long long)m.id));
 	if (!ok || !db_commit(req->db)) {
 		db_rollback(req->db);
+		notify_discard();
 		return reply_db_error(req, "add comment");
 	}
+	notify_flush();
 	cache_invalidate(CACHE_MODELS);
 	db_rows_t *r = RQ(req, COMMENT_SELECT " WHERE k.id = $1", P_INT(id));
 	json_t *c = r && db_next(r) ? comment_json(r) : NULL;

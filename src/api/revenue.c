@@ -1133,8 +1133,10 @@ static int admin_payout_approve(req_t *req)
 	    !notify(req->db, d.creator_id, "payout_approved", "Payout sent", msg, FINANCIALS_URL) ||
 	    !db_commit(req->db)) {
 		db_rollback(req->db);
+		notify_discard();
 		return reply_db_error(req, "approve payout");
 	}
+	notify_flush();
 	log_info("admin %lld approved payout %lld (%lld cents to user %lld)", (long long)req->user->id, (long long)id,
 		 (long long)d.amount_cents, (long long)d.creator_id);
 	return reply_payout(req, 200, id, true, NULL);
@@ -1165,8 +1167,10 @@ static int admin_payout_reject(req_t *req)
 				 reason), FINANCIALS_URL) ||
 	    !db_commit(req->db)) {
 		db_rollback(req->db);
+		notify_discard();
 		return reply_db_error(req, "reject payout");
 	}
+	notify_flush();
 	return reply_payout(req, 200, id, true, NULL);
 }
 

@@ -22,7 +22,9 @@
 #include "../core/util.h"
 #include "../svc/cache.h"
 #include "../svc/metrics.h"
+#include "../svc/notify.h"
 #include "../svc/ratelimit.h"
+#include "../ws/hub.h"
 
 /* Bodies on routes that take none are read and dropped up to this size. */
 #define IGNORED_BODY_LIMIT 65536
@@ -262,7 +264,9 @@ static req_t *begin(struct MHD_Connection *conn, const char *url, const char *me
 		early(req, ERR_METHOD_NOT_ALLOWED, 0, "Method not allowed");
 		break;
 	case MATCH_NO_PATH:
-		if (req->method_id == M_GET && !str_has_prefix(url, "/api/") && !str_has_prefix(url, "/ws/"))
+		if (ws_path(url)) /* answered by ws_serve: an upgrade or its error */
+			rate_limit(req, RL_GENERAL);
+		else if (req->method_id == M_GET && !str_has_prefix(url, "/api/"))
 			req->is_static = true;
 		else
 			early(req, ERR_NOT_FOUND, 0, "Not found");
@@ -340,6 +344,13 @@ static enum MHD_Result queue(req_t *req)
 	req->queued = rc == MHD_YES;
 	if (rc != MHD_YES)
 		log_warn("request %s: response could not be queued", req->request_id);
+	if (req->queued && req->status == MHD_HTTP_SWITCHING_PROTOCOLS && req->counted) {
+		/* A WebSocket lives on in the hub: it is no request in flight
+		 * (shutdown does not wait for it; hub_stop closes it). */
+		req->counted = false;
+		__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+		metrics_gauge_add("hwc3d_requests_in_flight", -1);
+	}
 	return rc;
 }
 
@@ -431,6 +442,8 @@ static void finish(req_t *req)
 		answer_early(req);
 	} else if (!strcmp(req->method, "OPTIONS")) {
 		answer_preflight(req);
+	} else if (!req->route && ws_path(req->path)) {
+		ws_serve(req);
 	} else if (req->is_static) {
 		if (!static_serve(req, req->path))
 			reply_error(req, ERR_NOT_FOUND, "Not found");
@@ -450,6 +463,9 @@ static void finish_tail(req_t *req)
 	/* Whoever waits for this request's cache entry stops waiting now. */
 	cache_release_claim(req->cache_claim);
 	req->cache_claim = 0;
+	/* Pushes a handler's transaction made and did not flush: its commit
+	 * is not known here, so they go (svc/notify.h). */
+	notify_discard();
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -547,7 +563,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!req)
 		return;
 	*con_cls = NULL;
-	conn_request_done(req->cx);
+	/* An upgraded connection waits for no more request headers: the
+	 * guard's header deadline must not cut the WebSocket. */
+	if (!(req->queued && req->status == MHD_HTTP_SWITCHING_PROTOCOLS))
+		conn_request_done(req->cx);
 	int status = req->queued ? req->status : 499; /* client went away */
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->queued && status < 400)
 		status = 499;
@@ -675,6 +694,16 @@ int server_run(router_t *router)
 		return 2;
 	}
 	raise_nofile();
+	struct rlimit nofile;
+	unsigned conn_limit = cfg.conn_limit;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+	    nofile.rlim_cur > 512 && conn_limit > nofile.rlim_cur - 256) {
+		/* Each connection, WebSockets included, is a descriptor; keep
+		 * some for the database, files and children. */
+		conn_limit = (unsigned)(nofile.rlim_cur - 256);
+		log_warn("MAX_CONNECTIONS %u is over what RLIMIT_NOFILE (%llu) allows; using %u", cfg.conn_limit,
+			 (unsigned long long)nofile.rlim_cur, conn_limit);
+	}
 	if (!conn_guard_start()) {
 		log_error("cannot start the connection guard threads");
 		return 1;
@@ -689,6 +718,12 @@ int server_run(router_t *router)
 	if (!pool_start()) {
 		conn_guard_stop();
 		log_error("cannot start the worker pool threads");
+		return 1;
+	}
+	if (!hub_start()) {
+		pool_stop();
+		conn_guard_stop();
+		log_error("cannot start the WebSocket hub thread");
 		return 1;
 	}
 
@@ -706,7 +741,7 @@ int server_run(router_t *router)
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads,
-		MHD_OPTION_CONNECTION_LIMIT, cfg.conn_limit,
+		MHD_OPTION_CONNECTION_LIMIT, conn_limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg.per_ip_conn_limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg.conn_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg.conn_memory_limit,
@@ -717,6 +752,7 @@ int server_run(router_t *router)
 		MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
 		MHD_OPTION_END);
 	if (!d) {
+		hub_stop();
 		pool_stop();
 		conn_guard_stop();
 		log_error("cannot listen on %s:%d (in use, or not permitted)", cfg.host, cfg.port);
@@ -740,6 +776,9 @@ int server_run(router_t *router)
 	if (left > 0)
 		log_warn("%lld requests still running after %ds; stopping anyway", (long long)left,
 			 cfg.shutdown_timeout_s);
+	/* Every upgraded socket goes back to MHD (a 1001 close first) before
+	 * MHD_stop_daemon, as MHD requires. */
+	hub_stop();
 	/* Waiting work is cancelled, running work finishes: every suspended
 	 * connection is resumed before MHD_stop_daemon, as MHD requires. */
 	pool_stop();

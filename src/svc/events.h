@@ -19,10 +19,24 @@
 #define HWC_EVENTS_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 void events_publish(const char *channel, const char *type, json_t *data);
 
 /* events_publish to "user:<user_id>". */
 void events_publish_user(long long user_id, const char *type, json_t *data);
+
+/* events_publish, except to the socket skip of this instance (the hub's
+ * id of a sender that should not hear its own typing indicator). */
+void events_publish_skip(const char *channel, const char *type, json_t *data, uint64_t skip);
+
+/* With REDIS_URL: starts the publisher and subscriber threads (every
+ * event goes through Redis pub/sub, so that each instance's hub delivers
+ * it; a subscriber that loses Redis reconnects with backoff, and an event
+ * Redis refuses is delivered here at least).  Without: nothing to start,
+ * events go straight to this instance's hub.  Call before serving;
+ * events_stop after the hub has stopped. */
+void events_start(void);
+void events_stop(void);
 
 #endif

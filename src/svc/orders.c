@@ -272,6 +272,10 @@ enum settle_result orders_settle(db_t *db, int64_t order_id, const pay_charge_t 
 	if (paid)
 		mail_wake();
 out:
+	if (res == SETTLE_DONE) /* the sale notifications' pushes, after the commit */
+		notify_flush();
+	else
+		notify_discard();
 	order_free(o);
 	free(o);
 	return res;

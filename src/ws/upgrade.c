@@ -1,0 +1,351 @@
+/*
+ * upgrade.c: the WebSocket handshake (RFC 6455, 4.2), who is calling, and
+ * the table of channel kinds features register (ws.h, hub.h).
+ *
+ * Runs on the HTTP poll thread that read the request: the handshake is
+ * checked first (so that a ticket is not spent on a request that cannot be
+ * upgraded), then the credential (one ticket row deleted, or the JWT and
+ * its user row), then the kind's authorize callback: each one short
+ * lookup.  The verdict travels with the socket to the hub, which closes
+ * refused sockets with 4401 or 4403 as soon as it adopts them.
+ */
+#include <microhttpd.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <strings.h>
+#include "hub.h"
+#include "sha1.h"
+#include "../auth/account.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../core/num.h"
+#include "../core/util.h"
+#include "../http/reply.h"
+#include "../http/request.h"
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define MAX_ID_LEN 20
+
+/* ---- the kinds ---- */
+
+struct kind {
+	char name[16];
+	ws_authorize_fn authorize;
+	ws_message_fn on_message;
+};
+
+static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kind kinds[WS_MAX_KINDS];
+static size_t n_kinds;
+
+static bool kind_name_ok(const char *k)
+{
+	size_t n = k ? strlen(k) : 0;
+	if (n == 0 || n >= sizeof(kinds[0].name))
+		return false;
+	for (; *k; k++)
+		if (*k < 'a' || *k > 'z')
+			return false;
+	return true;
+}
+
+/* The entry for name, added when add is set; under kinds_lock. */
+static struct kind *kind_slot(const char *name, bool add)
+{
+	for (size_t i = 0; i < n_kinds; i++)
+		if (!strcmp(kinds[i].name, name))
+			return &kinds[i];
+	if (!add || n_kinds == WS_MAX_KINDS)
+		return NULL;
+	struct kind *k = &kinds[n_kinds++];
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	return k;
+}
+
+bool ws_register_channel(const char *kind, ws_authorize_fn authorize)
+{
+	if (!kind_name_ok(kind) || !strcmp(kind, "notifications") || !authorize)
+		return false;
+	pthread_mutex_lock(&kinds_lock);
+	struct kind *k = kind_slot(kind, true);
+	if (k)
+		k->authorize = authorize;
+	pthread_mutex_unlock(&kinds_lock);
+	return k != NULL;
+}
+
+bool ws_register_handler(const char *kind, ws_message_fn on_message)
+{
+	if (!kind_name_ok(kind) || !on_message)
+		return false;
+	pthread_mutex_lock(&kinds_lock);
+	struct kind *k = kind_slot(kind, true);
+	if (k)
+		k->on_message = on_message;
+	pthread_mutex_unlock(&kinds_lock);
+	return k != NULL;
+}
+
+#ifdef HWC_TEST_HOOKS
+/* The test build only: WS_TEST_OPEN_CHANNEL=community:7 opens that one
+ * channel to every signed-in user while no feature registered its kind,
+ * so that the hub's tests need no feature. */
+static ws_authz_t test_open_channel(db_t *db, const auth_user_t *user, int64_t id, const char *kind)
+{
+	UNUSED(db);
+	UNUSED(user);
+	const char *v = config_get("WS_TEST_OPEN_CHANNEL");
+	char want[48];
+	snprintf(want, sizeof(want), "%s:%lld", kind, (long long)id);
+	return v && !strcmp(v, want) ? WS_ALLOWED : WS_FORBIDDEN;
+}
+#endif
+
+static ws_authorize_fn authorizer_of(const char *kind)
+{
+	pthread_mutex_lock(&kinds_lock);
+	struct kind *k = kind_slot(kind, false);
+	ws_authorize_fn fn = k ? k->authorize : NULL;
+	pthread_mutex_unlock(&kinds_lock);
+	return fn;
+}
+
+ws_message_fn ws_handler_of(const char *kind)
+{
+	pthread_mutex_lock(&kinds_lock);
+	struct kind *k = kind_slot(kind, false);
+	ws_message_fn fn = k ? k->on_message : NULL;
+	pthread_mutex_unlock(&kinds_lock);
+	return fn;
+}
+
+/* ---- the request ---- */
+
+bool ws_path(const char *path)
+{
+	return str_has_prefix(path, "/ws/") || !strcmp(path, "/ws");
+}
+
+/* "/ws/notifications", "/ws/support/12", "/ws/community/7": the kind and
+ * the id (0 for notifications); false for anything else. */
+static bool parse_path(const char *path, char kind[16], int64_t *id)
+{
+	if (!strcmp(path, "/ws/notifications")) {
+		snprintf(kind, 16, "notifications");
+		*id = 0;
+		return true;
+	}
+	static const char *const kinds_with_id[] = { "support", "community" };
+	for (size_t i = 0; i < ARRAY_LEN(kinds_with_id); i++) {
+		size_t n = strlen(kinds_with_id[i]);
+		if (strncmp(path + 4, kinds_with_id[i], n) || path[4 + n] != '/')
+			continue;
+		const char *digits = path + 4 + n + 1;
+		if (!*digits || strlen(digits) > MAX_ID_LEN || *digits == '0')
+			return false;
+		for (const char *p = digits; *p; p++)
+			if (*p < '0' || *p > '9')
+				return false;
+		if (!parse_i64(digits, id) || *id <= 0)
+			return false;
+		snprintf(kind, 16, "%s", kinds_with_id[i]);
+		return true;
+	}
+	return false;
+}
+
+/* Does a comma-separated header hold token (any case)? */
+static bool header_has_token(const char *v, const char *token)
+{
+	size_t n = strlen(token);
+	while (v && *v) {
+		while (*v == ' ' || *v == '\t' || *v == ',')
+			v++;
+		const char *end = v;
+		while (*end && *end != ',')
+			end++;
+		const char *e = end;
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if ((size_t)(e - v) == n && !strncasecmp(v, token, n))
+			return true;
+		v = end;
+	}
+	return false;
+}
+
+/* Sec-WebSocket-Key: base64 of 16 bytes (RFC 6455, 4.1). */
+static bool key_ok(const char *key)
+{
+	unsigned char raw[18];
+	size_t n = 0;
+	return key && strlen(key) == 24 &&
+	       sodium_base642bin(raw, sizeof(raw), key, 24, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	       n == 16;
+}
+
+static bool origin_ok(req_t *req)
+{
+	const char *origin = req_header(req, "Origin");
+	if (!origin || req->origin) /* no Origin: not a browser; else CORS_ORIGINS allowed it */
+		return true;
+	size_t n = strlen(cfg.public_url);
+	while (n && cfg.public_url[n - 1] == '/')
+		n--;
+	return strlen(origin) == n && !strncmp(origin, cfg.public_url, n);
+}
+
+/* The user of a ticket, which is spent here whatever happens next; NULL
+ * when it is unknown, expired or its user is gone or banned. */
+static auth_user_t *ticket_user(req_t *req, const char *ticket, bool *db_error)
+{
+	char hash[65];
+	token_hash(ticket, hash);
+	db_rows_t *r = DBQ(req->db, "DELETE FROM ws_tickets WHERE token_hash = $1 RETURNING user_id, is_admin, expires_at",
+			   P_TEXT(hash));
+	if (!r) {
+		*db_error = true;
+		return NULL;
+	}
+	int64_t uid = 0, expires = 0;
+	bool admin = false;
+	if (db_next(r)) {
+		uid = db_int(r, 0);
+		admin = db_bool(r, 1);
+		expires = db_int(r, 2);
+		while (db_next(r)) /* read to the end: the DELETE is done */
+			;
+	}
+	*db_error = db_failed(r);
+	db_done(r);
+	if (!uid || expires <= now_ms())
+		return NULL;
+	r = DBQ(req->db, "SELECT username, role FROM users WHERE id = $1 AND deleted_at IS NULL AND is_banned = FALSE",
+		P_INT(uid));
+	if (!r) {
+		*db_error = true;
+		return NULL;
+	}
+	auth_user_t *u = NULL;
+	if (db_next(r)) {
+		u = arena_calloc(req->arena, sizeof(*u));
+		u->id = uid;
+		u->username = arena_strdup(req->arena, db_text(r, 0));
+		u->role = arena_strdup(req->arena, db_text(r, 1));
+		u->is_admin = admin && !strcmp(u->role, "admin");
+	}
+	*db_error = db_failed(r);
+	db_done(r);
+	return u;
+}
+
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+			size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	UNUSED(conn);
+	UNUSED(req_cls);
+	hub_socket_t s = *(hub_socket_t *)cls;
+	s.fd = sock;
+	s.urh = urh;
+	s.extra_in = extra_in;
+	s.extra_in_len = extra_in_size;
+	if (!hub_adopt(&s))
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+int ws_serve(req_t *req)
+{
+	char kind[16];
+	int64_t id = 0;
+	if (!parse_path(req->path, kind, &id))
+		return reply_error(req, ERR_NOT_FOUND, "Not found");
+	if (strcmp(req->method, "GET")) {
+		req_add_header(req, "Allow", "GET");
+		return reply_error(req, ERR_METHOD_NOT_ALLOWED, "Method not allowed");
+	}
+	const char *key = req_header(req, "Sec-WebSocket-Key");
+	if (!header_has_token(req_header(req, "Upgrade"), "websocket") ||
+	    !header_has_token(req_header(req, "Connection"), "upgrade") || !key_ok(key))
+		return reply_error_status(req, 400, ERR_VALIDATION, "Not a WebSocket handshake");
+	const char *version = req_header(req, "Sec-WebSocket-Version");
+	if (!version || strcmp(version, "13")) {
+		req_add_header(req, "Sec-WebSocket-Version", "13");
+		return reply_error_status(req, 426, ERR_VALIDATION, "WebSocket version 13 required");
+	}
+	if (!origin_ok(req))
+		return reply_error(req, ERR_FORBIDDEN, "Origin not allowed");
+	req->db = db_thread();
+	if (!req->db)
+		return reply_error(req, ERR_UNAVAILABLE, "The database is unavailable; try again shortly");
+
+	hub_socket_t *s = arena_calloc(req->arena, sizeof(*s));
+	s->kind = arena_strdup(req->arena, kind);
+	s->id = id;
+	const char *ticket = req_query(req, "ticket"), *token = req_query(req, "token");
+	auth_user_t *user = NULL;
+	if (ticket && *ticket) {
+		bool db_error = false;
+		user = strlen(ticket) < 128 ? ticket_user(req, ticket, &db_error) : NULL;
+		if (db_error)
+			return reply_error(req, ERR_UNAVAILABLE, "The database is unavailable; try again shortly");
+		if (!user) {
+			s->close_code = 4401;
+			s->reason = "Invalid or expired ticket";
+		}
+	} else if (token && *token) {
+		switch (auth_identify(req->db, req->arena, token, &user)) {
+		case AUTH_OK:
+			break;
+		case AUTH_BANNED:
+			s->close_code = 4403;
+			s->reason = "This account is banned";
+			break;
+		case AUTH_DB_ERROR:
+			return reply_error(req, ERR_UNAVAILABLE, "The database is unavailable; try again shortly");
+		default:
+			s->close_code = 4401;
+			s->reason = "Invalid or expired access token";
+			break;
+		}
+	} else {
+		s->close_code = 4401;
+		s->reason = "Authentication required: ?ticket= or ?token=";
+	}
+	if (user && strcmp(kind, "notifications")) {
+		ws_authorize_fn fn = authorizer_of(kind);
+		ws_authz_t v = fn ? fn(req->db, user, id) : WS_FORBIDDEN;
+#ifdef HWC_TEST_HOOKS
+		if (!fn)
+			v = test_open_channel(req->db, user, id, kind);
+#endif
+		req_rows_release(req);
+		if (v != WS_ALLOWED) {
+			/* Missing or not the caller's look the same. */
+			s->close_code = 4403;
+			s->reason = "Not allowed on this channel";
+		}
+	}
+	if (user && !s->close_code) {
+		s->user_id = user->id;
+		s->is_admin = user->is_admin;
+		s->username = user->username;
+		s->channel = !strcmp(kind, "notifications") ? arena_printf(req->arena, "user:%lld", (long long)user->id)
+							   : arena_printf(req->arena, "%s:%lld", kind, (long long)id);
+	} else {
+		s->channel = "";
+	}
+
+	unsigned char digest[20];
+	char *concat = arena_printf(req->arena, "%s" WS_GUID, key);
+	sha1(concat, strlen(concat), digest);
+	char accept[32];
+	sodium_bin2base64(accept, sizeof(accept), digest, sizeof(digest), sodium_base64_VARIANT_ORIGINAL);
+	struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgraded, s);
+	if (!resp)
+		return reply_error(req, ERR_UNAVAILABLE, "Cannot upgrade now");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+	MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
+	req->resp = resp;
+	req->status = MHD_HTTP_SWITCHING_PROTOCOLS;
+	return DONE;
+}
