@@ -36,6 +36,8 @@ DECLARE_ROUTES(webhook_routes);
 DECLARE_ROUTES(revenue_routes);
 DECLARE_ROUTES(dashboard_routes);
 DECLARE_ROUTES(ws_routes);
+DECLARE_ROUTES(social_routes);
+DECLARE_ROUTES(notification_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

@@ -19,6 +19,7 @@
 #include "../svc/rollup.h"
 #include "../svc/storage.h"
 #include "paged.h"
+#include "social.h"
 #include "update.h"
 
 #define MAX_TAGS 20
@@ -476,6 +477,11 @@ static int models_creator(req_t *req)
 	json_t *u = db_next(r) ? user_json_row(r) : NULL;
 	if (!u)
 		return reply_error(req, ERR_NOT_FOUND, "Creator not found");
+	db_done(r);
+	if (!follow_state_add(req, u, m.creator_id)) {
+		json_decref(u);
+		return reply_db_error(req, "read follow");
+	}
 	return reply_ok(req, u);
 }
 

@@ -26,5 +26,7 @@ router_t *routes_build(void)
 	router_add(r, revenue_routes, revenue_routes_len);
 	router_add(r, dashboard_routes, dashboard_routes_len);
 	router_add(r, ws_routes, ws_routes_len);
+	router_add(r, social_routes, social_routes_len);
+	router_add(r, notification_routes, notification_routes_len);
 	return r;
 }

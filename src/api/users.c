@@ -12,6 +12,7 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "social.h"
 #include "update.h"
 
 #define SETTINGS_MAX_KEYS 50
@@ -251,6 +252,11 @@ static int reply_profile(req_t *req, const char *where, db_param_t key)
 	json_t *u = db_next(r) ? user_json_row(r) : NULL;
 	if (!u)
 		return reply_error(req, ERR_NOT_FOUND, "User not found");
+	db_done(r);
+	if (!follow_state_add(req, u, json_integer_value(json_object_get(u, "id")))) {
+		json_decref(u);
+		return reply_db_error(req, "read follow");
+	}
 	return reply_ok(req, u);
 }
 
@@ -276,7 +282,7 @@ const route_t user_routes[] = {
 	{ M_PUT, "/api/users/me", users_update_me, ACCESS_USER, RL_GENERAL, BODY_JSON, 0, 0, "Update profile and settings" },
 	{ M_PUT, "/api/users/me/password", users_change_password, ACCESS_USER, RL_AUTH, BODY_JSON, 0, 0, "Change password (ends other sessions)" },
 	{ M_DELETE, "/api/users/me/account", users_delete_me, ACCESS_USER, RL_AUTH, BODY_JSON, 0, 0, "Delete the account (anonymises personal data)" },
-	{ M_GET, "/api/users/{id:int}", users_get, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "Public profile" },
-	{ M_GET, "/api/users/by-username/{username}", users_get_by_username, ACCESS_PUBLIC, RL_GENERAL, BODY_NONE, 0, 0, "Public profile by username" },
+	{ M_GET, "/api/users/{id:int}", users_get, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Public profile" },
+	{ M_GET, "/api/users/by-username/{username}", users_get_by_username, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Public profile by username" },
 };
 EXPORT_ROUTES(user_routes);

@@ -317,11 +317,12 @@ def test_non_integer_user_id_is_422(acc, bad):
 
 
 def test_no_way_to_read_or_write_another_users_private_fields(acc, alice, bob):
-    # another user's profile, with a token, is still the public one
+    # another user's profile, with a token, is still the public one (plus
+    # the caller's own state: is_following)
     r = acc.get(f"/api/users/{alice.id}", token=bob.access)
-    assert r.status_code == 200 and set(r.json()) == PUBLIC_FIELDS
+    assert r.status_code == 200 and set(r.json()) == PUBLIC_FIELDS | {"is_following"}
     r = acc.get(f"/api/users/by-username/{alice.username}", token=bob.access)
-    assert r.status_code == 200 and set(r.json()) == PUBLIC_FIELDS
+    assert r.status_code == 200 and set(r.json()) == PUBLIC_FIELDS | {"is_following"}
     # /me is always the caller, whatever the body or query says
     assert acc.get(f"/api/users/me?id={alice.id}", token=bob.access).json()["id"] == bob.id
     # no write route for someone else's profile

@@ -4,6 +4,7 @@
 import { html } from './ui.js';
 import { useSession, signOut } from './session.js';
 import { navigate } from './nav.js';
+import { Bell } from './bell.js';
 
 function isCreator(user) {
   return user && (user.user_type === 'creator' || user.user_type === 'both' || user.role === 'admin');
@@ -23,6 +24,7 @@ export function Header() {
       ${user && html`<a href="/dashboard">Dashboard</a>`}
     </nav>
     <nav class="account" aria-label="Account">
+      ${user && html`<${Bell} />`}
       ${user && html`<a href="/cart">Cart${cartCount ? html` <span class="badge" aria-label=${`${cartCount} in cart`}>${cartCount}</span>` : ''}</a>`}
       ${ready && !user && html`<a class="button" href="/auth">Sign in</a>`}
       ${user && html`<a href=${`/u/${encodeURIComponent(user.username)}`}>@${user.username}</a>

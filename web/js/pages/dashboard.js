@@ -17,6 +17,7 @@ export const RANGES = [['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', '
 const LINKS = [
   ['/dashboard', 'Overview'], ['/dashboard/inventory', 'Inventory', true],
   ['/dashboard/financials', 'Financials'], ['/dashboard/settings', 'Settings'],
+  ['/dashboard/social', 'Social'],
 ];
 
 export function isCreator(user) {

@@ -1,12 +1,13 @@
 // model.js: a model's page (/model/:id): the 3D viewer, details and specs,
-// like, share, add to cart, buy now or download, the creator's card,
-// comments and related models.  The like and share buttons are shared
-// with the public viewer page (view.js).
+// like, share, add to cart, buy now or download, the creator's card (with
+// the Follow button of follow.js), comments and related models.  The like
+// and share buttons are shared with the public viewer page (view.js).
 import { useEffect, useState } from 'preact/hooks';
 import { api, isAbort } from '../api.js';
 import { navigate, here } from '../nav.js';
 import { useSession, setCartCount } from '../session.js';
 import { Viewer, canView } from '../viewer.js';
+import { FollowButton } from '../follow.js';
 import {
   html, formatPrice, formatCount, Loading, Empty, ErrorBox, ModelGrid,
 } from '../ui.js';
@@ -263,8 +264,8 @@ function CreatorCard({ model, signal }) {
       </div>
     </div>
     ${u.bio && html`<p class="creator-bio">${u.bio}</p>`}
-    ${u.models_count !== undefined && html`<p class="figures">${formatCount(u.models_count)} models · ${formatCount(u.followers_count)} followers</p>`}
-    ${c.loading && html`<${Loading} label="Loading the creator…" />`}
+    ${u.models_count !== undefined && html`<p class="figures">${formatCount(u.models_count)} models</p>`}
+    ${c.loading ? html`<${Loading} label="Loading the creator…" />` : html`<p class="creator-follow"><${FollowButton} person=${u} showCount /></p>`}
     <p><a href=${href}>View ${u.username}'s profile</a></p>
   </section>`;
 }

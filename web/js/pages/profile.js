@@ -1,8 +1,12 @@
 // profile.js: a public creator profile (/u/:username) from
 // GET /api/users/by-username/{username}: avatar, name, bio, skills and
 // figures, and their public models, paged (GET /api/models?creator_id=).
-// Avatar is shared with the leaderboard and settings pages.
+// Avatar is shared with the leaderboard and settings pages.  The Follow
+// button (follow.js) sits under the name, and its answer moves the
+// followers figure.
+import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { FollowButton } from '../follow.js';
 import { useSession } from '../session.js';
 import { html, useLoad, formatCount, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
 
@@ -79,7 +83,12 @@ export function ProfilePage({ params, query, signal }) {
       <${ErrorBox} error=${p.error} onRetry=${p.reload} />
     </section>`;
   }
-  const u = p.data;
+  return html`<${Profile} u=${p.data} user=${user} page=${page} signal=${signal} />`;
+}
+
+function Profile({ u: loaded, user, page, signal }) {
+  const [counts, setCounts] = useState(null);
+  const u = counts ? { ...loaded, ...counts } : loaded;
   const name = u.full_name || u.username;
   const own = user && user.id === u.id;
   document.title = `${name} (@${u.username}) · HWC3D`;
@@ -96,6 +105,8 @@ export function ProfilePage({ params, query, signal }) {
           ${since && html`<span>Joined ${since}</span>`}
         </p>
         ${own && html`<p><a href="/dashboard/settings">Edit your profile</a></p>`}
+        ${!own && html`<p class="profile-follow"><${FollowButton} person=${loaded}
+          onChange=${(r) => setCounts({ followers_count: r.followers_count, is_following: r.is_following })} /></p>`}
       </div>
     </header>
     ${u.bio ? html`<p class="description bio">${u.bio}</p>` : html`<p class="muted">No bio yet.</p>`}
