@@ -29,12 +29,13 @@ const routes = [
   ['/dashboard/settings', page(() => import('./pages/settings.js'), 'SettingsPage', 'Settings', { auth: true })],
   ['/leaderboard', page(() => import('./pages/leaderboard.js'), 'LeaderboardPage', 'Leaderboard')],
   ['/u/:username', page(() => import('./pages/profile.js'), 'ProfilePage', 'Creator')],
+  ['/dashboard/messages', page(() => import('./pages/messages.js'), 'MessagesPage', 'Messages', { auth: true })],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
 // whose pages are not built yet.
 const planned = ['community', 'communities', 'support', 'bounties', 'learn', 'admin',
-  'dashboard/messages', 'dashboard/social'];
+  'dashboard/social'];
 
 function match(pathname) {
   const parts = pathname.replace(/\/+$/, '').split('/').slice(1);
