@@ -1,7 +1,8 @@
 // profile.js: a public creator profile (/u/:username) from
 // GET /api/users/by-username/{username}: avatar, name, bio, skills and
 // figures, and their public models, paged (GET /api/models?creator_id=).
-// Avatar is shared with the leaderboard and settings pages.
+// Avatar is shared with the leaderboard, settings and messages pages.
+// Others' profiles carry a "Message" link to /dashboard/messages?to=<id>.
 import { api } from '../api.js';
 import { useSession } from '../session.js';
 import { html, useLoad, formatCount, Loading, Empty, ErrorBox, ModelGrid } from '../ui.js';
@@ -96,6 +97,7 @@ export function ProfilePage({ params, query, signal }) {
           ${since && html`<span>Joined ${since}</span>`}
         </p>
         ${own && html`<p><a href="/dashboard/settings">Edit your profile</a></p>`}
+        ${!own && html`<p class="profile-actions"><a class="button" href=${`/dashboard/messages?to=${u.id}`}>Message</a></p>`}
       </div>
     </header>
     ${u.bio ? html`<p class="description bio">${u.bio}</p>` : html`<p class="muted">No bio yet.</p>`}
