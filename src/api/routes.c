@@ -28,5 +28,6 @@ router_t *routes_build(void)
 	router_add(r, ws_routes, ws_routes_len);
 	router_add(r, social_routes, social_routes_len);
 	router_add(r, notification_routes, notification_routes_len);
+	router_add(r, message_routes, message_routes_len);
 	return r;
 }

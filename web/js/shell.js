@@ -22,6 +22,7 @@ export function Header() {
       <a href="/leaderboard">Leaderboard</a>
       ${isCreator(user) && html`<a href="/upload">Upload</a>`}
       ${user && html`<a href="/dashboard">Dashboard</a>`}
+      ${user && html`<a href="/dashboard/messages">Messages</a>`}
     </nav>
     <nav class="account" aria-label="Account">
       ${user && html`<${Bell} />`}

@@ -1,9 +1,10 @@
 // profile.js: a public creator profile (/u/:username) from
 // GET /api/users/by-username/{username}: avatar, name, bio, skills and
 // figures, and their public models, paged (GET /api/models?creator_id=).
-// Avatar is shared with the leaderboard and settings pages.  The Follow
-// button (follow.js) sits under the name, and its answer moves the
-// followers figure.
+// Avatar is shared with the leaderboard, settings and messages pages.  On
+// others' profiles the Follow button (follow.js) sits under the name, its
+// answer moving the followers figure, beside a "Message" link to
+// /dashboard/messages?to=<id>.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { FollowButton } from '../follow.js';
@@ -107,6 +108,7 @@ function Profile({ u: loaded, user, page, signal }) {
         ${own && html`<p><a href="/dashboard/settings">Edit your profile</a></p>`}
         ${!own && html`<p class="profile-follow"><${FollowButton} person=${loaded}
           onChange=${(r) => setCounts({ followers_count: r.followers_count, is_following: r.is_following })} /></p>`}
+        ${!own && html`<p class="profile-actions"><a class="button" href=${`/dashboard/messages?to=${u.id}`}>Message</a></p>`}
       </div>
     </header>
     ${u.bio ? html`<p class="description bio">${u.bio}</p>` : html`<p class="muted">No bio yet.</p>`}
