@@ -20,6 +20,7 @@
  * most 5 attachments a message, 20 open tickets a user, 1,000 messages a
  * ticket, 100 messages a page.
  */
+#include <sodium.h>
 #include "api.h"
 #include "files.h"
 #include "paged.h"
@@ -45,6 +46,8 @@
 #define MESSAGES_PAGE 100
 #define PREVIEW_CHARS 140
 #define SEARCH_MAX 100
+/* How long an attachment link in a message document works. */
+#define LINK_TTL_S (6 * 3600)
 
 static const char *const categories[] = { "general", "account", "billing", "technical", "models", "other", NULL };
 static const char *const priorities[] = { "low", "normal", "high", "urgent", NULL };
@@ -138,6 +141,36 @@ static json_t *message_json(db_rows_t *r)
 	return o;
 }
 
+/* The signature of an attachment link: for user_id, ticket_id's upload,
+ * until expires_s; a key of its own derived from the JWT secret (as
+ * orders.c does for download links), so it signs nothing else. */
+static void link_signature(int64_t ticket_id, int64_t upload_id, int64_t user_id, int64_t expires_s, char out[65])
+{
+	static const char label[] = "hwc3d support attachment links v1";
+	unsigned char key[crypto_auth_hmacsha256_BYTES], mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, cfg.jwt_secret, cfg.jwt_secret_len);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, sizeof(label) - 1);
+	crypto_auth_hmacsha256_final(&st, key);
+	char msg[128];
+	int n = snprintf(msg, sizeof(msg), "support:%lld:%lld:%lld:%lld", (long long)ticket_id, (long long)upload_id,
+			 (long long)user_id, (long long)expires_s);
+	crypto_auth_hmacsha256(mac, (const unsigned char *)msg, (unsigned long long)n, key);
+	sodium_bin2hex(out, 65, mac, sizeof(mac));
+	sodium_memzero(key, sizeof(key));
+}
+
+/* A link to an attachment that works without a header (a plain <a href>)
+ * for the caller, for LINK_TTL_S; the right is checked again when used. */
+static const char *attachment_url(req_t *req, int64_t ticket_id, int64_t upload_id)
+{
+	int64_t expires = now_ms() / 1000 + LINK_TTL_S;
+	char sig[65];
+	link_signature(ticket_id, upload_id, req->user->id, expires, sig);
+	return arena_printf(req->arena, "/api/support/tickets/%lld/attachments/%lld?user=%lld&expires=%lld&sig=%s",
+			    (long long)ticket_id, (long long)upload_id, (long long)req->user->id, (long long)expires, sig);
+}
+
 /* Fills the attachments of msgs (message documents of ticket_id, ids
  * between lo and hi); false on a database error. */
 static bool add_attachments(req_t *req, int64_t ticket_id, json_t *msgs, int64_t lo, int64_t hi)
@@ -159,8 +192,7 @@ static bool add_attachments(req_t *req, int64_t ticket_id, json_t *msgs, int64_t
 			json_array_append_new(json_object_get(m, "attachments"), json_pack("{s:I, s:s, s:s, s:s, s:I, s:s}",
 				"id", (json_int_t)uid, "filename", db_text(r, 2), "file_format", db_text(r, 3),
 				"content_type", db_text(r, 4), "file_size", (json_int_t)db_int(r, 5),
-				"url", arena_printf(req->arena, "/api/support/tickets/%lld/attachments/%lld",
-						    (long long)ticket_id, (long long)uid)));
+				"url", attachment_url(req, ticket_id, uid)));
 			break;
 		}
 	}
@@ -552,18 +584,51 @@ static int support_tickets_message(req_t *req)
 	return reply_posted(req, &t, &p, NULL);
 }
 
+/* Who is asking for an attachment: the signed-in caller, or the user a
+ * valid link names (?user=&expires=&sig=).  0 when neither. */
+static int64_t attachment_reader(req_t *req, int64_t ticket_id, int64_t upload_id, bool *is_admin)
+{
+	const char *u = req_query(req, "user"), *e = req_query(req, "expires"), *sig = req_query(req, "sig");
+	int64_t user = 0, expires = 0;
+	if (u && e && sig && parse_i64_range(u, 1, INT64_MAX, &user) && parse_i64_range(e, 1, INT64_MAX / 2, &expires) &&
+	    strlen(sig) == 64 && now_ms() / 1000 < expires) {
+		char want[65];
+		link_signature(ticket_id, upload_id, user, expires, want);
+		if (sodium_memcmp(want, sig, 64) == 0) {
+			/* the link's user, if still live: a ban or deletion ends it */
+			int64_t admin = -1;
+			if (DBS(req->db, &admin, "SELECT CASE WHEN role = 'admin' THEN 1 ELSE 0 END FROM users"
+						 " WHERE id = $1 AND deleted_at IS NULL AND is_banned = FALSE", P_INT(user)) == 1) {
+				*is_admin = admin == 1;
+				return user;
+			}
+			return 0;
+		}
+	}
+	if (req->user) {
+		*is_admin = req->user->is_admin;
+		return req->user->id;
+	}
+	return 0;
+}
+
 /* GET /api/support/tickets/{id}/attachments/{upload_id}: a file of the
- * conversation, for the ticket's owner and admins (whoever sent it). */
+ * conversation, for the ticket's owner and admins (whoever sent it), by
+ * bearer token or by the signed link of a message document. */
 static int support_attachment_get(req_t *req)
 {
 	int64_t id = req_param_int(req, "id"), upload = req_param_int(req, "upload_id");
+	bool admin = false;
+	int64_t reader = attachment_reader(req, id, upload, &admin);
+	if (!reader)
+		return reply_error(req, ERR_NOT_FOUND, "Attachment not found (or its link has expired: reload the ticket)");
 	db_rows_t *r = DBQ(req->db, "SELECT t.user_id, up.storage_key, up.content_type, up.sha256, up.original_name"
 				    " FROM support_attachments a JOIN support_messages m ON m.id = a.message_id"
 				    " JOIN support_tickets t ON t.id = m.ticket_id JOIN uploads up ON up.id = a.upload_id"
 				    " WHERE t.id = $1 AND a.upload_id = $2", P_INT(id), P_INT(upload));
 	if (!r)
 		return reply_db_error(req, "find attachment");
-	if (!db_next(r) || (db_int(r, 0) != req->user->id && !req->user->is_admin)) {
+	if (!db_next(r) || (db_int(r, 0) != reader && !admin)) {
 		bool failed = db_failed(r);
 		db_done(r);
 		return failed ? reply_db_error(req, "find attachment") : reply_error(req, ERR_NOT_FOUND, "Attachment not found");
@@ -758,7 +823,7 @@ const route_t support_routes[] = {
 	{ M_POST, "/api/support/tickets", support_tickets_create, ACCESS_USER, RL_GENERAL, BODY_JSON, 0, 0, "Open a support ticket with its first message" },
 	{ M_GET, "/api/support/tickets/{id:int}", support_tickets_get, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "One of the caller's tickets with its messages" },
 	{ M_POST, "/api/support/tickets/{id:int}/messages", support_tickets_message, ACCESS_USER, RL_GENERAL, BODY_JSON, 0, 0, "Write in one of the caller's tickets" },
-	{ M_GET, "/api/support/tickets/{id:int}/attachments/{upload_id:int}", support_attachment_get, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "A file attached in a ticket's conversation" },
+	{ M_GET, "/api/support/tickets/{id:int}/attachments/{upload_id:int}", support_attachment_get, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "A file attached in a ticket's conversation" },
 	{ M_GET, "/api/admin/support/tickets", admin_support_tickets_list, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "Support tickets by status, with search" },
 	{ M_GET, "/api/admin/support/tickets/{id:int}", admin_support_tickets_get, ACCESS_ADMIN, RL_ADMIN, BODY_NONE, 0, 0, "A ticket with its messages" },
 	{ M_POST, "/api/admin/support/tickets/{id:int}/messages", admin_support_tickets_message, ACCESS_ADMIN, RL_ADMIN, BODY_JSON, 0, 0, "Reply to a ticket as the staff" },

@@ -187,12 +187,24 @@ def test_attachments(server):
     att = t["messages"][0]["attachments"]
     assert len(att) == 1 and att[0]["id"] == up["upload_id"] and att[0]["filename"] == "shot.png"
     assert att[0]["file_format"] == "PNG" and att[0]["file_size"] > 0
-    url = att[0]["url"]
-    assert url == f"/api/support/tickets/{t['id']}/attachments/{up['upload_id']}"
+    link = att[0]["url"]
+    url = f"/api/support/tickets/{t['id']}/attachments/{up['upload_id']}"
+    assert link.startswith(url + "?user=")
     r = server.get(url, headers=a.h)
     assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
     assert server.get(url, headers=server.admin_headers()).status_code == 200
     assert_error(server.get(url, headers=b.h), 404, "NOT_FOUND")
+    assert_error(server.get(url), 404, "NOT_FOUND")
+    # the signed link works without a header, for its user only while valid
+    r = server.get(link)
+    assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+    assert_error(server.get(link[:-1] + ("0" if link[-1] != "0" else "1")), 404, "NOT_FOUND")
+    assert_error(server.get(link.replace(f"user={a.id}", f"user={b.id}")), 404, "NOT_FOUND")
+    assert_error(server.get(f"/api/support/tickets/{t['id']}/attachments/{theirs_id(server, b)}"
+                            + link[len(url):]), 404, "NOT_FOUND")
+    server.sql(f"UPDATE users SET is_banned = TRUE WHERE id = {a.id}")
+    assert_error(server.get(link), 404, "NOT_FOUND")
+    server.sql(f"UPDATE users SET is_banned = FALSE WHERE id = {a.id}")
     assert_error(server.get(f"/api/support/tickets/{t['id']}/attachments/999999999", headers=a.h), 404, "NOT_FOUND")
 
     # used once; someone else's upload is refused
@@ -211,13 +223,17 @@ def test_attachments(server):
     admin_up = upload_attachment(server, who_admin(server), name="fix.txt", data=b"try this\n")
     r = admin_reply(server, t["id"], "See the file", attachment_ids=[admin_up["upload_id"]])
     assert r.status_code == 201, r.text
-    u = r.json()["attachments"][0]["url"]
+    u = r.json()["attachments"][0]["url"].split("?")[0]
     got = server.get(u, headers=a.h)
     assert got.status_code == 200 and got.content == b"try this\n"
     # attachments in use survive the sweep's "unused" test
     kept = server.scalar("SELECT COUNT(*) FROM support_attachments WHERE upload_id IN "
                          f"({up['upload_id']}, {admin_up['upload_id']})")
     assert int(kept) == 2
+
+
+def theirs_id(server, who):
+    return upload_attachment(server, who)["upload_id"]
 
 
 class _Admin:
