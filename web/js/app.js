@@ -29,11 +29,12 @@ const routes = [
   ['/dashboard/settings', page(() => import('./pages/settings.js'), 'SettingsPage', 'Settings', { auth: true })],
   ['/leaderboard', page(() => import('./pages/leaderboard.js'), 'LeaderboardPage', 'Leaderboard')],
   ['/u/:username', page(() => import('./pages/profile.js'), 'ProfilePage', 'Creator')],
+  ['/support', page(() => import('./pages/support.js'), 'SupportPage', 'Support', { auth: true })],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
 // whose pages are not built yet.
-const planned = ['community', 'communities', 'support', 'bounties', 'learn', 'admin',
+const planned = ['community', 'communities', 'bounties', 'learn', 'admin',
   'dashboard/messages', 'dashboard/social'];
 
 function match(pathname) {

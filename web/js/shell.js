@@ -21,6 +21,7 @@ export function Header() {
       <a href="/leaderboard">Leaderboard</a>
       ${isCreator(user) && html`<a href="/upload">Upload</a>`}
       ${user && html`<a href="/dashboard">Dashboard</a>`}
+      <a href="/support">Support</a>
     </nav>
     <nav class="account" aria-label="Account">
       ${user && html`<a href="/cart">Cart${cartCount ? html` <span class="badge" aria-label=${`${cartCount} in cart`}>${cartCount}</span>` : ''}</a>`}
