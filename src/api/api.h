@@ -39,6 +39,7 @@ DECLARE_ROUTES(ws_routes);
 DECLARE_ROUTES(social_routes);
 DECLARE_ROUTES(notification_routes);
 DECLARE_ROUTES(message_routes);
+DECLARE_ROUTES(support_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

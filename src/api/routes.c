@@ -29,5 +29,6 @@ router_t *routes_build(void)
 	router_add(r, social_routes, social_routes_len);
 	router_add(r, notification_routes, notification_routes_len);
 	router_add(r, message_routes, message_routes_len);
+	router_add(r, support_routes, support_routes_len);
 	return r;
 }

@@ -104,7 +104,7 @@ int64_t sweep_clean_tmp(int64_t min_age_ms)
  *   image:  a model's thumbnail_url or preview_images (own images only,
  *           models.c own_image), a slider slide, a testimonial;
  *   avatar: its user's avatar_url, a testimonial;
- *   attachment: nothing yet (support tickets will keep theirs).
+ *   attachment: a support message (support_attachments, migration 0016).
  * Kinds not listed are always kept. */
 #define FILE_URL "('%/files/' || u.storage_key)"
 #define UNUSED_SQL \
@@ -119,7 +119,8 @@ int64_t sweep_clean_tmp(int64_t min_age_ms)
 	" OR (u.kind = 'avatar'" \
 	"   AND NOT EXISTS (SELECT 1 FROM users x WHERE x.id = u.user_id AND x.avatar_url LIKE " FILE_URL ")" \
 	"   AND NOT EXISTS (SELECT 1 FROM testimonials t WHERE t.avatar_url LIKE " FILE_URL "))" \
-	" OR u.kind = 'attachment')"
+	" OR (u.kind = 'attachment'" \
+	"   AND NOT EXISTS (SELECT 1 FROM support_attachments sa WHERE sa.upload_id = u.id)))"
 
 struct candidate {
 	int64_t id;

@@ -31,11 +31,12 @@ const routes = [
   ['/u/:username', page(() => import('./pages/profile.js'), 'ProfilePage', 'Creator')],
   ['/dashboard/social', page(() => import('./pages/social.js'), 'SocialPage', 'Social', { auth: true })],
   ['/dashboard/messages', page(() => import('./pages/messages.js'), 'MessagesPage', 'Messages', { auth: true })],
+  ['/support', page(() => import('./pages/support.js'), 'SupportPage', 'Support', { auth: true })],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
 // whose pages are not built yet.
-const planned = ['community', 'communities', 'support', 'bounties', 'learn', 'admin'];
+const planned = ['community', 'communities', 'bounties', 'learn', 'admin'];
 
 function match(pathname) {
   const parts = pathname.replace(/\/+$/, '').split('/').slice(1);

@@ -23,6 +23,7 @@ export function Header() {
       ${isCreator(user) && html`<a href="/upload">Upload</a>`}
       ${user && html`<a href="/dashboard">Dashboard</a>`}
       ${user && html`<a href="/dashboard/messages">Messages</a>`}
+      <a href="/support">Support</a>
     </nav>
     <nav class="account" aria-label="Account">
       ${user && html`<${Bell} />`}
