@@ -35,6 +35,8 @@ DECLARE_ROUTES(download_routes);
 DECLARE_ROUTES(webhook_routes);
 DECLARE_ROUTES(revenue_routes);
 DECLARE_ROUTES(dashboard_routes);
+DECLARE_ROUTES(community_routes);
+DECLARE_ROUTES(community_admin_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

@@ -25,5 +25,7 @@ router_t *routes_build(void)
 	router_add(r, webhook_routes, webhook_routes_len);
 	router_add(r, revenue_routes, revenue_routes_len);
 	router_add(r, dashboard_routes, dashboard_routes_len);
+	router_add(r, community_routes, community_routes_len);
+	router_add(r, community_admin_routes, community_admin_routes_len);
 	return r;
 }
