@@ -609,16 +609,19 @@ static void add_mine(req_t *req, db_rows_t *r, json_t *posts, const int64_t *ids
 		json_array_append_new(json_object_get(post, "my_reactions"), json_string(db_text(r, 1)));
 }
 
+/* ids are the models' here: every post is looked at. */
 static void add_model(req_t *req, db_rows_t *r, json_t *posts, const int64_t *ids, size_t n)
 {
 	UNUSED(req);
+	UNUSED(ids);
+	UNUSED(n);
 	int64_t model = db_int(r, MC_ID);
-	for (size_t i = 0; i < n; i++) {
-		json_t *post = json_array_get(posts, i);
+	size_t i;
+	json_t *post;
+	json_array_foreach(posts, i, post) {
 		if (json_integer_value(json_object_get(post, "model_id")) == model)
 			json_object_set_new(post, "model", model_json(r, false));
 	}
-	UNUSED(ids);
 }
 
 /* Adds images, the model (public ones, and the caller's own), reaction
@@ -633,7 +636,10 @@ static bool posts_finish(req_t *req, json_t *posts, const int64_t *ids, size_t n
 	for (size_t i = 0; i < n; i++) {
 		json_t *post = json_array_get(posts, i);
 		json_int_t m = json_integer_value(json_object_get(post, "model_id"));
-		if (m > 0)
+		bool seen = false;
+		for (size_t k = 0; k < nm; k++)
+			seen = seen || models[k] == m;
+		if (m > 0 && !seen)
 			models[nm++] = m;
 		if (mine && req->user)
 			json_object_set_new(post, "my_reactions", json_array());

@@ -29,11 +29,13 @@ const routes = [
   ['/dashboard/settings', page(() => import('./pages/settings.js'), 'SettingsPage', 'Settings', { auth: true })],
   ['/leaderboard', page(() => import('./pages/leaderboard.js'), 'LeaderboardPage', 'Leaderboard')],
   ['/u/:username', page(() => import('./pages/profile.js'), 'ProfilePage', 'Creator')],
+  ['/community', page(() => import('./pages/community.js'), 'CommunityHubPage', 'Communities')],
+  ['/community/:id', page(() => import('./pages/community.js'), 'CommunityPage', 'Community')],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
 // whose pages are not built yet.
-const planned = ['community', 'communities', 'support', 'bounties', 'learn', 'admin',
+const planned = ['communities', 'support', 'bounties', 'learn', 'admin',
   'dashboard/messages', 'dashboard/social'];
 
 function match(pathname) {
