@@ -163,7 +163,7 @@ function Chat({ communityId, title, canSend, signal, onEvent }) {
     <h2 id=${`${fieldId}-title`}>${title}</h2>
     ${error ? html`<${ErrorBox} error=${error} />`
       : !lines ? html`<${Loading} label="Loading the chat…" />`
-        : html`<ol class="chat-lines" ref=${listRef} aria-live="polite" aria-label=${`${title} messages`} tabindex="0">
+        : html`<ol class="chat-lines" ref=${listRef} aria-live="polite" aria-label=${`${title} lines`} tabindex="0">
           ${!lines.length && html`<li class="chat-empty">No messages yet. Say hello!</li>`}
           ${lines.map((m) => html`<li key=${m.id} class="chat-line">
             <span class="chat-who">${nameOf(m.user)}</span>
