@@ -40,6 +40,8 @@ DECLARE_ROUTES(social_routes);
 DECLARE_ROUTES(notification_routes);
 DECLARE_ROUTES(message_routes);
 DECLARE_ROUTES(support_routes);
+DECLARE_ROUTES(community_routes);
+DECLARE_ROUTES(community_admin_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

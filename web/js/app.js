@@ -32,11 +32,13 @@ const routes = [
   ['/dashboard/social', page(() => import('./pages/social.js'), 'SocialPage', 'Social', { auth: true })],
   ['/dashboard/messages', page(() => import('./pages/messages.js'), 'MessagesPage', 'Messages', { auth: true })],
   ['/support', page(() => import('./pages/support.js'), 'SupportPage', 'Support', { auth: true })],
+  ['/community', page(() => import('./pages/community.js'), 'CommunityHubPage', 'Communities')],
+  ['/community/:id', page(() => import('./pages/community.js'), 'CommunityPage', 'Community')],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
 // whose pages are not built yet.
-const planned = ['community', 'communities', 'bounties', 'learn', 'admin'];
+const planned = ['communities', 'bounties', 'learn', 'admin'];
 
 function match(pathname) {
   const parts = pathname.replace(/\/+$/, '').split('/').slice(1);

@@ -20,6 +20,7 @@ export function Header() {
     <nav aria-label="Main">
       <a href="/marketplace">Marketplace</a>
       <a href="/leaderboard">Leaderboard</a>
+      <a href="/community">Community</a>
       ${isCreator(user) && html`<a href="/upload">Upload</a>`}
       ${user && html`<a href="/dashboard">Dashboard</a>`}
       ${user && html`<a href="/dashboard/messages">Messages</a>`}
