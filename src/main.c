@@ -115,6 +115,11 @@ static int cmd_serve(void)
 	}
 	blend_init();
 	router_t *r = routes_build();
+	if (!ws_channels_register()) { /* a full table: a programming error */
+		log_error("cannot register the WebSocket channels");
+		router_free(r);
+		return 1;
+	}
 	size_t nroutes = router_count(r);
 	metrics_route_t *labels = xcalloc(nroutes ? nroutes : 1, sizeof(*labels));
 	for (size_t i = 0; i < nroutes; i++) {

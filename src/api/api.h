@@ -46,6 +46,10 @@ DECLARE_ROUTES(community_admin_routes);
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);
 
+/* ws_channels.c: registers the support and community channels with the
+ * WebSocket hub; false when the hub's table refused one. */
+bool ws_channels_register(void);
+
 /* The OpenAPI document (generated into the binary from docs/openapi.yaml). */
 extern const char hwc_openapi_json[];
 extern const size_t hwc_openapi_json_len;

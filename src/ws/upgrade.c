@@ -127,7 +127,8 @@ bool ws_path(const char *path)
 }
 
 /* "/ws/notifications", "/ws/support/12", "/ws/community/7": the kind and
- * the id (0 for notifications); false for anything else. */
+ * the id (0 for notifications; "/ws/community/0" is the communities' hub
+ * chat); false for anything else. */
 static bool parse_path(const char *path, char kind[16], int64_t *id)
 {
 	if (!strcmp(path, "/ws/notifications")) {
@@ -141,12 +142,13 @@ static bool parse_path(const char *path, char kind[16], int64_t *id)
 		if (strncmp(path + 4, kinds_with_id[i], n) || path[4 + n] != '/')
 			continue;
 		const char *digits = path + 4 + n + 1;
-		if (!*digits || strlen(digits) > MAX_ID_LEN || *digits == '0')
+		bool hub = !strcmp(kinds_with_id[i], "community") && !strcmp(digits, "0");
+		if (!*digits || strlen(digits) > MAX_ID_LEN || (*digits == '0' && !hub))
 			return false;
 		for (const char *p = digits; *p; p++)
 			if (*p < '0' || *p > '9')
 				return false;
-		if (!parse_i64(digits, id) || *id <= 0)
+		if (!parse_i64(digits, id) || (*id <= 0 && !hub))
 			return false;
 		snprintf(kind, 16, "%s", kinds_with_id[i]);
 		return true;

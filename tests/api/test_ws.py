@@ -110,12 +110,49 @@ def test_banned_user_is_4403_and_their_ticket_dies(server):
     assert WS(server.port, f"/ws/notifications?ticket={t}").expect_close() == 4401
 
 
-def test_unregistered_kinds_are_4403(server):
-    """Support and community are authorised by their features; until one
-    registers, nobody may subscribe (4403), whatever the id."""
-    u = make_buyer(server)
-    for path in ["/ws/support/1", "/ws/community/1", "/ws/community/999999999"]:
-        assert open_ws(server, u, path).expect_close() == 4403, path
+def test_support_channel_is_the_tickets_owner_and_admins(server):
+    """A ticket's events reach its owner (and admins); anyone else, and a
+    ticket that does not exist, is 4403."""
+    from test_support import admin_reply, open_ticket
+    owner, other = make_users(server, 2)
+    tid = open_ticket(server, owner)["id"]
+    assert open_ws(server, other, f"/ws/support/{tid}").expect_close() == 4403
+    assert open_ws(server, owner, "/ws/support/999999999").expect_close() == 4403
+    ws = open_ws(server, owner, f"/ws/support/{tid}")
+    try:
+        ping(ws)
+        admin_reply(server, tid, "Live from support")
+        m = ws.recv_type("message_received")
+        assert m["data"]["message"] == "Live from support" and m["data"]["is_staff"] is True
+        r = server.put(f"/api/admin/support/tickets/{tid}/status", json={"status": "resolved"},
+                       headers=server.admin_headers())
+        assert r.status_code == 200, r.text
+        assert ws.recv_type("ticket_status_changed")["data"]["status"] == "resolved"
+    finally:
+        ws.close()
+
+
+def test_community_channel_is_for_members_and_the_hub_chat_for_everyone(server):
+    from test_communities import join, make_community, post
+    owner, member, outsider = make_users(server, 3)
+    cid = make_community(server, owner)["id"]
+    join(server, member, cid)
+    assert open_ws(server, outsider, f"/ws/community/{cid}").expect_close() == 4403
+    assert open_ws(server, member, "/ws/community/999999999").expect_close() == 4403
+    ws = open_ws(server, member, f"/ws/community/{cid}")
+    hub = open_ws(server, outsider, "/ws/community/0")
+    try:
+        ping(ws)
+        ping(hub)
+        p = post(server, owner, cid, content="Fresh off the press")
+        m = ws.recv_type("new_post")
+        assert m["data"]["post"]["id"] == p["id"] and m["data"]["community_id"] == cid
+        r = server.post("/api/communities/messages", json={"content": "hello hub"}, headers=outsider.h)
+        assert r.status_code == 201, r.text
+        assert hub.recv_type("message_received")["data"]["content"] == "hello hub"
+    finally:
+        ws.close()
+        hub.close()
 
 
 def test_query_strings_never_reach_the_log(server):
