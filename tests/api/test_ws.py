@@ -127,6 +127,8 @@ def test_support_channel_is_the_tickets_owner_and_admins(server):
         r = server.put(f"/api/admin/support/tickets/{tid}/status", json={"status": "resolved"},
                        headers=server.admin_headers())
         assert r.status_code == 200, r.text
+        # the staff reply moved it to pending, then the admin resolved it
+        assert ws.recv_type("ticket_status_changed")["data"]["status"] == "pending"
         assert ws.recv_type("ticket_status_changed")["data"]["status"] == "resolved"
     finally:
         ws.close()
