@@ -179,7 +179,13 @@ def world(server, browser_ready):
     model = r.json()
     r = server.put(f"/api/admin/models/{model['id']}/approve", headers=server.admin_headers())
     assert r.status_code == 200, r.text
-    return {"creator": creator, "buyer": buyer, "model": model, "term": term, "category": category}
+    r = server.post("/api/admin/communities", json={"name": uniq("Makers"), "description": "Show your work"},
+                    headers=server.admin_headers())
+    assert r.status_code == 201, r.text
+    community = r.json()
+    assert server.post(f"/api/communities/{community['id']}/join", headers=creator.h).status_code == 200
+    return {"creator": creator, "buyer": buyer, "model": model, "term": term, "category": category,
+            "community": community}
 
 
 def base_cfg(server, **kw):
@@ -206,7 +212,8 @@ def server():
 def test_page_sweep(server, world):
     shots = os.path.join(SHOTS, server.engine)
     shutil.rmtree(shots, ignore_errors=True)
-    cfg = base_cfg(server, model_id=world["model"]["id"], username=world["creator"].username,
+    cfg = base_cfg(server, model_id=world["model"]["id"], community_id=world["community"]["id"],
+                   username=world["creator"].username,
                    search=world["term"], user=world["creator"].creds())
     result = run_script("pages", cfg)
     print(f"\nscreenshots of the {server.engine} page sweep: {shots}")
@@ -248,3 +255,30 @@ def test_main_flow(server, world):
     assert_ok(result)
     assert not result.get("placeholders"), result["placeholders"]
 
+
+
+def test_live_updates_across_two_browsers(server, world):
+    """Issue 12, point 7: a direct message, a support reply, a community post,
+    a reaction and a chat line made by one side show on the other's open page
+    within 1 s, without a reload (the pages poll every 5-10 s at most)."""
+    a, b = Account(server, "buyer"), Account(server, "buyer")
+    r = server.post("/api/messages", json={"recipient_id": b.id, "content": "Hi, are you there?"}, headers=a.h)
+    assert r.status_code == 201, r.text
+    conversation = r.json()["conversation_id"]
+    r = server.post("/api/support/tickets", json={"subject": "Live test " + uniq(), "message": "Hello support"},
+                    headers=b.h)
+    assert r.status_code == 201, r.text
+    ticket = r.json()["id"]
+    r = server.post("/api/admin/communities", json={"name": uniq("Live")}, headers=server.admin_headers())
+    assert r.status_code == 201, r.text
+    community = r.json()["id"]
+    for who in (a, b):
+        assert server.post(f"/api/communities/{community}/join", headers=who.h).status_code == 200
+    token = lambda who: who.h["Authorization"].split(" ", 1)[1]  # noqa: E731
+    cfg = base_cfg(server, a={**a.creds(), "token": token(a)}, b={**b.creds(), "token": token(b)},
+                   conversation_id=conversation, ticket_id=ticket, community_id=community,
+                   admin_token=server.admin_headers()["Authorization"].split(" ", 1)[1])
+    result = run_script("live", cfg)
+    assert_ok(result)
+    assert set(result["delays"]) == {"direct message", "support reply", "community post", "reaction", "chat line"}
+    print("\nlive delivery (ms):", result["delays"])

@@ -4,8 +4,8 @@
 // (no serious or critical violation), and fail on any console error, page
 // error, missing h1 or sideways scrolling at 390 px.
 //
-// Input (JSON argument): {base, engine, screenshots, model_id, username,
-// search, user: {email, password}}.  The checks are generic on purpose: the
+// Input (JSON argument): {base, engine, screenshots, model_id, community_id,
+// username, search, user: {email, password}}.  The checks are generic on purpose: the
 // pages are built by other hands, and the sweep must hold for placeholders
 // and for the real pages alike.
 import {
@@ -35,6 +35,11 @@ function routes(cfg) {
     ['leaderboard', '/leaderboard', false, 200],
     ['profile', `/u/${encodeURIComponent(cfg.username)}`, false, 200],
     ['community', '/community', false, 200],
+    ['community-view', `/community/${encodeURIComponent(cfg.community_id)}`, false, 200],
+    ['support', '/support', true, 200],
+    ['messages', '/dashboard/messages', true, 200],
+    ['social', '/dashboard/social', true, 200],
+    ['not-available', '/bounties', false, 200],
     ['not-found', '/nope', false, 404],
   ];
 }

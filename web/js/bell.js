@@ -12,6 +12,7 @@
 // setPolling(true) when it loses the connection.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from './api.js';
+import { live } from './live.js';
 import { useSession } from './session.js';
 import { html, formatCount } from './ui.js';
 
@@ -72,10 +73,23 @@ export async function refreshNotifications({ quiet = false } = {}) {
   }
 }
 
-// For a live source (the hub's /ws/notifications): one frame.
+// For a live source (the hub's /ws/notifications): one frame.  Frames that
+// are not notifications (a direct message, typing) go to the subscribers
+// only.
 export function receiveFrame(frame) {
   deliver(frame);
-  refreshNotifications({ quiet: true });
+  if (frame.type !== 'message_received' && frame.type !== 'typing_indicator') refreshNotifications({ quiet: true });
+}
+
+// The signed-in tab's /ws/notifications: while it is up, no polling; on
+// every (re)connection the list is read again (what came meanwhile).
+let socket = null;
+
+function connectLive() {
+  socket = live('/ws/notifications', receiveFrame, {
+    onOpen: () => { setPolling(false); refreshNotifications(); },
+    onDown: () => setPolling(true),
+  });
 }
 
 function schedule() {
@@ -101,9 +115,13 @@ function start(id) {
   schedule();
   document.addEventListener('visibilitychange', onVisible);
   refreshNotifications();
+  connectLive();
 }
 
 function stop() {
+  if (socket) socket.close();
+  socket = null;
+  polling = true;
   userId = null;
   schedule();
   document.removeEventListener('visibilitychange', onVisible);

@@ -4,17 +4,16 @@
 // the model viewer, reactions, comments, share, report, members,
 // join/leave and the live chat).
 //
-// Live updates go through subscribe(): today it polls the chat every 5 s
-// (GET /api/communities/messages?after_id=) and hands each new line to
-// the page as a {type: 'message_received', data} event, the frame the
-// WebSocket hub will send on /ws/community/{id}.  When the hub lands,
-// subscribe() opens the socket instead and the pages stay as they are
-// (they already handle new_post, new_comment, new_reaction and
-// member_joined).
+// Live updates go through subscribe(): for a signed-in user the
+// community's /ws/community/{id} socket (live.js: new_post, new_comment,
+// new_reaction, member_joined and chat lines), with a catch-up through
+// GET /api/communities/messages?after_id= on every (re)connection; for
+// visitors, and while the socket is down, that same call every 5 s.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, upload, isAbort } from '../api.js';
 import { navigate } from '../nav.js';
-import { useSession } from '../session.js';
+import { getSession, useSession } from '../session.js';
+import { live } from '../live.js';
 import { html, formatCount, Loading, Empty, ErrorBox } from '../ui.js';
 import { Viewer, canView } from '../viewer.js';
 import { Field, FormError, useSubmit } from './auth.js';
@@ -48,19 +47,38 @@ function subscribe(communityId, lastId, onEvent, signal) {
   let after = lastId || 0;
   let timer = null;
   let delay = POLL_MS;
+  let connected = false;
   const query = communityId ? { community_id: communityId } : {};
+  const line = (m) => {
+    if (!m || m.id <= after) return; // seen already (the socket and a catch-up may both bring it)
+    after = m.id;
+    onEvent({ type: 'message_received', data: m });
+  };
+  const catchUp = async () => {
+    const page = await api('/api/communities/messages', { query: { ...query, after_id: after, limit: 100 }, signal });
+    for (const m of page.items.slice().reverse()) line(m);
+  };
+  // Signed in: the channel's socket, and a catch-up on every (re)connection.
+  if (getSession().user) {
+    const sock = live(`/ws/community/${communityId || 0}`, (f) => {
+      if (f.type === 'message_received') line(f.data);
+      else onEvent(f);
+    }, {
+      onOpen: () => { connected = true; catchUp().catch(() => {}); },
+      onDown: () => { connected = false; },
+    });
+    signal.addEventListener('abort', () => sock.close(), { once: true });
+  }
+  // The poll: for visitors, and while the socket is down.
   const tick = async () => {
-    try {
-      const page = await api('/api/communities/messages', { query: { ...query, after_id: after, limit: 100 }, signal });
-      const fresh = page.items.slice().reverse();
-      for (const m of fresh) {
-        after = Math.max(after, m.id);
-        onEvent({ type: 'message_received', data: m });
+    if (!connected) {
+      try {
+        await catchUp();
+        delay = POLL_MS;
+      } catch (e) {
+        if (isAbort(e) || signal.aborted) return;
+        delay = Math.min(delay * 2, 60000); // back off while the server is away
       }
-      delay = POLL_MS;
-    } catch (e) {
-      if (isAbort(e) || signal.aborted) return;
-      delay = Math.min(delay * 2, 60000); // back off while the server is away
     }
     if (!signal.aborted) timer = setTimeout(tick, delay);
   };

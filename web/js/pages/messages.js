@@ -17,6 +17,7 @@
 //   (keeping a tick after each reconnect to fetch what was missed).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, isAbort } from '../api.js';
+import { onNotification } from '../bell.js';
 import { useSession } from '../session.js';
 import { html, Loading, Empty, ErrorBox } from '../ui.js';
 import { DashboardNav } from './dashboard.js';
@@ -32,10 +33,14 @@ const MAX_CHARS = 5000;
 // Calls onEvent({type: 'tick'}) every POLL_MS while the tab is visible,
 // until signal aborts.  The WebSocket subscription replaces this body.
 function subscribeMessages(onEvent, signal) {
+  // live: the hub's message_received frames, on the header bell's socket
+  const off = onNotification((frame) => { if (frame.type === 'message_received') onEvent(frame); });
+  // and a slow poll, for a socket that is down or a tab that slept
   const timer = setInterval(() => { if (!document.hidden) onEvent({ type: 'tick' }); }, POLL_MS);
   const onVisible = () => { if (!document.hidden) onEvent({ type: 'tick' }); };
   document.addEventListener('visibilitychange', onVisible);
   signal.addEventListener('abort', () => {
+    off();
     clearInterval(timer);
     document.removeEventListener('visibilitychange', onVisible);
   }, { once: true });

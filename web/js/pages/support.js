@@ -7,6 +7,7 @@
 // 10 s; a poll fetches only the messages after the last one shown.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as client from '../api.js';
+import { live } from '../live.js';
 import { navigate } from '../nav.js';
 import { useSession } from '../session.js';
 import { html, useLoad, Loading, Empty, ErrorBox } from '../ui.js';
@@ -189,7 +190,14 @@ function Message({ m, me }) {
   </li>`;
 }
 
-function ReplyForm({ ticket, onSent, signal }) {
+function ReplyForm({ ticket, onSent, onTyping, signal }) {
+  const lastTyping = useRef(0);
+  // at most one typing indicator every 3 s while the user types
+  const typed = () => {
+    if (!onTyping || Date.now() - lastTyping.current < 3000) return;
+    lastTyping.current = Date.now();
+    onTyping();
+  };
   const [problem, setProblem] = useState('');
   const f = useSubmit(async (data, form) => {
     const files = pickedFiles(form, 'files');
@@ -209,7 +217,7 @@ function ReplyForm({ ticket, onSent, signal }) {
   });
   return html`<form class="stack support-reply" onSubmit=${f.onSubmit} novalidate aria-label="Reply">
     <${FormError} error=${f.error} wait=${f.wait} shown=${['message', 'attachment_ids']} />
-    <${Field} id="reply-message" as="textarea" label="Your message" name="message" rows="3" maxlength="5000"
+    <${Field} id="reply-message" as="textarea" label="Your message" name="message" rows="3" maxlength="5000" onInput=${typed}
       hint=${ticket.status === 'resolved' ? 'Writing again reopens this ticket.' : undefined} errors=${f.fields.message} />
     <div class="support-reply-row">
       <${Field} id="reply-files" class="grow" label="Attach files" name="files" type="file" multiple accept=${ACCEPT}
@@ -246,6 +254,28 @@ function Conversation({ id, signal }) {
     }
   };
   usePoll(catchUp, signal);
+  // live: the ticket's /ws/support/{id} (new messages, status changes, the
+  // other side typing); on every (re)connection, what came meanwhile
+  const [typing, setTyping] = useState(null);
+  const catchUpRef = useRef(catchUp);
+  catchUpRef.current = catchUp;
+  const socket = useRef(null);
+  useEffect(() => {
+    if (!ticket) return undefined;
+    let quiet = null;
+    const sock = live(`/ws/support/${ticket.id}`, (f) => {
+      if (f.type === 'typing_indicator') {
+        clearTimeout(quiet);
+        setTyping(f.data && f.data.is_typing ? f.data.username || 'Someone' : null);
+        quiet = setTimeout(() => setTyping(null), 6000);
+      } else if (f.type === 'message_received' || f.type === 'ticket_status_changed') {
+        setTyping(null);
+        catchUpRef.current();
+      }
+    }, { onOpen: () => catchUpRef.current() });
+    socket.current = sock;
+    return () => { clearTimeout(quiet); sock.close(); socket.current = null; };
+  }, [ticket && ticket.id]);
   useEffect(() => {
     const el = listRef.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -267,7 +297,9 @@ function Conversation({ id, signal }) {
     <ol class="support-msgs" ref=${listRef} aria-label="Conversation" aria-live="polite" tabindex="0">
       ${messages.map((m) => html`<${Message} key=${m.id} m=${m} me=${user} />`)}
     </ol>
-    <${ReplyForm} ticket=${ticket} signal=${signal} onSent=${(m) => { add([m]); catchUp(); }} />
+    <p class="hint-muted typing" aria-live="polite">${typing ? `${typing} is typing…` : ''}</p>
+    <${ReplyForm} ticket=${ticket} signal=${signal} onSent=${(m) => { add([m]); catchUp(); }}
+      onTyping=${() => socket.current && socket.current.send({ type: 'typing_indicator', data: { is_typing: true } })} />
   </section>`;
 }
 
