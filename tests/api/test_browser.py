@@ -282,3 +282,25 @@ def test_live_updates_across_two_browsers(server, world):
     assert_ok(result)
     assert set(result["delays"]) == {"direct message", "support reply", "community post", "reaction", "chat line"}
     print("\nlive delivery (ms):", result["delays"])
+
+
+def test_first_visit_is_light_and_quick(server, world):
+    """Issue 11, point 5: the homepage renders in under 1 s on loopback with
+    under 150 KB of JavaScript (compressed); the 3D viewer's script (about
+    300 KB gzipped) loads only on pages that show a model.  The figures of
+    each page are printed for the README."""
+    pages = [["home", "/"], ["marketplace", "/marketplace"], ["model", f"/model/{world['model']['id']}"],
+             ["dashboard-signed-out", "/dashboard"]]
+    result = run_script("figures", base_cfg(server, pages=pages))
+    assert_ok(result)
+    f = result["figures"]
+    print("\nfirst visit, bytes transferred and milliseconds:")
+    for name, v in f.items():
+        print(f"  {name}: js {v['js']}, css {v['css']}, html {v['html']}, images {v['images']},"
+              f" total {v['total']} in {v['requests']} requests; first paint {v['fcp_ms']} ms,"
+              f" content {v['render_ms']} ms")
+    assert f["home"]["js"] < 150 * 1024, f["home"]
+    assert f["home"]["render_ms"] < 1000 and f["home"]["fcp_ms"] < 1000, f["home"]
+    assert f["marketplace"]["js"] < 150 * 1024, f["marketplace"]
+    # the viewer's script is the difference: only the model page pays for it
+    assert f["model"]["js"] > f["home"]["js"] + 200 * 1024, (f["model"], f["home"])
