@@ -3,10 +3,10 @@
 
 1. Holds WS_IDLE (10,000) idle /ws/notifications sockets on one release
    server and reports its resident memory before and with them.
-2. Opens WS_FANOUT (1,000) sockets on one channel and publishes one event
-   to all of them WS_ROUNDS times (a like of the user's model: the
-   notification push), reporting the delivery delay from the moment the
-   like request is sent to each socket's frame: median, p99 and max.
+2. Opens WS_FANOUT (1,000) sockets on one community's channel
+   (/ws/community/{id}) and posts in the community WS_ROUNDS times,
+   reporting the delivery delay of the new_post event from the moment the
+   post request is sent to each socket's frame: median, p99 and max.
 
 Stops by itself (every socket closed, the server stopped), whatever fails.
 """
@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "api"))
 os.environ.setdefault("HWC3D_TEST_BINARY", os.path.join(REPO, "build", "hwc3d"))
 
 from conftest import finish_server, start_server  # noqa: E402
-from test_models import create_model, make_buyer, make_creator  # noqa: E402
+from test_models import make_buyer  # noqa: E402
 from wsclient import WS  # noqa: E402
 
 IDLE = int(os.environ.get("WS_IDLE", "10000"))
@@ -76,23 +76,25 @@ def main():
         socks = []
         time.sleep(1)
 
-        creator, fan = make_creator(s), make_buyer(s)
-        m = create_model(s, creator, approve=True)
-        ctok = creator.h["Authorization"].split(" ", 1)[1]
-        subs = [WS(s.port, f"/ws/notifications?token={ctok}", timeout=30) for _ in range(FANOUT)]
+        member = make_buyer(s)
+        r = s.post("/api/admin/communities", json={"name": f"Bench {time.time_ns()}"}, headers=s.admin_headers())
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        assert s.post(f"/api/communities/{cid}/join", headers=member.h).status_code == 200
+        mtok = member.h["Authorization"].split(" ", 1)[1]
+        subs = [WS(s.port, f"/ws/community/{cid}?token={mtok}", timeout=30) for _ in range(FANOUT)]
         socks = subs
         sel = selectors.DefaultSelector()
         for i, w in enumerate(subs):
             w.sock.setblocking(False)
             sel.register(w.sock, selectors.EVENT_READ, i)
         delays = []
-        for _ in range(ROUNDS):
-            s.delete(f"/api/models/{m['id']}/like", headers=fan.h)
+        for n in range(ROUNDS):
             got = [False] * FANOUT
             left = FANOUT
             start = time.perf_counter()
-            r = s.post(f"/api/models/{m['id']}/like", headers=fan.h)
-            assert r.status_code == 200, r.text
+            r = s.post(f"/api/communities/{cid}/posts", json={"content": f"Post number {n}"}, headers=member.h)
+            assert r.status_code == 201, r.text
             deadline = time.time() + 10
             while left and time.time() < deadline:
                 for key, _ in sel.select(timeout=1):
@@ -101,12 +103,12 @@ def main():
                         data = subs[i].sock.recv(65536)
                     except BlockingIOError:
                         continue
-                    if b"model_liked" in data and not got[i]:
+                    if b"new_post" in data and not got[i]:
                         got[i] = True
                         left -= 1
                         delays.append((time.perf_counter() - start) * 1000)
             assert left == 0, f"{left} subscribers missed the event"
-        print(f"  one event to {FANOUT} subscribers, {ROUNDS} times (from sending the like request): "
+        print(f"  a community post to {FANOUT} subscribers, {ROUNDS} times (from sending the post request): "
               f"median {pct(delays, 50):.1f} ms, p99 {pct(delays, 99):.1f} ms, max {max(delays):.1f} ms")
         sel.close()
     finally:
