@@ -115,7 +115,8 @@ int64_t sweep_clean_tmp(int64_t min_age_ms)
 	"   AND NOT EXISTS (SELECT 1 FROM models m WHERE m.creator_id = u.user_id" \
 	"     AND (m.thumbnail_url LIKE " FILE_URL " OR m.preview_images LIKE ('%' || u.storage_key || '%')))" \
 	"   AND NOT EXISTS (SELECT 1 FROM slider_slides s WHERE s.image_url LIKE " FILE_URL ")" \
-	"   AND NOT EXISTS (SELECT 1 FROM testimonials t WHERE t.avatar_url LIKE " FILE_URL "))" \
+	"   AND NOT EXISTS (SELECT 1 FROM testimonials t WHERE t.avatar_url LIKE " FILE_URL ")" \
+	"   AND NOT EXISTS (SELECT 1 FROM community_post_images pi WHERE pi.upload_id = u.id))" \
 	" OR (u.kind = 'avatar'" \
 	"   AND NOT EXISTS (SELECT 1 FROM users x WHERE x.id = u.user_id AND x.avatar_url LIKE " FILE_URL ")" \
 	"   AND NOT EXISTS (SELECT 1 FROM testimonials t WHERE t.avatar_url LIKE " FILE_URL "))" \
