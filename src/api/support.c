@@ -555,20 +555,22 @@ static int support_tickets_create(req_t *req)
 	return reply_ticket(req, 201, id, false);
 }
 
-/* GET /api/support/tickets/{id}?before_id=&after_id=&limit= */
-static int support_tickets_get(req_t *req)
+/* A ticket with its messages (?before_id=&after_id=&limit=): the caller's
+ * own, or, for staff, any. */
+static int ticket_get(req_t *req, bool staff)
 {
 	struct ticket t;
-	if (!ticket_find_or_404(req, &t, false))
+	if (!ticket_find_or_404(req, &t, staff))
 		return DONE;
-	return reply_ticket(req, 200, t.id, false);
+	return reply_ticket(req, 200, t.id, staff);
 }
 
-/* POST /api/support/tickets/{id}/messages {message, attachment_ids?} */
-static int support_tickets_message(req_t *req)
+/* A message on a ticket {message, attachment_ids?}: by its owner, or by
+ * staff (a staff reply). */
+static int ticket_message(req_t *req, bool staff)
 {
 	struct ticket t;
-	if (!ticket_find_or_404(req, &t, false))
+	if (!ticket_find_or_404(req, &t, staff))
 		return DONE;
 	valid_t v;
 	v_init(&v, req, req_body(req));
@@ -578,10 +580,22 @@ static int support_tickets_message(req_t *req)
 	if (!v_ok(&v))
 		return v_reply(&v);
 	struct posted p = { 0 };
-	enum post_result rc = post_message(req, &t, false, "chat", body, ids, n, NULL, NULL, NULL, &p);
+	enum post_result rc = post_message(req, &t, staff, "chat", body, ids, n, NULL, NULL, NULL, &p);
 	if (rc != POST_OK)
 		return reply_post_failed(req, rc);
 	return reply_posted(req, &t, &p, NULL);
+}
+
+/* GET /api/support/tickets/{id} */
+static int support_tickets_get(req_t *req)
+{
+	return ticket_get(req, false);
+}
+
+/* POST /api/support/tickets/{id}/messages */
+static int support_tickets_message(req_t *req)
+{
+	return ticket_message(req, false);
 }
 
 /* Who is asking for an attachment: the signed-in caller, or the user a
@@ -680,30 +694,13 @@ static int admin_support_tickets_list(req_t *req)
 /* GET /api/admin/support/tickets/{id} */
 static int admin_support_tickets_get(req_t *req)
 {
-	struct ticket t;
-	if (!ticket_find_or_404(req, &t, true))
-		return DONE;
-	return reply_ticket(req, 200, t.id, true);
+	return ticket_get(req, true);
 }
 
-/* POST /api/admin/support/tickets/{id}/messages {message, attachment_ids?} */
+/* POST /api/admin/support/tickets/{id}/messages: a staff reply */
 static int admin_support_tickets_message(req_t *req)
 {
-	struct ticket t;
-	if (!ticket_find_or_404(req, &t, true))
-		return DONE;
-	valid_t v;
-	v_init(&v, req, req_body(req));
-	int64_t ids[ATTACH_MAX];
-	size_t n = read_attachments(&v, req, ids);
-	const char *body = read_body(&v, "message", n == 0);
-	if (!v_ok(&v))
-		return v_reply(&v);
-	struct posted p = { 0 };
-	enum post_result rc = post_message(req, &t, true, "chat", body, ids, n, NULL, NULL, NULL, &p);
-	if (rc != POST_OK)
-		return reply_post_failed(req, rc);
-	return reply_posted(req, &t, &p, NULL);
+	return ticket_message(req, true);
 }
 
 /* PUT /api/admin/support/tickets/{id}/status {status} */
