@@ -1,8 +1,9 @@
 // live.mjs: real time across two browsers (issue 12, point 7).  Two users,
 // each in a browser of their own, both signed in.  What one does appears on
 // the other's open page within 1 s, without a reload: a direct message, a
-// support reply (made by an admin through the API), a community post and a
-// reaction (made through the API), and a community chat line.  The pages
+// community post, a reaction and a chat line, each made in the other
+// browser, and a support reply (made by an admin through the API: the admin
+// console's pages come later).  The pages
 // poll every 5-10 s at most, so only the WebSocket channels can deliver in
 // time.
 //
@@ -84,13 +85,16 @@ await runScript('live', async (run, cfg) => {
     await openWithSocket(a, page, `/ws/community/${cfg.community_id}`);
     await openWithSocket(b, page, `/ws/community/${cfg.community_id}`);
     const text = `Fresh post ${stamp}`;
-    let post = null;
     await delivered(run, 'community post', async () => {
-      post = await apiAs(cfg, cfg.a.token, 'POST', `/api/communities/${cfg.community_id}/posts`, { content: text });
+      await a.getByLabel('Write a post').fill(text);
+      await a.getByRole('button', { name: 'Post', exact: true }).click();
+      await a.locator('article', { hasText: text }).waitFor(); // a's own page took it
     }, b.getByText(text));
-    const article = b.locator('article', { hasText: text });
-    await delivered(run, 'reaction', () => apiAs(cfg, cfg.a.token, 'POST', `/api/posts/${post.id}/react`, { type: 'fire' }),
-      article.getByRole('button', { name: /Fire/ }).filter({ hasText: '1' }));
+    await delivered(run, 'reaction', async () => {
+      const mine = a.locator('article', { hasText: text }).getByRole('button', { name: /Fire/ });
+      await mine.click();
+      await a.locator('article', { hasText: text }).getByRole('button', { name: /Fire/, pressed: true }).waitFor();
+    }, b.locator('article', { hasText: text }).getByRole('button', { name: /Fire/ }).filter({ hasText: '1' }));
     const line = `Chat line ${stamp}`;
     await delivered(run, 'chat line', async () => {
       const chat = a.locator('section.comm-chat');
