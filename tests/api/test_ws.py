@@ -242,8 +242,9 @@ def test_like_and_comment_are_pushed_to_the_creator_only(server):
 
 @pytest.fixture(scope="module")
 def hub():
-    """A private server with one channel open to everyone (test build only)."""
-    s = start_server("sqlite", label="ws-hub", env={"WS_TEST_OPEN_CHANNEL": "community:7"})
+    """A private server of its own; its channel is the communities' hub chat
+    (/ws/community/0), open to every signed-in user."""
+    s = start_server("sqlite", label="ws-hub")
     yield s
     finish_server(s)
 
@@ -316,7 +317,7 @@ def test_frames_sent_with_the_handshake_are_read(hub):
 
 def test_typing_indicator_goes_to_the_others_only(hub):
     a, b, c = make_users(hub, 3)
-    wa, wb = open_ws(hub, a, "/ws/community/7"), open_ws(hub, b, "/ws/community/7")
+    wa, wb = open_ws(hub, a, "/ws/community/0"), open_ws(hub, b, "/ws/community/0")
     wn = open_ws(hub, c)  # someone's notifications: another channel
     ping(wa)
     ping(wb)
@@ -336,7 +337,7 @@ def test_typing_indicator_goes_to_the_others_only(hub):
 def test_client_message_budget(hub):
     """A flood of client messages is cut to a burst (30) and a rate."""
     a, b = make_users(hub, 2)
-    wa, wb = open_ws(hub, a, "/ws/community/7"), open_ws(hub, b, "/ws/community/7")
+    wa, wb = open_ws(hub, a, "/ws/community/0"), open_ws(hub, b, "/ws/community/0")
     ping(wb)
     for _ in range(100):
         wa.send_json({"type": "typing_indicator"})
@@ -386,12 +387,12 @@ def test_many_sockets_and_http_still_served():
 
 
 def test_slow_reader_is_dropped_and_others_served():
-    s = start_server("sqlite", label="ws-slow", env={"WS_TEST_OPEN_CHANNEL": "community:7", "WS_SEND_QUEUE_KB": "8",
+    s = start_server("sqlite", label="ws-slow", env={"WS_SEND_QUEUE_KB": "8",
                                                      "MAX_CONNECTIONS_PER_IP": "500"})
     try:
         users = make_users(s, 3)
-        slow = open_ws(s, users[0], "/ws/community/7", rcvbuf=2048)
-        fast = open_ws(s, users[1], "/ws/community/7")
+        slow = open_ws(s, users[0], "/ws/community/0", rcvbuf=2048)
+        fast = open_ws(s, users[1], "/ws/community/0")
         ping(slow)
         ping(fast)
         got = [0]
@@ -416,7 +417,7 @@ def test_slow_reader_is_dropped_and_others_served():
         # senders of 29 messages each (under the per-socket burst), until the
         # slow reader is cut
         for _ in range(400):
-            w = WS(s.port, f"/ws/community/7?token={tok}")
+            w = WS(s.port, f"/ws/community/0?token={tok}")
             pad = "x" * 2000
             for _ in range(29):  # and a ping: the burst is 30
                 w.send_json({"type": "typing_indicator", "data": {"is_typing": True, "pad": pad}})
@@ -521,7 +522,7 @@ def redis_port():
 
 def test_two_instances_share_tickets_and_events(redis_port):
     require_pg()
-    env = {"REDIS_URL": f"redis://127.0.0.1:{redis_port}", "WS_TEST_OPEN_CHANNEL": "community:7"}
+    env = {"REDIS_URL": f"redis://127.0.0.1:{redis_port}"}
     a = start_server("postgres", env=env, label="ws-a")
     b = None
     try:
@@ -541,8 +542,8 @@ def test_two_instances_share_tickets_and_events(redis_port):
         ev = on_b.recv_type("model_liked", timeout=3)
         assert time.time() - t0 < 1 and ev["data"]["action_url"] == f"/model/{m['id']}"
         # typing on a reaches b's subscriber, not the sender
-        ca = WS(a.port, f"/ws/community/7?token={token_of(fan)}")
-        cb = WS(b.port, f"/ws/community/7?token={token_of(other)}")
+        ca = WS(a.port, f"/ws/community/0?token={token_of(fan)}")
+        cb = WS(b.port, f"/ws/community/0?token={token_of(other)}")
         ping(ca)
         ping(cb)
         ca.send_json({"type": "typing_indicator"})
