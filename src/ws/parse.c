@@ -23,6 +23,10 @@ bool ws_parse_path(const char *path, char kind[WS_KIND_SIZE], int64_t *id)
 		*id = 0;
 		return true;
 	}
+	/* The prefix first: "/ws" alone (ws_path lets it through) has no
+	 * byte at path + 4 to compare. */
+	if (!str_has_prefix(path, "/ws/"))
+		return false;
 	static const char *const kinds_with_id[] = { "support", "community" };
 	for (size_t i = 0; i < ARRAY_LEN(kinds_with_id); i++) {
 		size_t n = strlen(kinds_with_id[i]);
@@ -55,18 +59,23 @@ bool ws_header_has_token(const char *v, const char *token)
 		const char *e = end;
 		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
-		if ((size_t)(e - v) == n && !strncasecmp(v, token, n))
+		if (e > v && (size_t)(e - v) == n && !strncasecmp(v, token, n))
 			return true;
 		v = end;
 	}
 	return false;
 }
 
+/* libsodium 1.0.18's decoder takes any byte from 0x80 up for a base64
+ * digit (fuzz_ws found it), so the alphabet is checked here first: 22
+ * digits and "==" are 16 bytes; sodium then refuses stray low bits. */
 bool ws_key_ok(const char *key)
 {
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned char raw[18];
 	size_t n = 0;
-	return key && strlen(key) == WS_KEY_LEN &&
+	return key && strlen(key) == WS_KEY_LEN && strspn(key, digits) == WS_KEY_LEN - 2 &&
+	       !strcmp(key + WS_KEY_LEN - 2, "==") &&
 	       sodium_base642bin(raw, sizeof(raw), key, WS_KEY_LEN, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
 	       n == 16;
 }
