@@ -24,11 +24,11 @@
 #include <unistd.h>
 #include <wslay/wslay.h>
 #include "hub.h"
+#include "parse.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/num.h"
 #include "../core/util.h"
-#include "../http/validate.h"
 #include "../svc/events.h"
 #include "../svc/metrics.h"
 
@@ -271,35 +271,36 @@ static bool take_token(ws_conn_t *c)
 
 static void on_text(ws_conn_t *c, const uint8_t *msg, size_t len)
 {
-	json_error_t jerr;
-	json_t *j = json_loadb((const char *)msg, len, JSON_REJECT_DUPLICATES, &jerr);
-	const char *type = j && json_is_object(j) ? json_string_value(json_object_get(j, "type")) : NULL;
-	if (!type) {
+	ws_client_msg_t m;
+	switch (ws_msg_parse(msg, len, &m)) {
+	case WS_MSG_BAD: {
 		static const char bad[] = "{\"type\":\"error\",\"data\":{\"detail\":\"Expected a JSON object with a string \\\"type\\\"\"}}";
 		queue_text(c, bad, sizeof(bad) - 1);
-		json_decref(j);
-		return;
+		break;
 	}
-	if (!strcmp(type, "ping")) {
+	case WS_MSG_PING: {
 		static const char pong[] = "{\"type\":\"pong\",\"data\":{}}";
 		queue_text(c, pong, sizeof(pong) - 1);
-	} else if (!strcmp(type, "typing_indicator")) {
-		if (strcmp(c->kind, "notifications")) {
-			json_t *d = json_object_get(j, "data");
-			json_t *flag = json_is_object(d) ? json_object_get(d, "is_typing") : NULL;
+		break;
+	}
+	case WS_MSG_TYPING:
+		if (strcmp(c->kind, "notifications"))
 			events_publish_skip(c->channel, "typing_indicator",
 					    json_pack("{s:I, s:s, s:b}", "user_id", (json_int_t)c->user_id, "username",
-						      c->username, "is_typing", flag ? json_is_true(flag) : 1),
+						      c->username, "is_typing", m.is_typing),
 					    c->id);
+		break;
+	case WS_MSG_OTHER:
+		if (ws_handler_of(c->kind)) {
+			ws_message_t wm = { c->user_id, c->is_admin, c->kind, c->oid, c->channel, m.type, m.json };
+			if (!ws_worker_submit(&wm)) {
+				static const char busy[] = "{\"type\":\"error\",\"data\":{\"detail\":\"Busy: send it again shortly\"}}";
+				queue_text(c, busy, sizeof(busy) - 1);
+			}
 		}
-	} else if (ws_handler_of(c->kind)) {
-		ws_message_t m = { c->user_id, c->is_admin, c->kind, c->oid, c->channel, type, j };
-		if (!ws_worker_submit(&m)) {
-			static const char busy[] = "{\"type\":\"error\",\"data\":{\"detail\":\"Busy: send it again shortly\"}}";
-			queue_text(c, busy, sizeof(busy) - 1);
-		}
+		break;
 	}
-	json_decref(j);
+	json_decref(m.json);
 }
 
 static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
@@ -308,21 +309,15 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 	ws_conn_t *c = user;
 	if (c->close_deadline_ms)
 		return;
+	const char *reason = NULL;
+	int code;
 	switch (arg->opcode) {
 	case WSLAY_TEXT_FRAME:
-		/* RFC 6455 8.1: text is UTF-8, or the connection fails with 1007.
-		 * A NUL inside is valid UTF-8 but no JSON: refused as well. */
-		if (memchr(arg->msg, 0, arg->msg_length)) {
-			queue_close(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "Invalid text");
+		/* RFC 6455 8.1: text is UTF-8, or the connection fails with 1007. */
+		code = ws_text_check(arg->msg, arg->msg_length, &reason);
+		if (code) {
+			queue_close(c, (uint16_t)code, reason);
 			return;
-		} else {
-			char *s = xstrndup((const char *)arg->msg, arg->msg_length);
-			bool ok = utf8_valid(s);
-			free(s);
-			if (!ok) {
-				queue_close(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "Invalid UTF-8");
-				return;
-			}
 		}
 		if (take_token(c))
 			on_text(c, arg->msg, arg->msg_length);

@@ -11,20 +11,14 @@
  */
 #include <microhttpd.h>
 #include <pthread.h>
-#include <sodium.h>
-#include <strings.h>
 #include "hub.h"
-#include "sha1.h"
+#include "parse.h"
 #include "../auth/account.h"
 #include "../core/config.h"
 #include "../core/log.h"
-#include "../core/num.h"
 #include "../core/util.h"
 #include "../http/reply.h"
 #include "../http/request.h"
-
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define MAX_ID_LEN 20
 
 /* ---- the kinds ---- */
 
@@ -126,75 +120,9 @@ bool ws_path(const char *path)
 	return str_has_prefix(path, "/ws/") || !strcmp(path, "/ws");
 }
 
-/* "/ws/notifications", "/ws/support/12", "/ws/community/7": the kind and
- * the id (0 for notifications; "/ws/community/0" is the communities' hub
- * chat); false for anything else. */
-static bool parse_path(const char *path, char kind[16], int64_t *id)
-{
-	if (!strcmp(path, "/ws/notifications")) {
-		snprintf(kind, 16, "notifications");
-		*id = 0;
-		return true;
-	}
-	static const char *const kinds_with_id[] = { "support", "community" };
-	for (size_t i = 0; i < ARRAY_LEN(kinds_with_id); i++) {
-		size_t n = strlen(kinds_with_id[i]);
-		if (strncmp(path + 4, kinds_with_id[i], n) || path[4 + n] != '/')
-			continue;
-		const char *digits = path + 4 + n + 1;
-		bool hub = !strcmp(kinds_with_id[i], "community") && !strcmp(digits, "0");
-		if (!*digits || strlen(digits) > MAX_ID_LEN || (*digits == '0' && !hub))
-			return false;
-		for (const char *p = digits; *p; p++)
-			if (*p < '0' || *p > '9')
-				return false;
-		if (!parse_i64(digits, id) || (*id <= 0 && !hub))
-			return false;
-		snprintf(kind, 16, "%s", kinds_with_id[i]);
-		return true;
-	}
-	return false;
-}
-
-/* Does a comma-separated header hold token (any case)? */
-static bool header_has_token(const char *v, const char *token)
-{
-	size_t n = strlen(token);
-	while (v && *v) {
-		while (*v == ' ' || *v == '\t' || *v == ',')
-			v++;
-		const char *end = v;
-		while (*end && *end != ',')
-			end++;
-		const char *e = end;
-		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if ((size_t)(e - v) == n && !strncasecmp(v, token, n))
-			return true;
-		v = end;
-	}
-	return false;
-}
-
-/* Sec-WebSocket-Key: base64 of 16 bytes (RFC 6455, 4.1). */
-static bool key_ok(const char *key)
-{
-	unsigned char raw[18];
-	size_t n = 0;
-	return key && strlen(key) == 24 &&
-	       sodium_base642bin(raw, sizeof(raw), key, 24, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
-	       n == 16;
-}
-
 static bool origin_ok(req_t *req)
 {
-	const char *origin = req_header(req, "Origin");
-	if (!origin || req->origin) /* no Origin: not a browser; else CORS_ORIGINS allowed it */
-		return true;
-	size_t n = strlen(cfg.public_url);
-	while (n && cfg.public_url[n - 1] == '/')
-		n--;
-	return strlen(origin) == n && !strncmp(origin, cfg.public_url, n);
+	return ws_origin_ok(req_header(req, "Origin"), req->origin != NULL, cfg.public_url);
 }
 
 /* The user of a ticket, which is spent here whatever happens next; NULL
@@ -257,17 +185,18 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, c
 
 int ws_serve(req_t *req)
 {
-	char kind[16];
+	char kind[WS_KIND_SIZE];
 	int64_t id = 0;
-	if (!parse_path(req->path, kind, &id))
+	if (!ws_parse_path(req->path, kind, &id))
 		return reply_error(req, ERR_NOT_FOUND, "Not found");
 	if (strcmp(req->method, "GET")) {
 		req_add_header(req, "Allow", "GET");
 		return reply_error(req, ERR_METHOD_NOT_ALLOWED, "Method not allowed");
 	}
 	const char *key = req_header(req, "Sec-WebSocket-Key");
-	if (!header_has_token(req_header(req, "Upgrade"), "websocket") ||
-	    !header_has_token(req_header(req, "Connection"), "upgrade") || !key_ok(key))
+	char accept[WS_ACCEPT_SIZE];
+	if (!ws_header_has_token(req_header(req, "Upgrade"), "websocket") ||
+	    !ws_header_has_token(req_header(req, "Connection"), "upgrade") || !ws_accept(key, accept))
 		return reply_error_status(req, 400, ERR_VALIDATION, "Not a WebSocket handshake");
 	const char *version = req_header(req, "Sec-WebSocket-Version");
 	if (!version || strcmp(version, "13")) {
@@ -284,17 +213,18 @@ int ws_serve(req_t *req)
 	s->kind = arena_strdup(req->arena, kind);
 	s->id = id;
 	const char *ticket = req_query(req, "ticket"), *token = req_query(req, "token");
+	ws_cred_t cred = ws_credential(ticket, token);
 	auth_user_t *user = NULL;
-	if (ticket && *ticket) {
+	if (cred == WS_CRED_TICKET || cred == WS_CRED_TICKET_TOO_LONG) {
 		bool db_error = false;
-		user = strlen(ticket) < 128 ? ticket_user(req, ticket, &db_error) : NULL;
+		user = cred == WS_CRED_TICKET ? ticket_user(req, ticket, &db_error) : NULL;
 		if (db_error)
 			return reply_error(req, ERR_UNAVAILABLE, "The database is unavailable; try again shortly");
 		if (!user) {
 			s->close_code = 4401;
 			s->reason = "Invalid or expired ticket";
 		}
-	} else if (token && *token) {
+	} else if (cred == WS_CRED_TOKEN) {
 		switch (auth_identify(req->db, req->arena, token, &user)) {
 		case AUTH_OK:
 			break;
@@ -337,11 +267,6 @@ int ws_serve(req_t *req)
 		s->channel = "";
 	}
 
-	unsigned char digest[20];
-	char *concat = arena_printf(req->arena, "%s" WS_GUID, key);
-	sha1(concat, strlen(concat), digest);
-	char accept[32];
-	sodium_bin2base64(accept, sizeof(accept), digest, sizeof(digest), sodium_base64_VARIANT_ORIGINAL);
 	struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgraded, s);
 	if (!resp)
 		return reply_error(req, ERR_UNAVAILABLE, "Cannot upgrade now");
