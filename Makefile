@@ -10,10 +10,8 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wundef -Wno-unused-parameter
 CFLAGS_COMMON = -std=gnu17 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) -Isrc -pthread
 RELEASE_CFLAGS = $(CFLAGS_COMMON) -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
-# HWC_TEST_HOOKS: test-only switches (WS_TEST_OPEN_CHANNEL, src/ws/upgrade.c);
-# never in the release build.
 TEST_CFLAGS    = $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-                 -fno-sanitize-recover=undefined -DHWC_TEST_HOOKS
+                 -fno-sanitize-recover=undefined
 # wslay: Debian ships no .pc file for it.
 LIBS     = $(PKG_LIBS) -lwslay -lm -pthread
 

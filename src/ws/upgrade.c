@@ -80,20 +80,6 @@ bool ws_register_handler(const char *kind, ws_message_fn on_message)
 	return k != NULL;
 }
 
-#ifdef HWC_TEST_HOOKS
-/* The test build only: WS_TEST_OPEN_CHANNEL=community:7 opens that one
- * channel to every signed-in user while no feature registered its kind,
- * so that the hub's tests need no feature. */
-static ws_authz_t test_open_channel(db_t *db, const auth_user_t *user, int64_t id, const char *kind)
-{
-	UNUSED(db);
-	UNUSED(user);
-	const char *v = config_get("WS_TEST_OPEN_CHANNEL");
-	char want[48];
-	snprintf(want, sizeof(want), "%s:%lld", kind, (long long)id);
-	return v && !strcmp(v, want) ? WS_ALLOWED : WS_FORBIDDEN;
-}
-#endif
 
 static ws_authorize_fn authorizer_of(const char *kind)
 {
@@ -246,10 +232,6 @@ int ws_serve(req_t *req)
 	if (user && strcmp(kind, "notifications")) {
 		ws_authorize_fn fn = authorizer_of(kind);
 		ws_authz_t v = fn ? fn(req->db, user, id) : WS_FORBIDDEN;
-#ifdef HWC_TEST_HOOKS
-		if (!fn)
-			v = test_open_channel(req->db, user, id, kind);
-#endif
 		req_rows_release(req);
 		if (v != WS_ALLOWED) {
 			/* Missing or not the caller's look the same. */
