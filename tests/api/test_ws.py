@@ -363,7 +363,7 @@ def test_many_sockets_and_http_still_served():
         tok = token_of(u)
         for _ in range(500):
             socks.append(WS(s.port, f"/ws/notifications?token={tok}"))
-        assert ws_gauge(s) == 500
+        wait_for(lambda: ws_gauge(s) == 500, timeout=5, what="the hub counts the sockets")  # it counts them after the handshake
         t0 = time.time()
         for _ in range(20):
             assert s.get("/api/categories").status_code == 200
@@ -432,7 +432,7 @@ def test_slow_reader_is_dropped_and_others_served():
                  what=f"the fast reader's {sent} messages (got {got[0]}, {drops} dropped, {failed})")
         stop.set()
         th.join()
-        assert ws_gauge(s) == 1  # the fast one
+        wait_for(lambda: ws_gauge(s) == 1, timeout=5, what="only the fast one left")
         ping(fast)
         # the slow reader reads what was sent, then the end
         with pytest.raises(Closed):
@@ -449,7 +449,7 @@ def test_heartbeat_closes_dead_peers_and_keeps_live_ones():
         u = make_buyer(s)
         live = open_ws(s, u)
         dead = open_ws(s, u)
-        assert ws_gauge(s) == 2
+        wait_for(lambda: ws_gauge(s) == 2, timeout=5, what="the hub counts the sockets")  # it counts them after the handshake
         end = time.time() + 4.5
         pings = 0
         while time.time() < end:
