@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include "events.h"
+#include "redis_target.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/util.h"
@@ -30,8 +31,7 @@
 #define SUB_BACKOFF_MAX_MS 2000
 
 static char instance[17];
-static char redis_host[256], redis_socket[256], redis_password[256];
-static int redis_port = 6379, redis_db;
+static redis_target_t redis;
 static char bus_channel[64];
 
 struct pub {
@@ -108,60 +108,9 @@ void events_publish_user(long long user_id, const char *type, json_t *data)
 
 /* ---- Redis ---- */
 
-/* redis://[[user]:password@]host[:port][/db] or unix:///path */
-static bool parse_url(const char *url)
-{
-	if (str_has_prefix(url, "unix://")) {
-		snprintf(redis_socket, sizeof(redis_socket), "%s", url + 7);
-		return redis_socket[0] != '\0';
-	}
-	const char *p = url + 8;
-	const char *at = strchr(p, '@');
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		const char *pw = colon ? colon + 1 : p;
-		size_t n = (size_t)(at - pw);
-		if (n >= sizeof(redis_password))
-			return false;
-		memcpy(redis_password, pw, n);
-		redis_password[n] = '\0';
-		p = at + 1;
-	}
-	const char *colon = strchr(p, ':'), *slash = strchr(p, '/');
-	size_t hl = colon ? (size_t)(colon - p) : slash ? (size_t)(slash - p) : strlen(p);
-	if (hl == 0 || hl >= sizeof(redis_host))
-		return false;
-	memcpy(redis_host, p, hl);
-	redis_host[hl] = '\0';
-	if (colon)
-		redis_port = (int)strtol(colon + 1, NULL, 10);
-	if (slash)
-		redis_db = (int)strtol(slash + 1, NULL, 10);
-	return redis_port > 0 && redis_port < 65536;
-}
-
 static redisContext *connect_redis(void)
 {
-	struct timeval tv = { 0, 500000 };
-	redisContext *c = redis_socket[0] ? redisConnectUnixWithTimeout(redis_socket, tv)
-					  : redisConnectWithTimeout(redis_host, redis_port, tv);
-	if (!c || c->err) {
-		if (c)
-			redisFree(c);
-		return NULL;
-	}
-	if (redis_password[0]) {
-		redisSetTimeout(c, tv);
-		redisReply *r = redisCommand(c, "AUTH %s", redis_password);
-		bool ok = r && r->type != REDIS_REPLY_ERROR;
-		if (r)
-			freeReplyObject(r);
-		if (!ok) {
-			redisFree(c);
-			return NULL;
-		}
-	}
-	return c;
+	return redis_target_connect(&redis, (struct timeval){ 0, 500000 });
 }
 
 /* Sleeps ms unless stopping; false when stopping. */
@@ -344,12 +293,12 @@ void events_start(void)
 {
 	if (!cfg.redis_url || started)
 		return;
-	if (!parse_url(cfg.redis_url)) {
+	if (!redis_target_parse(cfg.redis_url, &redis)) {
 		log_warn("events: REDIS_URL cannot be parsed; events stay on this instance");
 		return;
 	}
 	random_hex(instance, (sizeof(instance) - 1) / 2);
-	snprintf(bus_channel, sizeof(bus_channel), "hwc3d:events:%d", redis_db);
+	snprintf(bus_channel, sizeof(bus_channel), "hwc3d:events:%d", redis.db);
 	stopping = false;
 	if (pthread_create(&pub_thread, NULL, publisher_main, NULL) != 0) {
 		log_warn("events: cannot start the Redis publisher; events stay on this instance");

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <hiredis.h>
 #include "ratelimit.h"
+#include "redis_target.h"
 #include "../core/log.h"
 #include "../core/util.h"
 
@@ -213,9 +214,7 @@ struct redis_tls {
 
 static pthread_key_t redis_key;
 static pthread_once_t redis_once = PTHREAD_ONCE_INIT;
-static char redis_host[256];
-static int redis_port = 6379, redis_db;
-static char redis_socket[256];
+static redis_target_t redis;
 
 /* The circuit breaker.  Closed: every check goes to Redis.  Open (after a
  * failure): checks are counted in memory at once, and one request at a
@@ -240,30 +239,6 @@ static void redis_key_init(void)
 	pthread_key_create(&redis_key, redis_tls_free);
 }
 
-/* redis://[:password@]host[:port][/db] or unix:///path */
-static bool parse_redis_url(const char *url)
-{
-	if (str_has_prefix(url, "unix://")) {
-		snprintf(redis_socket, sizeof(redis_socket), "%s", url + 7);
-		return true;
-	}
-	const char *p = url + 8;
-	const char *at = strchr(p, '@');
-	if (at)
-		p = at + 1; /* credentials: AUTH is sent below when present */
-	const char *colon = strchr(p, ':'), *slash = strchr(p, '/');
-	size_t hl = colon ? (size_t)(colon - p) : slash ? (size_t)(slash - p) : strlen(p);
-	if (hl == 0 || hl >= sizeof(redis_host))
-		return false;
-	memcpy(redis_host, p, hl);
-	redis_host[hl] = '\0';
-	if (colon)
-		redis_port = (int)strtol(colon + 1, NULL, 10);
-	if (slash)
-		redis_db = (int)strtol(slash + 1, NULL, 10);
-	return redis_port > 0 && redis_port < 65536;
-}
-
 static redisContext *redis_conn(void)
 {
 	pthread_once(&redis_once, redis_key_init);
@@ -279,27 +254,9 @@ static redisContext *redis_conn(void)
 		redisFree(t->c);
 		t->c = NULL;
 	}
-	struct timeval tv = { 0, 250000 };
-	redisContext *c = redis_socket[0] ? redisConnectUnixWithTimeout(redis_socket, tv)
-					  : redisConnectWithTimeout(redis_host, redis_port, tv);
-	if (!c || c->err) {
-		if (c)
-			redisFree(c);
+	redisContext *c = redis_target_connect(&redis, (struct timeval){ 0, 250000 });
+	if (!c)
 		return NULL;
-	}
-	redisSetTimeout(c, tv);
-	const char *at = strchr(cfg.redis_url + 8, '@');
-	if (at && !redis_socket[0]) {
-		const char *cred = cfg.redis_url + 8;
-		const char *colon = memchr(cred, ':', (size_t)(at - cred));
-		const char *pw = colon ? colon + 1 : cred;
-		redisReply *r = redisCommand(c, "AUTH %b", pw, (size_t)(at - pw));
-		freeReplyObject(r);
-	}
-	if (redis_db) {
-		redisReply *r = redisCommand(c, "SELECT %d", redis_db);
-		freeReplyObject(r);
-	}
 	t->c = c;
 	t->gen = gen;
 	return c;
@@ -374,7 +331,7 @@ static void breaker_result(bool ok, bool probe)
 /* Redis in use at all (a parsable REDIS_URL). */
 static bool redis_configured(void)
 {
-	return cfg.redis_url && (redis_host[0] || redis_socket[0]);
+	return cfg.redis_url && (redis.host[0] || redis.socket[0]);
 }
 
 /* Runs script through the breaker; 0 with count and ttl, or -1 when the
@@ -393,7 +350,7 @@ static int redis_call(const char *script, enum rl_class cls, const char *key, co
 void ratelimit_init(void)
 {
 	pthread_once(&mem_once, mem_init);
-	if (cfg.redis_url && !parse_redis_url(cfg.redis_url))
+	if (cfg.redis_url && !redis_target_parse(cfg.redis_url, &redis))
 		log_warn("REDIS_URL %s could not be parsed; rate limits stay in memory", cfg.redis_url);
 }
 
