@@ -44,8 +44,8 @@
  * past it (and the handler answers 422) instead of trusting the proof.
  */
 #define MAX_FILTER_PARAMS 48
-/* models_list: search, category, tags, price and poly ranges, 3 flags, limit and offset */
-_Static_assert(1 + 1 + TAGS_FILTER_MAX + 2 + 2 + 3 + 2 <= MAX_FILTER_PARAMS, "models_list parameters");
+/* models_list: search (3: any word list and two tiers), category, tags, price and poly ranges, 3 flags, limit and offset */
+_Static_assert(3 + 1 + TAGS_FILTER_MAX + 2 + 2 + 3 + 2 <= MAX_FILTER_PARAMS, "models_list parameters");
 /* search_users: text (twice), user_type, country, is_verified, skills, limit and offset */
 _Static_assert(2 + 1 + 1 + 1 + SKILLS_FILTER_MAX + 2 <= MAX_FILTER_PARAMS, "search_users parameters");
 
@@ -90,27 +90,60 @@ static size_t count_words(const char *text)
 	return words;
 }
 
-/* The full-text query's size: the text's bytes plus, for each word it
- * uses, `"`, `"*` and a space (SQLite) or `'`, `':*` and ` & ` (PostgreSQL). */
-#define FTS_QUERY_MAX (SEARCH_MAX_BYTES + 6 * SEARCH_USED_WORDS + 1)
+/* A full-text word list's size: the text's bytes plus, for each word it
+ * uses, `"`, `"*` and a space (SQLite) or `'`, `':*AB` and ` & `
+ * (PostgreSQL). */
+#define FTS_QUERY_MAX (SEARCH_MAX_BYTES + 9 * SEARCH_USED_WORDS + 1)
 
 static int cmp_words(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The engine's full-text query from free text, the same search on both:
+/* The full-text queries of a search, the same search on both engines:
  * every one of the first SEARCH_USED_WORDS words must match, each as a
- * prefix; anything else (quotes, operators, SQL) is just not a word.
- * SQLite FTS5: `"castle"* "dragon"*`; PostgreSQL to_tsquery:
- * `'castle':* & 'dragon':*` (a word holds no quote, colon or operator).
- * The words are folded to lower case, sorted and deduplicated: both
- * engines fold case, and an AND of words ranks the same in any order, so
- * "castle dragon" and "Dragon castle" are one query (and one cached
- * result).  NULL with *overflow false when there is no word; NULL with
- * *overflow true when the builder ran out of room (text longer than
+ * prefix; anything else (quotes, operators, SQL) is just not a word.  The
+ * words are folded to lower case, sorted and deduplicated: both engines
+ * fold case, and an AND of words matches and ranks the same in any order,
+ * so "castle dragon" and "Dragon castle" are one query (and one cached
+ * result).
+ *
+ * Relevance is a tier, then the newest first: every word in the title (0),
+ * else every word in the title or the tags (1), else anywhere (2).  The
+ * tiers are read from the full-text index alone, where bm25 or ts_rank had
+ * to score every match (15-20 ms for a word matching 6,000 models).
+ *   any:   SQLite `"castle"* "dragon"*`; PostgreSQL `'castle':* & 'dragon':*`
+ *   tier0: SQLite `{title}: (any)`; PostgreSQL `'castle':*A & 'dragon':*A`
+ *   tier1: SQLite `({title tags}: (any)) NOT ({title}: (any))`;
+ *          PostgreSQL `'castle':*AB & 'dragon':*AB` (tier 0 is tested first)
+ *   tier2: SQLite `(any) NOT ({title tags}: (any))`; PostgreSQL: the rest
+ * (PostgreSQL's title is weight A and its tags weight B: migration 0004.) */
+struct fts_search {
+	const char *any, *tier[3];
+};
+
+/* The word list for one engine, each word with a suffix (`*` for SQLite;
+ * `:*`, `:*A` or `:*AB` for PostgreSQL). */
+static char *fts_words(req_t *req, const char *const *words, int nwords, bool pg, const char *weight, bool *overflow)
+{
+	strbuf_t sb;
+	sb_init(&sb, FTS_QUERY_MAX);
+	for (int i = 0; i < nwords; i++) {
+		if (pg)
+			sb_addf(&sb, "%s'%s':*%s", i ? " & " : "", words[i], weight);
+		else
+			sb_addf(&sb, "%s\"%s\"*", i ? " " : "", words[i]);
+	}
+	*overflow |= sb.overflow;
+	char *out = sb.overflow ? NULL : arena_strdup(req->arena, sb.buf);
+	sb_release(&sb);
+	return out;
+}
+
+/* False with *overflow false when the text has no word; false with
+ * *overflow true when it is longer than the builders hold (more than
  * SEARCH_MAX_BYTES). */
-static char *fts_query(req_t *req, const char *text, bool pg, bool *overflow)
+static bool fts_build(req_t *req, const char *text, bool pg, struct fts_search *out, bool *overflow)
 {
 	const char *words[SEARCH_USED_WORDS];
 	int nwords = 0;
@@ -125,21 +158,24 @@ static char *fts_query(req_t *req, const char *text, bool pg, bool *overflow)
 			words[nwords++] = arena_strndup(req->arena, (const char *)start, (size_t)(p - start));
 	}
 	qsort(words, (size_t)nwords, sizeof(words[0]), cmp_words);
-	strbuf_t sb;
-	sb_init(&sb, FTS_QUERY_MAX);
-	int used = 0;
-	for (int i = 0; i < nwords; i++) {
-		if (i && !strcmp(words[i], words[i - 1]))
-			continue;
-		if (pg)
-			sb_addf(&sb, "%s'%s':*", used++ ? " & " : "", words[i]);
-		else
-			sb_addf(&sb, "%s\"%s\"*", used++ ? " " : "", words[i]);
+	int n = 0;
+	for (int i = 0; i < nwords; i++)
+		if (!n || strcmp(words[i], words[n - 1]))
+			words[n++] = words[i];
+	*overflow = false;
+	if (!n)
+		return false;
+	out->any = fts_words(req, words, n, pg, "", overflow);
+	if (pg) {
+		out->tier[0] = fts_words(req, words, n, pg, "A", overflow);
+		out->tier[1] = fts_words(req, words, n, pg, "AB", overflow);
+		out->tier[2] = NULL;
+	} else if (out->any) {
+		out->tier[0] = arena_printf(req->arena, "{title}: (%s)", out->any);
+		out->tier[1] = arena_printf(req->arena, "({title tags}: (%s)) NOT ({title}: (%s))", out->any, out->any);
+		out->tier[2] = arena_printf(req->arena, "(%s) NOT ({title tags}: (%s))", out->any, out->any);
 	}
-	*overflow = sb.overflow;
-	char *out = used && !sb.overflow ? arena_strdup(req->arena, sb.buf) : NULL;
-	sb_release(&sb);
-	return out;
+	return !*overflow;
 }
 
 static const char *const sorts[] = { "newest", "popular", "price_low", "price_high", "relevance", "oldest",
@@ -159,10 +195,12 @@ static const char *order_by(const char *sort, bool search_sqlite, bool search_pg
 		return "m.downloads_count DESC, m.id DESC";
 	if (!strcmp(sort, "rating"))
 		return "CASE WHEN m.rating_count > 0 THEN m.rating_sum * 1.0 / m.rating_count ELSE 0 END DESC, m.id DESC";
+	/* The tiers of struct fts_search, newest first in each. */
 	if (!strcmp(sort, "relevance") && search_sqlite)
-		return "f.fts_rank, m.id DESC";
+		return "f.tier, m.id DESC";
 	if (!strcmp(sort, "relevance") && search_pg)
-		return "ts_rank(m.search, to_tsquery('simple', $1)) DESC, m.id DESC";
+		return "CASE WHEN m.search @@ to_tsquery('simple', $2) THEN 0"
+		       " WHEN m.search @@ to_tsquery('simple', $3) THEN 1 ELSE 2 END, m.id DESC";
 	return "m.created_at DESC, m.id DESC";
 }
 
@@ -230,16 +268,51 @@ static bool read_window(db_rows_t *r, struct id_window *w, bool total_column)
 	return !failed;
 }
 
+/* How a list's ids are read: the SQL around its filters and its order. */
+struct list_sql {
+	const char *with, *from, *order;
+	bool windowed_total; /* a search: the total comes with the ids */
+	/* A search by relevance on SQLite with no other filter: the three
+	 * tiers' MATCH queries (struct fts_search), whose rowids in order are
+	 * the window, read from the public full-text index alone. */
+	const char *tiers[3];
+};
+
+/* The window of a search from models_pub_fts (migration 0023): tier by
+ * tier, each newest first; every match counts towards the total. */
+static bool compute_tiers_window(req_t *req, const struct list_sql *ls, struct id_window *w)
+{
+	for (int t = 0; t < 3; t++) {
+		const db_param_t params[] = { P_TEXT(ls->tiers[t]) };
+		db_rows_t *r = db_query(req->db, "SELECT rowid FROM models_pub_fts WHERE models_pub_fts MATCH $1"
+					" ORDER BY rowid DESC", params, 1);
+		if (!r)
+			return false;
+		while (db_next(r)) {
+			if (w->n < cfg.list_window_ids)
+				w->ids[w->n++] = db_int(r, 0);
+			w->total++;
+		}
+		bool failed = db_failed(r);
+		db_done(r);
+		if (failed)
+			return false;
+	}
+	return true;
+}
+
 /* Computes the window of a list: for a search, whose matches are all
- * ranked anyway, the total comes with the ids (a window count); for a
+ * read anyway, the total comes with the ids (a window count); for a
  * list read in index order, it is the number of ids when they fit the
  * window (most categories), else a count over the covering index. */
-static bool compute_window(req_t *req, struct query *q, const char *with, const char *from, const char *order,
-			   bool windowed_total, struct id_window *w)
+static bool compute_window(req_t *req, struct query *q, const struct list_sql *ls, struct id_window *w)
 {
 	const char *where = q->where.buf ? q->where.buf : "";
+	const char *with = ls->with, *from = ls->from, *order = ls->order;
 	w->total = w->n = 0;
-	if (windowed_total) {
+	if (ls->tiers[0])
+		return compute_tiers_window(req, ls, w);
+	if (ls->windowed_total) {
 		char *sql = arena_printf(req->arena, "%sSELECT m.id, COUNT(*) OVER ()%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT %d",
 					 with, from, where, order, (int)cfg.list_window_ids);
 		return read_window(db_query(req->db, sql, q->params, q->n), w, true);
@@ -260,13 +333,13 @@ static bool compute_window(req_t *req, struct query *q, const char *with, const 
 }
 
 /* The ids of page p of the list, and its total. */
-static bool list_ids(req_t *req, struct query *q, const char *sig, const char *with, const char *from,
-		     const char *order, bool windowed_total, const page_t *p, struct id_page *out)
+static bool list_ids(req_t *req, struct query *q, const char *sig, const struct list_sql *ls, const page_t *p,
+		     struct id_page *out)
 {
 	struct id_window *w = arena_alloc(req->arena, window_bytes(cfg.list_window_ids));
 	uint64_t gen = cache_generation(CACHE_MODEL_IDS), claim;
 	if (!window_get(sig, w, &claim)) {
-		if (!compute_window(req, q, with, from, order, windowed_total, w)) {
+		if (!compute_window(req, q, ls, w)) {
 			cache_release_claim(claim);
 			return false;
 		}
@@ -287,7 +360,7 @@ static bool list_ids(req_t *req, struct query *q, const char *sig, const char *w
 	if (q->full)
 		return false;
 	char *sql = arena_printf(req->arena, "%sSELECT m.id%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT $%d OFFSET $%d",
-				 with, from, q->where.buf ? q->where.buf : "", order, lim, off);
+				 ls->with, ls->from, q->where.buf ? q->where.buf : "", ls->order, lim, off);
 	db_rows_t *r = db_query(req->db, sql, q->params, q->n);
 	if (!r)
 		return false;
@@ -309,8 +382,8 @@ static bool list_ids(req_t *req, struct query *q, const char *sig, const char *w
 struct list_job {
 	req_t *req;
 	struct query q;
-	const char *sig, *with, *from, *order;
-	bool windowed_total; /* a search: the total comes with the ids */
+	const char *sig;
+	struct list_sql ls;
 	page_t p;
 	const char *key; /* of the anonymous answer, or NULL */
 	uint64_t gen;
@@ -324,7 +397,7 @@ static int list_compute(struct list_job *j)
 {
 	req_t *req = j->req;
 	struct id_page ids;
-	if (!list_ids(req, &j->q, j->sig, j->with, j->from, j->order, j->windowed_total, &j->p, &ids))
+	if (!list_ids(req, &j->q, j->sig, &j->ls, &j->p, &ids))
 		return j->q.full ? LIST_TOO_MANY : LIST_DB_ERROR;
 	/* The page is written as text: a jansson tree of 20 models cost a
 	 * third of the CPU of a cold page. */
@@ -457,34 +530,48 @@ static int models_list(req_t *req)
 	/* Only the ids are sorted and counted (from the indexes of migration
 	 * 0010); the wide rows are read for the page alone. */
 	const char *from = " FROM models m", *with = "", *fts_text = "";
-	bool search_sqlite = false, search_pg = false;
+	bool search_sqlite = false, search_pg = false, relevance = !strcmp(sort, "relevance");
+	struct fts_search fts = { 0 };
 	if (has_search) {
 		bool overflow;
-		char *fq = fts_query(req, search, pg, &overflow);
-		if (overflow) {
+		if (!fts_build(req, search, pg, &fts, &overflow)) {
 			sb_release(&q.where);
-			return reply_invalid1(req, search_name,
-					      arena_printf(req->arena, "Must be at most %d bytes", SEARCH_MAX_BYTES));
-		}
-		if (!fq) {
-			sb_release(&q.where);
+			if (overflow)
+				return reply_invalid1(req, search_name,
+						      arena_printf(req->arena, "Must be at most %d bytes", SEARCH_MAX_BYTES));
 			json_t *empty = page_envelope(json_array(), 0, &p);
 			return key ? reply_json_cached(req, empty, CACHE_MODELS, key, gen) : reply_ok(req, empty);
 		}
-		fts_text = fq;
+		fts_text = fts.any;
 		if (pg) {
-			add_param(&q, P_TEXT(fq)); /* always $1: order_by refers to it */
+			/* always $1, and by relevance $2 and $3: order_by
+			 * refers to them (and PostgreSQL refuses a parameter
+			 * that no statement uses: its type is unknown) */
+			add_param(&q, P_TEXT(fts.any));
+			if (relevance) {
+				add_param(&q, P_TEXT(fts.tier[0]));
+				add_param(&q, P_TEXT(fts.tier[1]));
+			}
 			sb_adds(&q.where, " AND m.search @@ to_tsquery('simple', $1)");
 			search_pg = true;
 		} else {
-			/* The FTS query runs once, materialised: as a plain join
+			/* The FTS queries run once, materialised: as a plain join
 			 * or subquery SQLite evaluates MATCH again for every model
 			 * row (measured: 18 s instead of 10 ms on 50,000 models).
 			 * Each match is checked against the public index, not
 			 * the wide row: 10 ms instead of 25 for 6,000 matches. */
-			with = arena_printf(req->arena, "WITH f AS MATERIALIZED (SELECT rowid AS fts_id,"
-					    " bm25(models_fts, 10.0, 1.0, 5.0) AS fts_rank FROM models_fts"
-					    " WHERE models_fts MATCH $%d) ", add_param(&q, P_TEXT(fq)));
+			if (relevance) {
+				int t0 = add_param(&q, P_TEXT(fts.tier[0])), t1 = add_param(&q, P_TEXT(fts.tier[1]));
+				int t2 = add_param(&q, P_TEXT(fts.tier[2]));
+				with = arena_printf(req->arena, "WITH f AS MATERIALIZED ("
+					"SELECT rowid AS fts_id, 0 AS tier FROM models_pub_fts WHERE models_pub_fts MATCH $%d"
+					" UNION ALL SELECT rowid, 1 FROM models_pub_fts WHERE models_pub_fts MATCH $%d"
+					" UNION ALL SELECT rowid, 2 FROM models_pub_fts WHERE models_pub_fts MATCH $%d) ",
+					t0, t1, t2);
+			} else {
+				with = arena_printf(req->arena, "WITH f AS MATERIALIZED (SELECT rowid AS fts_id FROM models_pub_fts"
+						    " WHERE models_pub_fts MATCH $%d) ", add_param(&q, P_TEXT(fts.any)));
+			}
 			from = " FROM f JOIN models m INDEXED BY models_pub_id_idx ON m.id = f.fts_id";
 			search_sqlite = true;
 		}
@@ -529,14 +616,19 @@ static int models_list(req_t *req)
 		.req = req,
 		.q = q, /* with its where buffer, which the job releases */
 		.sig = arena_printf(req->arena, "%zu:%s|%s", strlen(seen), seen, sig),
-		.with = with,
-		.from = from,
-		.order = order_by(sort, search_sqlite, search_pg),
-		.windowed_total = has_search,
+		.ls = {
+			.with = with,
+			.from = from,
+			.order = order_by(sort, search_sqlite, search_pg),
+			.windowed_total = has_search,
+		},
 		.p = p,
 		.key = key,
 		.gen = gen,
 	};
+	/* Nothing but the words: the window comes from the index alone. */
+	if (search_sqlite && relevance && !q.where.len)
+		memcpy(j->ls.tiers, fts.tier, sizeof(j->ls.tiers));
 	return pool_defer(req, POOL_DB, list_work, list_done, j);
 }
 

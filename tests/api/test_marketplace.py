@@ -263,6 +263,64 @@ def test_search_is_ranked_by_relevance(server):
     assert list_ids(server, search=w, sort="newest") == [in_desc2, in_title, in_desc]
 
 
+def test_search_relevance_tiers(server):
+    """Relevance (openapi: sort): every word in the title first, then every
+    word in the title or the tags, then anywhere; newest first in each tier.
+    The same order with another filter, which SQLite reads another way (a
+    join instead of the full-text index alone)."""
+    c = make_creator(server)
+    w1, w2 = word(), word()
+    cat = make_category(server)["id"]
+    made = {}
+    for name, fields in [
+        ("title_old", {"title": f"{w1} {w2} statue"}),
+        ("desc", {"description": f"Something with {w1} and {w2} inside."}),
+        ("tags", {"tags": [w1, w2]}),
+        ("split", {"title": f"{w1} bust", "tags": [w2]}),
+        ("mixed", {"title": f"{w1} vase", "description": f"a {w2}"}),
+        ("title_new", {"title": f"{w2} and {w1}"}),
+    ]:
+        made[name] = create_model(server, c, approve=True, category_id=cat, **fields)["id"]
+    want = [made[k] for k in ("title_new", "title_old", "split", "tags", "mixed", "desc")]
+    assert list_ids(server, search=f"{w1} {w2}") == want
+    assert list_ids(server, search=f"{w2} {w1}", sort="relevance") == want
+    assert list_ids(server, search=f"{w1} {w2}", category=cat) == want
+    assert list_ids(server, search=f"{w1} {w2}", min_price=1) == want
+    body = page(server, search=f"{w1} {w2}", limit=2, page=2)
+    assert [m["id"] for m in body["items"]] == want[2:4] and body["total"] == 6 and body["pages"] == 3
+    # one word: the split and mixed models have it in the title now
+    assert list_ids(server, search=w1) == [made[k] for k in ("title_new", "mixed", "split", "title_old", "tags", "desc")]
+
+
+def test_search_follows_what_is_public(server):
+    """Search reads an index of public models only: it must follow every
+    change of visibility and text."""
+    c = make_creator(server)
+    w, w2 = word(), word()
+    m = create_model(server, c, title=f"{w} lantern")["id"]
+    assert list_ids(server, search=w) == []            # pending
+    approve_model(server, m)
+    assert list_ids(server, search=w) == [m]
+    r = server.post(f"/api/models/{m}/toggle-publish", headers=c.h)
+    assert r.status_code == 200 and r.json()["is_published"] is False, r.text
+    assert list_ids(server, search=w) == []            # unpublished
+    # edited while hidden: the index must not keep the old text
+    assert server.put(f"/api/models/{m}", json={"title": f"{w2} lantern"}, headers=c.h).status_code == 200
+    r = server.post(f"/api/models/{m}/toggle-publish", headers=c.h)
+    assert r.status_code == 200 and r.json()["is_published"] is True, r.text
+    if get_model(server, m).status_code != 200:        # an edit may send it back to review
+        approve_model(server, m)
+    assert list_ids(server, search=w) == []
+    assert list_ids(server, search=w2) == [m]
+    assert page(server, search=w2)["total"] == 1
+    reject_model(server, m, "Not this time")
+    assert list_ids(server, search=w2) == [] and page(server, search=w2)["total"] == 0
+    approve_model(server, m)
+    assert list_ids(server, search=w2) == [m]
+    assert server.delete(f"/api/models/{m}", headers=c.h).status_code in (200, 204)
+    assert list_ids(server, search=w2) == []
+
+
 def test_search_with_filters(server):
     c = make_creator(server)
     w = word()
