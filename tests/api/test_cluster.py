@@ -10,6 +10,7 @@ must spread requests over both and carry WebSockets.
 import glob
 import email
 import email.policy
+import email.utils
 import json
 import os
 import re
@@ -30,6 +31,8 @@ from test_storage_s3 import BUCKET, port_open, s3_env, s3rver  # noqa: F401 (s3r
 from wsclient import WS
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+SKEW_S = 6  # instance c's clock is this far behind a's and b's
 DEPLOYMENT = os.path.join(REPO, "docs", "deployment.md")
 PASSWORD = "cluster-Password-123"
 CODE_RE = re.compile(r"\b(\d{6})\b")
@@ -95,12 +98,23 @@ class Proxy:
 
 
 class Cluster:
-    """Instances a and b (test Server objects on one database), redis and
-    the proxy."""
+    """Instances a and b (test Server objects on one database) behind the
+    proxy, redis, and c: a third instance on the same database whose clock
+    is SKEW_S seconds behind (libfaketime), outside the proxy."""
 
-    def __init__(self, a, b, proxy, redis_port):
-        self.a, self.b, self.proxy, self.redis_port = a, b, proxy, redis_port
+    def __init__(self, a, b, c, proxy, redis_port):
+        self.a, self.b, self.c, self.proxy, self.redis_port = a, b, c, proxy, redis_port
         self.both = (a, b)
+
+
+def joined(a, env, label, extra=None):
+    """Another instance of a's database and secret."""
+    s = Server("sqlite", env=dict(env, DATABASE_URL=a.pg.url, JWT_SECRET_KEY=a.secret, **(extra or {})),
+               admins=(), seed=False, label=label)
+    s.secret = a.secret      # tokens minted by the tests are good on every instance
+    s.sql = a.sql            # one database: psql through a's URL
+    s.scalar = a.scalar
+    return s
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +122,7 @@ def cluster(s3rver):  # noqa: F811 (the fixture imported above)
     require_pg()
     need(os.path.exists(NGINX), "nginx")
     need(shutil.which("redis-server"), "redis-server")
+    need(os.path.exists(FAKETIME), "libfaketime (package faketime)")
     redis_port = free_port()
     redis, redis_dir = _start_redis(redis_port)
     env = dict(s3_env(s3rver["port"]))
@@ -125,16 +140,17 @@ def cluster(s3rver):  # noqa: F811 (the fixture imported above)
     proxy = None
     try:
         a.prepare()
-        env_b = dict(env, DATABASE_URL=a.pg.url, JWT_SECRET_KEY=a.secret)
-        b = Server("sqlite", env=env_b, admins=(), seed=False, label="cluster-b")
-        b.secret = a.secret      # tokens minted by the tests are good on both
-        b.sql = a.sql            # one database: psql through a's URL
-        b.scalar = a.scalar
+        b = joined(a, env, "cluster-b")
         started.append(b)
-        a.start()
-        b.start()
+        c = joined(a, env, "cluster-c", {
+            "LD_PRELOAD": FAKETIME, "FAKETIME": f"-{SKEW_S}", "DONT_FAKE_MONOTONIC": "1",
+            # libfaketime is preloaded before the sanitizer runtime
+            "ASAN_OPTIONS": "verify_asan_link_order=0:detect_leaks=1:abort_on_error=0:halt_on_error=1"})
+        started.append(c)
+        for s in started:
+            s.start()
         proxy = Proxy(a.port, b.port)
-        yield Cluster(a, b, proxy, redis_port)
+        yield Cluster(a, b, c, proxy, redis_port)
     finally:
         if proxy:
             proxy.stop()
@@ -374,3 +390,41 @@ def test_sign_in_and_websocket_through_the_proxy(cluster):
     r = requests.post(px.url + "/api/upload/model", headers=creator.h, timeout=60,
                       files={"file": ("cube.obj", CUBE_OBJ, "application/octet-stream")})
     assert r.status_code == 201, r.text
+
+
+# ---------------------------------------------------------------- clock skew
+
+def test_clock_skew_between_instances_keeps_tokens_valid(cluster):
+    """c's clock is SKEW_S seconds behind.  A password change on a ends
+    every session (on every instance); a sign-in on c right after must give
+    a token that a and b accept at once, as a sign-in on a does for c."""
+    a, b, c = cluster.a, cluster.b, cluster.c
+    r = requests.get(c.url + "/healthz", timeout=10)
+    skew = time.time() - email.utils.parsedate_to_datetime(r.headers["Date"]).timestamp()
+    assert SKEW_S - 2 <= skew <= SKEW_S + 2, f"c's clock is not {SKEW_S}s behind: {skew:.1f}s"
+    h = client()
+    name = "sk_" + os.urandom(6).hex()
+    mail = f"{name}@example.com"
+    r = requests.post(a.url + "/api/auth/register", headers=h, timeout=30,
+                      json={"email": mail, "username": name, "password": PASSWORD, "user_type": "buyer"})
+    assert r.status_code == 201, r.text
+    r = requests.post(c.url + "/api/auth/verify-email", headers=h, timeout=30,
+                      json={"email": mail, "code": mailed_code((a, b, c), mail)})
+    assert r.status_code == 200, r.text
+    old = {"Authorization": "Bearer " + r.json()["access_token"]}
+    for s in (a, b, c):  # issued by the slow clock, good on the others
+        assert requests.get(s.url + "/api/users/me", headers=old, timeout=10).status_code == 200, s.label
+    new_password = PASSWORD + "-2"
+    r = requests.put(a.url + "/api/users/me/password", headers=old, timeout=30,
+                     json={"current_password": PASSWORD, "new_password": new_password})
+    assert r.status_code == 200, r.text
+    for s in (a, b, c):  # every session ended, on every instance
+        assert requests.get(s.url + "/api/users/me", headers=old, timeout=10).status_code == 401, s.label
+    for signer in (c, a):
+        r = requests.post(signer.url + "/api/auth/login", headers=h, timeout=30,
+                          json={"email": mail, "password": new_password})
+        assert r.status_code == 200, r.text
+        fresh = {"Authorization": "Bearer " + r.json()["access_token"]}
+        for s in (a, b, c):
+            got = requests.get(s.url + "/api/users/me", headers=fresh, timeout=10)
+            assert got.status_code == 200, f"signed in on {signer.label}, refused by {s.label}: {got.text}"
