@@ -63,7 +63,8 @@ int session_reply_token(req_t *req, int64_t user_id, const char *scope, const ch
 	json_t *user = user_json(req->db, user_id, true);
 	if (!user) {
 		free(access);
-		return reply_internal(req, "session for a missing user");
+		return db_error(req->db) != DB_OK ? reply_db_error(req, "read the user")
+						  : reply_internal(req, "session for a missing user");
 	}
 	set_cookie(req, refresh, MAX(1, (expires - now_ms()) / 1000));
 	json_t *body = json_pack("{s:s, s:s, s:i, s:o}", "access_token", access, "token_type", "bearer",
