@@ -26,7 +26,7 @@ TEST_LIB_OBJS := $(filter-out build/tobj/src/main.o,$(TEST_OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(patsubst %.c,build/tobj/%.o,$(UNIT_SRCS))
 
-.PHONY: all run test test-e2e unit api-test bench deps clean test-build test-openapi fuzz fuzz-build
+.PHONY: all run test test-e2e test-cluster unit api-test bench deps clean test-build test-openapi fuzz fuzz-build
 all: build/hwc3d
 
 build/hwc3d: $(REL_OBJS)
@@ -98,6 +98,15 @@ test-e2e:
 		npm ci --no-audit --no-fund --ignore-scripts; fi
 	@$(MAKE) --no-print-directory test-build
 	@scripts/run-tests.sh --e2e
+
+# Two instances on PostgreSQL, Redis and a local S3 behind nginx, configured
+# as docs/deployment.md ships it (tests/api/test_cluster.py); also in `make test`.
+test-cluster:
+	@scripts/install-deps.sh build runtime test
+	@if [ -f package-lock.json ] && [ ! -d node_modules/s3rver ]; then \
+		npm ci --no-audit --no-fund --ignore-scripts; fi
+	@$(MAKE) --no-print-directory test-build
+	@scripts/run-tests.sh --cluster
 
 bench:
 	@scripts/install-deps.sh build runtime bench

@@ -40,10 +40,12 @@ group_packages() {
             ;;
         test)
             # clang, its libFuzzer/sanitizer runtimes and llvm-symbolizer:
-            # `make fuzz` (tests/fuzz); chromium: the browser tests (tests/e2e)
+            # `make fuzz` (tests/fuzz); chromium: the browser tests (tests/e2e);
+            # nginx: the proxy of `make test-cluster` (docs/deployment.md);
+            # faketime: an instance with a skewed clock (tests/api/test_cluster.py)
             echo python3-pytest python3-requests python3-websockets \
                 python3-aiosmtpd python3-yaml python3-pil postgresql redis-server curl \
-                clang libclang-rt-14-dev llvm chromium
+                clang libclang-rt-14-dev llvm chromium nginx faketime
             ;;
         bench)
             echo wrk bc python3-pil python3-requests

@@ -5,6 +5,8 @@
 #                                  URL (postgresql://postgres@127.0.0.1:PORT/postgres)
 #                                  as the only line on stdout, and write it to DIR/url
 #   scripts/pg-test.sh stop DIR    stop that cluster and remove DIR
+#   scripts/pg-test.sh pause DIR   stop that cluster (fast shutdown), keeping DIR
+#   scripts/pg-test.sh resume DIR  start a paused cluster again, on its port
 #
 # The server listens on 127.0.0.1 only, on a free TCP port, with its unix
 # socket inside DIR, trust authentication and durability switched off (fsync,
@@ -26,7 +28,7 @@ die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
 usage() {
-    sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,21s/^# \{0,1\}//p' "$0" >&2
 }
 
 find_bindir() {
@@ -205,10 +207,31 @@ cmd_stop() {
     say "removed $dir"
 }
 
+# A paused cluster is one the tests took away under a running server
+# (tests/api/test_faults.py): its clients must see their connections fail.
+cmd_pause() {
+    local dir bindir
+    dir=$(abspath "$1")
+    [ -e "$dir/$MARKER" ] || die "$dir was not made by $prog (no $MARKER): not touching it"
+    bindir=$(find_bindir)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop </dev/null >&2
+}
+
+cmd_resume() {
+    local dir bindir port
+    dir=$(abspath "$1")
+    [ -e "$dir/$MARKER" ] || die "$dir was not made by $prog (no $MARKER): not touching it"
+    bindir=$(find_bindir)
+    port=$(cat "$dir/port")
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -o "-p $port" start </dev/null >&2
+}
+
 [ $# -eq 2 ] || { usage; exit 2; }
 [ -n "$2" ] || die "DIR must not be empty"
 case $1 in
     start) cmd_start "$2" ;;
     stop) cmd_stop "$2" ;;
+    pause) cmd_pause "$2" ;;
+    resume) cmd_resume "$2" ;;
     *) usage; exit 2 ;;
 esac

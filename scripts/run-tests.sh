@@ -2,7 +2,8 @@
 # The whole test run behind `make test`: C unit tests, then the black-box API
 # suite (with the browser tests of tests/api/test_browser.py), each against
 # SQLite and a throwaway PostgreSQL cluster.  Expects the test build (make
-# test-build) to exist.  `--e2e` (make test-e2e) runs the browser tests alone.
+# test-build) to exist.  `--e2e` (make test-e2e) runs the browser tests alone,
+# `--cluster` (make test-cluster) the two instances behind nginx alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,10 @@ UNIT=1
 if [ "${1:-}" = "--e2e" ]; then
 	shift
 	TESTS=tests/api/test_browser.py
+	UNIT=0
+elif [ "${1:-}" = "--cluster" ]; then
+	shift
+	TESTS=tests/api/test_cluster.py
 	UNIT=0
 fi
 
@@ -32,7 +37,7 @@ if [ "$UNIT" = 1 ]; then
 	build/test/unit
 	echo "== API tests (SQLite and PostgreSQL), with the browser tests"
 else
-	echo "== browser tests (SQLite and PostgreSQL)"
+	echo "== $TESTS"
 fi
 
 set +e

@@ -190,7 +190,8 @@ static int register_done(req_t *req, void *ctx)
 	mail_wake();
 	json_t *user = user_json(req->db, id, true);
 	if (!user)
-		return reply_internal(req, "new user vanished");
+		return db_error(req->db) != DB_OK ? reply_db_error(req, "read the new user")
+						  : reply_internal(req, "new user vanished");
 	return reply_created(req, json_pack("{s:o, s:s}", "user", user, "message",
 		"Account created. Enter the 6-digit code we sent to your email address."));
 fail:

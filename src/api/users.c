@@ -22,6 +22,8 @@
 static int users_me(req_t *req)
 {
 	json_t *u = user_json(req->db, req->user->id, true);
+	if (!u && db_error(req->db) != DB_OK) /* a database that went away is not a missing user */
+		return reply_db_error(req, "read user");
 	if (!u)
 		return reply_error(req, ERR_NOT_FOUND, "User not found");
 	return reply_ok(req, u);

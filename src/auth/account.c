@@ -53,13 +53,18 @@ bool session_store(req_t *req, int64_t user_id, const char *scope, const char *f
 
 int session_reply_token(req_t *req, int64_t user_id, const char *scope, const char *refresh, int64_t expires)
 {
-	char *access = token_issue(user_id, scope, ACCESS_TOKEN_TTL_S);
+	int64_t version = 0;
+	int found = DBS(req->db, &version, "SELECT token_version FROM users WHERE id = $1", P_INT(user_id));
+	if (found < 0)
+		return reply_db_error(req, "read the token version");
+	char *access = found ? token_issue(user_id, scope, ACCESS_TOKEN_TTL_S, version) : NULL;
 	if (!access)
-		return reply_internal(req, "token_issue failed");
+		return reply_internal(req, found ? "token_issue failed" : "session for a missing user");
 	json_t *user = user_json(req->db, user_id, true);
 	if (!user) {
 		free(access);
-		return reply_internal(req, "session for a missing user");
+		return db_error(req->db) != DB_OK ? reply_db_error(req, "read the user")
+						  : reply_internal(req, "session for a missing user");
 	}
 	set_cookie(req, refresh, MAX(1, (expires - now_ms()) / 1000));
 	json_t *body = json_pack("{s:s, s:s, s:i, s:o}", "access_token", access, "token_type", "bearer",
@@ -141,7 +146,8 @@ bool session_revoke_all(db_t *db, int64_t user_id)
 	int64_t now = now_ms();
 	return DBX(db, "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
 		   P_INT(user_id), P_INT(now)) >= 0 &&
-	       DBX(db, "UPDATE users SET tokens_valid_after = $2 WHERE id = $1", P_INT(user_id), P_INT(now)) >= 0;
+	       DBX(db, "UPDATE users SET tokens_valid_after = $2, token_version = token_version + 1 WHERE id = $1",
+		   P_INT(user_id), P_INT(now)) >= 0;
 }
 
 static void code_mac(int64_t user_id, const char *purpose, const char *code, char out[65])

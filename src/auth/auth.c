@@ -13,11 +13,15 @@ enum auth_result auth_identify(db_t *db, arena_t *arena, const char *token, auth
 		return AUTH_DB_ERROR;
 	db_rows_t *r = DBQ(db,
 		"SELECT role, user_type, username, is_email_verified, is_verified, is_banned,"
-		" tokens_valid_after, deleted_at FROM users WHERE id = $1", P_INT(c.sub));
+		" tokens_valid_after, deleted_at, token_version FROM users WHERE id = $1", P_INT(c.sub));
 	if (!r)
 		return AUTH_DB_ERROR;
 	enum auth_result res = AUTH_INVALID;
-	if (db_next(r) && db_isnull(r, 7) && c.iat_ms >= db_int(r, 6)) {
+	/* Sessions ended since the token was issued: its version is behind (a
+	 * counter: no clock of any instance is compared), or, for a token
+	 * from before versions, it is older than the ending. */
+	if (db_next(r) && db_isnull(r, 7) &&
+	    (c.version >= 0 ? c.version == db_int(r, 8) : c.iat_ms >= db_int(r, 6))) {
 		auth_user_t *u = arena_calloc(arena, sizeof(*u));
 		u->id = c.sub;
 		u->role = arena_strdup(arena, db_text(r, 0));

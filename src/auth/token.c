@@ -4,7 +4,7 @@
 #include "../core/config.h"
 #include "../core/util.h"
 
-char *token_issue(int64_t user_id, const char *role, int ttl_s)
+char *token_issue(int64_t user_id, const char *role, int ttl_s, int64_t version)
 {
 	jwt_t *jwt = NULL;
 	if (jwt_new(&jwt))
@@ -15,7 +15,7 @@ char *token_issue(int64_t user_id, const char *role, int ttl_s)
 	char *out = NULL;
 	if (!jwt_add_grant(jwt, "sub", sub) && !jwt_add_grant(jwt, "role", role) &&
 	    !jwt_add_grant_int(jwt, "iat", ms / 1000) && !jwt_add_grant_int(jwt, "ims", ms) &&
-	    !jwt_add_grant_int(jwt, "exp", ms / 1000 + ttl_s) &&
+	    !jwt_add_grant_int(jwt, "exp", ms / 1000 + ttl_s) && !jwt_add_grant_int(jwt, "tv", version) &&
 	    !jwt_set_alg(jwt, JWT_ALG_HS256, cfg.jwt_secret, (int)cfg.jwt_secret_len))
 		out = jwt_encode_str(jwt);
 	jwt_free(jwt);
@@ -58,6 +58,14 @@ bool token_verify(const char *token, struct token_claims *out)
 	snprintf(out->role, sizeof(out->role), "%s", role);
 	out->iat_ms = ims;
 	out->exp = exp;
+	errno = 0;
+	long tv = jwt_get_grant_int(jwt, "tv");
+	if (errno == ENOENT)
+		out->version = -1;
+	else if (errno || tv < 0)
+		goto done;
+	else
+		out->version = tv;
 	ok = true;
 done:
 	jwt_free(jwt);

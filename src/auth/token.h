@@ -18,12 +18,15 @@
 struct token_claims {
 	int64_t sub;
 	char role[16];
-	int64_t iat_ms; /* issue time in ms ("ims"), or iat * 1000 */
+	int64_t iat_ms;  /* issue time in ms ("ims"), or iat * 1000 */
 	int64_t exp;
+	int64_t version; /* "tv": the user's token_version at issue (migration
+			    0025), or -1 for a token issued before it */
 };
 
-/* Returns a malloc'd token for the user, valid ttl_s seconds. */
-char *token_issue(int64_t user_id, const char *role, int ttl_s);
+/* Returns a malloc'd token for the user, valid ttl_s seconds, carrying the
+ * user's current token_version. */
+char *token_issue(int64_t user_id, const char *role, int ttl_s, int64_t version);
 /* True when the token is a valid, unexpired HS256 token of ours. */
 bool token_verify(const char *token, struct token_claims *out);
 

@@ -76,7 +76,7 @@ int cli_create_admin(int argc, char **argv)
 	 * sessions end because its password changes. */
 	int found = DBS(db, &id,
 		"UPDATE users SET role = 'admin', password_hash = $2, is_email_verified = TRUE,"
-		" is_banned = FALSE, tokens_valid_after = $3, updated_at = $3"
+		" is_banned = FALSE, tokens_valid_after = $3, token_version = token_version + 1, updated_at = $3"
 		" WHERE email_normalized = $1 AND deleted_at IS NULL RETURNING id",
 		P_TEXT(norm), P_TEXT(hash), P_INT(now));
 	if (found == 0)

@@ -52,6 +52,7 @@ enum db_err {
 	DB_ERR_FOREIGN_KEY, /* referenced row missing or still referenced: 409/422 */
 	DB_ERR_BUSY,        /* lock timeout, serialization failure: retry or 503 */
 	DB_ERR_CONN,        /* connection lost or cannot connect */
+	DB_ERR_FULL,        /* no room: disk full (SQLite), insufficient resources (PostgreSQL): 503 */
 	DB_ERR_OTHER,
 };
 

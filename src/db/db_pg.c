@@ -21,8 +21,12 @@ static void pg_error(struct pg_db *d, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	enum db_err e = DB_ERR_OTHER;
-	if (PQstatus(d->conn) != CONNECTION_OK)
+	/* 57P01-03: the server shuts down or is not accepting connections yet
+	 * (a restart under way). */
+	if (PQstatus(d->conn) != CONNECTION_OK || (state && !strncmp(state, "57P0", 4)))
 		e = DB_ERR_CONN;
+	else if (state && !strncmp(state, "53", 2)) /* disk full, out of memory, too many connections */
+		e = DB_ERR_FULL;
 	else if (state && !strcmp(state, "23505"))
 		e = DB_ERR_UNIQUE;
 	else if (state && !strcmp(state, "23503"))

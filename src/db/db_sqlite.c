@@ -33,6 +33,8 @@ static void sq_error(struct sq_db *d)
 	default:
 		if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
 			e = DB_ERR_BUSY;
+		else if ((ext & 0xff) == SQLITE_FULL || ext == SQLITE_IOERR_WRITE || ext == SQLITE_IOERR_FSYNC)
+			e = DB_ERR_FULL;
 		break;
 	}
 	db_set_error(&d->base, e, sqlite3_errmsg(d->h));

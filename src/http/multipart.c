@@ -52,6 +52,7 @@ static bool open_part(req_t *req, const char *key, const char *filename)
 	u->fd = mkstemp(u->tmp_path);
 	if (u->fd < 0) {
 		log_error("request %s: cannot create a temp file: %s", req->request_id, strerror(errno));
+		u->no_space = errno == ENOSPC || errno == EDQUOT;
 		u->tmp_path = NULL;
 		u->failed = true;
 	} else {
@@ -128,7 +129,13 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 			continue;
 		if (w <= 0) {
 			log_error("request %s: cannot write the upload: %s", req->request_id, strerror(errno));
+			u->no_space = w < 0 && (errno == ENOSPC || errno == EDQUOT);
 			u->failed = true;
+			/* What was written is of no use: give the room back now. */
+			close(u->fd);
+			u->fd = -1;
+			unlink(u->tmp_path);
+			u->tmp_path = NULL;
 			return MHD_YES;
 		}
 		p += w;

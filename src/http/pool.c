@@ -275,6 +275,16 @@ void pool_submit(req_t *req)
 	pthread_mutex_unlock(&lock);
 }
 
+void pool_abandon(req_t *req)
+{
+	if (!pool_reserved(req))
+		return;
+	pthread_mutex_lock(&lock);
+	st[req->job->kind].waiting--;
+	pthread_mutex_unlock(&lock);
+	req->job = NULL; /* in the request's arena */
+}
+
 bool pool_waiting(req_t *req)
 {
 	if (!req->job)

@@ -81,5 +81,8 @@ void pool_submit(req_t *req);
 bool pool_waiting(req_t *req);
 /* On the resumed call: runs done (or answers 503 for cancelled work). */
 void pool_complete(req_t *req);
+/* For a request that ends unanswered (the client went away): drops the
+ * work it reserved and did not submit. */
+void pool_abandon(req_t *req);
 
 #endif

@@ -230,6 +230,11 @@ int reply_db_error(req_t *req, const char *what)
 	case DB_ERR_CONN:
 		log_warn("request %s: database busy or unreachable during %s", req->request_id, what);
 		return reply_error(req, ERR_UNAVAILABLE, "The database is busy; try again shortly");
+	case DB_ERR_FULL:
+		log_error("request %s: the database has no room during %s: %s", req->request_id, what,
+			  db_errmsg(req->db));
+		req->retry_after = 300;
+		return reply_error(req, ERR_UNAVAILABLE, "The server is out of storage; try again later");
 	default:
 		return reply_internal(req, what);
 	}

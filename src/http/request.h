@@ -42,6 +42,7 @@ typedef struct upload_part {
 	const char *field;
 	void *hash;           /* SHA-256 state while receiving */
 	bool too_large, failed, done;
+	bool no_space;        /* failed for want of room (ENOSPC, EDQUOT): 503, not 500 */
 	bool sealed;          /* another part of the same name began: it is not ours */
 } upload_part_t;
 

@@ -425,6 +425,12 @@ static bool upload_ready(req_t *req)
 								  req->route->body_limit));
 		return false;
 	}
+	if (u->failed && u->no_space) {
+		/* DATA_DIR is full: not the client's fault, and not a crash. */
+		req->retry_after = 300;
+		reply_error(req, ERR_UNAVAILABLE, "The server has no room for this upload right now; try again later");
+		return false;
+	}
 	if (u->failed || !u->tmp_path) {
 		reply_internal(req, "upload could not be written");
 		return false;
@@ -563,6 +569,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!req)
 		return;
 	*con_cls = NULL;
+	/* The client went away while the request's deferred work ran: MHD
+	 * found the socket closed on resume and will not call the handler
+	 * again.  done runs now for what it releases (the work's results: a
+	 * page's text, a sitemap); its answer goes nowhere (destroyed below),
+	 * and a next step it defers is dropped. */
+	if (req->job && !pool_waiting(req)) {
+		pool_complete(req);
+		req_rows_release(req);
+		pool_abandon(req);
+	}
 	/* An upgraded connection waits for no more request headers: the
 	 * guard's header deadline must not cut the WebSocket. */
 	if (!(req->queued && req->status == MHD_HTTP_SWITCHING_PROTOCOLS))

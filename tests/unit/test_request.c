@@ -76,7 +76,7 @@ TEST(auth_identify_takes_the_token)
 	CHECK(auth_identify(NULL, a, NULL, &user) == AUTH_NONE);
 	CHECK(auth_identify(NULL, a, "", &user) == AUTH_INVALID);   /* another scheme */
 	CHECK(auth_identify(NULL, a, "a.b.c", &user) == AUTH_INVALID);
-	char *tok = token_issue(42, "user", 60);
+	char *tok = token_issue(42, "user", 60, 0);
 	CHECK(tok != NULL);
 	/* A token that verifies needs its user from the database. */
 	CHECK(auth_identify(NULL, a, tok, &user) == AUTH_DB_ERROR);

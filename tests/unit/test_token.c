@@ -49,9 +49,9 @@ TEST(token_roundtrip_and_attacks)
 {
 	set_secret("0123456789abcdef0123456789abcdef0123456789abcdef");
 	struct token_claims c;
-	char *t = token_issue(42, "admin", 900);
+	char *t = token_issue(42, "admin", 900, 7);
 	CHECK(t && token_verify(t, &c));
-	CHECK(c.sub == 42 && !strcmp(c.role, "admin") && c.iat_ms > 0);
+	CHECK(c.sub == 42 && !strcmp(c.role, "admin") && c.iat_ms > 0 && c.version == 7);
 	/* tampered payload */
 	char *tampered = xstrdup(t);
 	char *dot = strchr(tampered, '.');
