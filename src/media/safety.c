@@ -271,9 +271,16 @@ static uint16_t b16(const struct blend *b, const unsigned char *p)
 	return b->big ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[0] | p[1] << 8);
 }
 
+/* Aligns p to 4 from base (the SDNA's start: blocks need not be aligned
+ * in the file). */
+static size_t align4(size_t base, size_t p)
+{
+	return base + ((p - base + 3) & ~(size_t)3);
+}
+
 /* Skips count NUL-terminated strings from *pos (within lim), then aligns
- * to 4; keeps their starts in out (when out).  False on overrun. */
-static bool sdna_strings(const struct blend *b, size_t *pos, size_t lim, int count, const char **out)
+ * to 4 from base; keeps their starts in out (when out).  False on overrun. */
+static bool sdna_strings(const struct blend *b, size_t base, size_t *pos, size_t lim, int count, const char **out)
 {
 	size_t p = *pos;
 	for (int i = 0; i < count; i++) {
@@ -284,7 +291,7 @@ static bool sdna_strings(const struct blend *b, size_t *pos, size_t lim, int cou
 			out[i] = (const char *)b->d + p;
 		p = (size_t)(z - b->d) + 1;
 	}
-	p = (p + 3) & ~(size_t)3;
+	p = align4(base, p);
 	*pos = p;
 	return p <= lim;
 }
@@ -298,7 +305,7 @@ static bool sdna_parse(struct blend *b, size_t pos, size_t len)
 		return false;
 	int64_t nnames = b32(b, b->d + p + 8);
 	p += 12;
-	if (nnames < 0 || nnames > SDNA_MAX || !sdna_strings(b, &p, lim, (int)nnames, NULL))
+	if (nnames < 0 || nnames > SDNA_MAX || !sdna_strings(b, pos, &p, lim, (int)nnames, NULL))
 		return false;
 	if (p + 8 > lim || memcmp(b->d + p, "TYPE", 4))
 		return false;
@@ -308,12 +315,13 @@ static bool sdna_parse(struct blend *b, size_t pos, size_t len)
 		return false;
 	b->types = xcalloc((size_t)ntypes + 1, sizeof(*b->types));
 	b->ntypes = (int)ntypes;
-	if (!sdna_strings(b, &p, lim, (int)ntypes, b->types))
+	if (!sdna_strings(b, pos, &p, lim, (int)ntypes, b->types))
 		return false;
 	if (p + 4 > lim || memcmp(b->d + p, "TLEN", 4))
 		return false;
-	p += 4 + (size_t)ntypes * 2;
-	p = (p + 3) & ~(size_t)3;
+	if ((size_t)ntypes * 2 > lim - p - 4)
+		return false;
+	p = align4(pos, p + 4 + (size_t)ntypes * 2);
 	if (p + 8 > lim || memcmp(b->d + p, "STRC", 4))
 		return false;
 	int64_t nstructs = b32(b, b->d + p + 4);
@@ -395,8 +403,16 @@ void safety_check_blend(json_t *findings, const unsigned char *d, size_t n)
 			truncated = true;
 			break;
 		}
-		if (!memcmp(d + pos, "DNA1", 4))
+		if (!memcmp(d + pos, "DNA1", 4) && !have_dna) {
+			free(b.types);
+			free(b.struct_type);
+			b.types = NULL;
+			b.struct_type = NULL;
+			b.nstructs = b.ntypes = 0;
 			have_dna = sdna_parse(&b, pos + b.bhead, len);
+			if (!have_dna)
+				b.nstructs = 0;
+		}
 		pos += b.bhead + len;
 	}
 	if (truncated)
