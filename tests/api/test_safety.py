@@ -265,3 +265,27 @@ def test_eicar_through_a_custom_signature(clam_server):
     body = scanned(s, c.h, clean["upload_id"])
     mal = [f for f in body["findings"] if f["check"] == "malware"]
     assert mal[0]["severity"] == "info" and "no known malware" in mal[0]["message"]
+
+
+# ---------------------------------------------------------------- backfill
+
+def test_fingerprint_backfill_cli(server):
+    from conftest import run_binary
+    c = make_creator(server)
+    ids = []
+    for rings in (7, 8):
+        u = upload_model(server, c.h, shapes.to_glb(*shapes.uv_sphere(rings, 11)), "old.glb")
+        p = publish(server, c, u["upload_id"])
+        assert p.status_code == 201, p.text
+        ids.append(p.json()["id"])
+    # as if made before fingerprints: one keeps its analysis' fingerprint, the
+    # other's analysis predates them (the file is analysed again)
+    server.sql(f"DELETE FROM model_fingerprints WHERE model_id IN ({ids[0]}, {ids[1]})")
+    server.sql("UPDATE uploads SET analysis = '{\"poly_count\": 1}' WHERE id = "
+               f"(SELECT upload_id FROM models WHERE id = {ids[1]})")
+    p = run_binary(["fingerprint-backfill"], server.env, server.tmp, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "fingerprinted" in p.stdout
+    rows = server.sql(f"SELECT model_id, fp_key FROM model_fingerprints WHERE model_id IN ({ids[0]}, {ids[1]})")
+    assert sorted(int(r[0]) for r in rows) == sorted(ids)
+    assert run_binary(["fingerprint-backfill", "--limit", "x"], server.env, server.tmp).returncode == 2
