@@ -30,7 +30,8 @@
 #include "../media/safety.h"
 #include "../svc/storage.h"
 
-#define DUP_MAX_CANDIDATES 50000
+#define DUP_MAX_CANDIDATES 200000
+#define DUP_KEEP 5 /* best matches checked against models */
 #define FETCH_TIMEOUT_S 120
 
 struct scan {
@@ -190,43 +191,43 @@ static void dup_work(void *ctx)
 		safety_add(s->findings, "duplicate", SEV_LOW, "the duplicate lookup could not run");
 		return;
 	}
+	/* The index alone, in key order; the best few over the threshold are
+	 * then checked against models (deleted, or this upload's own). */
 	int key = fingerprint_key(fp.triangles);
-	db_rows_t *r = DBQ(req->db,
-		"SELECT f.model_id, f.vec FROM model_fingerprints f JOIN models m ON m.id = f.model_id"
-		" WHERE f.fp_key BETWEEN $1 AND $2 AND m.deleted_at IS NULL AND (m.upload_id IS NULL OR m.upload_id <> $3)"
-		" LIMIT $4", P_INT(key - 1), P_INT(key + 1), P_INT(s->upload_id), P_INT(DUP_MAX_CANDIDATES));
+	struct { int64_t id; double sim; } best[DUP_KEEP] = { { 0, 0 } };
+	db_rows_t *r = DBQ(req->db, "SELECT model_id, vec FROM model_fingerprints WHERE fp_key BETWEEN $1 AND $2"
+			   " LIMIT $3", P_INT(key - 1), P_INT(key + 1), P_INT(DUP_MAX_CANDIDATES));
 	while (r && db_next(r)) {
 		s->candidates++;
 		if (!fingerprint_decode(db_text(r, 1), &other))
 			continue;
 		double sim = fingerprint_similarity(&fp, &other);
-		if (sim > s->dup_sim) {
-			s->dup_sim = sim;
-			s->dup_id = db_int(r, 0);
-		}
+		if (sim < FP_DUPLICATE || sim <= best[DUP_KEEP - 1].sim)
+			continue;
+		int k = DUP_KEEP - 1;
+		for (; k > 0 && best[k - 1].sim < sim; k--)
+			best[k] = best[k - 1];
+		best[k].id = db_int(r, 0);
+		best[k].sim = sim;
 	}
 	bool failed = !r || db_failed(r);
 	db_done(r);
 	if (failed) {
 		safety_add(s->findings, "duplicate", SEV_LOW, "the duplicate lookup failed");
-		s->dup_id = 0;
 		return;
 	}
-	if (s->dup_sim < FP_DUPLICATE) {
-		s->dup_id = 0;
-		return;
-	}
-	r = DBQ(req->db, "SELECT m.title, m.creator_id, u.username FROM models m JOIN users u ON u.id = m.creator_id"
-		" WHERE m.id = $1", P_INT(s->dup_id));
-	if (r && db_next(r)) {
-		s->dup_title = arena_strdup(s->arena, db_text(r, 0));
-		s->dup_creator = db_int(r, 1);
-		s->dup_username = arena_strdup(s->arena, db_text(r, 2));
-	}
-	db_done(r);
-	if (!s->dup_title) {
-		s->dup_id = 0;
-		return;
+	for (int k = 0; k < DUP_KEEP && best[k].id && !s->dup_id; k++) {
+		r = DBQ(req->db, "SELECT m.title, m.creator_id, u.username FROM models m JOIN users u ON u.id = m.creator_id"
+			" WHERE m.id = $1 AND m.deleted_at IS NULL AND (m.upload_id IS NULL OR m.upload_id <> $2)",
+			P_INT(best[k].id), P_INT(s->upload_id));
+		if (r && db_next(r)) {
+			s->dup_id = best[k].id;
+			s->dup_sim = best[k].sim;
+			s->dup_title = arena_strdup(s->arena, db_text(r, 0));
+			s->dup_creator = db_int(r, 1);
+			s->dup_username = arena_strdup(s->arena, db_text(r, 2));
+		}
+		db_done(r);
 	}
 }
 

@@ -57,8 +57,9 @@ int fingerprint_key(uint64_t triangles);
 json_t *fingerprint_json(const fingerprint_t *fp);
 bool fingerprint_from_json(json_t *j, fingerprint_t *out);
 
-/* The vector as text for the database ("0.01234,0.5,...") and back.
- * fingerprint_encode returns malloc'd text (free it). */
+/* The vector as text for the database ("TRIANGLES:" then 4 hex digits
+ * per value) and back (strict).  fingerprint_encode returns malloc'd text
+ * (free it). */
 char *fingerprint_encode(const fingerprint_t *fp);
 bool fingerprint_decode(const char *text, fingerprint_t *out);
 

@@ -110,7 +110,8 @@ TEST(fingerprint_text_and_json_round_trip)
 	CHECK(fingerprint_from_json(j, &h));
 	CHECK(fingerprint_similarity(&f, &h) > 0.9999);
 	/* strict: a wrong length, a value out of range, junk */
-	CHECK(!fingerprint_decode("12,0.5", &g));
+	CHECK(!fingerprint_decode("12:0000", &g));
+	CHECK(!fingerprint_decode(":0000", &g));
 	CHECK(!fingerprint_decode("", &g));
 	s[strlen(s) - 1] = 'x';
 	CHECK(!fingerprint_decode(s, &g));
