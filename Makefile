@@ -72,6 +72,7 @@ run:
 	@$(MAKE) --no-print-directory all
 	./build/hwc3d migrate
 	./build/hwc3d seed-demo
+	./build/hwc3d fingerprint-backfill
 	FRONTEND_URL=$${FRONTEND_URL:-http://localhost:8000} ./build/hwc3d serve
 
 test-build: build/test/hwc3d build/test/unit
