@@ -515,8 +515,14 @@ static int models_toggle_publish(req_t *req)
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, true, false))
 		return DONE;
-	int64_t n = DBX(req->db, "UPDATE models SET is_published = NOT is_published, updated_at = $2 WHERE id = $1",
+	/* Unpublishing is always allowed; publishing again is not when the
+	 * upload's latest safety scan (a rescan since) says unsafe. */
+	int64_t n = DBX(req->db, "UPDATE models SET is_published = NOT is_published, updated_at = $2 WHERE id = $1"
+			" AND (is_published = TRUE OR COALESCE((SELECT s.verdict FROM upload_scans s"
+			" WHERE s.upload_id = models.upload_id ORDER BY s.id DESC LIMIT 1), '') <> 'unsafe')",
 			P_INT(m.id), P_INT(now_ms()));
+	if (n == 0)
+		return reply_error(req, ERR_CONFLICT, "This model's file failed its latest safety scan and cannot be published");
 	if (n != 1)
 		return reply_model_write_failed(req, n, "toggle publish");
 	cache_invalidate(CACHE_MODELS);

@@ -289,3 +289,22 @@ def test_fingerprint_backfill_cli(server):
     rows = server.sql(f"SELECT model_id, fp_key FROM model_fingerprints WHERE model_id IN ({ids[0]}, {ids[1]})")
     assert sorted(int(r[0]) for r in rows) == sorted(ids)
     assert run_binary(["fingerprint-backfill", "--limit", "x"], server.env, server.tmp).returncode == 2
+
+
+def test_a_rescan_that_turns_unsafe_blocks_publishing_again(server):
+    c = make_creator(server)
+    u = upload_model(server, c.h, shapes.to_glb(*shapes.torus(9, 7)), "ring.glb")
+    p = publish(server, c, u["upload_id"])
+    assert p.status_code == 201, p.text
+    mid = p.json()["id"]
+    key = server.scalar(f"SELECT storage_key FROM uploads WHERE id = {u['upload_id']}")
+    path = os.path.join(server.data_dir, "files", key)
+    if not os.path.exists(path):
+        pytest.skip("not local storage")
+    with open(path, "ab") as f:  # e.g. a signature update finds something
+        f.write(b"<script>alert(1)</script>")
+    assert scanned(server, c.h, u["upload_id"])["verdict"] == "unsafe"
+    r = server.post(f"/api/models/{mid}/toggle-publish", headers=c.h)
+    assert r.status_code == 200 and r.json()["is_published"] is False  # unpublishing is always allowed
+    assert_error(server.post(f"/api/models/{mid}/toggle-publish", headers=c.h), 409, "CONFLICT")
+    assert server.get(f"/api/models/{mid}", headers=c.h).json()["is_published"] is False
