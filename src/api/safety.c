@@ -258,6 +258,9 @@ static int dup_done(req_t *req, void *ctx)
 	free(text);
 	if (rc != 1)
 		return reply_db_error(req, "record scan");
+	/* Only the latest few scans of an upload are kept. */
+	DBX(req->db, "DELETE FROM upload_scans WHERE upload_id = $1 AND id NOT IN"
+	    " (SELECT id FROM upload_scans WHERE upload_id = $1 ORDER BY id DESC LIMIT 5)", P_INT(s->upload_id));
 	json_t *doc = scan_doc(s->upload_id, verdict, s->findings, s->dup_id, s->dup_title, s->dup_creator,
 			       s->dup_username, s->dup_sim, now);
 	arena_defer(req->arena, json_release, doc);

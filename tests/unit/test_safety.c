@@ -139,6 +139,9 @@ TEST(safety_polyglots)
 		{ "xx\177ELF\2\1\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24, "critical" },
 		{ "xxPK\3\4\24\0\0\0\10\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\5\0\0\0a.exe", 37, "critical" },
 		{ "xxPK\3\4\377\377\0\0\10\0", 12, "none" }, /* not a plausible header */
+		{ "xxPK\5\6\0\0\0\0\1\0\1\0\0\0\0\0\0\0\0\0\0\0", 24, "critical" }, /* ends the file */
+		{ "xxPK\5\6\0\0\0\0\1\0\1\0\0\0\0\0\0\0\0\0\0\0zz", 26, "none" }, /* does not */
+		{ "bin<svg\0<body\1<embed", 20, "none" }, /* short tags binary data can spell */
 		{ "v 1 2 3\nf 1 2 3\n", 16, "none" },
 		{ "3 < 4 and <b>", 13, "none" },
 	};
