@@ -173,6 +173,10 @@ static void file_work(void *ctx)
 	s->findings = safety_scan_file(s->path, s->format, s->analysis, s->err, sizeof(s->err));
 	if (s->findings)
 		arena_defer(s->arena, json_release, s->findings);
+	if (s->tmp_copy) { /* the S3 copy is not needed any more */
+		unlink(s->path);
+		s->tmp_copy = false;
+	}
 }
 
 /* POOL_DB: req->db is this worker's connection. */

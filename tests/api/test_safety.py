@@ -308,3 +308,24 @@ def test_a_rescan_that_turns_unsafe_blocks_publishing_again(server):
     assert r.status_code == 200 and r.json()["is_published"] is False  # unpublishing is always allowed
     assert_error(server.post(f"/api/models/{mid}/toggle-publish", headers=c.h), 409, "CONFLICT")
     assert server.get(f"/api/models/{mid}", headers=c.h).json()["is_published"] is False
+
+
+# ---------------------------------------------------------------- S3 storage
+
+from test_storage_s3 import local_files, s3rver, s3server  # noqa: E402,F401  (fixtures)
+
+
+def test_scan_reads_the_file_from_s3(s3server):
+    s = s3server
+    c = make_creator(s)
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("payload.exe", b"MZ" + b"\0" * 100)
+    bad = upload_model(s, c.h, shapes.glb_with_tail(z.getvalue()), "cube.glb")
+    assert not [f for f in local_files(s) if "/models/" in f]  # in the bucket only
+    body = scanned(s, c.h, bad["upload_id"])
+    assert body["verdict"] == "unsafe" and "polyglot" in checks(body, "critical"), body
+    good = upload_model(s, c.h, shapes.to_glb(*shapes.torus(8, 5)), "ring.glb")
+    body = scanned(s, c.h, good["upload_id"])
+    assert body["verdict"] == "safe", body
+    assert not [f for f in os.listdir(os.path.join(s.data_dir, "tmp")) if f.startswith("scan-")]
