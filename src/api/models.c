@@ -262,11 +262,14 @@ static int models_create_scanned(req_t *req, void *ctx, const char *verdict, jso
 		const char *why = "it failed the safety scan";
 		size_t i;
 		json_t *f;
-		json_array_foreach(json_object_get(scan, "findings"), i, f)
-			if (!strcmp(json_string_value(json_object_get(f, "severity")), "critical")) {
-				why = json_string_value(json_object_get(f, "message"));
+		json_array_foreach(json_object_get(scan, "findings"), i, f) {
+			const char *sev = json_string_value(json_object_get(f, "severity"));
+			const char *msg = json_string_value(json_object_get(f, "message"));
+			if (sev && msg && !strcmp(sev, "critical")) {
+				why = msg;
 				break;
 			}
+		}
 		json_t *fe = json_pack("{s:[s]}", "upload_id", arena_printf(req->arena,
 				       "This upload failed the safety scan and cannot be published: %s", why));
 		return reply_error_fields(req, ERR_VALIDATION, "This model failed the safety scan", fe);
