@@ -32,6 +32,7 @@
 
 #define DUP_MAX_CANDIDATES 200000
 #define DUP_KEEP 5 /* best matches checked against models */
+#define DUP_MIN_TRIANGLES 64
 #define FETCH_TIMEOUT_S 120
 
 struct scan {
@@ -50,6 +51,7 @@ struct scan {
 	double dup_sim;
 	const char *dup_title, *dup_username;
 	int64_t candidates;
+	bool lookup_ran;
 	safety_then_fn then;
 	void *ctx;
 };
@@ -191,6 +193,12 @@ static void dup_work(void *ctx)
 			   "no geometry fingerprint for this upload (analysed before fingerprints existed)");
 		return;
 	}
+	if (fp.triangles < DUP_MIN_TRIANGLES) {
+		/* every cube is every other cube: not worth a moderator's time */
+		safety_add(s->findings, "duplicate", SEV_INFO, "%llu triangles: too simple to compare",
+			   (unsigned long long)fp.triangles);
+		return;
+	}
 	if (!req->db) {
 		safety_add(s->findings, "duplicate", SEV_LOW, "the duplicate lookup could not run");
 		return;
@@ -220,6 +228,7 @@ static void dup_work(void *ctx)
 		safety_add(s->findings, "duplicate", SEV_LOW, "the duplicate lookup failed");
 		return;
 	}
+	s->lookup_ran = true;
 	for (int k = 0; k < DUP_KEEP && best[k].id && !s->dup_id; k++) {
 		r = DBQ(req->db, "SELECT m.title, m.creator_id, u.username FROM models m JOIN users u ON u.id = m.creator_id"
 			" WHERE m.id = $1 AND m.deleted_at IS NULL AND (m.upload_id IS NULL OR m.upload_id <> $2)",
@@ -248,7 +257,7 @@ static int dup_done(req_t *req, void *ctx)
 			   "%s model #%lld \"%.120s\" by @%.60s (similarity %.3f)",
 			   own ? "the same geometry as your" : "looks like a copy of", (long long)s->dup_id,
 			   s->dup_title, s->dup_username, s->dup_sim);
-	} else if (json_object_get(s->analysis, "fingerprint")) {
+	} else if (s->lookup_ran) {
 		safety_add(s->findings, "duplicate", SEV_INFO, "no model on the platform has this geometry "
 			   "(%lld compared)", (long long)s->candidates);
 	}
