@@ -1,7 +1,7 @@
 # hwc3d: `make` builds build/hwc3d; `make run` sets up and serves;
 # `make test` runs every test; `make bench` measures.
 CC      ?= cc
-PKGS     = libmicrohttpd jansson sqlite3 libpq libsodium libjwt hiredis libcurl assimp vips libmagic zlib
+PKGS     = libmicrohttpd jansson sqlite3 libpq libsodium libjwt hiredis libcurl assimp vips libmagic zlib libclamav
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PY      := /usr/bin/python3
@@ -72,6 +72,7 @@ run:
 	@$(MAKE) --no-print-directory all
 	./build/hwc3d migrate
 	./build/hwc3d seed-demo
+	./build/hwc3d fingerprint-backfill
 	FRONTEND_URL=$${FRONTEND_URL:-http://localhost:8000} ./build/hwc3d serve
 
 test-build: build/test/hwc3d build/test/unit

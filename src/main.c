@@ -8,6 +8,7 @@
  *   hwc3d routes             the route table as JSON, with handler names (cli/routes.c)
  *   hwc3d sweep              one housekeeping sweep (svc/sweep.h), then exit
  *   hwc3d job-enqueue KIND JSON [--owner ID]   queue a background job (svc/jobs.h)
+ *   hwc3d fingerprint-backfill [--limit N]   fingerprints of models made before them (cli/fingerprints.c)
  *   hwc3d version
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
@@ -45,6 +46,7 @@ static int usage(void)
 {
 	fputs("usage: hwc3d [serve | migrate | create-admin --email E --password P [--username U] |\n"
 	      "              seed-demo [--scale N] | routes | sweep | job-enqueue KIND JSON [--owner ID] |\n"
+	      "              fingerprint-backfill [--limit N] |\n"
 	      "              version]\n", stderr);
 	return 2;
 }
@@ -200,5 +202,7 @@ int main(int argc, char **argv)
 		return cli_seed_demo(argc - 2, argv + 2);
 	if (!strcmp(cmd, "job-enqueue"))
 		return cli_job_enqueue(argc - 2, argv + 2);
+	if (!strcmp(cmd, "fingerprint-backfill"))
+		return cli_fingerprint_backfill(argc - 2, argv + 2);
 	return usage();
 }

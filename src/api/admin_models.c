@@ -5,6 +5,7 @@
  */
 #include "api.h"
 #include "models_common.h"
+#include "safety.h"
 #include "../core/util.h"
 #include "../http/reply.h"
 #include "../http/request.h"
@@ -13,10 +14,23 @@
 #include "../svc/mail.h"
 #include "paged.h"
 
+/* Each model's latest safety scan (verdict, findings, the likely original
+ * of a duplicate) beside approve/reject: one indexed read per model of the
+ * page. */
+static void add_safety(req_t *req, json_t *items)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(items, i, m)
+		json_object_set_new(m, "safety_scan", safety_summary(req, json_integer_value(json_object_get(m, "id"))));
+}
+
 static json_t *admin_models(req_t *req, db_rows_t *r, const void *ctx)
 {
 	UNUSED(ctx);
-	return models_from_rows(req, r, true);
+	json_t *items = models_from_rows(req, r, true);
+	add_safety(req, items);
+	return items;
 }
 
 static int admin_models_list(req_t *req)
@@ -52,6 +66,7 @@ static int reply_admin_model(req_t *req, int64_t id)
 	json_t *m = db_next(r) ? model_json(r, true) : NULL;
 	if (!m)
 		return reply_error(req, ERR_NOT_FOUND, "Model not found");
+	json_object_set_new(m, "safety_scan", safety_summary(req, id));
 	return reply_ok(req, m);
 }
 

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "files.h"
 #include "models_common.h"
+#include "safety.h"
 #include "../auth/account.h"
 #include "../core/config.h"
 #include "../core/log.h"
@@ -15,6 +16,7 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "../media/fingerprint.h"
 #include "../svc/cache.h"
 #include "../svc/rollup.h"
 #include "../svc/storage.h"
@@ -157,8 +159,9 @@ static bool replace_tags(db_t *db, int64_t model_id, json_t *tags)
 
 struct upload_info {
 	const char *key, *format;
-	int64_t size, polys, verts;
-	bool anim, rig, tex;
+	int64_t id, size, polys, verts;
+	bool anim, rig, tex, has_fp;
+	fingerprint_t fp;
 };
 
 /* The caller's model upload, not used by another model. */
@@ -188,9 +191,35 @@ static bool read_upload(valid_t *v, struct upload_info *u)
 	u->anim = json_is_true(json_object_get(a, "has_animations"));
 	u->rig = json_is_true(json_object_get(a, "has_rigging"));
 	u->tex = json_is_true(json_object_get(a, "has_textures"));
+	u->has_fp = fingerprint_from_json(json_object_get(a, "fingerprint"), &u->fp);
+	u->id = id;
 	json_decref(a);
 	return true;
 }
+
+/* What models_create validated, kept while the safety scan runs. */
+struct new_model {
+	const char *title, *description;
+	bool is_free;
+	int64_t price, category;
+	json_t *tag_list;
+	char *tags;
+	const char *license, *thumb;
+	char *previews;
+	struct upload_info up;
+};
+
+/* The model's geometry fingerprint, for later duplicate lookups. */
+static bool store_fingerprint(db_t *db, int64_t model_id, const fingerprint_t *fp)
+{
+	char *vec = fingerprint_encode(fp);
+	int64_t n = DBX(db, "INSERT INTO model_fingerprints (model_id, fp_key, vec, created_at) VALUES ($1, $2, $3, $4)",
+			P_INT(model_id), P_INT(fingerprint_key(fp->triangles)), P_TEXT(vec), P_INT(now_ms()));
+	free(vec);
+	return n == 1;
+}
+
+static int models_create_scanned(req_t *req, void *ctx, const char *verdict, json_t *scan);
 
 static int models_create(req_t *req)
 {
@@ -218,7 +247,39 @@ static int models_create(req_t *req)
 		v_error(&v, "price", "Give a price, or set is_free");
 	if (!v_ok(&v) || !have_upload)
 		return v_reply(&v);
+	struct new_model *n = arena_calloc(req->arena, sizeof(*n));
+	*n = (struct new_model){ title, description, is_free, price, category, tag_list, tags, license, thumb,
+				 previews, up };
+	/* The upload's latest safety scan (run now when there is none). */
+	return safety_gate(req, up.id, models_create_scanned, n);
+}
 
+static int models_create_scanned(req_t *req, void *ctx, const char *verdict, json_t *scan)
+{
+	struct new_model *n = ctx;
+	if (!strcmp(verdict, "unsafe")) {
+		/* The first critical finding is the reason given. */
+		const char *why = "it failed the safety scan";
+		size_t i;
+		json_t *f;
+		json_array_foreach(json_object_get(scan, "findings"), i, f) {
+			const char *sev = json_string_value(json_object_get(f, "severity"));
+			const char *msg = json_string_value(json_object_get(f, "message"));
+			if (sev && msg && !strcmp(sev, "critical")) {
+				why = msg;
+				break;
+			}
+		}
+		json_t *fe = json_pack("{s:[s]}", "upload_id", arena_printf(req->arena,
+				       "This upload failed the safety scan and cannot be published: %s", why));
+		return reply_error_fields(req, ERR_VALIDATION, "This model failed the safety scan", fe);
+	}
+	const char *title = n->title, *description = n->description, *license = n->license, *thumb = n->thumb;
+	bool is_free = n->is_free;
+	int64_t price = n->price, category = n->category;
+	json_t *tag_list = n->tag_list;
+	char *tags = n->tags, *previews = n->previews;
+	struct upload_info up = n->up;
 	int64_t now = now_ms(), id = 0;
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
@@ -230,11 +291,12 @@ static int models_create(req_t *req)
 		" RETURNING id",
 		P_INT(req->user->id), P_TEXT(title), P_TEXT(description ? description : ""), P_INT(price),
 		P_BOOL(is_free), P_INT(category), P_TEXT(tags ? tags : "[]"), P_TEXT(license),
-		P_INT(json_integer_value(json_object_get(req_body(req), "upload_id"))), P_TEXT(up.key),
+		P_INT(up.id), P_TEXT(up.key),
 		P_TEXT(up.format), P_INT(up.size), P_INT(up.polys), P_INT(up.verts), P_BOOL(up.anim),
 		P_BOOL(up.rig), P_BOOL(up.tex), P_TEXT(thumb && *thumb ? thumb : NULL),
 		P_TEXT(previews ? previews : "[]"), P_INT(now)) != 1 ||
 	    (tag_list && !replace_tags(req->db, id, tag_list)) ||
+	    (up.has_fp && !store_fingerprint(req->db, id, &up.fp)) ||
 	    !db_commit(req->db)) { /* models_count: triggers (0009_model_counts.sql) */
 		db_rollback(req->db);
 		if (db_error(req->db) == DB_ERR_UNIQUE) /* another request took this upload first */
@@ -456,8 +518,14 @@ static int models_toggle_publish(req_t *req)
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, true, false))
 		return DONE;
-	int64_t n = DBX(req->db, "UPDATE models SET is_published = NOT is_published, updated_at = $2 WHERE id = $1",
+	/* Unpublishing is always allowed; publishing again is not when the
+	 * upload's latest safety scan (a rescan since) says unsafe. */
+	int64_t n = DBX(req->db, "UPDATE models SET is_published = NOT is_published, updated_at = $2 WHERE id = $1"
+			" AND (is_published = TRUE OR COALESCE((SELECT s.verdict FROM upload_scans s"
+			" WHERE s.upload_id = models.upload_id ORDER BY s.id DESC LIMIT 1), '') <> 'unsafe')",
 			P_INT(m.id), P_INT(now_ms()));
+	if (n == 0)
+		return reply_error(req, ERR_CONFLICT, "This model's file failed its latest safety scan and cannot be published");
 	if (n != 1)
 		return reply_model_write_failed(req, n, "toggle publish");
 	cache_invalidate(CACHE_MODELS);

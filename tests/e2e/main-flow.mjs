@@ -73,6 +73,7 @@ async function uploadModel(page, run, cfg, title) {
   await open(page, run, '/upload', 'the upload page (/upload)');
   const created = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/models'
     && r.request().method() === 'POST', { timeout: 30000 });
+  created.catch(() => {}); // a failure before the submit is reported by the step, not as an unhandled rejection
   // The progress bar must show while the file goes up.
   const sawProgress = page.getByRole('progressbar').first().waitFor({ state: 'attached', timeout: 15000 })
     .then(() => true, () => false);
@@ -82,6 +83,14 @@ async function uploadModel(page, run, cfg, title) {
   await page.getByText(/polygons/i).first().waitFor();
   await page.getByLabel('Title').fill(title);
   await page.getByLabel('Description').fill('A red cube, uploaded by the browser test.');
+  // The safety scan's verdict is shown before submitting (issue 13) ...
+  await page.getByRole('heading', { name: /safety scan: (safe|warning)/i }).waitFor({ timeout: 30000 });
+  // ... and suggested tags can be added to the tags field.
+  await page.getByRole('button', { name: 'Suggest tags' }).click();
+  const chip = page.getByRole('list', { name: 'Suggested tags' }).getByRole('button').first();
+  await chip.waitFor({ timeout: 30000 });
+  await chip.click();
+  if (!(await page.getByRole('textbox', { name: 'Tags' }).inputValue()).trim()) throw new Error('a suggested tag was not added to the tags field');
   await page.getByLabel('Category').selectOption({ label: cfg.category });
   await page.getByLabel(/price/i).fill('4.50');
   await page.getByRole('button', { name: 'Submit model' }).click();

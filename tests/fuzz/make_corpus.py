@@ -239,6 +239,49 @@ def corpus_model():
     write("fuzz_model", "; FBX 7.4.0 project file\nFBXHeaderExtension:  {\n FBXHeaderVersion: 1003\n}\n")
 
 
+def blend_file(blocks, ptr8=True, big=False):
+    """A minimal .blend: header, blocks (code, sdna index, data), then an
+    SDNA whose structs 0.. are the given types, then ENDB."""
+    e = ">" if big else "<"
+    ptr = 8 if ptr8 else 4
+    types = ["char", "int", "Text", "ChannelDriver", "bPythonCont", "TextLine"]
+    def sdna():
+        out = b"SDNANAME" + struct.pack(e + "i", 2) + b"*next\0name[66]\0"
+        out += b"\0" * (-len(out) % 4)
+        out += b"TYPE" + struct.pack(e + "i", len(types)) + b"".join(t.encode() + b"\0" for t in types)
+        out += b"\0" * (-len(out) % 4)
+        out += b"TLEN" + b"".join(struct.pack(e + "h", 8) for _ in types)
+        out += b"\0" * (-len(out) % 4)
+        structs = [(2, [(0, 0)]), (3, [(1, 1)]), (4, [(0, 1)]), (5, [(0, 0)])]
+        out += b"STRC" + struct.pack(e + "i", len(structs))
+        for t, fields in structs:
+            out += struct.pack(e + "hh", t, len(fields)) + b"".join(struct.pack(e + "hh", a, b) for a, b in fields)
+        return out
+    def block(code, sdna_nr, data):
+        return code + struct.pack(e + "i", len(data)) + b"\0" * ptr + struct.pack(e + "ii", sdna_nr, 1) + data
+    head = b"BLENDER" + (b"-" if ptr8 else b"_") + (b"V" if big else b"v") + b"300"
+    body = b"".join(block(c, n, d) for c, n, d in blocks)
+    return head + body + block(b"DNA1", 0, sdna()) + block(b"ENDB", 0, b"")
+
+
+def corpus_safety():
+    reset("fuzz_safety")
+    text = b"\0" * 40 + b"TXautorun.py\0" + b"\0" * 20
+    write("fuzz_safety", blend_file([(b"TX\0\0", 0, text), (b"DATA", 3, b"import os\n")]))
+    write("fuzz_safety", blend_file([(b"DATA", 1, b"\0" * 16), (b"DATA", 2, b"\0" * 8)], ptr8=False, big=True))
+    write("fuzz_safety", blend_file([(b"TX\0\0", 0, b"\0" * 8)])[:-10])
+    doc, buf = triangle_gltf()
+    write("fuzz_safety", glb(doc, buf) + b"PK\3\4\x14\0\0\0\x08\0" + b"\0" * 16 + b"\x05\0\0\0a.exe")
+    d = json.loads(json.dumps(doc))
+    d["buffers"][0]["byteLength"] = 4000000000
+    d["accessors"][0]["count"] = 333333333
+    write("fuzz_safety", glb(d, buf))
+    d["buffers"][0]["uri"] = "../../etc/passwd"
+    write("fuzz_safety", json.dumps(d))
+    write("fuzz_safety", "v 0 0 0\n# <html><script>alert(1)</script>\n%PDF-1.7\n")
+    write("fuzz_safety", b"MZ" + b"\0" * 58 + struct.pack("<I", 64) + b"PE\0\0" + b"\0" * 20 + b"\x7fELF\x02\x01\x01" + b"\0" * 20)
+
+
 if __name__ == "__main__":
     corpus_router()
     corpus_lists()
@@ -246,3 +289,4 @@ if __name__ == "__main__":
     corpus_multipart()
     corpus_auth()
     corpus_model()
+    corpus_safety()

@@ -12,6 +12,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, upload, isAbort } from '../api.js';
 import { useSession } from '../session.js';
 import { html, useLoad, formatCount, formatPrice, Loading } from '../ui.js';
+import { SafetyPanel, TagSuggestions, unsafeReason } from '../scan.js';
 
 const MB = 1024 * 1024;
 export const MODEL_KIND = { exts: ['glb', 'gltf', 'fbx', 'obj', 'blend'], max: 100 * MB, what: '.glb, .gltf, .fbx, .obj or .blend' };
@@ -312,7 +313,7 @@ function Thumbnail({ thumb, setThumb, error, signal }) {
     setSt({ phase: 'uploading', name: file.name, loaded: 0, total: file.size });
     try {
       const r = await sendFile('/api/upload/image', file, { signal: sig, onProgress: (loaded, total) => setSt((s) => ({ ...s, loaded, total: total || s.total })) });
-      setThumb({ url: r.image_url, width: r.width, height: r.height });
+      setThumb({ url: r.image_url, width: r.width, height: r.height, id: r.upload_id });
       setSt({ phase: 'idle' });
     } catch (e) {
       setSt({ phase: 'idle', problem: isAbort(e) ? '' : e.message });
@@ -408,6 +409,8 @@ function UploadFlow({ signal, onAgain }) {
   const [failure, setFailure] = useState(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState(null);
+  const [scan, setScan] = useState(null);
+  const unsafe = file.phase === 'done' && scan && scan.verdict === 'unsafe';
 
   const onSubmit = async (e) => {
     e.preventDefault();
@@ -415,6 +418,7 @@ function UploadFlow({ signal, onAgain }) {
     const body = readModelForm(form);
     const found = checkModel(body);
     if (file.phase !== 'done') found.upload_id = [file.phase === 'idle' ? 'Upload the model file first.' : 'Wait for the model file to finish uploading.'];
+    else if (unsafe) found.upload_id = [unsafeReason(scan)];
     setFailure(null);
     if (Object.keys(found).length) {
       setErrors(found);
@@ -455,6 +459,7 @@ function UploadFlow({ signal, onAgain }) {
     <fieldset>
       <legend>1. Model file</legend>
       <${ModelFile} state=${file} setState=${setFile} error=${mapped.file} signal=${signal} />
+      ${file.phase === 'done' && html`<${SafetyPanel} uploadId=${file.result.upload_id} signal=${signal} onScan=${setScan} />`}
     </fieldset>
     <fieldset>
       <legend>2. Images</legend>
@@ -467,9 +472,11 @@ function UploadFlow({ signal, onAgain }) {
       <legend>3. Details</legend>
       ${categories.loading ? html`<${Loading} label="Loading categories…" />`
         : html`<${ModelFields} prefix="up" errors=${errors} categories=${categories} />`}
+      ${file.phase === 'done' && html`<${TagSuggestions} uploadId=${file.result.upload_id} imageUploadId=${thumb && thumb.id} signal=${signal} />`}
     </fieldset>
     ${failure && html`<div class="state error" role="alert"><p>${failure.message}</p></div>`}
-    <p class="actions"><button type="submit" disabled=${busy}>${busy ? 'Submitting…' : 'Submit model'}</button></p>
+    <p class="actions"><button type="submit" disabled=${busy || unsafe} aria-describedby=${unsafe ? 'up-unsafe' : undefined}>${busy ? 'Submitting…' : 'Submit model'}</button></p>
+    ${unsafe && html`<p id="up-unsafe" class="hint field-error">${unsafeReason(scan)}</p>`}
   </form>`;
 }
 
