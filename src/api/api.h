@@ -42,6 +42,7 @@ DECLARE_ROUTES(message_routes);
 DECLARE_ROUTES(support_routes);
 DECLARE_ROUTES(community_routes);
 DECLARE_ROUTES(community_admin_routes);
+DECLARE_ROUTES(bounty_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);
