@@ -82,19 +82,19 @@ CREATE TABLE bounty_deliveries (
 CREATE INDEX bounty_deliveries_bounty_idx ON bounty_deliveries (bounty_id, created_at, id);
 CREATE INDEX bounty_deliveries_upload_idx ON bounty_deliveries (upload_id);
 
--- Courses: drafts (is_published FALSE) exist for admins only.
+-- Courses: drafts (is_published FALSE) exist for admins only.  A
+-- course's lesson count and duration are its lessons' (summed when read);
+-- enrolled_count is kept by the enroll handler, in the enrollment's
+-- transaction.
 CREATE TABLE courses (
     id {{PK}},
     title TEXT NOT NULL,
-    title_lower TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
     difficulty TEXT NOT NULL DEFAULT 'beginner', -- beginner | intermediate | advanced
     category TEXT NOT NULL DEFAULT 'modeling',
     thumbnail_url TEXT,
     instructor TEXT NOT NULL DEFAULT '',
-    duration_minutes INTEGER NOT NULL DEFAULT 0,
     is_published {{BOOL}} NOT NULL DEFAULT FALSE,
-    lessons_count BIGINT NOT NULL DEFAULT 0,
     enrolled_count BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL

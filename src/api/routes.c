@@ -33,5 +33,6 @@ router_t *routes_build(void)
 	router_add(r, community_routes, community_routes_len);
 	router_add(r, community_admin_routes, community_admin_routes_len);
 	router_add(r, bounty_routes, bounty_routes_len);
+	router_add(r, course_routes, course_routes_len);
 	return r;
 }
