@@ -213,3 +213,28 @@ def test_hostile_input(server):
         for name in ("difficulty", "category", "page", "limit", "search"):
             assert server.get(f"/api/courses?{name}={q}").status_code in (200, 400, 422)
     assert server.post(f"/api/courses/{c['id']}/lessons/abc/complete", headers=user.h).status_code in (400, 404, 422)
+
+
+def test_seed_demo_has_courses_and_bounties(tmp_path):
+    """seed-demo fills /learn and /bounties: published courses with lessons,
+    open bounties by the demo buyers with applications of the demo creators."""
+    import sqlite3
+    from conftest import base_env, run_binary
+    env = base_env({"DATA_DIR": str(tmp_path / "data")})
+    p = run_binary(["seed-demo"], env, str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    db = sqlite3.connect(str(tmp_path / "data" / "hwc3d.db"))
+    assert db.execute("SELECT COUNT(*) FROM courses WHERE is_published = 1").fetchone()[0] >= 3
+    assert db.execute("SELECT COUNT(DISTINCT difficulty) FROM courses").fetchone()[0] == 3
+    assert db.execute("SELECT COUNT(*) FROM courses c WHERE NOT EXISTS"
+                      " (SELECT 1 FROM course_lessons l WHERE l.course_id = c.id)").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM bounties WHERE status = 'open'").fetchone()[0] >= 3
+    # applications_count is exact, and no one applied to their own bounty
+    assert db.execute("SELECT COUNT(*) FROM bounties b WHERE applications_count !="
+                      " (SELECT COUNT(*) FROM bounty_applications a WHERE a.bounty_id = b.id)").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM bounty_applications a JOIN bounties b ON b.id = a.bounty_id"
+                      " WHERE a.creator_id = b.owner_id").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM bounty_applications").fetchone()[0] >= 3
+    # run again: nothing added
+    run_binary(["seed-demo"], env, str(tmp_path))
+    assert db.execute("SELECT COUNT(*) FROM bounties").fetchone()[0] == 4
