@@ -569,6 +569,21 @@ static int bounties_get(req_t *req)
 	return reply_bounty(req, 200, b.id);
 }
 
+/* For a guarded write (UPDATE ... WHERE status = <what the lookup saw>):
+ * true when it changed its one row; 0 rows means another request changed
+ * the bounty between the lookup and the write (*raced: answer 409). */
+static bool changed_one(int64_t n, bool *raced)
+{
+	if (n == 0)
+		*raced = true;
+	return n == 1;
+}
+
+static int reply_raced(req_t *req)
+{
+	return reply_error(req, ERR_CONFLICT, "The bounty changed meanwhile: reload it and try again");
+}
+
 /* ============================================================== apply */
 
 static int bounties_apply(req_t *req)
@@ -612,8 +627,9 @@ static int bounties_apply(req_t *req)
 				  " VALUES ($1, $2, $3)", P_INT(id), P_INT(i), P_INT(models[i])) == 1;
 	/* the status check again, in the write: an accept or a cancel may
 	 * have come between the lookup and now */
-	ok = ok && DBX(req->db, "UPDATE bounties SET applications_count = applications_count + 1"
-				" WHERE id = $1 AND status = 'open'", P_INT(b.id)) == 1;
+	bool raced = false;
+	ok = ok && changed_one(DBX(req->db, "UPDATE bounties SET applications_count = applications_count + 1"
+					   " WHERE id = $1 AND status = 'open'", P_INT(b.id)), &raced);
 	ok = ok && notify(req->db, b.owner_id, "bounty_application", "New application to your bounty",
 			  arena_printf(req->arena, "%s applied to your bounty", req->user->username),
 			  arena_printf(req->arena, "/bounties/%lld", (long long)b.id));
@@ -622,7 +638,7 @@ static int bounties_apply(req_t *req)
 		notify_discard();
 		if (dup)
 			return reply_error(req, ERR_CONFLICT, "You already applied to this bounty");
-		return reply_db_error(req, "apply to bounty");
+		return raced ? reply_raced(req) : reply_db_error(req, "apply to bounty");
 	}
 	notify_flush();
 	json_t *apps = application_list(req, b.id, req->user->id);
@@ -688,9 +704,11 @@ static int bounties_accept(req_t *req)
 	int64_t now = now_ms();
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
-	bool ok = DBX(req->db, "UPDATE bounties SET status = 'in_progress', accepted_application_id = $2,"
-			       " agreed_price_cents = $3, accepted_at = $4, updated_at = $4 WHERE id = $1 AND status = 'open'",
-		      P_INT(b.id), P_INT(app_id), P_INT(price), P_INT(now)) == 1;
+	bool raced = false;
+	bool ok = changed_one(DBX(req->db, "UPDATE bounties SET status = 'in_progress', accepted_application_id = $2,"
+					   " agreed_price_cents = $3, accepted_at = $4, updated_at = $4"
+					   " WHERE id = $1 AND status = 'open'",
+				  P_INT(b.id), P_INT(app_id), P_INT(price), P_INT(now)), &raced);
 	ok = ok && DBX(req->db, "UPDATE bounty_applications SET status = CASE WHEN id = $2 THEN 'accepted' ELSE 'declined' END,"
 				" updated_at = $3 WHERE bounty_id = $1", P_INT(b.id), P_INT(app_id), P_INT(now)) >= 1;
 	ok = ok && notify(req->db, creator, "bounty_accepted", "Your application was accepted",
@@ -701,7 +719,7 @@ static int bounties_accept(req_t *req)
 	if (!ok || !db_commit(req->db)) {
 		db_rollback(req->db);
 		notify_discard();
-		return reply_db_error(req, "accept application");
+		return raced ? reply_raced(req) : reply_db_error(req, "accept application");
 	}
 	notify_flush();
 	return reply_bounty(req, 200, b.id);
@@ -782,12 +800,15 @@ static int answer_delivery(req_t *req, bool complete)
 	const char *url = arena_printf(req->arena, "/bounties/%lld", (long long)b.id);
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
-	bool ok = DBX(req->db, "UPDATE bounty_deliveries SET status = $2, response = $3, responded_at = $4"
-			       " WHERE id = $1 AND status = 'submitted'", P_INT(delivery),
-		      P_TEXT(complete ? "accepted" : "changes_requested"), P_TEXT(message), P_INT(now)) == 1;
+	bool raced = false;
+	bool ok = changed_one(DBX(req->db, "UPDATE bounty_deliveries SET status = $2, response = $3, responded_at = $4"
+					   " WHERE id = $1 AND status = 'submitted'", P_INT(delivery),
+				  P_TEXT(complete ? "accepted" : "changes_requested"), P_TEXT(message), P_INT(now)),
+			      &raced);
 	if (complete) {
-		ok = ok && DBX(req->db, "UPDATE bounties SET status = 'completed', completed_at = $2, updated_at = $2"
-					" WHERE id = $1 AND status = 'in_progress'", P_INT(b.id), P_INT(now)) == 1;
+		ok = ok && changed_one(DBX(req->db, "UPDATE bounties SET status = 'completed', completed_at = $2,"
+						   " updated_at = $2 WHERE id = $1 AND status = 'in_progress'",
+					   P_INT(b.id), P_INT(now)), &raced);
 		ok = ok && notify(req->db, b.accepted_creator, "bounty_completed", "Bounty completed",
 				  "The owner accepted your delivery: the bounty is complete", url);
 	} else {
@@ -798,7 +819,7 @@ static int answer_delivery(req_t *req, bool complete)
 	if (!ok || !db_commit(req->db)) {
 		db_rollback(req->db);
 		notify_discard();
-		return reply_db_error(req, "answer delivery");
+		return raced ? reply_raced(req) : reply_db_error(req, "answer delivery");
 	}
 	notify_flush();
 	return reply_bounty(req, 200, b.id);
@@ -826,8 +847,9 @@ static int bounties_cancel(req_t *req)
 	int64_t now = now_ms();
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
-	bool ok = DBX(req->db, "UPDATE bounties SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status = 'open'",
-		      P_INT(b.id), P_INT(now)) == 1;
+	bool raced = false;
+	bool ok = changed_one(DBX(req->db, "UPDATE bounties SET status = 'cancelled', updated_at = $2"
+					   " WHERE id = $1 AND status = 'open'", P_INT(b.id), P_INT(now)), &raced);
 	ok = ok && DBX(req->db, "UPDATE bounty_applications SET status = 'declined', updated_at = $2 WHERE bounty_id = $1",
 		       P_INT(b.id), P_INT(now)) >= 0;
 	ok = ok && notify_applicants(req, b.id, 0, "bounty_cancelled", "A bounty you applied to was cancelled",
@@ -835,7 +857,7 @@ static int bounties_cancel(req_t *req)
 	if (!ok || !db_commit(req->db)) {
 		db_rollback(req->db);
 		notify_discard();
-		return reply_db_error(req, "cancel bounty");
+		return raced ? reply_raced(req) : reply_db_error(req, "cancel bounty");
 	}
 	notify_flush();
 	return reply_bounty(req, 200, b.id);

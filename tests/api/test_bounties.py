@@ -5,7 +5,8 @@ import datetime
 
 from conftest import assert_error, uniq
 from test_communities import image_upload_id
-from test_models import create_model, make_users
+from test_models import create_model, make_users, parallel
+from test_ws import open_ws, ping
 
 
 def future(days=30):
@@ -174,6 +175,54 @@ def test_apply_rules_and_notification(server):
     assert "applications" not in other and other["my_application"] is None and other["applications_count"] == 1
     r = server.get("/api/bounties", params={"mine": "applied"}, headers=creator.h)
     assert b["id"] in [x["id"] for x in r.json()["items"]]
+
+
+def test_application_is_pushed_live_to_the_owner(server):
+    owner, = make_users(server, 1)
+    creator, creator2 = make_users(server, 2, creator=True)
+    b = make_bounty(server, owner)
+    ws = open_ws(server, owner)
+    ping(ws)
+    try:
+        apply(server, creator, b["id"])
+        ev = ws.recv_type("bounty_application", timeout=3)
+        d = ev["data"]
+        assert d["type"] == "bounty_application" and d["action_url"] == f"/bounties/{b['id']}"
+        assert creator.username in d["message"]
+        # accepting pushes to the creator
+        theirs = open_ws(server, creator)
+        ping(theirs)
+        app2 = apply(server, creator2, b["id"])
+        ws.recv_type("bounty_application", timeout=3)
+        mine = next(a for a in get(server, b["id"], owner)["applications"] if a["creator"]["id"] == creator.id)
+        assert server.post(f"/api/bounties/{b['id']}/applications/{mine['id']}/accept", headers=owner.h).status_code == 200
+        assert theirs.recv_type("bounty_accepted", timeout=3)["data"]["action_url"] == f"/bounties/{b['id']}"
+        assert app2["status"] == "pending"
+        theirs.close()
+    finally:
+        ws.close()
+
+
+def test_concurrent_applications_and_accepts(server):
+    owner, = make_users(server, 1)
+    creators = make_users(server, 10, creator=True)
+    b = make_bounty(server, owner)
+    # the same creator twice at once: one 201, one 409, never a 500
+    codes = parallel(lambda _: server.post(f"/api/bounties/{b['id']}/apply", json={"message": "me, me, me, pick me"},
+                                           headers=creators[0].h).status_code, range(4))
+    assert sorted(codes) == [201, 409, 409, 409], codes
+    codes = parallel(lambda w: server.post(f"/api/bounties/{b['id']}/apply", json={"message": "pick me, please!"},
+                                           headers=w.h).status_code, creators[1:])
+    assert codes == [201] * 9, codes
+    seen = get(server, b["id"], owner)
+    assert seen["applications_count"] == 10 == len(seen["applications"])
+    # two accepts at once: one wins, the other is a 409
+    apps = seen["applications"][:4]
+    codes = parallel(lambda a: server.post(f"/api/bounties/{b['id']}/applications/{a['id']}/accept",
+                                           headers=owner.h).status_code, apps)
+    assert sorted(codes) == [200, 409, 409, 409], codes
+    after = get(server, b["id"], owner)
+    assert [a["status"] for a in after["applications"]].count("accepted") == 1
 
 
 def test_apply_after_deadline_or_closed(server):
