@@ -305,6 +305,23 @@ def test_live_updates_across_two_browsers(server, world):
     print("\nlive delivery (ms):", result["delays"])
 
 
+def test_bounty_from_posted_to_completed_across_two_browsers(server, world):
+    """Issue 14, point 9: the owner posts a bounty through the form, the
+    creator applies, the owner accepts, the creator delivers a model of
+    theirs, the owner completes it; each side in a browser of its own."""
+    owner, creator = Account(server, "buyer"), world["creator"]
+    result = run_script("bounty-flow", base_cfg(server, owner=owner.creds(), creator=creator.creds(),
+                                                 model_title=world["model"]["title"]))
+    assert_ok(result)
+    r = server.get(f"/api/bounties/{result['bounty_id']}", headers=owner.h)
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["status"] == "completed" and b["agreed_price"] == 140 and b["owner"]["id"] == owner.id
+    assert b["accepted_creator"]["id"] == creator.id
+    assert [d["status"] for d in b["deliveries"]] == ["accepted"]
+    assert b["deliveries"][0]["model"]["id"] == world["model"]["id"]
+
+
 def test_first_visit_is_light_and_quick(server, world):
     """Issue 11, point 5: the homepage renders in under 1 s on loopback with
     under 150 KB of JavaScript (compressed); the 3D viewer's script (about
