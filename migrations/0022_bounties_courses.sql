@@ -12,8 +12,8 @@ CREATE TABLE bounties (
     id {{PK}},
     owner_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     title TEXT NOT NULL,
-    title_lower TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
+    search_text TEXT NOT NULL,           -- title and description, lowercased (utf8_lower)
     category TEXT NOT NULL DEFAULT 'other',
     budget_cents BIGINT NOT NULL,
     currency TEXT NOT NULL DEFAULT 'USD',
@@ -29,6 +29,9 @@ CREATE TABLE bounties (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX bounties_list_idx ON bounties (status, created_at, id);
+CREATE INDEX bounties_recent_idx ON bounties (is_featured, created_at, id);
+CREATE INDEX bounties_deadline_idx ON bounties (deadline, id);
+CREATE INDEX bounties_budget_idx ON bounties (budget_cents, id);
 CREATE INDEX bounties_category_idx ON bounties (status, category, created_at, id);
 CREATE INDEX bounties_owner_idx ON bounties (owner_id, created_at);
 

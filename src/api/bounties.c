@@ -407,8 +407,7 @@ static int bounties_page(req_t *req, bool admin)
 	" AND (CAST($4 AS TEXT) IS NULL OR b.category = $4)" \
 	" AND (CAST($5 AS BIGINT) < 0 OR b.budget_cents >= CAST($5 AS BIGINT))" \
 	" AND (CAST($6 AS BIGINT) < 0 OR b.budget_cents <= CAST($6 AS BIGINT))" \
-	" AND (CAST($7 AS TEXT) IS NULL OR b.title_lower LIKE CAST($7 AS TEXT) ESCAPE '\\'" \
-	"      OR lower(b.description) LIKE CAST($7 AS TEXT) ESCAPE '\\')" \
+	" AND (CAST($7 AS TEXT) IS NULL OR b.search_text LIKE CAST($7 AS TEXT) ESCAPE '\\')" \
 	" AND ($8 < 0 OR b.is_featured = ($8 = 1))" \
 	" AND (CAST($9 AS BIGINT) = 0 OR b.owner_id = CAST($9 AS BIGINT))"
 #define LIST_SELECT "SELECT " BOUNTY_COLS LIST_WHERE
@@ -524,6 +523,13 @@ static size_t read_owned_ids(valid_t *v, const char *field, size_t max, const ch
 	return n;
 }
 
+/* What ?search= matches: the title and the description, lowercased
+ * beyond ASCII (the same lowering as the query's), an arena string. */
+static const char *search_text(req_t *req, const char *title, const char *description)
+{
+	return utf8_lower(req->arena, arena_printf(req->arena, "%s\n%s", title, description));
+}
+
 #define OWN_IMAGE_SQL "SELECT COUNT(*) FROM uploads WHERE id = $1 AND user_id = $2 AND kind = 'image'"
 #define OWN_MODEL_SQL "SELECT COUNT(*) FROM models WHERE id = $1 AND creator_id = $2 AND deleted_at IS NULL"
 
@@ -547,9 +553,9 @@ static int bounties_create(req_t *req)
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
 	bool ok = DBS(req->db, &id,
-		"INSERT INTO bounties (owner_id, title, title_lower, description, category, budget_cents, deadline,"
+		"INSERT INTO bounties (owner_id, title, search_text, description, category, budget_cents, deadline,"
 		" created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-		P_INT(req->user->id), P_TEXT(title), P_TEXT(utf8_lower(req->arena, title)), P_TEXT(description),
+		P_INT(req->user->id), P_TEXT(title), P_TEXT(search_text(req, title, description)), P_TEXT(description),
 		P_TEXT(category), P_INT(budget), P_INT(deadline), P_INT(now)) == 1;
 	for (size_t i = 0; ok && i < nimages; i++)
 		ok = DBX(req->db, "INSERT INTO bounty_images (bounty_id, position, upload_id) VALUES ($1, $2, $3)",
@@ -888,15 +894,28 @@ static int admin_bounties_update(req_t *req)
 	}
 	if (!v_ok(&v))
 		return v_reply(&v);
+	const char *text = NULL; /* the new search text when title or description change */
+	if (title || description) {
+		db_rows_t *r = RQ(req, "SELECT title, description FROM bounties WHERE id = $1", P_INT(id));
+		if (!r)
+			return reply_db_error(req, "read bounty");
+		if (db_next(r))
+			text = search_text(req, title ? title : db_text(r, 0), description ? description : db_text(r, 1));
+		bool failed = db_failed(r);
+		db_done(r);
+		if (failed)
+			return reply_db_error(req, "read bounty");
+	}
 	int64_t changed = DBX(req->db,
-		"UPDATE bounties SET title = COALESCE($2, title), title_lower = COALESCE($3, title_lower),"
-		" description = COALESCE($4, description), category = COALESCE($5, category),"
+		"UPDATE bounties SET title = COALESCE($2, title), description = COALESCE($4, description),"
+		" search_text = CASE WHEN CAST($3 AS TEXT) IS NULL THEN search_text ELSE $3 END,"
+		" category = COALESCE($5, category),"
 		" status = COALESCE(CAST($6 AS TEXT), status), is_featured = CASE WHEN $7 < 0 THEN is_featured ELSE $7 = 1 END,"
 		" budget_cents = CASE WHEN CAST($8 AS BIGINT) < 0 THEN budget_cents ELSE CAST($8 AS BIGINT) END,"
 		" deadline = CASE WHEN CAST($9 AS BIGINT) = 0 THEN deadline ELSE CAST($9 AS BIGINT) END,"
 		" completed_at = CASE WHEN CAST($6 AS TEXT) = 'completed' AND completed_at IS NULL THEN CAST($10 AS BIGINT) ELSE completed_at END,"
 		" updated_at = CAST($10 AS BIGINT) WHERE id = $1",
-		P_INT(id), P_TEXT(title), P_TEXT(title ? utf8_lower(req->arena, title) : NULL), P_TEXT(description),
+		P_INT(id), P_TEXT(title), P_TEXT(text), P_TEXT(description),
 		P_TEXT(category), P_TEXT(status), P_INT(featured), P_INT(budget), P_INT(deadline), P_INT(now_ms()));
 	if (changed < 0)
 		return reply_db_error(req, "update bounty");

@@ -101,8 +101,10 @@ int seed_bounties(db_t *db)
 		if (!owner)
 			continue;
 		if (DBS(db, &id,
-			"INSERT INTO bounties (owner_id, title, title_lower, description, category, budget_cents, deadline,"
-			" created_at, updated_at) VALUES ($1, $2, lower($2), $3, $4, $5, $6, $7, $7) RETURNING id",
+			"INSERT INTO bounties (owner_id, title, search_text, description, category, budget_cents, deadline,"
+			" created_at, updated_at)"
+			" VALUES ($1, $2, lower(CAST($2 AS TEXT) || ' ' || CAST($3 AS TEXT)), $3, $4, $5, $6, $7, $7)"
+			" RETURNING id",
 			P_INT(owner), P_TEXT(demo_bounties[i].title), P_TEXT(demo_bounties[i].description),
 			P_TEXT(demo_bounties[i].category), P_INT(demo_bounties[i].budget_cents),
 			P_INT(now + demo_bounties[i].days * DAY_MS), P_INT(t)) != 1)
