@@ -41,6 +41,9 @@
 #define BUDGET_MIN_CENTS 100            /* $1 */
 #define BUDGET_MAX_CENTS 100000000      /* $1,000,000 */
 #define DAYS_MAX 365
+/* Applications one bounty takes: its page lists them all, and a cancel or
+ * an accept notifies them all in one transaction. */
+#define APPLICATIONS_MAX 200
 #define DEADLINE_MAX_MS (2LL * 366 * 24 * 3600 * 1000) /* two years ahead */
 
 static const char *const bounty_categories[] = {
@@ -147,7 +150,7 @@ static json_t *bounties_rows(req_t *req, db_rows_t *r, const void *ctx)
 /* ============================================================ lookups */
 
 struct bounty_ref {
-	int64_t id, owner_id, deadline, budget, accepted_app;
+	int64_t id, owner_id, deadline, budget, accepted_app, applications;
 	char status[16];
 	bool applied; /* the caller applied */
 	int64_t accepted_creator;
@@ -159,7 +162,7 @@ struct bounty_ref {
 static bool bounty_find_or_404(req_t *req, int64_t id, struct bounty_ref *b)
 {
 	db_rows_t *r = DBQ(req->db,
-		"SELECT b.owner_id, b.status, b.deadline, b.budget_cents, b.accepted_application_id,"
+		"SELECT b.owner_id, b.status, b.deadline, b.budget_cents, b.accepted_application_id, b.applications_count,"
 		" EXISTS (SELECT 1 FROM bounty_applications a WHERE a.bounty_id = b.id AND a.creator_id = $2),"
 		" (SELECT a.creator_id FROM bounty_applications a WHERE a.id = b.accepted_application_id)"
 		" FROM bounties b WHERE b.id = $1", P_INT(id), P_INT(viewer_id(req)));
@@ -175,8 +178,9 @@ static bool bounty_find_or_404(req_t *req, int64_t id, struct bounty_ref *b)
 		b->deadline = db_int(r, 2);
 		b->budget = db_int(r, 3);
 		b->accepted_app = db_isnull(r, 4) ? 0 : db_int(r, 4);
-		b->applied = db_bool(r, 5);
-		b->accepted_creator = db_isnull(r, 6) ? 0 : db_int(r, 6);
+		b->applications = db_int(r, 5);
+		b->applied = db_bool(r, 6);
+		b->accepted_creator = db_isnull(r, 7) ? 0 : db_int(r, 7);
 	}
 	bool failed = db_failed(r);
 	db_done(r);
@@ -607,6 +611,8 @@ static int bounties_apply(req_t *req)
 		return reply_error(req, ERR_CONFLICT, "This bounty is not open for applications");
 	if (b.deadline <= now_ms())
 		return reply_error(req, ERR_CONFLICT, "The deadline of this bounty has passed");
+	if (b.applications >= APPLICATIONS_MAX)
+		return reply_error(req, ERR_CONFLICT, "This bounty has all the applications it takes");
 	valid_t v;
 	v_init(&v, req, req_body(req));
 	const char *message = v_str(&v, "message", V_REQUIRED | V_MULTILINE, 10, MESSAGE_MAX);
@@ -635,7 +641,8 @@ static int bounties_apply(req_t *req)
 	 * have come between the lookup and now */
 	bool raced = false;
 	ok = ok && changed_one(DBX(req->db, "UPDATE bounties SET applications_count = applications_count + 1"
-					   " WHERE id = $1 AND status = 'open'", P_INT(b.id)), &raced);
+					   " WHERE id = $1 AND status = 'open' AND applications_count < $2", P_INT(b.id),
+				   P_INT(APPLICATIONS_MAX)), &raced);
 	ok = ok && notify(req->db, b.owner_id, "bounty_application", "New application to your bounty",
 			  arena_printf(req->arena, "%s applied to your bounty", req->user->username),
 			  arena_printf(req->arena, "/bounties/%lld", (long long)b.id));
@@ -667,7 +674,7 @@ static bool notify_applicants(req_t *req, int64_t bounty_id, int64_t except, con
 			   P_INT(bounty_id), P_INT(except));
 	if (!r)
 		return false;
-	int64_t ids[256];
+	int64_t ids[APPLICATIONS_MAX];
 	size_t n = 0;
 	while (n < ARRAY_LEN(ids) && db_next(r))
 		ids[n++] = db_int(r, 0);

@@ -228,6 +228,10 @@ def test_concurrent_applications_and_accepts(server):
 def test_apply_after_deadline_or_closed(server):
     owner, = make_users(server, 1)
     creator, = make_users(server, 1, creator=True)
+    full = make_bounty(server, owner)
+    server.sql(f"UPDATE bounties SET applications_count = 200 WHERE id = {full['id']}")
+    assert_error(server.post(f"/api/bounties/{full['id']}/apply", json={"message": "is there still room?"},
+                             headers=creator.h), 409, "CONFLICT")
     b = make_bounty(server, owner)
     server.sql(f"UPDATE bounties SET deadline = 1000 WHERE id = {b['id']}")
     assert_error(server.post(f"/api/bounties/{b['id']}/apply", json={"message": "too late for this"},
