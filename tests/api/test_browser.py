@@ -236,7 +236,7 @@ def test_page_sweep(server, world):
                    bounty_id=world["bounty"]["id"], course_id=world["course"]["id"],
                    username=world["creator"].username,
                    search=world["term"], user=world["creator"].creds())
-    result = run_script("pages", cfg)
+    result = run_script("pages", cfg, timeout=420)  # 30 routes at two widths, on a shared machine
     print(f"\nscreenshots of the {server.engine} page sweep: {shots}")
     assert_ok(result)
     assert len(glob.glob(os.path.join(shots, "*.png"))) >= 2 * result["pages"], os.listdir(shots)
