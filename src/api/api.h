@@ -44,6 +44,8 @@ DECLARE_ROUTES(community_routes);
 DECLARE_ROUTES(community_admin_routes);
 DECLARE_ROUTES(safety_routes);
 DECLARE_ROUTES(ai_routes);
+DECLARE_ROUTES(bounty_routes);
+DECLARE_ROUTES(course_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

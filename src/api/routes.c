@@ -34,5 +34,7 @@ router_t *routes_build(void)
 	router_add(r, community_admin_routes, community_admin_routes_len);
 	router_add(r, safety_routes, safety_routes_len);
 	router_add(r, ai_routes, ai_routes_len);
+	router_add(r, bounty_routes, bounty_routes_len);
+	router_add(r, course_routes, course_routes_len);
 	return r;
 }

@@ -25,5 +25,10 @@ int seed_activity(db_t *db);
 int seed_bulk_models(db_t *db, int64_t n);
 /* Testimonials and slider slides (with generated images). */
 int seed_home(db_t *db);
+/* Published demo courses with lessons; demo bounties from the demo buyers
+ * with applications from the demo creators (after seed_models)
+ * (seed_learn.c). */
+int seed_courses(db_t *db);
+int seed_bounties(db_t *db);
 
 #endif

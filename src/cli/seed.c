@@ -1,8 +1,9 @@
 /*
  * seed.c: `hwc3d seed-demo [--scale N]` fills an empty database with demo
  * data.  Runs only when the database holds no categories yet, so `make run`
- * can call it every time: categories, then (unless --no-models) creators,
- * buyers and a few dozen models with files (seed_models.c).  --scale N adds
+ * can call it every time: categories and demo courses, then (unless
+ * --no-models) creators, buyers and a few dozen models with files
+ * (seed_models.c), homepage content and demo bounties (seed_learn.c).  --scale N adds
  * N demo users (for benchmarks).
  */
 #include "cli.h"
@@ -94,10 +95,12 @@ int cli_seed_demo(int argc, char **argv)
 				P_INT((int64_t)i * 10), P_INT(now)) < 0)
 				goto fail;
 		log_info("seeded %zu categories", ARRAY_LEN(demo_categories));
+		if (seed_courses(db) < 0)
+			goto fail;
 		if (with_models) {
 			char hash[PASSWORD_HASH_LEN];
 			if (!password_hash("demo-password-not-for-production", hash) || seed_models(db, hash) < 0 ||
-			    seed_home(db) < 0 || seed_activity(db) < 0)
+			    seed_home(db) < 0 || seed_activity(db) < 0 || seed_bounties(db) < 0)
 				goto fail;
 		}
 	} else {

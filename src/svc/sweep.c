@@ -102,7 +102,8 @@ int64_t sweep_clean_tmp(int64_t min_age_ms)
  * that refers to an upload or to its URL:
  *   model:  models.upload_id, models.file_key;
  *   image:  a model's thumbnail_url or preview_images (own images only,
- *           models.c own_image), a slider slide, a testimonial;
+ *           models.c own_image), a slider slide, a testimonial, a
+ *           community post, a bounty's reference image or delivery;
  *   avatar: its user's avatar_url, a testimonial;
  *   attachment: a support message (support_attachments, migration 0016).
  * Kinds not listed are always kept. */
@@ -116,7 +117,9 @@ int64_t sweep_clean_tmp(int64_t min_age_ms)
 	"     AND (m.thumbnail_url LIKE " FILE_URL " OR m.preview_images LIKE ('%' || u.storage_key || '%')))" \
 	"   AND NOT EXISTS (SELECT 1 FROM slider_slides s WHERE s.image_url LIKE " FILE_URL ")" \
 	"   AND NOT EXISTS (SELECT 1 FROM testimonials t WHERE t.avatar_url LIKE " FILE_URL ")" \
-	"   AND NOT EXISTS (SELECT 1 FROM community_post_images pi WHERE pi.upload_id = u.id))" \
+	"   AND NOT EXISTS (SELECT 1 FROM community_post_images pi WHERE pi.upload_id = u.id)" \
+	"   AND NOT EXISTS (SELECT 1 FROM bounty_images bi WHERE bi.upload_id = u.id)" \
+	"   AND NOT EXISTS (SELECT 1 FROM bounty_deliveries bd WHERE bd.upload_id = u.id))" \
 	" OR (u.kind = 'avatar'" \
 	"   AND NOT EXISTS (SELECT 1 FROM users x WHERE x.id = u.user_id AND x.avatar_url LIKE " FILE_URL ")" \
 	"   AND NOT EXISTS (SELECT 1 FROM testimonials t WHERE t.avatar_url LIKE " FILE_URL "))" \

@@ -184,8 +184,28 @@ def world(server, browser_ready):
     assert r.status_code == 201, r.text
     community = r.json()
     assert server.post(f"/api/communities/{community['id']}/join", headers=creator.h).status_code == 200
+    # a bounty of the buyer's that the creator applied to, and a published course with lessons
+    deadline = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
+    r = server.post("/api/bounties", headers=buyer.h, json={
+        "title": "A low-poly lighthouse with a rotating lamp, ready for a mobile game",
+        "description": "Under 5k triangles, one texture, the lamp as a separate object.", "budget": 120,
+        "deadline": deadline, "category": "architecture"})
+    assert r.status_code == 201, r.text
+    bounty = r.json()
+    r = server.post(f"/api/bounties/{bounty['id']}/apply", headers=creator.h, json={
+        "message": "I model lighthouses for a living.", "proposed_price": 110, "proposed_days": 5})
+    assert r.status_code == 201, r.text
+    r = server.post("/api/admin/courses", headers=server.admin_headers(), json={
+        "title": "Modeling a lighthouse from scratch", "description": "Blocking, detailing, texturing.",
+        "difficulty": "beginner", "category": "modeling", "instructor": "E2E", "is_published": True})
+    assert r.status_code == 201, r.text
+    course = r.json()
+    for title in ("Blocking out", "Details", "Texturing"):
+        r = server.post(f"/api/admin/courses/{course['id']}/lessons", headers=server.admin_headers(),
+                        json={"title": title, "content": f"How to do {title.lower()}.", "duration_minutes": 12})
+        assert r.status_code == 201, r.text
     return {"creator": creator, "buyer": buyer, "model": model, "term": term, "category": category,
-            "community": community}
+            "community": community, "bounty": bounty, "course": course}
 
 
 def base_cfg(server, **kw):
@@ -213,9 +233,10 @@ def test_page_sweep(server, world):
     shots = os.path.join(SHOTS, server.engine)
     shutil.rmtree(shots, ignore_errors=True)
     cfg = base_cfg(server, model_id=world["model"]["id"], community_id=world["community"]["id"],
+                   bounty_id=world["bounty"]["id"], course_id=world["course"]["id"],
                    username=world["creator"].username,
                    search=world["term"], user=world["creator"].creds())
-    result = run_script("pages", cfg)
+    result = run_script("pages", cfg, timeout=420)  # 30 routes at two widths, on a shared machine
     print(f"\nscreenshots of the {server.engine} page sweep: {shots}")
     assert_ok(result)
     assert len(glob.glob(os.path.join(shots, "*.png"))) >= 2 * result["pages"], os.listdir(shots)
@@ -282,6 +303,23 @@ def test_live_updates_across_two_browsers(server, world):
     assert_ok(result)
     assert set(result["delays"]) == {"direct message", "support reply", "community post", "reaction", "chat line"}
     print("\nlive delivery (ms):", result["delays"])
+
+
+def test_bounty_from_posted_to_completed_across_two_browsers(server, world):
+    """Issue 14, point 9: the owner posts a bounty through the form, the
+    creator applies, the owner accepts, the creator delivers a model of
+    theirs, the owner completes it; each side in a browser of its own."""
+    owner, creator = Account(server, "buyer"), world["creator"]
+    result = run_script("bounty-flow", base_cfg(server, owner=owner.creds(), creator=creator.creds(),
+                                                 model_title=world["model"]["title"]))
+    assert_ok(result)
+    r = server.get(f"/api/bounties/{result['bounty_id']}", headers=owner.h)
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["status"] == "completed" and b["agreed_price"] == 140 and b["owner"]["id"] == owner.id
+    assert b["accepted_creator"]["id"] == creator.id
+    assert [d["status"] for d in b["deliveries"]] == ["accepted"]
+    assert b["deliveries"][0]["model"]["id"] == world["model"]["id"]
 
 
 def test_first_visit_is_light_and_quick(server, world):

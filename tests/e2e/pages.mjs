@@ -5,9 +5,9 @@
 // error, missing h1 or sideways scrolling at 390 px.
 //
 // Input (JSON argument): {base, engine, screenshots, model_id, community_id,
-// username, search, user: {email, password}}.  The checks are generic on purpose: the
-// pages are built by other hands, and the sweep must hold for placeholders
-// and for the real pages alike.
+// bounty_id, course_id, username, search, user: {email, password}}.  The
+// checks are generic on purpose: the pages are built by other hands, and the
+// sweep must hold for placeholders and for the real pages alike.
 import {
   runScript, newPage, settle, takeProblems, axeViolations, overflow, screenshotPath, signIn, heading,
   WIDTHS,
@@ -39,10 +39,18 @@ function routes(cfg) {
     ['support', '/support', true, 200],
     ['messages', '/dashboard/messages', true, 200],
     ['social', '/dashboard/social', true, 200],
-    ['not-available', '/bounties', false, 200],
+    ['bounties', '/bounties?status=open&sort=deadline', false, 200],
+    ['bounty', `/bounties/${encodeURIComponent(cfg.bounty_id)}`, false, 200],
+    ['learn', '/learn?difficulty=beginner', false, 200],
+    ['course', `/learn/${encodeURIComponent(cfg.course_id)}`, false, 200],
+    ['not-available', '/admin', false, 200],
     ['not-found', '/nope', false, 404],
   ];
 }
+
+// Public pages that show more to a signed-in user (the apply form, the
+// enroll button): swept signed in as well.
+const SIGNED_IN_TOO = new Set(['home', 'bounty', 'course']);
 
 // Chromium logs a document's own 4xx as a console error; for the page
 // expected to answer 404 that one line is not a problem of the page.
@@ -124,7 +132,7 @@ await runScript('pages', async (run, cfg) => {
   await run.step('sign in', cfg.base + '/', () => signIn(inPage, cfg, cfg.user.email, cfg.user.password));
   if (run.failures.length === before) {
     for (const [name, path, needsAccount, status] of all) {
-      if (needsAccount || name === 'home')
+      if (needsAccount || SIGNED_IN_TOO.has(name))
         for (const width of WIDTHS) {
           await checkPage(run, cfg, inPage, {
             name: needsAccount ? name : `${name}-signed-in`, path, status, width, signedIn: true,

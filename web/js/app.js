@@ -34,11 +34,15 @@ const routes = [
   ['/support', page(() => import('./pages/support.js'), 'SupportPage', 'Support', { auth: true })],
   ['/community', page(() => import('./pages/community.js'), 'CommunityHubPage', 'Communities')],
   ['/community/:id', page(() => import('./pages/community.js'), 'CommunityPage', 'Community')],
+  ['/bounties', page(() => import('./pages/bounties.js'), 'BountiesPage', 'Bounties')],
+  ['/bounties/:id', page(() => import('./pages/bounties.js'), 'BountyPage', 'Bounty')],
+  ['/learn', page(() => import('./pages/learn.js'), 'LearnPage', 'Learning center')],
+  ['/learn/:id', page(() => import('./pages/learn.js'), 'CoursePage', 'Course')],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
 // whose pages are not built yet.
-const planned = ['communities', 'bounties', 'learn', 'admin'];
+const planned = ['communities', 'admin'];
 
 function match(pathname) {
   const parts = pathname.replace(/\/+$/, '').split('/').slice(1);

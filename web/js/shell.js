@@ -21,6 +21,8 @@ export function Header() {
       <a href="/marketplace">Marketplace</a>
       <a href="/leaderboard">Leaderboard</a>
       <a href="/community">Community</a>
+      <a href="/bounties">Bounties</a>
+      <a href="/learn">Learn</a>
       ${isCreator(user) && html`<a href="/upload">Upload</a>`}
       ${user && html`<a href="/dashboard">Dashboard</a>`}
       ${user && html`<a href="/dashboard/messages">Messages</a>`}
