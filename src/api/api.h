@@ -42,6 +42,11 @@ DECLARE_ROUTES(message_routes);
 DECLARE_ROUTES(support_routes);
 DECLARE_ROUTES(community_routes);
 DECLARE_ROUTES(community_admin_routes);
+DECLARE_ROUTES(admin_user_routes);
+DECLARE_ROUTES(admin_overview_routes);
+DECLARE_ROUTES(admin_analytics_routes);
+DECLARE_ROUTES(admin_email_routes);
+DECLARE_ROUTES(admin_settings_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

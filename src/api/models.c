@@ -15,6 +15,8 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "../svc/audit.h"
+#include "../svc/settings.h"
 #include "../svc/cache.h"
 #include "../svc/rollup.h"
 #include "../svc/storage.h"
@@ -192,6 +194,21 @@ static bool read_upload(valid_t *v, struct upload_info *u)
 	return true;
 }
 
+/* A new model waits for moderation unless the platform settings say
+ * otherwise (admin settings: model_approval_required); either way the
+ * audit log records it.  In the caller's transaction. */
+static bool model_created(req_t *req, int64_t id, const char *title)
+{
+	platform_settings_t ps;
+	settings_get(req->db, &ps);
+	if (!ps.model_approval_required &&
+	    DBX(req->db, "UPDATE models SET status = 'approved' WHERE id = $1", P_INT(id)) != 1)
+		return false;
+	audit_log(req->db, req, "model.create", "model", id, json_pack("{s:s, s:s}", "title", title, "status",
+			ps.model_approval_required ? "pending" : "approved"));
+	return true;
+}
+
 static int models_create(req_t *req)
 {
 	if (strcmp(req->user->user_type, "creator"))
@@ -234,7 +251,7 @@ static int models_create(req_t *req)
 		P_TEXT(up.format), P_INT(up.size), P_INT(up.polys), P_INT(up.verts), P_BOOL(up.anim),
 		P_BOOL(up.rig), P_BOOL(up.tex), P_TEXT(thumb && *thumb ? thumb : NULL),
 		P_TEXT(previews ? previews : "[]"), P_INT(now)) != 1 ||
-	    (tag_list && !replace_tags(req->db, id, tag_list)) ||
+	    (tag_list && !replace_tags(req->db, id, tag_list)) || !model_created(req, id, title) ||
 	    !db_commit(req->db)) { /* models_count: triggers (0009_model_counts.sql) */
 		db_rollback(req->db);
 		if (db_error(req->db) == DB_ERR_UNIQUE) /* another request took this upload first */
@@ -586,7 +603,8 @@ static int models_comments_list(req_t *req)
 	paged_t q = {
 		.what = "list comments",
 		.count_sql = "SELECT comments_count FROM models WHERE id = $1",
-		.rows_sql = COMMENT_SELECT " WHERE k.model_id = $1 ORDER BY k.created_at DESC, k.id DESC",
+		/* a banned author's comments are hidden while the ban lasts */
+		.rows_sql = COMMENT_SELECT " WHERE k.model_id = $1 AND u.is_banned = FALSE ORDER BY k.created_at DESC, k.id DESC",
 		.params = filters, .nparams = 1,
 		.row = comment_json,
 	};

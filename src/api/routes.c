@@ -32,5 +32,10 @@ router_t *routes_build(void)
 	router_add(r, support_routes, support_routes_len);
 	router_add(r, community_routes, community_routes_len);
 	router_add(r, community_admin_routes, community_admin_routes_len);
+	router_add(r, admin_user_routes, admin_user_routes_len);
+	router_add(r, admin_overview_routes, admin_overview_routes_len);
+	router_add(r, admin_analytics_routes, admin_analytics_routes_len);
+	router_add(r, admin_email_routes, admin_email_routes_len);
+	router_add(r, admin_settings_routes, admin_settings_routes_len);
 	return r;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "orders.h"
+#include "audit.h"
 #include "mail.h"
 #include "notify.h"
 #include "ticker.h"
@@ -227,6 +228,9 @@ static bool fulfil(db_t *db, const struct order *o, int64_t now)
 	}
 	if (!rollup_sale_creators(db, o->id, now)) /* after every model's rows: rollup.h, lock order */
 		return false;
+	audit_log_as(db, NULL, o->buyer_id, "order.paid", "order", o->id,
+		     json_pack("{s:I, s:I, s:i}", "amount_cents", (json_int_t)o->amount_cents, "fee_cents",
+			       (json_int_t)o->fee_cents, "items", o->n));
 	return queue_receipt(db, o);
 }
 
