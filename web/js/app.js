@@ -34,6 +34,11 @@ const routes = [
   ['/support', page(() => import('./pages/support.js'), 'SupportPage', 'Support', { auth: true })],
   ['/community', page(() => import('./pages/community.js'), 'CommunityHubPage', 'Communities')],
   ['/community/:id', page(() => import('./pages/community.js'), 'CommunityPage', 'Community')],
+  ['/admin', page(() => import('./pages/admin/overview.js'), 'AdminOverviewPage', 'Admin', { auth: true, admin: true })],
+  ['/admin/users', page(() => import('./pages/admin/users.js'), 'AdminUsersPage', 'Users · Admin', { auth: true, admin: true })],
+  ['/admin/analytics', page(() => import('./pages/admin/analytics.js'), 'AdminAnalyticsPage', 'Analytics · Admin', { auth: true, admin: true })],
+  ['/admin/emails', page(() => import('./pages/admin/emails.js'), 'AdminEmailsPage', 'Emails · Admin', { auth: true, admin: true })],
+  ['/admin/settings', page(() => import('./pages/admin/settings.js'), 'AdminSettingsPage', 'Settings · Admin', { auth: true, admin: true })],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
