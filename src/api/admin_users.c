@@ -255,6 +255,17 @@ static bool guard_admin_or_409(req_t *req, const struct target *t, const char *v
 	return true;
 }
 
+/* In a transaction that may take away an admin (demote, ban, delete):
+ * PostgreSQL serialises them on one advisory lock, so two admins demoting
+ * each other at once cannot both see the other one remaining (SQLite's
+ * single writer already does).  False on a database error. */
+static bool admin_change_lock(req_t *req, bool target_is_admin)
+{
+	if (!target_is_admin || db_kind(req->db) != DB_PG)
+		return true;
+	return DBX0(req->db, "SELECT pg_advisory_xact_lock(7236419)") >= 0;
+}
+
 static void invalidate_public(void)
 {
 	cache_invalidate(CACHE_MODELS);
@@ -301,7 +312,9 @@ static int admin_users_update(req_t *req)
 	json_t *shown = json_deep_copy(body);
 	json_object_update(detail, shown);
 	json_decref(shown);
-	if (!db_begin(req->db)) {
+	if (!db_begin(req->db) || !admin_change_lock(req, demote)) {
+		if (db_in_transaction(req->db))
+			db_rollback(req->db);
 		json_decref(detail);
 		return reply_db_error(req, "begin");
 	}
@@ -346,8 +359,11 @@ static int admin_users_delete(req_t *req)
 	/* As a user's own deletion (users.c): personal data goes, the row
 	 * stays for the books; their models leave the marketplace but stay
 	 * with their buyers. */
-	if (!db_begin(req->db))
+	if (!db_begin(req->db) || !admin_change_lock(req, t.is_admin)) {
+		if (db_in_transaction(req->db))
+			db_rollback(req->db);
 		return reply_db_error(req, "begin");
+	}
 	bool ok = DBX(req->db,
 		"UPDATE users SET email = $2, email_normalized = $2, username = $3, username_lower = $3,"
 		" password_hash = NULL, full_name = NULL, avatar_url = NULL, bio = NULL, country = NULL, role = 'user',"
@@ -389,8 +405,11 @@ static int admin_users_ban(req_t *req)
 	if (t.is_banned)
 		return reply_error(req, ERR_CONFLICT, "This user is already banned");
 	int64_t hidden = 0, admins = 1;
-	if (!db_begin(req->db))
+	if (!db_begin(req->db) || !admin_change_lock(req, t.is_admin)) {
+		if (db_in_transaction(req->db))
+			db_rollback(req->db);
 		return reply_db_error(req, "begin");
+	}
 	bool ok = user_ban_apply(req, t.id, reason, &hidden);
 	if (ok && t.is_admin)
 		ok = DBS0(req->db, &admins, "SELECT COUNT(*) FROM users WHERE role = 'admin' AND is_banned = FALSE"
