@@ -109,6 +109,20 @@ Browse the marketplace, follow creators, or upload your first model.
 
 {{link}}
 
+— HWC3D', TRUE, 0, 0),
+('purchase_receipt', 'Purchase receipt', 'Your HWC3D purchase {{transaction}}',
+ 'Hi {{name}},
+
+Thank you for your purchase on HWC3D.
+
+Transaction: {{transaction}}
+
+{{items}}
+
+Total: {{total}}
+
+Your purchases: {{link}}
+
 — HWC3D', TRUE, 0, 0);
 
 -- Mailings an admin sent (POST /api/admin/emails/send); the job

@@ -8,6 +8,7 @@ static const char *const vars_code[] = { "name", "code", "site_name", "site_url"
 static const char *const vars_link[] = { "name", "link", "site_name", "site_url", NULL };
 static const char *const vars_model_ok[] = { "name", "title", "link", "site_name", "site_url", NULL };
 static const char *const vars_model_no[] = { "name", "title", "reason", "link", "site_name", "site_url", NULL };
+static const char *const vars_receipt[] = { "name", "transaction", "items", "total", "link", "site_name", "site_url", NULL };
 static const char *const vars_custom[] = { "name", "username", "email", "site_name", "site_url", NULL };
 
 static const struct { const char *key; const char *const *vars; } system_keys[] = {
@@ -18,6 +19,7 @@ static const struct { const char *key; const char *const *vars; } system_keys[] 
 	{ "welcome", vars_link },
 	{ "model_approved", vars_model_ok },
 	{ "model_rejected", vars_model_no },
+	{ "purchase_receipt", vars_receipt },
 };
 
 const char *const *mail_tpl_vars(const char *key)
@@ -123,6 +125,31 @@ static void html_text(strbuf_t *html, const char *s, size_t n)
 	}
 }
 
+/* A value in the HTML part: escaped, each http(s) URL in it a link (a
+ * receipt's download links, a mailing's site_url). */
+static void html_value(strbuf_t *html, const char *v)
+{
+	while (*v) {
+		const char *u = strstr(v, "http");
+		while (u && strncmp(u, "https://", 8) && strncmp(u, "http://", 7))
+			u = strstr(u + 4, "http");
+		if (!u) {
+			html_text(html, v, strlen(v));
+			return;
+		}
+		html_text(html, v, (size_t)(u - v));
+		size_t n = strcspn(u, " \t\r\n<>\"'");
+		char *url = xstrndup(u, n);
+		sb_adds(html, "<a href=\"");
+		html_escape(html, url);
+		sb_adds(html, "\">");
+		html_escape(html, url);
+		sb_adds(html, "</a>");
+		free(url);
+		v = u + n;
+	}
+}
+
 static void render_one(const char *tpl, const mail_var_t *vars, size_t n, strbuf_t *text, strbuf_t *html,
 		       bool one_line)
 {
@@ -148,17 +175,13 @@ static void render_one(const char *tpl, const mail_var_t *vars, size_t n, strbuf
 		sb_adds(text, v);
 		if (html) {
 			if (!strcmp(name, "link") || !strcmp(name, "site_url")) {
-				sb_adds(html, "<a href=\"");
-				html_escape(html, v);
-				sb_adds(html, "\">");
-				html_escape(html, v);
-				sb_adds(html, "</a>");
+				html_value(html, v);
 			} else if (!strcmp(name, "code")) {
 				sb_adds(html, "<span style=\"font-size:28px;letter-spacing:6px;font-weight:bold\">");
 				html_escape(html, v);
 				sb_adds(html, "</span>");
 			} else {
-				html_text(html, v, strlen(v));
+				html_value(html, v);
 			}
 		}
 		p = open + len;

@@ -421,6 +421,31 @@ def test_system_templates_render_the_real_mails(server):
                    headers=adm(server))
 
 
+def test_purchase_receipt_comes_from_its_template(server):
+    t = templates(server)["purchase_receipt"]
+    assert {"items", "total", "transaction"} <= set(t["variables"])
+    c = make_creator(server)
+    m = create_model(server, c, approve=True, price=7)
+    b = make_buyer(server)
+    try:
+        r = server.put(f"/api/admin/emails/templates/{t['id']}",
+                       json={"body": "Thanks {{name}}!\n\n{{items}}\n\nPaid {{total}} ({{transaction}})"}, headers=adm(server))
+        assert r.status_code == 200, r.text
+        assert checkout(server, b, model_ids=[m["id"]]).status_code in (200, 201)
+        deadline = time.time() + 10
+        files = []
+        while time.time() < deadline and not files:
+            mid = server.scalar(f"SELECT MAX(id) FROM mail_outbox WHERE to_addr = '{b.email}' AND kind = 'purchase_receipt'"
+                                " AND status = 'sent'")
+            files = glob.glob(os.path.join(server.data_dir, "mail", f"*-{int(mid):06d}.eml")) if mid else []
+            time.sleep(0.1)
+        raw = open(files[0], "rb").read().decode()
+        assert f"Thanks Test {b.username}!" in raw and "Paid USD 7.00 (TXN-" in raw
+        assert re.search(r'<a href="[^"]+/api/downloads/[^"]+">', raw), raw
+    finally:
+        server.put(f"/api/admin/emails/templates/{t['id']}", json={"body": t["body"]}, headers=adm(server))
+
+
 def test_custom_templates_crud_and_preview(server):
     key = "promo_" + uuid.uuid4().hex[:6]
     body = assert_error(server.post("/api/admin/emails/templates", json={"key": key, "name": "Promo", "subject": "Hi",

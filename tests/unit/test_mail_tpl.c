@@ -36,14 +36,30 @@ TEST(mail_tpl_render_escapes_html_and_keeps_text)
 	sb_init(&s, 0);
 	sb_init(&t, 0);
 	sb_init(&h, 0);
-	mail_var_t vars[] = { { "name", "<b>Eve</b> & co" }, { "link", "https://x.test/r?a=1&b=\"2\"" }, { "code", NULL } };
+	mail_var_t vars[] = { { "name", "<b>Eve</b> & co" }, { "link", "https://x.test/r?a=1&b=2" }, { "code", NULL } };
 	mail_tpl_render("Hi {{name}}\r\nBcc: x", "Dear {{name}},\n\nOpen {{link}}\nnow.{{code}} {{missing}}", vars, 3, &s, &t, &h);
 	CHECK_STR(s.buf, "Hi <b>Eve</b> & co  Bcc: x"); /* one line: no header injection */
-	CHECK_STR(t.buf, "Dear <b>Eve</b> & co,\n\nOpen https://x.test/r?a=1&b=\"2\"\nnow. \n");
+	CHECK_STR(t.buf, "Dear <b>Eve</b> & co,\n\nOpen https://x.test/r?a=1&b=2\nnow. \n");
 	CHECK(strstr(h.buf, "Dear &lt;b&gt;Eve&lt;/b&gt; &amp; co,</p><p>Open ") != NULL);
-	CHECK(strstr(h.buf, "<a href=\"https://x.test/r?a=1&amp;b=&quot;2&quot;\">") != NULL);
+	CHECK(strstr(h.buf, "<a href=\"https://x.test/r?a=1&amp;b=2\">https://x.test/r?a=1&amp;b=2</a>") != NULL);
 	CHECK(strstr(h.buf, "<br>now.") != NULL);
 	CHECK(strstr(h.buf, "<b>") == NULL);
+	sb_release(&s);
+	sb_release(&t);
+	sb_release(&h);
+}
+
+TEST(mail_tpl_links_urls_in_values_only)
+{
+	strbuf_t s, t, h;
+	sb_init(&s, 0);
+	sb_init(&t, 0);
+	sb_init(&h, 0);
+	mail_var_t vars[] = { { "items", "- Cube: get it at https://a.test/d?x=1\"><script> now" } };
+	mail_tpl_render("s", "Literal https://b.test stays text\n{{items}}", vars, 1, &s, &t, &h);
+	CHECK(strstr(h.buf, "<a href=\"https://a.test/d?x=1\">https://a.test/d?x=1</a>&quot;&gt;&lt;script&gt; now") != NULL);
+	CHECK(strstr(h.buf, "Literal https://b.test stays text") != NULL);
+	CHECK(strstr(h.buf, "<script>") == NULL);
 	sb_release(&s);
 	sb_release(&t);
 	sb_release(&h);
