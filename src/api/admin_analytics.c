@@ -65,17 +65,17 @@ struct metric {
 #define M_REJECTIONS { "rejections", false, MK_SUM, "SELECT created_at / 86400000, COUNT(*) FROM audit_log" \
 	" WHERE action = 'model.reject' AND created_at >= $1 AND created_at < $2 AND CAST($3 AS BIGINT) >= 0 AND CAST($4 AS BIGINT) >= 0" \
 	" GROUP BY created_at / 86400000" }
-#define M_DAILY(name, col) { name, false, MK_SUM, "SELECT day, SUM(" col ") FROM model_daily" \
+#define M_DAILY(name, col) { name, false, MK_SUM, "SELECT day, CAST(SUM(" col ") AS BIGINT) FROM model_daily" \
 	" WHERE day >= $3 AND day <= $4 AND CAST($1 AS BIGINT) >= 0 AND CAST($2 AS BIGINT) >= 0 GROUP BY day" }
 #define M_SALES { "sales", false, MK_SUM, "SELECT created_at / 86400000, COUNT(*) FROM purchases" \
 	" WHERE created_at >= $1 AND created_at < $2 AND CAST($3 AS BIGINT) >= 0 AND CAST($4 AS BIGINT) >= 0 GROUP BY created_at / 86400000" }
-#define M_REVENUE { "revenue", true, MK_SUM, "SELECT created_at / 86400000, SUM(price_cents) FROM purchases" \
+#define M_REVENUE { "revenue", true, MK_SUM, "SELECT created_at / 86400000, CAST(SUM(price_cents) AS BIGINT) FROM purchases" \
 	" WHERE created_at >= $1 AND created_at < $2 AND CAST($3 AS BIGINT) >= 0 AND CAST($4 AS BIGINT) >= 0 GROUP BY created_at / 86400000" }
-#define M_FEE { "fee", true, MK_SUM, "SELECT created_at / 86400000, SUM(fee_cents) FROM purchases" \
+#define M_FEE { "fee", true, MK_SUM, "SELECT created_at / 86400000, CAST(SUM(fee_cents) AS BIGINT) FROM purchases" \
 	" WHERE created_at >= $1 AND created_at < $2 AND CAST($3 AS BIGINT) >= 0 AND CAST($4 AS BIGINT) >= 0 GROUP BY created_at / 86400000" }
 #define M_REFUNDS { "refunds", false, MK_SUM, "SELECT refunded_at / 86400000, COUNT(*) FROM purchases" \
 	" WHERE refunded_at >= $1 AND refunded_at < $2 AND CAST($3 AS BIGINT) >= 0 AND CAST($4 AS BIGINT) >= 0 GROUP BY refunded_at / 86400000" }
-#define M_REFUNDED { "refunded_amount", true, MK_SUM, "SELECT refunded_at / 86400000, SUM(price_cents) FROM purchases" \
+#define M_REFUNDED { "refunded_amount", true, MK_SUM, "SELECT refunded_at / 86400000, CAST(SUM(price_cents) AS BIGINT) FROM purchases" \
 	" WHERE refunded_at >= $1 AND refunded_at < $2 AND CAST($3 AS BIGINT) >= 0 AND CAST($4 AS BIGINT) >= 0 GROUP BY refunded_at / 86400000" }
 
 static const struct metric overview_metrics[] = { M_SIGNUPS, M_ACTIVE, M_UPLOADS, M_APPROVALS, M_SALES, M_REVENUE, M_FEE };
@@ -202,10 +202,10 @@ static int pair_cmp(const void *a, const void *b)
 }
 
 /* One metric's values per bucket into vals (zeros first). */
-static bool metric_run(req_t *req, const struct range *rg, const struct metric *m, int64_t *vals)
+static bool metric_run(db_t *db, const struct range *rg, const struct metric *m, int64_t *vals)
 {
 	memset(vals, 0, rg->n * sizeof(*vals));
-	db_rows_t *r = RQ(req, m->sql, P_INT(rg->from_day * DAY_MS), P_INT((rg->to_day + 1) * DAY_MS),
+	db_rows_t *r = DBQ(db, m->sql, P_INT(rg->from_day * DAY_MS), P_INT((rg->to_day + 1) * DAY_MS),
 			  P_INT(rg->from_day), P_INT(rg->to_day));
 	if (!r)
 		return false;
@@ -239,40 +239,58 @@ static bool metric_run(req_t *req, const struct range *rg, const struct metric *
 	return ok;
 }
 
-static int reply_series(req_t *req, const struct metric *metrics, size_t nm)
-{
+struct series_job {
 	struct range rg;
-	if (!range_read(req, &rg))
-		return DONE;
+	const struct metric *metrics;
+	size_t nm;
+};
+
+/* Every metric over the range: on the pool (admin_defer_json). */
+static json_t *series_compute(req_t *req, db_t *db, void *ctx, const char **what)
+{
+	struct series_job *j = ctx;
+	const struct range *rg = &j->rg;
 	json_t *buckets = json_array(), *series = json_object(), *totals = json_object(), *points = json_array();
-	for (size_t i = 0; i < rg.n; i++) {
-		json_array_append_new(buckets, json_string(day_text(req, rg.starts[i])));
-		json_array_append_new(points, json_pack("{s:s}", "date", day_text(req, rg.starts[i])));
+	for (size_t i = 0; i < rg->n; i++) {
+		json_array_append_new(buckets, json_string(day_text(req, rg->starts[i])));
+		json_array_append_new(points, json_pack("{s:s}", "date", day_text(req, rg->starts[i])));
 	}
-	int64_t *vals = arena_alloc(req->arena, (rg.n + 1) * sizeof(int64_t));
-	for (size_t k = 0; k < nm; k++) {
-		if (!metric_run(req, &rg, &metrics[k], vals)) {
+	int64_t *vals = arena_alloc(req->arena, (rg->n + 1) * sizeof(int64_t));
+	for (size_t k = 0; k < j->nm; k++) {
+		const struct metric *m = &j->metrics[k];
+		if (!metric_run(db, rg, m, vals)) {
 			json_decref(buckets);
 			json_decref(series);
 			json_decref(totals);
 			json_decref(points);
-			return reply_db_error(req, metrics[k].name);
+			*what = m->name;
+			return NULL;
 		}
 		json_t *a = json_array();
 		int64_t total = 0;
-		for (size_t i = 0; i < rg.n; i++) {
-			json_t *x = metrics[k].money ? admin_money(vals[i]) : json_integer(vals[i]);
+		for (size_t i = 0; i < rg->n; i++) {
+			json_t *x = m->money ? admin_money(vals[i]) : json_integer(vals[i]);
 			json_array_append(a, x);
-			json_object_set_new(json_array_get(points, i), metrics[k].name, x);
+			json_object_set_new(json_array_get(points, i), m->name, x);
 			total += vals[i];
 		}
-		json_object_set_new(series, metrics[k].name, a);
-		json_object_set_new(totals, metrics[k].name, metrics[k].money ? admin_money(total) : json_integer(total));
+		json_object_set_new(series, m->name, a);
+		json_object_set_new(totals, m->name, m->money ? admin_money(total) : json_integer(total));
 	}
 	static const char *const names[] = { "day", "week", "month" };
-	return reply_ok(req, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "period", names[rg.period],
-		"from", day_text(req, rg.from_day), "to", day_text(req, rg.to_day), "buckets", buckets, "series", series,
-		"totals", totals, "points", points, "currency", "USD"));
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "period", names[rg->period],
+		"from", day_text(req, rg->from_day), "to", day_text(req, rg->to_day), "buckets", buckets, "series", series,
+		"totals", totals, "points", points, "currency", "USD");
+}
+
+static int reply_series(req_t *req, const struct metric *metrics, size_t nm)
+{
+	struct series_job *j = arena_calloc(req->arena, sizeof(*j));
+	if (!range_read(req, &j->rg))
+		return DONE;
+	j->metrics = metrics;
+	j->nm = nm;
+	return admin_defer_json(req, series_compute, j);
 }
 
 static int admin_analytics_overview(req_t *req)

@@ -1,6 +1,8 @@
 #include "admin_common.h"
 #include "../core/util.h"
 #include "../http/reply.h"
+#include "../http/pool.h"
+#include "../core/log.h"
 #include "../auth/account.h"
 
 bool admin_fields_known_or_400(req_t *req, json_t *body, const char *const *allowed)
@@ -42,4 +44,43 @@ bool user_ban_apply(req_t *req, int64_t user_id, const char *reason, int64_t *hi
 		      " updated_at = $2 WHERE creator_id = $1 AND is_published = TRUE AND deleted_at IS NULL",
 		      P_INT(user_id), P_INT(now));
 	return *hidden >= 0;
+}
+
+struct admin_job {
+	req_t *req;
+	admin_compute_fn fn;
+	void *ctx;
+	json_t *out;
+	const char *what;
+};
+
+static void admin_work(void *ctx)
+{
+	struct admin_job *j = ctx;
+	if (!j->req->db) {
+		j->what = "no database connection";
+		return;
+	}
+	j->out = j->fn(j->req, j->req->db, j->ctx, &j->what);
+	if (!j->out && !j->what)
+		j->what = "compute";
+	if (!j->out)
+		log_warn("request %s: %s %s: %s: %s", j->req->request_id, j->req->method, j->req->path, j->what,
+			 db_errmsg(j->req->db));
+}
+
+static int admin_done(req_t *req, void *ctx)
+{
+	struct admin_job *j = ctx;
+	if (j->out)
+		return reply_ok(req, j->out);
+	req->retry_after = 5;
+	return reply_error(req, ERR_UNAVAILABLE, "The database did not answer; try again shortly");
+}
+
+int admin_defer_json(req_t *req, admin_compute_fn fn, void *ctx)
+{
+	struct admin_job *j = arena_calloc(req->arena, sizeof(*j));
+	*j = (struct admin_job){ .req = req, .fn = fn, .ctx = ctx };
+	return pool_defer(req, POOL_DB, admin_work, admin_done, j);
 }

@@ -57,6 +57,41 @@ static json_t *admin_user_json(db_rows_t *r)
 	return u;
 }
 
+#define ADMIN_USERS_WHERE " FROM users u WHERE u.deleted_at IS NULL" \
+	" AND (CAST($1 AS TEXT) IS NULL OR u.username_lower LIKE $1 ESCAPE '\\' OR u.email_normalized LIKE $1 ESCAPE '\\'" \
+	"      OR lower(COALESCE(u.full_name, '')) LIKE $1 ESCAPE '\\')" \
+	" AND (CAST($2 AS TEXT) IS NULL OR u.user_type = $2) AND (CAST($3 AS TEXT) IS NULL OR u.role = $3)" \
+	" AND ($4 = 0 OR ($4 = 1 AND u.is_banned = FALSE AND u.is_email_verified = TRUE)" \
+	"      OR ($4 = 2 AND u.is_banned = TRUE) OR ($4 = 3 AND u.is_banned = FALSE AND u.is_email_verified = FALSE))"
+
+struct users_job {
+	page_t p;
+	const char *order;
+	db_param_t filters[6]; /* 4 filters, then limit and offset */
+};
+
+/* A page of the list: a substring search scans the table, so it runs on
+ * the pool (admin_defer_json). */
+static json_t *users_compute(req_t *req, db_t *db, void *ctx, const char **what)
+{
+	struct users_job *j = ctx;
+	int64_t total = 0;
+	if (db_scalar(db, "SELECT COUNT(*)" ADMIN_USERS_WHERE, j->filters, 4, &total) < 0) {
+		*what = "count users";
+		return NULL;
+	}
+	j->filters[4] = P_INT(j->p.limit);
+	j->filters[5] = P_INT(j->p.offset);
+	db_rows_t *r = db_query(db, arena_printf(req->arena, "SELECT " ADMIN_USER_COLS ADMIN_USERS_WHERE "%s LIMIT $5 OFFSET $6",
+						 j->order), j->filters, 6);
+	json_t *items = r ? rows_to_array(r, admin_user_json) : NULL;
+	if (!items) {
+		*what = "list users";
+		return NULL;
+	}
+	return page_envelope(items, total, &j->p);
+}
+
 static int admin_users_list(req_t *req)
 {
 	valid_t v;
@@ -74,12 +109,6 @@ static int admin_users_list(req_t *req)
 	if (!v_ok(&v))
 		return v_reply(&v);
 	const char *like = search && *search ? like_contains(req->arena, utf8_lower(req->arena, search)) : NULL;
-#define ADMIN_USERS_WHERE " FROM users u WHERE u.deleted_at IS NULL" \
-	" AND (CAST($1 AS TEXT) IS NULL OR u.username_lower LIKE $1 ESCAPE '\\' OR u.email_normalized LIKE $1 ESCAPE '\\'" \
-	"      OR lower(COALESCE(u.full_name, '')) LIKE $1 ESCAPE '\\')" \
-	" AND (CAST($2 AS TEXT) IS NULL OR u.user_type = $2) AND (CAST($3 AS TEXT) IS NULL OR u.role = $3)" \
-	" AND ($4 = 0 OR ($4 = 1 AND u.is_banned = FALSE AND u.is_email_verified = TRUE)" \
-	"      OR ($4 = 2 AND u.is_banned = TRUE) OR ($4 = 3 AND u.is_banned = FALSE AND u.is_email_verified = FALSE))"
 	int st = !strcmp(status, "active") ? 1 : !strcmp(status, "banned") ? 2 : !strcmp(status, "unverified") ? 3 : 0;
 	db_param_t filters[] = { P_TEXT(like), P_TEXT(strcmp(type, "all") ? type : NULL),
 				 P_TEXT(strcmp(role, "all") ? role : NULL), P_INT(st) };
@@ -88,15 +117,10 @@ static int admin_users_list(req_t *req)
 			  : !strcmp(sort, "last_login") ? " ORDER BY COALESCE(u.last_login_at, 0) DESC, u.id DESC"
 			  : !strcmp(sort, "models") ? " ORDER BY u.models_count DESC, u.id DESC"
 			  : " ORDER BY u.created_at DESC, u.id DESC";
-	paged_t q = {
-		.what = "list users",
-		.count_sql = "SELECT COUNT(*)" ADMIN_USERS_WHERE,
-		.rows_sql = arena_printf(req->arena, "SELECT " ADMIN_USER_COLS ADMIN_USERS_WHERE "%s", order),
-		.params = filters, .nparams = 4,
-		.row = admin_user_json,
-	};
-#undef ADMIN_USERS_WHERE
-	return paged_reply(req, &p, &q);
+	struct users_job *j = arena_calloc(req->arena, sizeof(*j));
+	*j = (struct users_job){ .p = p, .order = order };
+	memcpy(j->filters, filters, sizeof(filters));
+	return admin_defer_json(req, users_compute, j);
 }
 
 /* The user of the path's {id} (not deleted) as a document; NULL after
