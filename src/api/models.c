@@ -477,6 +477,7 @@ static int models_toggle_publish(req_t *req)
 			P_INT(m.id), P_INT(now_ms()));
 	if (n != 1)
 		return reply_model_write_failed(req, n, "toggle publish");
+	audit_log(req->db, req, "model.toggle_publish", "model", m.id, json_pack("{s:b}", "was_public", m.is_public));
 	cache_invalidate(CACHE_MODELS);
 	cache_invalidate(CACHE_CATEGORIES); /* models_count: public models */
 	cache_invalidate(CACHE_USERS);
