@@ -6,12 +6,15 @@
 #include "api.h"
 #include "models_common.h"
 #include "safety.h"
+#include "../core/config.h"
 #include "../core/util.h"
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/cache.h"
+#include "../svc/audit.h"
 #include "../svc/mail.h"
+#include "../svc/mail_tpl.h"
 #include "paged.h"
 
 /* Each model's latest safety scan (verdict, findings, the likely original
@@ -75,14 +78,23 @@ static int admin_models_get(req_t *req)
 	return reply_admin_model(req, req_param_int(req, "id"));
 }
 
-/* Tells the creator, in the app and by mail. */
-static void tell_creator(req_t *req, const struct model_ref *m, const char *type, const char *title, const char *message)
+/* Tells the creator, in the app and by mail (the template named by type,
+ * else the built-in text). */
+static void tell_creator(req_t *req, const struct model_ref *m, const char *type, const char *title, const char *message,
+			 const char *reason)
 {
 	char *url = arena_printf(req->arena, "/model/%lld", (long long)m->id);
 	notify(req->db, m->creator_id, type, title, message, url);
 	db_rows_t *r = DBQ(req->db, "SELECT email, full_name, username FROM users WHERE id = $1 AND deleted_at IS NULL",
 			   P_INT(m->creator_id));
 	if (r && db_next(r)) {
+		mail_var_t vars[] = { { "name", db_text(r, 1) ? db_text(r, 1) : db_text(r, 2) }, { "title", m->title },
+				      { "reason", reason },
+				      { "link", arena_printf(req->arena, "%s/model/%lld", cfg.frontend_url, (long long)m->id) } };
+		if (mail_tpl_send(req->db, type, "model_moderation", db_text(r, 0), vars, ARRAY_LEN(vars), 0)) {
+			db_done(r);
+			return;
+		}
 		strbuf_t html;
 		sb_init(&html, 0);
 		sb_adds(&html, "<!doctype html><html><body style=\"font-family:sans-serif\"><p>");
@@ -106,7 +118,8 @@ static int admin_models_approve(req_t *req)
 	if (n != 1)
 		return reply_model_write_failed(req, n, "approve");
 	tell_creator(req, &m, "model_approved", "Your model is live",
-		     arena_printf(req->arena, "'%s' was approved and is now on the marketplace.", m.title));
+		     arena_printf(req->arena, "'%s' was approved and is now on the marketplace.", m.title), NULL);
+	audit_log(req->db, req, "model.approve", "model", m.id, json_pack("{s:s}", "title", m.title));
 	cache_invalidate(CACHE_MODELS);
 	cache_invalidate(CACHE_CATEGORIES); /* models_count: public models */
 	cache_invalidate(CACHE_USERS);
@@ -128,7 +141,8 @@ static int admin_models_reject(req_t *req)
 	if (n != 1)
 		return reply_model_write_failed(req, n, "reject");
 	tell_creator(req, &m, "model_rejected", "Your model was not approved",
-		     arena_printf(req->arena, "'%s' was not approved: %s", m.title, reason));
+		     arena_printf(req->arena, "'%s' was not approved: %s", m.title, reason), reason);
+	audit_log(req->db, req, "model.reject", "model", m.id, json_pack("{s:s, s:s}", "title", m.title, "reason", reason));
 	cache_invalidate(CACHE_MODELS);
 	cache_invalidate(CACHE_CATEGORIES); /* models_count: public models */
 	cache_invalidate(CACHE_USERS);
@@ -153,6 +167,8 @@ static int admin_models_feature(req_t *req)
 			" updated_at = $4 WHERE id = $1", P_INT(m.id), P_BOOL(set), P_BOOL(value), P_INT(now_ms()));
 	if (n != 1)
 		return reply_model_write_failed(req, n, "feature");
+	audit_log(req->db, req, "model.feature", "model", m.id,
+		  set ? json_pack("{s:s, s:b}", "title", m.title, "is_featured", value) : json_pack("{s:s, s:b}", "title", m.title, "toggled", 1));
 	cache_invalidate(CACHE_MODELS);
 	return reply_admin_model(req, m.id);
 }
@@ -162,7 +178,11 @@ static int admin_models_delete(req_t *req)
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, true, true))
 		return DONE;
-	return models_remove(req, m.id, m.creator_id, m.sales_count);
+	int rc = models_remove(req, m.id, m.creator_id, m.sales_count);
+	if (req->status >= 200 && req->status < 300)
+		audit_log(req->db, req, "model.delete", "model", m.id,
+			  json_pack("{s:s, s:I}", "title", m.title, "sales_count", (json_int_t)m.sales_count));
+	return rc;
 }
 
 const route_t admin_model_routes[] = {

@@ -46,6 +46,11 @@ DECLARE_ROUTES(safety_routes);
 DECLARE_ROUTES(ai_routes);
 DECLARE_ROUTES(bounty_routes);
 DECLARE_ROUTES(course_routes);
+DECLARE_ROUTES(admin_user_routes);
+DECLARE_ROUTES(admin_overview_routes);
+DECLARE_ROUTES(admin_analytics_routes);
+DECLARE_ROUTES(admin_email_routes);
+DECLARE_ROUTES(admin_settings_routes);
 
 /* Builds the router with every route of every area. */
 router_t *routes_build(void);

@@ -18,8 +18,10 @@
 #include "../http/pool.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "../svc/audit.h"
 #include "../svc/mail.h"
 #include "../svc/ratelimit.h"
+#include "../svc/settings.h"
 
 /* A copy of the normalised address in the request arena, or NULL after
  * recording a field error. */
@@ -153,6 +155,10 @@ static int auth_register(req_t *req)
 	const char *user_type = v_enum(&v, "user_type", V_REQUIRED, types, NULL);
 	if (!v_ok(&v))
 		return v_reply(&v);
+	platform_settings_t ps;
+	settings_get(req->db, &ps);
+	if (!ps.registration_open)
+		return reply_error(req, ERR_FORBIDDEN, "Registration is closed for now");
 
 	int clash = registration_clash(req, email, username);
 	if (clash != DONE + 1)
@@ -185,6 +191,8 @@ static int register_done(req_t *req, void *ctx)
 	if (!otp_issue(req->db, id, "verify_email", code) ||
 	    !mail_verification_code(req->db, email, full_name && *full_name ? full_name : username, code))
 		goto fail;
+	audit_log_as(req->db, req, id, "user.register", "user", id,
+		     json_pack("{s:s, s:s}", "username", username, "user_type", n->user_type));
 	if (!db_commit(req->db))
 		goto fail;
 	mail_wake();

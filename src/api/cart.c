@@ -17,11 +17,19 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "../svc/settings.h"
 
-int64_t platform_fee_cents(int64_t price_cents)
+int64_t platform_fee_cents(int64_t price_cents, int64_t fee_bps)
 {
 	/* price ≤ 10^8 cents (validate: v_money bound), bps ≤ 10^4: no overflow */
-	return (price_cents * cfg.platform_fee_bps + 5000) / 10000;
+	return (price_cents * fee_bps + 5000) / 10000;
+}
+
+int64_t platform_fee_bps(db_t *db)
+{
+	platform_settings_t s;
+	settings_get(db, &s);
+	return s.platform_fee_bps;
 }
 
 bool user_owns(db_t *db, int64_t user_id, int64_t model_id, bool *owns)

@@ -257,13 +257,13 @@ static int checkout(req_t *req)
 
 	/* Prices from our own records. */
 	struct buyable *items = arena_alloc(req->arena, n * sizeof(*items));
-	int64_t total = 0, fee = 0;
+	int64_t total = 0, fee = 0, fee_bps = platform_fee_bps(req->db);
 	for (size_t i = 0; i < n; i++) {
 		enum buy_check why = model_buyable(req, ids[i], &items[i]);
 		if (why != BUY_OK)
 			return reply_buy_refused(req, why, "model_ids");
 		total += items[i].price_cents;
-		fee += platform_fee_cents(items[i].price_cents);
+		fee += platform_fee_cents(items[i].price_cents, fee_bps);
 	}
 	req_rows_release(req); /* the lookups' statements, before the write */
 
@@ -288,7 +288,7 @@ static int checkout(req_t *req)
 		bool ok = DBX(req->db, "INSERT INTO order_items (order_id, model_id, creator_id, price_cents, fee_cents)"
 				       " VALUES ($1, $2, $3, $4, $5)", P_INT(order_id), P_INT(items[i].id),
 			      P_INT(items[i].creator_id), P_INT(items[i].price_cents),
-			      P_INT(platform_fee_cents(items[i].price_cents))) == 1;
+			      P_INT(platform_fee_cents(items[i].price_cents, fee_bps))) == 1;
 		if (ok && DBX(req->db, "INSERT INTO order_locks (buyer_id, model_id, order_id) VALUES ($1, $2, $3)",
 			      P_INT(req->user->id), P_INT(items[i].id), P_INT(order_id)) != 1) {
 			bool busy = db_error(req->db) == DB_ERR_UNIQUE;

@@ -43,7 +43,12 @@ int reply_buy_refused(req_t *req, enum buy_check why, const char *field);
 	" AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.buyer_id = $1 AND p.model_id = m.id" \
 	" AND p.refunded_at IS NULL))"
 
-int64_t platform_fee_cents(int64_t price_cents);
+/* The platform's share of a price at fee_bps (hundredths of a percent:
+ * platform_fee_bps(), read once per checkout so that an order's lines and
+ * its total agree). */
+int64_t platform_fee_cents(int64_t price_cents, int64_t fee_bps);
+/* The fee now: the admin setting (svc/settings.h), else PLATFORM_FEE_PERCENT. */
+int64_t platform_fee_bps(db_t *db);
 
 /* A signed link to download the model's file as user_id, valid for
  * DOWNLOAD_LINK_TTL_S (default 900); *expires_ms gets its end.  In the

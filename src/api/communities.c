@@ -714,7 +714,9 @@ static int communities_posts_list(req_t *req)
 	if (!v_ok(&v))
 		return v_reply(&v);
 	bool media = !strcmp(filter, "media");
-#define POSTS_WHERE POST_FROM " WHERE p.community_id = $1 AND p.removed_at IS NULL AND ($2 = 0 OR p.has_media = TRUE)"
+/* a banned author's posts are hidden while the ban lasts */
+#define POSTS_WHERE POST_FROM " WHERE p.community_id = $1 AND p.removed_at IS NULL AND a.is_banned = FALSE" \
+	" AND ($2 = 0 OR p.has_media = TRUE)"
 	db_param_t filters[] = { P_INT(c.id), P_INT(media ? 1 : 0) };
 	paged_t q = {
 		.what = "list posts",
@@ -924,7 +926,7 @@ static int posts_comments_list(req_t *req)
 	paged_t q = {
 		.what = "list post comments",
 		.count_sql = "SELECT COUNT(*) FROM community_comments WHERE post_id = $1",
-		.rows_sql = COMMENT_SELECT " WHERE cc.post_id = $1 ORDER BY cc.created_at, cc.id",
+		.rows_sql = COMMENT_SELECT " WHERE cc.post_id = $1 AND u.is_banned = FALSE ORDER BY cc.created_at, cc.id",
 		.params = filters, .nparams = 1,
 		.row = comment_json,
 	};

@@ -14,6 +14,8 @@
 #include "../auth/account.h"
 #include "../core/util.h"
 #include "../http/reply.h"
+#include "../svc/audit.h"
+#include "admin_common.h"
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/notify.h"
@@ -84,6 +86,7 @@ static int admin_communities_create(req_t *req)
 	int64_t id = community_insert(req, &in, status);
 	if (!id)
 		return DONE;
+	audit_log(req->db, req, "community.create", "community", id, json_pack("{s:s?, s:s}", "name", in.name, "status", status));
 	return reply_community(req, 201, id);
 }
 
@@ -118,6 +121,7 @@ static int admin_communities_update(req_t *req)
 	}
 	if (n == 0)
 		return reply_error(req, ERR_NOT_FOUND, "Community not found");
+	audit_log(req->db, req, "community.update", "community", id, json_deep_copy(req_body(req)));
 	return reply_community(req, 200, id);
 }
 
@@ -129,6 +133,7 @@ static int admin_communities_delete(req_t *req)
 		return reply_db_error(req, "delete community");
 	if (n == 0)
 		return reply_error(req, ERR_NOT_FOUND, "Community not found");
+	audit_log(req->db, req, "community.delete", "community", id, NULL);
 	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Community deleted", "id", (json_int_t)id));
 }
 
@@ -154,6 +159,8 @@ static int admin_communities_approve(req_t *req)
 				    arena_printf(req->arena, "'%s' is open: members can join it now", name),
 				    arena_printf(req->arena, "/community/%lld", (long long)id));
 	}
+	if (ok && n == 1)
+		audit_log(req->db, req, "community.approve", "community", id, NULL);
 	if (!ok || !db_commit(req->db)) {
 		db_rollback(req->db);
 		return reply_db_error(req, "approve community");
@@ -293,10 +300,14 @@ static int admin_reports_resolve(req_t *req)
 		raced = true; /* another admin resolved it first */
 	if (ok && !raced && !dismiss)
 		ok = remove_post(req, &rep, now);
-	if (ok && !raced && !strcmp(action, "ban"))
-		ok = DBX(req->db, "UPDATE users SET is_banned = TRUE, updated_at = $2 WHERE id = $1", P_INT(rep.author_id),
-			 P_INT(now)) == 1 &&
-		     session_revoke_all(req->db, rep.author_id);
+	int64_t hidden = 0;
+	if (ok && !raced && !strcmp(action, "ban")) /* as POST /api/admin/users/{id}/ban does */
+		ok = user_ban_apply(req, rep.author_id, arena_printf(req->arena, "Report %lld: %s", (long long)rep.id,
+								     note ? note : "banned on a report"), &hidden);
+	if (ok && !raced)
+		audit_log(req->db, req, "report.resolve", "community_report", rep.id,
+			  json_pack("{s:s, s:s?, s:I, s:I}", "action", action, "note", note, "post_id", (json_int_t)rep.post_id,
+				    "author_id", (json_int_t)rep.author_id));
 	if (!ok || raced || !db_commit(req->db)) {
 		db_rollback(req->db);
 		if (raced)

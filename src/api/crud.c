@@ -4,6 +4,18 @@
 #include "crud.h"
 #include "../core/util.h"
 #include "../http/reply.h"
+#include "../svc/audit.h"
+
+/* The audit log's row for a write: "<noun>.<verb>" ("slide.update") on
+ * the table, with the fields sent. */
+static void audit(req_t *req, const crud_t *c, const char *verb, int64_t id, bool with_body)
+{
+	char *noun = arena_strdup(req->arena, c->noun);
+	for (char *p = noun; *p; p++)
+		*p = *p == ' ' ? '_' : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	json_t *body = with_body && req_body(req) ? json_deep_copy(req_body(req)) : NULL;
+	audit_log(req->db, req, arena_printf(req->arena, "%s.%s", noun, verb), c->table, id, body);
+}
 
 static int db_failure(req_t *req, const crud_t *c, const char *verb)
 {
@@ -43,6 +55,7 @@ int crud_create(req_t *req, const crud_t *c)
 	int64_t id = 0;
 	if (upd_insert(req, c->table, c->fields, c->nfields, in, &id) != 1)
 		return db_failure(req, c, "create");
+	audit(req, c, "create", id, true);
 	cache_invalidate(c->area);
 	return crud_reply_one(req, c, id, 201);
 }
@@ -60,6 +73,7 @@ int crud_update(req_t *req, const crud_t *c)
 		return db_failure(req, c, "update");
 	if (changed == 0)
 		return not_found(req, c);
+	audit(req, c, "update", id, true);
 	cache_invalidate(c->area);
 	return crud_reply_one(req, c, id, 200);
 }
@@ -73,6 +87,7 @@ int crud_delete(req_t *req, const crud_t *c)
 		return db_failure(req, c, "delete");
 	if (changed == 0)
 		return not_found(req, c);
+	audit(req, c, "delete", id, false);
 	cache_invalidate(c->area);
 	return reply_ok(req, json_pack("{s:s, s:I}", "message", arena_printf(req->arena, "%s deleted", c->noun),
 				       "id", (json_int_t)id));

@@ -17,6 +17,8 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../media/fingerprint.h"
+#include "../svc/audit.h"
+#include "../svc/settings.h"
 #include "../svc/cache.h"
 #include "../svc/rollup.h"
 #include "../svc/storage.h"
@@ -221,6 +223,21 @@ static bool store_fingerprint(db_t *db, int64_t model_id, const fingerprint_t *f
 
 static int models_create_scanned(req_t *req, void *ctx, const char *verdict, json_t *scan);
 
+/* A new model waits for moderation unless the platform settings say
+ * otherwise (admin settings: model_approval_required); either way the
+ * audit log records it.  In the caller's transaction. */
+static bool model_created(req_t *req, int64_t id, const char *title)
+{
+	platform_settings_t ps;
+	settings_get(req->db, &ps);
+	if (!ps.model_approval_required &&
+	    DBX(req->db, "UPDATE models SET status = 'approved' WHERE id = $1", P_INT(id)) != 1)
+		return false;
+	audit_log(req->db, req, "model.create", "model", id, json_pack("{s:s, s:s}", "title", title, "status",
+			ps.model_approval_required ? "pending" : "approved"));
+	return true;
+}
+
 static int models_create(req_t *req)
 {
 	if (strcmp(req->user->user_type, "creator"))
@@ -296,7 +313,7 @@ static int models_create_scanned(req_t *req, void *ctx, const char *verdict, jso
 		P_BOOL(up.rig), P_BOOL(up.tex), P_TEXT(thumb && *thumb ? thumb : NULL),
 		P_TEXT(previews ? previews : "[]"), P_INT(now)) != 1 ||
 	    (tag_list && !replace_tags(req->db, id, tag_list)) ||
-	    (up.has_fp && !store_fingerprint(req->db, id, &up.fp)) ||
+	    (up.has_fp && !store_fingerprint(req->db, id, &up.fp)) || !model_created(req, id, title) ||
 	    !db_commit(req->db)) { /* models_count: triggers (0009_model_counts.sql) */
 		db_rollback(req->db);
 		if (db_error(req->db) == DB_ERR_UNIQUE) /* another request took this upload first */
@@ -528,6 +545,7 @@ static int models_toggle_publish(req_t *req)
 		return reply_error(req, ERR_CONFLICT, "This model's file failed its latest safety scan and cannot be published");
 	if (n != 1)
 		return reply_model_write_failed(req, n, "toggle publish");
+	audit_log(req->db, req, "model.toggle_publish", "model", m.id, json_pack("{s:b}", "was_public", m.is_public));
 	cache_invalidate(CACHE_MODELS);
 	cache_invalidate(CACHE_CATEGORIES); /* models_count: public models */
 	cache_invalidate(CACHE_USERS);
@@ -654,7 +672,8 @@ static int models_comments_list(req_t *req)
 	paged_t q = {
 		.what = "list comments",
 		.count_sql = "SELECT comments_count FROM models WHERE id = $1",
-		.rows_sql = COMMENT_SELECT " WHERE k.model_id = $1 ORDER BY k.created_at DESC, k.id DESC",
+		/* a banned author's comments are hidden while the ban lasts */
+		.rows_sql = COMMENT_SELECT " WHERE k.model_id = $1 AND u.is_banned = FALSE ORDER BY k.created_at DESC, k.id DESC",
 		.params = filters, .nparams = 1,
 		.row = comment_json,
 	};

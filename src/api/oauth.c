@@ -21,6 +21,8 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "../svc/audit.h"
+#include "../svc/settings.h"
 
 #define STATE_TTL_MS ((int64_t)10 * 60 * 1000)
 #define REDIRECT_MAX 2048
@@ -238,7 +240,7 @@ static int64_t create_user(req_t *req, const oauth_provider_t *p, const oauth_pr
 	return id;
 }
 
-enum signin { SIGNIN_OK, SIGNIN_BANNED, SIGNIN_FAILED };
+enum signin { SIGNIN_OK, SIGNIN_BANNED, SIGNIN_CLOSED, SIGNIN_FAILED };
 
 /* Finds, links or creates the account, in one transaction. */
 static enum signin sign_in(req_t *req, const oauth_provider_t *p, const oauth_profile_t *pr,
@@ -262,8 +264,20 @@ static enum signin sign_in(req_t *req, const oauth_provider_t *p, const oauth_pr
 		db_rollback(req->db);
 		return SIGNIN_BANNED;
 	}
-	if (!found && !(a.id = create_user(req, p, pr, user_type)))
-		goto fail;
+	if (!found) {
+		/* A new account is a sign-up: refused while registration is
+		 * closed (admin settings); existing accounts still sign in. */
+		platform_settings_t ps;
+		settings_get(req->db, &ps);
+		if (!ps.registration_open) {
+			db_rollback(req->db);
+			return SIGNIN_CLOSED;
+		}
+		if (!(a.id = create_user(req, p, pr, user_type)))
+			goto fail;
+		audit_log_as(req->db, req, a.id, "user.register", "user", a.id,
+			     json_pack("{s:s, s:s}", "provider", oauth_name(p), "user_type", user_type));
+	}
 	if (!linked && !link_account(req, p, pr, a.id))
 		goto fail;
 	if (found && !linked && !a.verified && !claim_unverified(req, a.id))
@@ -359,6 +373,8 @@ static int sign_in_done(req_t *req, void *ctx)
 		s = sign_in(req, p, pr, job->user_type, &user_id);
 	if (s == SIGNIN_BANNED)
 		return reply_error(req, ERR_FORBIDDEN, "This account is banned");
+	if (s == SIGNIN_CLOSED)
+		return reply_error(req, ERR_FORBIDDEN, "Registration is closed for now");
 	if (s == SIGNIN_FAILED)
 		return reply_db_error(req, "oauth sign-in");
 	return session_reply_new(req, user_id, "user");

@@ -38,8 +38,10 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "../svc/audit.h"
 #include "../svc/orders.h"
 #include "../svc/payments.h"
+#include "../svc/settings.h"
 
 #define DAY_MS 86400000LL
 #define DAYS_MAX 365
@@ -57,6 +59,14 @@ static json_t *money(int64_t cents)
 }
 
 /* "$12.34" (or "-$12.34") for messages. */
+/* The smallest payout a creator may ask for now (svc/settings.h). */
+static int64_t payout_minimum(req_t *req)
+{
+	platform_settings_t s;
+	settings_get(req->db, &s);
+	return s.payout_minimum_cents > 0 ? s.payout_minimum_cents : 1;
+}
+
 static const char *money_text(req_t *req, int64_t cents)
 {
 	uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
@@ -543,11 +553,12 @@ static int my_revenue(req_t *req)
 	json_object_set_new(out, "balance", money(ledger));
 	json_object_set_new(out, "pending_payout", money(pending));
 	json_object_set_new(out, "available_balance", money(available));
-	json_object_set_new(out, "payout_minimum", money(cfg.payout_minimum_cents));
+	int64_t minimum = payout_minimum(req);
+	json_object_set_new(out, "payout_minimum", money(minimum));
 	json_object_set_new(out, "has_payout_method", json_boolean(has_method > 0));
 	json_object_set_new(out, "has_open_payout_request", json_boolean(open));
 	json_object_set_new(out, "can_request_payout",
-			    json_boolean(!open && has_method > 0 && available > 0 && available >= cfg.payout_minimum_cents));
+			    json_boolean(!open && has_method > 0 && available > 0 && available >= minimum));
 	json_object_set_new(out, "days", json_integer(days));
 	json_object_set_new(out, "from", day_json(from_day));
 	json_object_set_new(out, "to", day_json(from_day + days - 1));
@@ -787,7 +798,7 @@ static int payout_request(req_t *req)
 		db_rollback(req->db);
 		return reply_error(req, ERR_CONFLICT, "You already have a payout request waiting; wait for it to be decided");
 	}
-	int64_t minimum = cfg.payout_minimum_cents > 0 ? cfg.payout_minimum_cents : 1;
+	int64_t minimum = payout_minimum(req);
 	if (!given)
 		amount = available;
 	if (!given && available < minimum)
@@ -997,6 +1008,8 @@ static int refund_done(req_t *req, void *ctx)
 	case SETTLE_DONE:
 		log_info("admin %lld refunded order %lld (%lld cents)", (long long)req->user->id, (long long)j->order_id,
 			 (long long)j->amount_cents);
+		audit_log(req->db, req, "order.refund", "order", j->order_id,
+			  json_pack("{s:I}", "amount_cents", (json_int_t)j->amount_cents));
 		return reply_order_row(req, 200, j->order_id);
 	case SETTLE_ALREADY:
 		return reply_already_refunded(req);
@@ -1131,7 +1144,9 @@ static int admin_payout_approve(req_t *req)
 			 " VALUES ($1, 'payout', $2, $3, $4)", P_INT(d.creator_id), P_INT(-d.amount_cents), P_INT(id),
 		P_INT(now)) != 1 ||
 	    !notify(req->db, d.creator_id, "payout_approved", "Payout sent", msg, FINANCIALS_URL) ||
-	    !db_commit(req->db)) {
+	    (audit_log(req->db, req, "payout.approve", "payout_request", id,
+		       json_pack("{s:I, s:I}", "creator_id", (json_int_t)d.creator_id, "amount_cents", (json_int_t)d.amount_cents)),
+	     !db_commit(req->db))) {
 		db_rollback(req->db);
 		notify_discard();
 		return reply_db_error(req, "approve payout");
@@ -1165,7 +1180,10 @@ static int admin_payout_reject(req_t *req)
 	    !notify(req->db, d.creator_id, "payout_rejected", "Payout request declined",
 		    arena_printf(req->arena, "Your payout request of %s was declined: %s", money_text(req, d.amount_cents),
 				 reason), FINANCIALS_URL) ||
-	    !db_commit(req->db)) {
+	    (audit_log(req->db, req, "payout.reject", "payout_request", id,
+		       json_pack("{s:I, s:I, s:s}", "creator_id", (json_int_t)d.creator_id, "amount_cents",
+				 (json_int_t)d.amount_cents, "reason", reason)),
+	     !db_commit(req->db))) {
 		db_rollback(req->db);
 		notify_discard();
 		return reply_db_error(req, "reject payout");

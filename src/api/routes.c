@@ -36,5 +36,10 @@ router_t *routes_build(void)
 	router_add(r, ai_routes, ai_routes_len);
 	router_add(r, bounty_routes, bounty_routes_len);
 	router_add(r, course_routes, course_routes_len);
+	router_add(r, admin_user_routes, admin_user_routes_len);
+	router_add(r, admin_overview_routes, admin_overview_routes_len);
+	router_add(r, admin_analytics_routes, admin_analytics_routes_len);
+	router_add(r, admin_email_routes, admin_email_routes_len);
+	router_add(r, admin_settings_routes, admin_settings_routes_len);
 	return r;
 }

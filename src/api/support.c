@@ -31,6 +31,7 @@
 #include "../core/strbuf.h"
 #include "../core/util.h"
 #include "../http/reply.h"
+#include "../svc/audit.h"
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/events.h"
@@ -726,6 +727,9 @@ static int admin_support_tickets_status(req_t *req)
 			notify(req->db, t.user_id, "support_resolved", "Your support ticket was resolved",
 			       arena_printf(req->arena, "\"%s\" was marked resolved. Reply to reopen it.", t.subject),
 			       arena_printf(req->arena, "/support?ticket=%lld", (long long)t.id)));
+		if (ok && n == 1)
+			audit_log(req->db, req, "ticket.status", "support_ticket", t.id,
+				  json_pack("{s:s, s:s}", "from", t.status, "to", status));
 		if (!ok || !db_commit(req->db)) {
 			db_rollback(req->db);
 			return reply_db_error(req, "set ticket status");
@@ -761,6 +765,8 @@ static int admin_support_tickets_assign(req_t *req)
 	if (DBX(req->db, "UPDATE support_tickets SET assigned_to = $2, updated_at = $3 WHERE id = $1",
 		P_INT(t.id), admin ? P_INT(admin) : P_NULL, P_INT(now_ms())) != 1)
 		return reply_db_error(req, "assign ticket");
+	audit_log(req->db, req, "ticket.assign", "support_ticket", t.id,
+		  json_pack("{s:o}", "admin_id", admin ? json_integer(admin) : json_null()));
 	return reply_ticket(req, 200, t.id, true);
 }
 

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "../core/util.h"
 #include "../http/reply.h"
+#include "../svc/audit.h"
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/cache.h"
@@ -149,6 +150,7 @@ static int admin_testimonials_approve(req_t *req)
 		return reply_db_error(req, "approve testimonial");
 	if (changed == 0)
 		return reply_error(req, ERR_NOT_FOUND, "Testimonial not found");
+	audit_log(req->db, req, approved ? "testimonial.approve" : "testimonial.withdraw", "testimonials", id, NULL);
 	cache_invalidate(CACHE_HOME);
 	return crud_reply_one(req, &testimonials, id, 200);
 }

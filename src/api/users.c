@@ -12,6 +12,7 @@
 #include "../http/reply.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "../svc/audit.h"
 #include "social.h"
 #include "update.h"
 
@@ -159,7 +160,8 @@ static int change_password_done(req_t *req, void *ctx)
 		return reply_db_error(req, "begin");
 	if (DBX(req->db, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
 		P_INT(req->user->id), P_TEXT(j->nh), P_INT(now_ms())) != 1 ||
-	    !session_revoke_all(req->db, req->user->id) || !db_commit(req->db)) {
+	    !session_revoke_all(req->db, req->user->id) ||
+	    (audit_log(req->db, req, "user.password_change", "user", req->user->id, NULL), !db_commit(req->db))) {
 		db_rollback(req->db);
 		return reply_db_error(req, "change password");
 	}

@@ -544,7 +544,7 @@ int seed_activity(db_t *db)
 		if (!buyer || i % 3 != 0 ||
 		    DBS(db, &price, "SELECT price_cents FROM models WHERE id = $1 AND is_free = FALSE", P_INT(m[i].id)) != 1)
 			continue;
-		int64_t fee = platform_fee_cents(price), order = 0;
+		int64_t fee = platform_fee_cents(price, platform_fee_bps(db)), order = 0;
 		if (!db_begin(db))
 			return -1;
 		if (DBS(db, &order, "INSERT INTO orders (buyer_id, request_hash, provider, payment_method, amount_cents,"

@@ -24,6 +24,7 @@
 #include "../svc/metrics.h"
 #include "../svc/notify.h"
 #include "../svc/ratelimit.h"
+#include "../svc/settings.h"
 #include "../ws/hub.h"
 
 /* Bodies on routes that take none are read and dropped up to this size. */
@@ -93,6 +94,32 @@ static bool rate_limit(req_t *req, enum rl_class cls)
 	return false;
 }
 
+/* Maintenance mode (svc/settings.h): the API answers 503 with
+ * Retry-After to everyone but admins; the admin and auth routes, health
+ * and metrics (no database) and the static client keep working, so an
+ * admin can sign in and turn it off. */
+#define MAINTENANCE_RETRY_S 300
+
+static bool maintenance_blocks(req_t *req)
+{
+	const route_t *rt = req->route;
+	if ((rt->flags & ROUTE_NO_DB) || !req->db || str_has_prefix(req->path, "/api/admin/") ||
+	    str_has_prefix(req->path, "/api/auth/") || !str_has_prefix(req->path, "/api/"))
+		return false;
+	platform_settings_t s;
+	settings_get(req->db, &s);
+	if (!s.maintenance_mode)
+		return false;
+	if (!req->user && rt->access == ACCESS_PUBLIC && req_bearer_token(req))
+		auth_identify(req->db, req->arena, req_bearer_token(req), &req->user);
+	if (req->user && req->user->is_admin)
+		return false;
+	req->retry_after = MAINTENANCE_RETRY_S;
+	early(req, ERR_UNAVAILABLE, 0, s.maintenance_message[0] ? arena_strdup(req->arena, s.maintenance_message)
+				      : "The platform is down for maintenance; try again shortly");
+	return true;
+}
+
 static void check_route(req_t *req, const char *content_length)
 {
 	const route_t *rt = req->route;
@@ -132,6 +159,8 @@ static void check_route(req_t *req, const char *content_length)
 		early(req, ERR_FORBIDDEN, 0, "Administrator access required");
 		return;
 	}
+	if (maintenance_blocks(req))
+		return;
 	if (content_length) {
 		int64_t cl;
 		if (!parse_i64(content_length, &cl) || cl < 0) {

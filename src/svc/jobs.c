@@ -2,6 +2,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "jobs.h"
+#include "mail_tpl.h"
 #include "storage.h"
 #include "../core/config.h"
 #include "../core/log.h"
@@ -35,6 +36,9 @@ void job_init(void)
 	 * default backoff. */
 	if (!job_kind_known(STORE_DELETE_JOB))
 		job_register(STORE_DELETE_JOB, store_delete_job, 10, 70000);
+	/* Admin mailings (mail_tpl.h): batches into the outbox, resumable. */
+	if (!job_kind_known(MAIL_CAMPAIGN_JOB))
+		job_register(MAIL_CAMPAIGN_JOB, mail_campaign_job, 5, 600000);
 }
 
 static const struct kind *kind_find(const char *name)

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "mail.h"
+#include "mail_tpl.h"
 #include "../core/config.h"
 #include "../core/log.h"
 #include "../core/num.h"
@@ -59,10 +60,17 @@ bool mail_init(char *err, size_t errlen)
 bool mail_queue(db_t *db, const char *kind, const char *to, const char *subject,
 		const char *text, const char *html)
 {
+	return mail_queue_campaign(db, kind, to, subject, text, html, 0);
+}
+
+bool mail_queue_campaign(db_t *db, const char *kind, const char *to, const char *subject,
+			 const char *text, const char *html, int64_t campaign_id)
+{
 	int64_t now = now_ms();
 	if (DBX(db, "INSERT INTO mail_outbox (kind, to_addr, subject, body_text, body_html,"
-		" next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-		P_TEXT(kind), P_TEXT(to), P_TEXT(subject), P_TEXT(text), P_TEXT(html), P_INT(now)) != 1)
+		" next_attempt_at, created_at, campaign_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+		P_TEXT(kind), P_TEXT(to), P_TEXT(subject), P_TEXT(text), P_TEXT(html), P_INT(now),
+		campaign_id > 0 ? P_INT(campaign_id) : P_NULL) != 1)
 		return false;
 	/* Inside a transaction the row is not visible yet: the caller wakes
 	 * the worker after its commit (a wake now would find nothing). */
@@ -395,8 +403,18 @@ static bool send_template(db_t *db, const char *kind, const char *to, const char
 	return ok;
 }
 
+/* The template of kind, else the built-in text (the caller's fallback). */
+static bool send_tpl(db_t *db, const char *kind, const char *to, const char *name, const char *var,
+		     const char *value)
+{
+	mail_var_t vars[] = { { "name", name ? name : "there" }, { var, value } };
+	return mail_tpl_send(db, kind, NULL, to, vars, ARRAY_LEN(vars), 0);
+}
+
 bool mail_verification_code(db_t *db, const char *to, const char *name, const char *code)
 {
+	if (send_tpl(db, "verify_email", to, name, "code", code))
+		return true;
 	return send_template(db, "verify_email", to, "Your HWC3D verification code", name,
 			     "Your code to verify your email address:", code, false,
 			     "It expires in 10 minutes. If you did not sign up, ignore this message.");
@@ -404,6 +422,8 @@ bool mail_verification_code(db_t *db, const char *to, const char *name, const ch
 
 bool mail_admin_code(db_t *db, const char *to, const char *code)
 {
+	if (send_tpl(db, "admin_otp", to, NULL, "code", code))
+		return true;
 	return send_template(db, "admin_otp", to, "Your HWC3D admin sign-in code", NULL,
 			     "Your code to finish signing in to the admin console:", code, false,
 			     "It expires in 10 minutes. If this was not you, change your password now.");
@@ -411,6 +431,8 @@ bool mail_admin_code(db_t *db, const char *to, const char *code)
 
 bool mail_password_reset(db_t *db, const char *to, const char *link, bool admin)
 {
+	if (send_tpl(db, admin ? "admin_password_reset" : "password_reset", to, NULL, "link", link))
+		return true;
 	return send_template(db, admin ? "admin_password_reset" : "password_reset", to,
 			     "Reset your HWC3D password", NULL,
 			     "Open this link to choose a new password:", link, true,
@@ -419,6 +441,8 @@ bool mail_password_reset(db_t *db, const char *to, const char *link, bool admin)
 
 bool mail_welcome(db_t *db, const char *to, const char *name)
 {
+	if (send_tpl(db, "welcome", to, name, "link", cfg.frontend_url))
+		return true;
 	return send_template(db, "welcome", to, "Welcome to HWC3D", name,
 			     "Your email address is verified and your account is ready.",
 			     cfg.frontend_url, true,

@@ -21,12 +21,17 @@
 bool mail_init(char *err, size_t errlen);
 bool mail_queue(db_t *db, const char *kind, const char *to, const char *subject,
 		const char *text, const char *html);
+/* The same for a mail of an admin mailing (email_campaigns.id). */
+bool mail_queue_campaign(db_t *db, const char *kind, const char *to, const char *subject,
+			 const char *text, const char *html, int64_t campaign_id);
 /* Wakes the worker: call after committing a transaction that queued mail. */
 void mail_wake(void);
 void mail_worker_start(void);
 void mail_worker_stop(void);
 
-/* The messages the accounts flow sends.  name may be NULL. */
+/* The messages the accounts flow sends.  name may be NULL.  Each is
+ * rendered from its template (mail_tpl.h, editable by admins), or from
+ * the built-in text when the template cannot be read. */
 bool mail_verification_code(db_t *db, const char *to, const char *name, const char *code);
 bool mail_admin_code(db_t *db, const char *to, const char *code);
 bool mail_password_reset(db_t *db, const char *to, const char *link, bool admin);

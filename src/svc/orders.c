@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 #include "orders.h"
+#include "audit.h"
 #include "mail.h"
+#include "mail_tpl.h"
 #include "notify.h"
 #include "ticker.h"
 #include "rollup.h"
@@ -151,11 +153,42 @@ static void money(strbuf_t *sb, int64_t cents)
 
 /* The buyer's receipt, with a link per model (valid for the link TTL) and
  * the model's page, where a fresh one is always at hand. */
+/* The receipt from its template (mail_tpl.h): the items as text lines,
+ * the links in them made links in the HTML part.  False when the template
+ * cannot be used (the caller sends the built-in receipt). */
+static bool queue_receipt_template(db_t *db, const struct order *o, const char *txn, int64_t expires)
+{
+	strbuf_t items, total;
+	sb_init(&items, 0);
+	sb_init(&total, 0);
+	for (int i = 0; i < o->n; i++) {
+		const struct item *it = &o->items[i];
+		char *url = download_url(it->model_id, o->buyer_id, expires);
+		sb_addf(&items, "%s- %s: %s ", i ? "\n" : "", it->title, o->currency);
+		money(&items, it->price_cents);
+		sb_addf(&items, "\n  Download (this link works for %lld minutes): %s\n  Any time later, from the model's page: %s/model/%lld",
+			(long long)(cfg.download_link_ttl_s / 60), url, cfg.frontend_url, (long long)it->model_id);
+		free(url);
+	}
+	sb_addf(&total, "%s ", o->currency);
+	money(&total, o->amount_cents);
+	char *link = xasprintf("%s/dashboard/financials", cfg.frontend_url);
+	mail_var_t vars[] = { { "name", o->name }, { "transaction", txn }, { "items", items.buf }, { "total", total.buf },
+			      { "link", link } };
+	bool ok = !items.overflow && mail_tpl_send(db, "purchase_receipt", NULL, o->email, vars, ARRAY_LEN(vars), 0);
+	free(link);
+	sb_release(&items);
+	sb_release(&total);
+	return ok;
+}
+
 static bool queue_receipt(db_t *db, const struct order *o)
 {
 	char txn[32];
 	order_transaction_id(o->id, o->created_at, txn);
 	int64_t expires = now_ms() / 1000 + cfg.download_link_ttl_s;
+	if (queue_receipt_template(db, o, txn, expires))
+		return true;
 	strbuf_t text, html;
 	sb_init(&text, 0);
 	sb_init(&html, 0);
@@ -227,6 +260,9 @@ static bool fulfil(db_t *db, const struct order *o, int64_t now)
 	}
 	if (!rollup_sale_creators(db, o->id, now)) /* after every model's rows: rollup.h, lock order */
 		return false;
+	audit_log_as(db, NULL, o->buyer_id, "order.paid", "order", o->id,
+		     json_pack("{s:I, s:I, s:i}", "amount_cents", (json_int_t)o->amount_cents, "fee_cents",
+			       (json_int_t)o->fee_cents, "items", o->n));
 	return queue_receipt(db, o);
 }
 

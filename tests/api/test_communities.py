@@ -425,8 +425,12 @@ def test_resolve_dismiss_and_ban(server):
     assert server.get("/api/users/me", headers=author.h).status_code in (401, 403)
     fresh = {"Authorization": "Bearer " + server.token(author.id)}
     assert_error(server.get("/api/users/me", headers=fresh), 403, "FORBIDDEN")
-    assert server.get(f"/api/communities/{cid}/posts").json()["total"] == 1
+    # a banned author's posts are hidden while the ban lasts (the removed
+    # one is gone for good; the other is still counted)
+    assert server.get(f"/api/communities/{cid}/posts").json()["total"] == 0
     assert community(server, cid)["posts_count"] == 1
+    assert server.post(f"/api/admin/users/{author.id}/unban", headers=adm).status_code == 200
+    assert server.get(f"/api/communities/{cid}/posts").json()["total"] == 1
 
 
 def test_admin_community_crud(server):

@@ -641,3 +641,23 @@ def test_secrets_stay_out_of_the_log(srv, fake):
     log = srv.log()
     for secret in (code, bad, CLIENT["google"][1]) + tuple(fake.tokens):
         assert secret not in log
+
+
+def test_new_accounts_refused_while_registration_is_closed(srv, fake):
+    """Admin settings (registration_open): a first OAuth sign-in is a sign-up
+    and is refused while registration is closed; existing accounts sign in.
+    The setting is written in the database as another instance would, and
+    is seen within the settings cache's TTL (2 s)."""
+    t = tag()
+    existing = assert_session(sign_in(srv, "google", fake.add("google", google(t))))
+    srv.sql("INSERT INTO platform_settings (key, value, updated_at) VALUES ('registration_open', 'false', 0)")
+    try:
+        time.sleep(2.3)
+        new = tag()
+        assert_error(sign_in(srv, "google", fake.add("google", google(new))), 403, "FORBIDDEN")
+        assert srv.scalar(f"SELECT COUNT(*) FROM users WHERE email_normalized = '{new}@gmail.example'") == "0"
+        assert assert_session(sign_in(srv, "google", fake.add("google", google(t))))["id"] == existing["id"]
+    finally:
+        srv.sql("DELETE FROM platform_settings WHERE key = 'registration_open'")
+        time.sleep(2.3)
+    assert_session(sign_in(srv, "google", fake.add("google", google(tag()))))

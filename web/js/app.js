@@ -38,6 +38,11 @@ const routes = [
   ['/bounties/:id', page(() => import('./pages/bounties.js'), 'BountyPage', 'Bounty')],
   ['/learn', page(() => import('./pages/learn.js'), 'LearnPage', 'Learning center')],
   ['/learn/:id', page(() => import('./pages/learn.js'), 'CoursePage', 'Course')],
+  ['/admin', page(() => import('./pages/admin/overview.js'), 'AdminOverviewPage', 'Admin', { auth: true, admin: true })],
+  ['/admin/users', page(() => import('./pages/admin/users.js'), 'AdminUsersPage', 'Users · Admin', { auth: true, admin: true })],
+  ['/admin/analytics', page(() => import('./pages/admin/analytics.js'), 'AdminAnalyticsPage', 'Analytics · Admin', { auth: true, admin: true })],
+  ['/admin/emails', page(() => import('./pages/admin/emails.js'), 'AdminEmailsPage', 'Emails · Admin', { auth: true, admin: true })],
+  ['/admin/settings', page(() => import('./pages/admin/settings.js'), 'AdminSettingsPage', 'Settings · Admin', { auth: true, admin: true })],
 ];
 
 // Routes the server answers with the app (src/http/static.c page_roots)
