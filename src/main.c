@@ -29,9 +29,11 @@
 #include "http/static.h"
 #include "media/analyze.h"
 #include "media/blend.h"
+#include "media/convert.h"
 #include "media/image.h"
 #include "svc/jobs.h"
 #include "svc/mail.h"
+#include "svc/model_convert.h"
 #include "svc/storage.h"
 #include "svc/sweep.h"
 #include "svc/orders.h"
@@ -131,6 +133,7 @@ static int cmd_serve(void)
 	ratelimit_init();
 	mail_worker_start();
 	job_init();
+	model_convert_register();
 	job_workers_start();
 	sweep_start();
 	orders_reconciler_start(); /* pending orders a crash left: settled, once */
@@ -168,6 +171,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "analyze-model")) /* the sandboxed child: needs no settings */
 		return analyze_child_main(argc - 2, argv + 2);
+	if (!strcmp(cmd, "convert-model")) /* the GLB conversion child, likewise */
+		return convert_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "blend-convert")) /* the Blender child, likewise */
 		return blend_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "image-process")) /* the libvips child, likewise */

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "media/analyze.h"
+#include "media/quality.h"
 #include "media/sandbox.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -144,6 +145,11 @@ static json_t *checked_result(json_t *in, const char *format)
 	for (size_t i = 0; i < ARRAY_LEN(extra_counts); i++)
 		if (json_object_get(in, extra_counts[i]))
 			json_object_set(out, extra_counts[i], json_object_get(in, extra_counts[i]));
+	json_t *quality = quality_checked(json_object_get(in, "quality")); /* NULL: none (older child) */
+	if (quality) {
+		json_object_set_new(out, "quality", quality);
+		quality_finish(out);
+	}
 	return out;
 }
 

@@ -42,6 +42,7 @@
 #include <assimp/scene.h>
 #include <jansson.h>
 #include "media/analyze.h"
+#include "media/quality.h"
 #include "media/sandbox.h"
 #include "core/num.h"
 #include "core/util.h"
@@ -977,6 +978,7 @@ static json_t *describe(struct child *c, const struct aiScene *sc)
 	json_object_set_new(out, "mesh_count", json_integer(sc->mNumMeshes));
 	json_object_set_new(out, "bone_count", json_integer((json_int_t)bones));
 	json_object_set_new(out, "animation_count", json_integer(sc->mNumAnimations));
+	json_object_set_new(out, "quality", quality_scan(sc, c->format));
 	return out;
 }
 
