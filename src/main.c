@@ -8,6 +8,7 @@
  *   hwc3d routes             the route table as JSON, with handler names (cli/routes.c)
  *   hwc3d sweep              one housekeeping sweep (svc/sweep.h), then exit
  *   hwc3d job-enqueue KIND JSON [--owner ID]   queue a background job (svc/jobs.h)
+ *   hwc3d convert-models [--all | --model ID]  queue GLB conversions (svc/model_convert.h)
  *   hwc3d version
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
@@ -31,6 +32,7 @@
 #include "media/blend.h"
 #include "media/convert.h"
 #include "media/image.h"
+#include "media/specsheet.h"
 #include "svc/jobs.h"
 #include "svc/mail.h"
 #include "svc/model_convert.h"
@@ -47,6 +49,7 @@ static int usage(void)
 {
 	fputs("usage: hwc3d [serve | migrate | create-admin --email E --password P [--username U] |\n"
 	      "              seed-demo [--scale N] | routes | sweep | job-enqueue KIND JSON [--owner ID] |\n"
+	      "              convert-models [--all | --model ID] |\n"
 	      "              version]\n", stderr);
 	return 2;
 }
@@ -148,6 +151,7 @@ static int cmd_serve(void)
 	job_workers_stop();
 	mail_worker_stop();
 	image_shutdown();
+	specsheet_shutdown();
 	db_thread_release();
 	ratelimit_shutdown();
 	metrics_free();
@@ -203,6 +207,8 @@ int main(int argc, char **argv)
 		return cli_create_admin(argc - 2, argv + 2);
 	if (!strcmp(cmd, "seed-demo"))
 		return cli_seed_demo(argc - 2, argv + 2);
+	if (!strcmp(cmd, "convert-models"))
+		return cli_convert_models(argc - 2, argv + 2);
 	if (!strcmp(cmd, "job-enqueue"))
 		return cli_job_enqueue(argc - 2, argv + 2);
 	return usage();

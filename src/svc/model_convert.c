@@ -22,18 +22,24 @@ bool model_convert_enqueue(db_t *db, int64_t model_id, int64_t owner_id)
 	return job_enqueue(db, MODEL_CONVERT_JOB, payload, owner_id, NULL);
 }
 
-/* Marks the model failed with a reason its owner sees, and tells them. */
+/* Marks the model failed with a reason its owner sees, and tells them.  A
+ * GLB of an earlier conversion goes: it no longer shows the model's file. */
 static void mark_failed(db_t *db, int64_t model_id, const char *why)
 {
 	int64_t owner = 0;
-	db_rows_t *r = DBQ(db, "UPDATE models SET conversion_status = 'failed', conversion_error = $2"
-			       " WHERE id = $1 RETURNING creator_id, title", P_INT(model_id), P_TEXT(why));
-	char title[200] = "";
+	char title[200] = "", old[256] = "";
+	db_rows_t *r = DBQ(db, "SELECT creator_id, title, viewer_key FROM models WHERE id = $1", P_INT(model_id));
 	if (r && db_next(r)) {
 		owner = db_int(r, 0);
 		snprintf(title, sizeof(title), "%s", db_text(r, 1) ? db_text(r, 1) : "");
+		snprintf(old, sizeof(old), "%s", db_text(r, 2) ? db_text(r, 2) : "");
 	}
 	db_done(r);
+	if (DBX(db, "UPDATE models SET conversion_status = 'failed', conversion_error = $2, viewer_key = NULL"
+		    " WHERE id = $1", P_INT(model_id), P_TEXT(why)) != 1)
+		return;
+	if (old[0])
+		store_delete(old);
 	cache_invalidate(CACHE_MODELS);
 	if (owner) {
 		char msg[600], url[64];
