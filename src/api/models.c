@@ -245,7 +245,7 @@ static int models_create(req_t *req)
 		P_TEXT(glb ? "done" : "pending")) != 1 ||
 	    (tag_list && !replace_tags(req->db, id, tag_list)) ||
 	    /* every other format gets a GLB for the viewer (svc/model_convert.h) */
-	    (!glb && !model_convert_enqueue(req->db, id, req->user->id)) ||
+	    (!glb && !model_convert_enqueue(req->db, id, req->user->id, false)) ||
 	    !db_commit(req->db)) { /* models_count: triggers (0009_model_counts.sql) */
 		db_rollback(req->db);
 		if (db_error(req->db) == DB_ERR_UNIQUE) /* another request took this upload first */

@@ -11,14 +11,17 @@
 #include "storage_s3.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "../media/analyze.h"
 #include "../media/convert.h"
+#include "../media/quality.h"
 
 #define CONVERT_JOB_TIMEOUT_MS (10 * 60 * 1000) /* Blender's 120 s, slot waits, storage */
 
-bool model_convert_enqueue(db_t *db, int64_t model_id, int64_t owner_id)
+bool model_convert_enqueue(db_t *db, int64_t model_id, int64_t owner_id, bool quality_only)
 {
-	char payload[64];
-	snprintf(payload, sizeof(payload), "{\"model_id\":%lld}", (long long)model_id);
+	char payload[80];
+	snprintf(payload, sizeof(payload), "{\"model_id\":%lld%s}", (long long)model_id,
+		 quality_only ? ",\"quality_only\":true" : "");
 	return job_enqueue(db, MODEL_CONVERT_JOB, payload, owner_id, NULL);
 }
 
@@ -47,6 +50,21 @@ static void mark_failed(db_t *db, int64_t model_id, const char *why)
 		snprintf(url, sizeof(url), "/model/%lld", (long long)model_id);
 		notify(db, owner, "model_conversion_failed", "3D preview not available", msg, url);
 	}
+}
+
+/* The quality report of a model stored before there were reports (demo
+ * seed, older models), from an analysis of its file. */
+static void fill_quality(db_t *db, int64_t model_id, json_t *analysis)
+{
+	json_t *q = json_object_get(analysis, "quality");
+	const char *badge = quality_badge(q);
+	if (!badge)
+		return;
+	char *text = json_dumps(q, JSON_COMPACT);
+	if (text && DBX(db, "UPDATE models SET quality = $2, quality_badge = $3 WHERE id = $1 AND quality IS NULL",
+			P_INT(model_id), P_TEXT(text), P_TEXT(badge)) == 1)
+		cache_invalidate(CACHE_MODELS);
+	free(text);
 }
 
 /* A local path to the model's file: the stored file itself (local
@@ -84,7 +102,7 @@ static enum job_outcome convert_run(db_t *db, const job_t *job, json_t **result,
 		snprintf(err, errlen, "payload without a model_id");
 		return JOB_FAILED;
 	}
-	db_rows_t *r = DBQ(db, "SELECT file_key, file_format, viewer_key FROM models"
+	db_rows_t *r = DBQ(db, "SELECT file_key, file_format, viewer_key, quality IS NULL FROM models"
 			       " WHERE id = $1 AND deleted_at IS NULL", P_INT(id));
 	if (!r) {
 		snprintf(err, errlen, "database: read model");
@@ -104,8 +122,14 @@ static enum job_outcome convert_run(db_t *db, const job_t *job, json_t **result,
 	snprintf(key, sizeof(key), "%s", db_text(r, 0));
 	snprintf(format, sizeof(format), "%s", db_text(r, 1) ? db_text(r, 1) : "");
 	snprintf(old_viewer, sizeof(old_viewer), "%s", db_text(r, 2) ? db_text(r, 2) : "");
+	bool no_quality = db_bool(r, 3);
 	db_done(r);
-	if (!strcmp(format, "GLB")) { /* shown as uploaded */
+	bool glb = !strcmp(format, "GLB"), blend = !strcmp(format, "BLEND");
+	/* the GLB is there: only the report is missing (blend's comes from
+	 * the conversion, so it converts again) */
+	if (json_is_true(json_object_get(job->payload, "quality_only")) && old_viewer[0] && !blend)
+		glb = true;
+	if (glb && !no_quality) { /* shown as uploaded */
 		DBX(db, "UPDATE models SET conversion_status = 'done', conversion_error = NULL WHERE id = $1", P_INT(id));
 		cache_invalidate(CACHE_MODELS);
 		*result = json_pack("{s:I, s:s}", "model_id", id, "skipped", "a GLB is shown as uploaded");
@@ -116,6 +140,25 @@ static enum job_outcome convert_run(db_t *db, const job_t *job, json_t **result,
 	char tmp_src[PATH_MAX], src[PATH_MAX], out[PATH_MAX], hex[33];
 	if (!source_path(key, &fd, tmp_src, src, sizeof(src), err, errlen))
 		goto unavailable;
+	if (no_quality && !blend) {
+		/* a model from before the reports: measured from its own file
+		 * (a .blend: from Blender's GLB, below) */
+		char why[256];
+		json_t *a = model_analyze(src, format, why, sizeof(why));
+		if (a)
+			fill_quality(db, id, a);
+		else
+			log_warn("model %lld: no quality report: %s", (long long)id, why);
+		json_decref(a);
+	}
+	if (glb) {
+		if (fd >= 0)
+			close(fd);
+		if (tmp_src[0])
+			unlink(tmp_src);
+		*result = json_pack("{s:I, s:s}", "model_id", id, "skipped", "the GLB is there already");
+		return JOB_DONE;
+	}
 	random_hex(hex, 16);
 	snprintf(out, sizeof(out), "%s/convert-%s.glb", store_tmp_dir(), hex);
 	json_t *analysis = NULL;
@@ -138,6 +181,8 @@ static enum job_outcome convert_run(db_t *db, const job_t *job, json_t **result,
 	struct stat sb;
 	int64_t bytes = stat(out, &sb) ? 0 : (int64_t)sb.st_size;
 	json_int_t polys = json_integer_value(json_object_get(analysis, "poly_count"));
+	if (no_quality && blend)
+		fill_quality(db, id, analysis);
 	json_decref(analysis);
 	if (!store_put(out, new_key, "model/gltf-binary", err, errlen)) {
 		unlink(out);

@@ -5,7 +5,10 @@
  *
  * Enqueued by POST /api/models for every model that is not a GLB (a GLB is
  * shown as uploaded), and by `hwc3d convert-models` for older models.
- * Payload {"model_id": N}.  Outcomes:
+ * Payload {"model_id": N} (with "quality_only": true, a model whose GLB
+ * is done only gets its missing quality report).  A model without a
+ * quality report (stored before there were reports, or by seed-demo) gets
+ * one from an analysis of its file.  Outcomes:
  *   - converted: the GLB is stored under "derived/<random>.glb", the model
  *     gets viewer_key and conversion_status 'done'; a model deleted
  *     meanwhile gets nothing and the GLB is deleted;
@@ -30,7 +33,8 @@
 /* Registers the kind (before job_workers_start). */
 void model_convert_register(void);
 
-/* Queues the conversion of a model (in the caller's transaction). */
-bool model_convert_enqueue(db_t *db, int64_t model_id, int64_t owner_id);
+/* Queues the conversion of a model (in the caller's transaction);
+ * quality_only: only its missing quality report. */
+bool model_convert_enqueue(db_t *db, int64_t model_id, int64_t owner_id, bool quality_only);
 
 #endif

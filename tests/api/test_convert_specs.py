@@ -267,3 +267,24 @@ def test_spec_sheet_bad_format(server, files, kw):
     c = make_creator(server)
     m = model_of(server, c, files / "cube.obj")
     assert_error(server.post(f"/api/models/{m['id']}/download-specs", headers=c.h, **kw), 400, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize("name,badge", [("textured_cube.glb", "gold"), ("cube.obj", "bronze")])
+def test_backfill_measures_models_stored_before_the_reports(server, files, name, badge):
+    """A model without a report (stored before issue 13, or by seed-demo):
+    `hwc3d convert-models` queues it and the job measures its file."""
+    c = make_creator(server)
+    m = model_of(server, c, files / name)
+    wait_converted(server, m["id"], c.h)
+    server.sql(f"UPDATE models SET quality = NULL, quality_badge = NULL WHERE id = {m['id']}")
+    assert server.get(f"/api/models/{m['id']}", headers=c.h).json()["quality"] is None
+    p = run_binary(["convert-models"], server.env, server.tmp)
+    assert p.returncode == 0, p.stdout + p.stderr
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        doc = server.get(f"/api/models/{m['id']}", headers=c.h).json()
+        if doc["quality_badge"]:
+            break
+        time.sleep(0.2)
+    assert doc["quality_badge"] == badge and doc["quality"]["triangles"] == 12
+    assert doc["conversion_status"] == "done"
