@@ -288,3 +288,18 @@ def test_backfill_measures_models_stored_before_the_reports(server, files, name,
         time.sleep(0.2)
     assert doc["quality_badge"] == badge and doc["quality"]["triangles"] == 12
     assert doc["conversion_status"] == "done"
+
+
+def test_owner_cannot_set_the_measured_fields(server, files):
+    """quality, quality_badge, conversion_* and viewer_key are the
+    platform's measurements: an edit never sets them."""
+    c = make_creator(server)
+    m = model_of(server, c, files / "defects.obj")
+    r = server.put(f"/api/models/{m['id']}", headers=c.h, json={
+        "title": "Renamed model", "quality_badge": "gold", "quality": {"badge": "gold"},
+        "conversion_status": "done", "conversion_error": None, "viewer_key": "models/x.glb"})
+    assert r.status_code in (200, 422), r.text
+    doc = server.get(f"/api/models/{m['id']}", headers=c.h).json()
+    assert doc["quality_badge"] == "bronze" and doc["quality"]["badge"] == "bronze"
+    assert doc["quality"]["degenerate_faces"] == 1
+    assert server.scalar(f"SELECT viewer_key FROM models WHERE id = {m['id']}") != "models/x.glb"
