@@ -193,7 +193,7 @@ static bool read_upload(valid_t *v, struct upload_info *u)
 	u->tex = json_is_true(json_object_get(a, "has_textures"));
 	json_t *q = json_object_get(a, "quality");
 	u->badge = quality_badge(q) ? arena_strdup(req->arena, quality_badge(q)) : NULL;
-	u->quality = u->badge ? arena_json_dumps(req->arena, q, JSON_COMPACT) : NULL;
+	u->quality = u->badge ? arena_json_dumps(req->arena, q, QUALITY_DUMP_FLAGS) : NULL;
 	json_decref(a);
 	return true;
 }

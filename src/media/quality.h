@@ -42,6 +42,10 @@
 #define QUALITY_MAX_TEXTURES 64
 #define QUALITY_MAX_NGON 32         /* corners of a face checked for duplicates */
 
+/* How a report is stored (models.quality): the text the server's replies
+ * give (reply.c), so the model document can carry it as it is. */
+#define QUALITY_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 struct aiScene;
 
 /* Child side: the scan of a scene imported from a file of this format

@@ -60,7 +60,7 @@ static void fill_quality(db_t *db, int64_t model_id, json_t *analysis)
 	const char *badge = quality_badge(q);
 	if (!badge)
 		return;
-	char *text = json_dumps(q, JSON_COMPACT);
+	char *text = json_dumps(q, QUALITY_DUMP_FLAGS);
 	if (text && DBX(db, "UPDATE models SET quality = $2, quality_badge = $3 WHERE id = $1 AND quality IS NULL",
 			P_INT(model_id), P_TEXT(text), P_TEXT(badge)) == 1)
 		cache_invalidate(CACHE_MODELS);
