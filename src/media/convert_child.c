@@ -46,7 +46,7 @@
 
 struct mem {
 	const unsigned char *data;
-	size_t len, pos;
+	size_t len;
 	char name[32];
 	json_t *warnings;
 };
@@ -329,6 +329,12 @@ static int convert(struct mem *c, uint64_t max_bytes)
 	return 0;
 }
 
+static int usage(const char *why)
+{
+	fail("usage: hwc3d convert-model FORMAT [--memory-mb N] [--cpu-s N] [--max-mb N]: %.60s", why);
+	return 2;
+}
+
 static const struct { const char *name, *ext; } FORMATS[] = {
 	{ "GLB", "glb" }, { "GLTF", "gltf" }, { "OBJ", "obj" }, { "FBX", "fbx" }, { "BLEND", "blend" },
 };
@@ -337,7 +343,7 @@ int convert_child_main(int argc, char **argv)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (argc < 1)
-		return fail("usage: hwc3d convert-model FORMAT"), 2;
+		return usage("no format");
 	struct mem c = { .data = NULL };
 	unsigned memory_mb = 2048, cpu_s = 60, max_mb = CONVERT_OUTPUT_MAX_MB;
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -349,14 +355,14 @@ int convert_child_main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--max-mb") && parse_i64_range(argv[i + 1], 1, 4096, &v))
 			max_mb = (unsigned)v;
 		else
-			return fail("usage: bad option %.40s", argv[i]), 2;
+			return usage(argv[i]);
 	}
 	const char *ext = NULL;
 	for (size_t i = 0; i < ARRAY_LEN(FORMATS); i++)
 		if (!strcmp(argv[0], FORMATS[i].name))
 			ext = FORMATS[i].ext;
 	if (!ext)
-		return fail("unsupported format %.20s", argv[0]), 2;
+		return usage(argv[0]);
 	snprintf(c.name, sizeof(c.name), MAIN_STEM ".%s", ext);
 	unsigned char *data = NULL;
 	int r = read_input(&data, &c.len);

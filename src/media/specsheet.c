@@ -94,12 +94,13 @@ static void count_text(json_t *v, char *buf, size_t len)
 
 static void badge(cairo_t *cr, double x, double y, const char *b)
 {
-	double r = 0.55, g = 0.45, bl = 0.35; /* bronze */
+	/* the web client's colours (web/css/app.css) */
 	if (!strcmp(b, "gold"))
-		r = 0.85, g = 0.65, bl = 0.13;
+		cairo_set_source_rgb(cr, 0.66, 0.48, 0.0);
 	else if (!strcmp(b, "silver"))
-		r = 0.62, g = 0.64, bl = 0.68;
-	cairo_set_source_rgb(cr, r, g, bl);
+		cairo_set_source_rgb(cr, 0.37, 0.40, 0.45);
+	else
+		cairo_set_source_rgb(cr, 0.54, 0.35, 0.21);
 	cairo_rectangle(cr, x, y, 110, 26);
 	cairo_fill(cr);
 	cairo_set_source_rgb(cr, 1, 1, 1);
