@@ -12,6 +12,8 @@
 #define PAGE_H 842.0
 #define MARGIN 48.0
 #define THUMB 200.0
+#define LEFT_W (PAGE_W - 2 * MARGIN - THUMB - 16) /* beside the thumbnail */
+#define FULL_W (PAGE_W - 2 * MARGIN)
 
 struct out {
 	char *buf;
@@ -50,25 +52,32 @@ static cairo_status_t read_png(void *closure, unsigned char *data, unsigned int 
 	return CAIRO_STATUS_SUCCESS;
 }
 
-/* Text of at most max bytes, cut at a character boundary, "…" added. */
-static void text(cairo_t *cr, double x, double y, double size, bool bold, const char *s, size_t max)
+/* Text at (x, y) no wider than max_w points: cut at a character boundary
+ * with "…" added when it is longer (user text: titles, names, reasons). */
+static void text(cairo_t *cr, double x, double y, double size, bool bold, const char *s, double max_w)
 {
 	char buf[512];
 	size_t n = strlen(s);
-	if (max > sizeof(buf) - 4)
-		max = sizeof(buf) - 4;
-	if (n > max) {
-		n = max;
-		while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-		memcpy(buf, s, n);
+	if (n > sizeof(buf) - 4)
+		n = sizeof(buf) - 4;
+	while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (n < strlen(s))
 		memcpy(buf + n, "\xe2\x80\xa6", 4);
-	} else {
-		memcpy(buf, s, n + 1);
-	}
 	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
 			       bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
 	cairo_set_font_size(cr, size);
+	cairo_text_extents_t ext;
+	cairo_text_extents(cr, buf, &ext);
+	while (n && ext.x_advance > max_w) {
+		do
+			n--;
+		while (n && ((unsigned char)s[n] & 0xC0) == 0x80);
+		memcpy(buf + n, "\xe2\x80\xa6", 4);
+		cairo_text_extents(cr, buf, &ext);
+	}
 	cairo_move_to(cr, x, y);
 	cairo_show_text(cr, buf);
 }
@@ -109,7 +118,7 @@ static void badge(cairo_t *cr, double x, double y, const char *b)
 	for (char *p = label; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 32);
-	text(cr, x + 10, y + 18, 13, true, label, 20);
+	text(cr, x + 10, y + 18, 13, true, label, 100);
 }
 
 static void thumbnail(cairo_t *cr, const unsigned char *png, size_t png_len)
@@ -138,7 +147,7 @@ static void thumbnail(cairo_t *cr, const unsigned char *png, size_t png_len)
 		cairo_rectangle(cr, x, y, THUMB, THUMB);
 		cairo_fill(cr);
 		cairo_set_source_rgb(cr, 0.5, 0.5, 0.55);
-		text(cr, x + 60, y + THUMB / 2, 11, false, "no thumbnail", 40);
+		text(cr, x + 60, y + THUMB / 2, 11, false, "no thumbnail", THUMB);
 	}
 	cairo_restore(cr);
 }
@@ -154,18 +163,18 @@ bool specsheet_pdf(json_t *spec, const unsigned char *png, size_t png_len, char 
 	char line[512];
 
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.15);
-	text(cr, MARGIN, MARGIN + 14, 10, false, "HWC3D spec sheet", 40);
-	text(cr, MARGIN, MARGIN + 40, 20, true, str_or(model, "title", ""), 60);
+	text(cr, MARGIN, MARGIN + 14, 10, false, "HWC3D spec sheet", LEFT_W);
+	text(cr, MARGIN, MARGIN + 40, 18, true, str_or(model, "title", ""), LEFT_W);
 	snprintf(line, sizeof(line), "by %s", str_or(json_object_get(model, "creator"), "username", ""));
-	text(cr, MARGIN, MARGIN + 60, 11, false, line, 80);
+	text(cr, MARGIN, MARGIN + 60, 11, false, line, LEFT_W);
 	snprintf(line, sizeof(line), "%s, %.1f MB, license %s", str_or(model, "file_format", "?"),
 		 json_number_value(json_object_get(model, "file_size")) / 1048576.0, str_or(model, "license", "?"));
-	text(cr, MARGIN, MARGIN + 76, 11, false, line, 80);
+	text(cr, MARGIN, MARGIN + 76, 11, false, line, LEFT_W);
 	const char *b = str_or(spec, "quality_badge", NULL);
 	if (b)
 		badge(cr, MARGIN, MARGIN + 92, b);
 	else
-		text(cr, MARGIN, MARGIN + 110, 11, false, "Quality not measured", 40);
+		text(cr, MARGIN, MARGIN + 110, 11, false, "Quality not measured", LEFT_W);
 	thumbnail(cr, png, png_len);
 
 	/* the table */
@@ -209,13 +218,13 @@ bool specsheet_pdf(json_t *spec, const unsigned char *png, size_t png_len, char 
 			cairo_fill(cr);
 		}
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.15);
-		text(cr, MARGIN + 8, y, 11, true, label, 40);
-		text(cr, col2, y, 11, false, value, 70);
+		text(cr, MARGIN + 8, y, 11, true, label, col2 - MARGIN - 16);
+		text(cr, col2, y, 11, false, value, PAGE_W - MARGIN - col2 - 8);
 		y += row_h;
 	}
 	/* texture resolutions */
 	y += 14;
-	text(cr, MARGIN, y, 12, true, "Textures", 20);
+	text(cr, MARGIN, y, 12, true, "Textures", FULL_W);
 	y += 18;
 	size_t i;
 	json_t *t;
@@ -230,31 +239,31 @@ bool specsheet_pdf(json_t *spec, const unsigned char *png, size_t png_len, char 
 		else
 			snprintf(line, sizeof(line), "%s (%s): resolution unknown", str_or(t, "name", "?"),
 				 str_or(t, "source", "?"));
-		text(cr, MARGIN + 8, y, 10, false, line, 90);
+		text(cr, MARGIN + 8, y, 10, false, line, FULL_W - 8);
 		y += 15;
 		shown++;
 	}
 	if (!shown) {
-		text(cr, MARGIN + 8, y, 10, false, "none", 10);
+		text(cr, MARGIN + 8, y, 10, false, "none", FULL_W);
 		y += 15;
 	}
 	/* what kept it from the next badge */
 	y += 10;
 	json_t *why = json_object_get(q, "badge_reasons");
 	if (json_array_size(why)) {
-		text(cr, MARGIN, y, 12, true, "Badge notes", 20);
+		text(cr, MARGIN, y, 12, true, "Badge notes", FULL_W);
 		y += 18;
 		json_array_foreach(why, i, t) {
 			if (i == 5 || !json_is_string(t))
 				break;
-			text(cr, MARGIN + 8, y, 10, false, json_string_value(t), 90);
+			text(cr, MARGIN + 8, y, 10, false, json_string_value(t), FULL_W - 8);
 			y += 15;
 		}
 	}
 	cairo_set_source_rgb(cr, 0.5, 0.5, 0.55);
 	snprintf(line, sizeof(line), "Generated %s by HWC3D from the platform's own analysis of the file.",
 		 str_or(spec, "generated_at", ""));
-	text(cr, MARGIN, PAGE_H - MARGIN, 9, false, line, 120);
+	text(cr, MARGIN, PAGE_H - MARGIN, 9, false, line, FULL_W);
 
 	cairo_show_page(cr);
 	cairo_destroy(cr);
