@@ -303,3 +303,12 @@ def test_owner_cannot_set_the_measured_fields(server, files):
     assert doc["quality_badge"] == "bronze" and doc["quality"]["badge"] == "bronze"
     assert doc["quality"]["degenerate_faces"] == 1
     assert server.scalar(f"SELECT viewer_key FROM models WHERE id = {m['id']}") != "models/x.glb"
+
+
+def test_spec_sheet_pdf_with_a_long_unicode_title(server, files):
+    c = make_creator(server)
+    title = ("Ünïcødé 模型 " * 12)[:120]
+    m = model_of(server, c, files / "two_meshes.gltf")
+    assert server.put(f"/api/models/{m['id']}", headers=c.h, json={"title": title}).status_code == 200
+    r = server.post(f"/api/models/{m['id']}/download-specs", headers=c.h, json={"format": "pdf"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF") and b"/Count 1" in r.content
