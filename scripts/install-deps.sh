@@ -33,8 +33,8 @@ group_packages() {
             echo gcc make pkg-config libmicrohttpd-dev libjansson-dev \
                 libsqlite3-dev sqlite3 libpq-dev libsodium-dev libjwt-dev \
                 libcurl4-openssl-dev libhiredis-dev libwslay-dev libmagic-dev \
-                libvips-dev libassimp-dev zlib1g-dev python3 python3-yaml ca-certificates \
-                libclamav-dev
+                libvips-dev libassimp-dev zlib1g-dev libcairo2-dev libfontconfig-dev python3 python3-yaml \
+                ca-certificates libclamav-dev
             ;;
         runtime)
             echo postgresql redis-server blender bubblewrap python3-numpy

@@ -9,6 +9,7 @@
  *   hwc3d sweep              one housekeeping sweep (svc/sweep.h), then exit
  *   hwc3d job-enqueue KIND JSON [--owner ID]   queue a background job (svc/jobs.h)
  *   hwc3d fingerprint-backfill [--limit N]   fingerprints of models made before them (cli/fingerprints.c)
+ *   hwc3d convert-models [--all | --model ID]  queue GLB conversions (svc/model_convert.h)
  *   hwc3d version
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
@@ -30,9 +31,12 @@
 #include "http/static.h"
 #include "media/analyze.h"
 #include "media/blend.h"
+#include "media/convert.h"
 #include "media/image.h"
+#include "media/specsheet.h"
 #include "svc/jobs.h"
 #include "svc/mail.h"
+#include "svc/model_convert.h"
 #include "svc/storage.h"
 #include "svc/sweep.h"
 #include "svc/orders.h"
@@ -47,6 +51,7 @@ static int usage(void)
 	fputs("usage: hwc3d [serve | migrate | create-admin --email E --password P [--username U] |\n"
 	      "              seed-demo [--scale N] | routes | sweep | job-enqueue KIND JSON [--owner ID] |\n"
 	      "              fingerprint-backfill [--limit N] |\n"
+	      "              convert-models [--all | --model ID] |\n"
 	      "              version]\n", stderr);
 	return 2;
 }
@@ -133,6 +138,7 @@ static int cmd_serve(void)
 	ratelimit_init();
 	mail_worker_start();
 	job_init();
+	model_convert_register();
 	job_workers_start();
 	sweep_start();
 	orders_reconciler_start(); /* pending orders a crash left: settled, once */
@@ -147,6 +153,7 @@ static int cmd_serve(void)
 	job_workers_stop();
 	mail_worker_stop();
 	image_shutdown();
+	specsheet_shutdown();
 	db_thread_release();
 	ratelimit_shutdown();
 	metrics_free();
@@ -170,6 +177,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "analyze-model")) /* the sandboxed child: needs no settings */
 		return analyze_child_main(argc - 2, argv + 2);
+	if (!strcmp(cmd, "convert-model")) /* the GLB conversion child, likewise */
+		return convert_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "blend-convert")) /* the Blender child, likewise */
 		return blend_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "image-process")) /* the libvips child, likewise */
@@ -200,6 +209,8 @@ int main(int argc, char **argv)
 		return cli_create_admin(argc - 2, argv + 2);
 	if (!strcmp(cmd, "seed-demo"))
 		return cli_seed_demo(argc - 2, argv + 2);
+	if (!strcmp(cmd, "convert-models"))
+		return cli_convert_models(argc - 2, argv + 2);
 	if (!strcmp(cmd, "job-enqueue"))
 		return cli_job_enqueue(argc - 2, argv + 2);
 	if (!strcmp(cmd, "fingerprint-backfill"))

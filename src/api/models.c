@@ -20,6 +20,8 @@
 #include "../svc/audit.h"
 #include "../svc/settings.h"
 #include "../svc/cache.h"
+#include "../svc/model_convert.h"
+#include "../media/quality.h"
 #include "../svc/rollup.h"
 #include "../svc/storage.h"
 #include "paged.h"
@@ -164,6 +166,7 @@ struct upload_info {
 	int64_t id, size, polys, verts;
 	bool anim, rig, tex, has_fp;
 	fingerprint_t fp;
+	const char *quality, *badge; /* the quality report (media/quality.h); NULL: none */
 };
 
 /* The caller's model upload, not used by another model. */
@@ -195,6 +198,9 @@ static bool read_upload(valid_t *v, struct upload_info *u)
 	u->tex = json_is_true(json_object_get(a, "has_textures"));
 	u->has_fp = fingerprint_from_json(json_object_get(a, "fingerprint"), &u->fp);
 	u->id = id;
+	json_t *q = json_object_get(a, "quality");
+	u->badge = quality_badge(q) ? arena_strdup(req->arena, quality_badge(q)) : NULL;
+	u->quality = u->badge ? arena_json_dumps(req->arena, q, QUALITY_DUMP_FLAGS) : NULL;
 	json_decref(a);
 	return true;
 }
@@ -298,22 +304,27 @@ static int models_create_scanned(req_t *req, void *ctx, const char *verdict, jso
 	char *tags = n->tags, *previews = n->previews;
 	struct upload_info up = n->up;
 	int64_t now = now_ms(), id = 0;
+	bool glb = !strcmp(up.format, "GLB");
 	if (!db_begin(req->db))
 		return reply_db_error(req, "begin");
 	if (DBS(req->db, &id,
 		"INSERT INTO models (creator_id, title, description, price_cents, is_free, category_id, tags, license,"
 		" upload_id, file_key, file_format, file_size, poly_count, vertex_count, has_animations, has_rigging,"
-		" has_textures, thumbnail_url, preview_images, created_at, updated_at)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)"
-		" RETURNING id",
+		" has_textures, thumbnail_url, preview_images, created_at, updated_at, quality, quality_badge,"
+		" conversion_status)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20,"
+		" $21, $22, $23) RETURNING id",
 		P_INT(req->user->id), P_TEXT(title), P_TEXT(description ? description : ""), P_INT(price),
 		P_BOOL(is_free), P_INT(category), P_TEXT(tags ? tags : "[]"), P_TEXT(license),
 		P_INT(up.id), P_TEXT(up.key),
 		P_TEXT(up.format), P_INT(up.size), P_INT(up.polys), P_INT(up.verts), P_BOOL(up.anim),
 		P_BOOL(up.rig), P_BOOL(up.tex), P_TEXT(thumb && *thumb ? thumb : NULL),
-		P_TEXT(previews ? previews : "[]"), P_INT(now)) != 1 ||
+		P_TEXT(previews ? previews : "[]"), P_INT(now), P_TEXT(up.quality), P_TEXT(up.badge),
+		P_TEXT(glb ? "done" : "pending")) != 1 ||
 	    (tag_list && !replace_tags(req->db, id, tag_list)) ||
 	    (up.has_fp && !store_fingerprint(req->db, id, &up.fp)) || !model_created(req, id, title) ||
+	    /* every other format gets a GLB for the viewer (svc/model_convert.h) */
+	    (!glb && !model_convert_enqueue(req->db, id, req->user->id, false)) ||
 	    !db_commit(req->db)) { /* models_count: triggers (0009_model_counts.sql) */
 		db_rollback(req->db);
 		if (db_error(req->db) == DB_ERR_UNIQUE) /* another request took this upload first */
@@ -371,29 +382,38 @@ static int models_public(req_t *req)
 	return reply_model(req, m.id, 200);
 }
 
-/* The file the 3D viewer shows: a GLB or glTF model's own file, to whoever
- * may see the model (everyone for a public one; its owner and admins
- * otherwise).  Other formats have no viewer file until they are converted. */
+/* The file the 3D viewer shows, to whoever may see the model (everyone
+ * for a public one; its owner and admins otherwise): the GLB conversion
+ * made (svc/model_convert.h), or a GLB model's own file. */
 static int models_viewer_file(req_t *req)
 {
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, false, true))
 		return DONE;
-	db_rows_t *r = RQ(req, "SELECT m.file_key, m.file_format, up.sha256 FROM models m"
-			       " LEFT JOIN uploads up ON up.storage_key = m.file_key WHERE m.id = $1", P_INT(m.id));
+	db_rows_t *r = RQ(req, "SELECT m.file_key, m.file_format, up.sha256, m.viewer_key, m.conversion_status"
+			       " FROM models m LEFT JOIN uploads up ON up.storage_key = m.file_key WHERE m.id = $1",
+			  P_INT(m.id));
 	if (!r)
 		return reply_db_error(req, "find model file");
 	if (!db_next(r) || !db_text(r, 0))
 		return db_failed(r) ? reply_db_error(req, "find model file")
 				    : reply_error(req, ERR_NOT_FOUND, "This model has no file to show");
+	const char *name = arena_printf(req->arena, "model-%lld.glb", (long long)m.id);
+	if (db_text(r, 3)) {
+		const char *vkey = arena_strdup(req->arena, db_text(r, 3));
+		/* a new conversion is a new key: the key is the version */
+		return reply_stored_file(req, vkey, "model/gltf-binary", arena_printf(req->arena, "\"%s\"", vkey),
+					 name, false);
+	}
 	const char *key = arena_strdup(req->arena, db_text(r, 0));
 	const char *format = db_text(r, 1) ? db_text(r, 1) : "";
-	bool glb = !strcmp(format, "GLB"), gltf = !strcmp(format, "GLTF");
-	if (!glb && !gltf)
-		return reply_error(req, ERR_NOT_FOUND, "The 3D preview is not available for this format yet");
+	const char *status = db_text(r, 4) ? db_text(r, 4) : "";
+	if (strcmp(format, "GLB"))
+		return reply_error(req, ERR_NOT_FOUND, !strcmp(status, "failed")
+			? "The 3D preview is not available: this model could not be converted"
+			: "The 3D preview is being prepared; try again shortly");
 	const char *etag = arena_printf(req->arena, "\"%s\"", db_text(r, 2) ? db_text(r, 2) : key);
-	return reply_stored_file(req, key, glb ? "model/gltf-binary" : "model/gltf+json", etag,
-				 arena_printf(req->arena, "model-%lld.%s", (long long)m.id, glb ? "glb" : "gltf"), false);
+	return reply_stored_file(req, key, "model/gltf-binary", etag, name, false);
 }
 
 enum { M_TITLE, M_DESCRIPTION, M_PRICE, M_IS_FREE, M_CATEGORY, M_TAGS, M_LICENSE, M_THUMBNAIL, M_PREVIEWS,
@@ -482,10 +502,12 @@ static int models_update(req_t *req)
 int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales)
 {
 	UNUSED(creator_id); /* models_count is kept by triggers */
-	char *key = NULL;
-	db_rows_t *r = DBQ(req->db, "SELECT file_key FROM models WHERE id = $1", P_INT(id));
-	if (r && db_next(r))
+	char *key = NULL, *viewer = NULL;
+	db_rows_t *r = DBQ(req->db, "SELECT file_key, viewer_key FROM models WHERE id = $1", P_INT(id));
+	if (r && db_next(r)) {
 		key = db_text(r, 0) ? arena_strdup(req->arena, db_text(r, 0)) : NULL;
+		viewer = db_text(r, 1) ? arena_strdup(req->arena, db_text(r, 1)) : NULL;
+	}
 	db_done(r);
 	/* A model any order names stays, hidden: the books (orders, refunds,
 	 * earnings) refer to it even when no purchase of it is live. */
@@ -515,6 +537,8 @@ int models_remove(req_t *req, int64_t id, int64_t creator_id, int64_t sales)
 	 * which the sweep removes, never a row without its file. */
 	if (sales == 0 && key && DBX(req->db, "DELETE FROM uploads WHERE storage_key = $1", P_TEXT(key)) >= 0)
 		store_delete_later(req->db, key);
+	if (sales == 0 && viewer) /* the converted GLB: derived, no upload row */
+		store_delete_later(req->db, viewer);
 	cache_invalidate(CACHE_MODELS);
 	cache_invalidate(CACHE_CATEGORIES);
 	return reply_ok(req, json_pack("{s:s, s:I}", "message", sales > 0
@@ -805,7 +829,7 @@ const route_t model_routes[] = {
 	{ M_DELETE, "/api/models/{id:int}", models_delete, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Delete your model" },
 	{ M_POST, "/api/models/{id:int}/toggle-publish", models_toggle_publish, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Publish or unpublish your model" },
 	{ M_GET, "/api/models/{id:int}/public", models_public, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "A model for the public viewer" },
-	{ M_GET, "/api/models/{id:int}/viewer-file", models_viewer_file, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "The GLB or glTF file the 3D viewer shows" },
+	{ M_GET, "/api/models/{id:int}/viewer-file", models_viewer_file, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "The GLB the 3D viewer shows (converted, or the model's own)" },
 	{ M_GET, "/api/models/{id:int}/creator", models_creator, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "The model's creator" },
 	{ M_POST, "/api/models/{id:int}/view", models_view, ACCESS_OPTIONAL, RL_GENERAL, BODY_NONE, 0, 0, "Count a view (once per viewer and hour)" },
 	{ M_POST, "/api/models/{id:int}/like", models_like, ACCESS_USER, RL_GENERAL, BODY_NONE, 0, 0, "Like (idempotent)" },

@@ -89,9 +89,20 @@ void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int mine)
 	jw_time(sb, db_int(r, MC_CREATED_AT));
 	sb_adds(sb, ",\"updated_at\":");
 	jw_time(sb, db_int(r, MC_UPDATED_AT));
+	/* The quality report (media/quality.h) is stored as jansson's compact
+	 * text of a checked object, so it is written as it is. */
+	const char *quality = db_text(r, MC_QUALITY);
+	sb_adds(sb, ",\"quality_badge\":");
+	jw_str(sb, db_text(r, MC_QUALITY_BADGE));
+	sb_adds(sb, ",\"quality\":");
+	sb_adds(sb, quality && quality[0] == '{' ? quality : "null");
+	sb_adds(sb, ",\"conversion_status\":");
+	jw_str(sb, db_text(r, MC_CONVERSION_STATUS));
 	if (with_private) {
 		sb_adds(sb, ",\"rejection_reason\":");
 		jw_str(sb, db_text(r, MC_REJECTION_REASON));
+		sb_adds(sb, ",\"conversion_error\":");
+		jw_str(sb, db_text(r, MC_CONVERSION_ERROR));
 	}
 	if (mine >= 0) {
 		sb_adds(sb, ",\"is_liked\":");

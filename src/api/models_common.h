@@ -53,7 +53,11 @@
 	NEXT(MC_CREATOR_USERNAME, "u.username") \
 	NEXT(MC_CREATOR_FULL_NAME, "u.full_name") \
 	NEXT(MC_CREATOR_AVATAR_URL, "u.avatar_url") \
-	NEXT(MC_CREATOR_IS_VERIFIED, "u.is_verified")
+	NEXT(MC_CREATOR_IS_VERIFIED, "u.is_verified") \
+	NEXT(MC_QUALITY_BADGE, "m.quality_badge") \
+	NEXT(MC_QUALITY, "m.quality") \
+	NEXT(MC_CONVERSION_STATUS, "m.conversion_status") \
+	NEXT(MC_CONVERSION_ERROR, "m.conversion_error")
 #define MODEL_COLS MODEL_COLUMNS(DB_COL_SQL, DB_COL_SQL_NEXT)
 enum model_col { MODEL_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) MC_COUNT };
 #define MODEL_FROM \
@@ -62,7 +66,7 @@ enum model_col { MODEL_COLUMNS(DB_COL_ENUM, DB_COL_ENUM) MC_COUNT };
 #define MODEL_PUBLIC "m.status = 'approved' AND m.is_published = TRUE AND m.deleted_at IS NULL"
 
 /* The model document from a row of MODEL_COLS; with_private adds what only
- * its owner and admins see (rejection_reason). */
+ * its owner and admins see (rejection_reason, conversion_error). */
 json_t *model_json(db_rows_t *r, bool with_private);
 
 /* The models of a query of MODEL_COLS as an array (rows consumed,

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include "cli.h"
 #include "../core/log.h"
+#include "../svc/jobs.h"
+#include "../svc/model_convert.h"
 #include "../core/strbuf.h"
 #include "../core/util.h"
 #include "../media/image.h"
@@ -394,6 +396,8 @@ int seed_models(db_t *db, const char *password_hash)
 	for (int i = 0; i < 2; i++)
 		if ((bid[i] = demo_user(db, buyers[i][0], buyers[i][1], "buyer", password_hash)) < 0)
 			return -1;
+	job_init();
+	model_convert_register();
 	int64_t now = now_ms();
 	for (size_t i = 0; i < ARRAY_LEN(demo_models); i++) {
 		const struct demo_model *d = &demo_models[i];
@@ -472,6 +476,9 @@ int seed_models(db_t *db, const char *password_hash)
 			DBX(db, "INSERT INTO model_tags (model_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING", P_INT(model), P_TEXT(tag));
 			p = e + 1;
 		}
+		/* its quality report, measured by the server's job workers */
+		if (!model_convert_enqueue(db, model, creator, false))
+			return -1;
 		int likes = (int)(i % 3);
 		for (int b = 0; b < likes && b < 2; b++)
 			DBX(db, "INSERT INTO model_likes (model_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "media/analyze.h"
 #include "media/fingerprint.h"
+#include "media/quality.h"
 #include "media/sandbox.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -146,6 +147,11 @@ static json_t *checked_result(json_t *in, const char *format)
 		if (json_object_get(in, extra_counts[i]))
 			json_object_set(out, extra_counts[i], json_object_get(in, extra_counts[i]));
 	fingerprint_keep(out, in);
+	json_t *quality = quality_checked(json_object_get(in, "quality")); /* NULL: none (older child) */
+	if (quality) {
+		json_object_set_new(out, "quality", quality);
+		quality_finish(out);
+	}
 	return out;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "analyze.h"
 #include "blend.h"
+#include "quality.h"
 #include "sandbox.h"
 #include "../core/config.h"
 #include "../core/log.h"
@@ -366,7 +367,8 @@ void blend_init(void)
 		log_warn("blender sandbox: unavailable, .blend files that need Blender will be refused: %s", why);
 }
 
-json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t errlen)
+/* The conversion; glb_out: where to copy the GLB made (NULL: nowhere). */
+static json_t *blend_run(const char *path, const char *glb_out, bool *unavailable, char *err, size_t errlen)
 {
 	*unavailable = false;
 	struct jail_cfg c;
@@ -456,6 +458,13 @@ release:
 					json_array_append_new(w, json_string("vertex_count is the converted GLB's "
 									     "(Blender's own counts were not available)"));
 			}
+			quality_finish(result); /* with Blender's counts, and .blend's unit */
+			if (glb_out && !copy_file(out, glb_out)) {
+				unlink(glb_out);
+				json_decref(result);
+				result = NULL;
+				snprintf(err, errlen, "cannot keep the converted GLB");
+			}
 		}
 	}
 done:
@@ -463,4 +472,14 @@ done:
 	remove_tree(dir);
 	free(dir);
 	return result;
+}
+
+json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t errlen)
+{
+	return blend_run(path, NULL, unavailable, err, errlen);
+}
+
+json_t *blend_convert(const char *path, const char *glb_out, bool *unavailable, char *err, size_t errlen)
+{
+	return blend_run(path, glb_out, unavailable, err, errlen);
 }

@@ -39,6 +39,10 @@
  * (Blender or its sandbox missing: a 503, not the file's fault). */
 json_t *blend_analyze(const char *path, bool *unavailable, char *err, size_t errlen);
 
+/* The same, keeping the GLB Blender made: copied to glb_out (a new file)
+ * when the analysis of it succeeded. */
+json_t *blend_convert(const char *path, const char *glb_out, bool *unavailable, char *err, size_t errlen);
+
 /* Builds the jail once and logs whether .blend conversion is available
  * (at start-up). */
 void blend_init(void);

@@ -497,3 +497,23 @@ bool image_rgb_png(const char *dst, int width, int height, const unsigned char *
 		g_object_unref(img);
 	return ok;
 }
+
+bool image_png_thumb(const void *data, size_t len, int max_side, void **png, size_t *png_len, char *err,
+		     size_t errlen)
+{
+	pthread_once(&vips_once, vips_start);
+	*png = NULL;
+	*png_len = 0;
+	if (!vips_ready) {
+		snprintf(err, errlen, "image processing is unavailable");
+		return false;
+	}
+	VipsImage *thumb = NULL;
+	bool ok = !vips_thumbnail_buffer((void *)data, len, &thumb, max_side, "height", max_side, NULL) &&
+		  !vips_image_write_to_buffer(thumb, ".png", png, png_len, "strip", TRUE, NULL);
+	if (!ok)
+		vips_reason(err, errlen, "cannot read the image");
+	if (thumb)
+		g_object_unref(thumb);
+	return ok;
+}

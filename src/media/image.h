@@ -38,6 +38,12 @@ bool image_solid_png(const char *dst, int width, int height, const unsigned char
 /* Writes width x height pixels of 8-bit RGB (rows top down) as a PNG. */
 bool image_rgb_png(const char *dst, int width, int height, const unsigned char *rgb, char *err, size_t errlen);
 
+/* An image the server stored itself (already re-encoded by the child:
+ * thumbnails) as a PNG in memory fitting max_side x max_side, for the
+ * PDF spec sheet; *png is g_free()d by the caller.  In-process. */
+bool image_png_thumb(const void *data, size_t len, int max_side, void **png, size_t *png_len, char *err,
+		     size_t errlen);
+
 /* The child: `hwc3d image-process JPEG|PNG|WEBP MAX_SIDE [--memory-mb N]
  * [--cpu-s N]`, the image on stdin, the output file on fd 3; prints
  * {"width", "height"} or {"error"}.  Returns the exit code. */

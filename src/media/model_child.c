@@ -43,6 +43,7 @@
 #include <jansson.h>
 #include "media/analyze.h"
 #include "media/fingerprint.h"
+#include "media/quality.h"
 #include "media/sandbox.h"
 #include "core/num.h"
 #include "core/util.h"
@@ -979,6 +980,7 @@ static json_t *describe(struct child *c, const struct aiScene *sc)
 	json_object_set_new(out, "bone_count", json_integer((json_int_t)bones));
 	json_object_set_new(out, "animation_count", json_integer(sc->mNumAnimations));
 	fingerprint_describe(out, sc); /* fingerprint, NaN count, names: fingerprint.h */
+	json_object_set_new(out, "quality", quality_scan(sc, c->format));
 	return out;
 }
 

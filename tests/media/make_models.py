@@ -179,6 +179,40 @@ def two_meshes_gltf():
     return b.gltf_embedded()
 
 
+def textured_cube_glb():
+    """textured_cube.glb: the 2x2x2 cube (12 triangles, closed once its
+    per-face vertices are welded) with UVs and an embedded 1x1 PNG base
+    colour texture: what the quality badge calls gold."""
+    b = GltfBuilder()
+    pos, nrm, idx = cube_arrays()
+    uv = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)] * 6
+    prim = {"attributes": {"POSITION": b.vec(pos, "VEC3", True), "NORMAL": b.vec(nrm, "VEC3"),
+                           "TEXCOORD_0": b.vec(uv, "VEC2")},
+            "indices": b.scalars(idx), "material": 0}
+    png = tiny_png()
+    view = b._view(png)
+    b.doc.update({
+        "images": [{"bufferView": view, "mimeType": "image/png"}],
+        "textures": [{"source": 0}],
+        "materials": [{"name": "Painted", "pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}],
+        "meshes": [{"name": "Cube", "primitives": [prim]}],
+        "nodes": [{"name": "Cube", "mesh": 0}],
+        "scenes": [{"nodes": [0]}], "scene": 0,
+    })
+    return b.glb()
+
+
+def defects_obj():
+    """defects.obj: 5 triangles without UVs, with known defects.
+    Faces 1 2 3, 2 1 4, 1 2 5 and a repeat of 1 2 3 share edge 1-2 (one
+    non-manifold edge); the repeat is one duplicate face; 1 2 6 has its
+    corners on a line (one degenerate face).  Open boundary edges: 1-4,
+    4-2, 2-5, 5-1 (four).  2 x 2 x 1 metres (OBJ: metres assumed)."""
+    lines = ["o Defects", "v 0 0 0", "v 1 0 0", "v 0 1 0", "v 0 -1 0", "v 0 0 1", "v 2 0 0",
+             "f 1 2 3", "f 2 1 4", "f 1 2 5", "f 1 2 3", "f 1 2 6"]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def rigged_glb():
     """rigged.glb: the cube skinned to two joints (Bone0, Bone1), one
     animation "Wave" rotating Bone1.  12 triangles, 24 vertices, 2 bones,
@@ -623,6 +657,8 @@ def main():
         "cube.glb": cube_glb(),
         "two_meshes.gltf": two_meshes_gltf(),
         "rigged.glb": rigged_glb(),
+        "textured_cube.glb": textured_cube_glb(),
+        "defects.obj": defects_obj(),
         "cube.obj": cube_obj(),
         "cube_ascii.fbx": cube_fbx_ascii(),
         "cube_binary.fbx": cube_fbx_binary(),

@@ -95,6 +95,24 @@ export async function api(path, { method = 'GET', query, body, signal, headers }
   return data;
 }
 
+// apiBlob(path, {method, query, body, signal}) -> the answer as a Blob (a
+// PDF, a file), with the token and one refresh as api(); an ApiError for a
+// non-2xx answer.
+export async function apiBlob(path, { method = 'GET', query, body, signal } = {}) {
+  const url = buildUrl(path, query);
+  let r = await send(method, url, body, signal);
+  if (r.status === 401 && await refresh()) {
+    await r.blob().catch(() => null);
+    r = await send(method, url, body, signal);
+  }
+  if (!r.ok) {
+    let data = null;
+    try { data = JSON.parse(await r.text()); } catch { data = null; }
+    throw new ApiError(r.status, data);
+  }
+  return r.blob();
+}
+
 // upload('/api/upload/model', formData, {onProgress, signal}) -> parsed JSON
 // body.  XMLHttpRequest, for its upload progress events (fetch has none);
 // otherwise as api(): the bearer token, one refresh and retry on a 401, an

@@ -4,13 +4,13 @@
 // first time a viewer is shown, never by other pages.  Around it: a
 // loading bar, camera reset, auto-rotate, lighting presets and exposure,
 // a material variant switcher (only when the model has variants),
-// fullscreen, and a plain error state.  Other formats show the thumbnail
-// and a note: they have no 3D preview until they are converted to GLB.
+// fullscreen, and a plain error state.  Other formats are shown once the
+// server has converted them to GLB (conversion_status "done"); until then,
+// or when the conversion failed, the thumbnail and a note.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './ui.js';
 
 const SCRIPT = '/vendor/model-viewer@4.4.0/dist/model-viewer.min.js';
-const SHOWN = ['GLB', 'GLTF'];
 
 // name -> model-viewer attributes; exposure is the slider's start value.
 export const LIGHTING = {
@@ -34,7 +34,7 @@ export function loadModelViewer() {
 
 // True when the browser can show this model's file in 3D.
 export function canView(model) {
-  return SHOWN.includes(String(model.file_format || '').toUpperCase());
+  return String(model.file_format || '').toUpperCase() === 'GLB' || model.conversion_status === 'done';
 }
 
 export function viewerUrl(model) {
@@ -201,9 +201,11 @@ function Stage({ model, src }) {
 // <Viewer model=${m} />: a model document (GET /api/models/{id} or /public).
 export function Viewer({ model }) {
   if (!canView(model)) {
-    const fmt = model.file_format ? model.file_format.toUpperCase() : 'this';
+    const note = model.conversion_status === 'failed'
+      ? 'The 3D preview is not available: this model could not be converted.'
+      : 'The 3D preview is being prepared; reload the page in a moment.';
     return html`<${Poster} model=${model}>
-      <p class="viewer-note">The 3D preview is not available for ${fmt} files yet.</p>
+      <p class="viewer-note">${note}</p>
     <//>`;
   }
   return html`<${Stage} model=${model} src=${viewerUrl(model)} />`;

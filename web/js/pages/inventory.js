@@ -13,6 +13,7 @@ import { navigate } from '../nav.js';
 import { html, useLoad, formatCount, formatMoney, formatPrice, withQuery, LinkPager, Loading, Empty, ErrorBox } from '../ui.js';
 import { DashboardNav } from './dashboard.js';
 import { ModelFields, readModelForm, checkModel, useCategories, focusFirstError } from './upload.js';
+import { ConversionNote } from '../specs.js';
 
 const LIMIT = 20;
 const STATUSES = [['', 'All statuses'], ['pending', 'Pending review'], ['approved', 'Approved'], ['rejected', 'Rejected']];
@@ -146,6 +147,7 @@ function Item({ model, busy, onEdit, onToggle, onDelete }) {
       </p>
       ${model.status === 'rejected' && html`<p class="reason">Rejected${model.rejection_reason ? html`: <span class="name">${model.rejection_reason}</span>` : ''}</p>`}
       ${model.status === 'pending' && html`<p class="help">Waiting for an admin's review; it is not in the marketplace yet.</p>`}
+      <${ConversionNote} model=${model} />
       <${Figures} model=${model} />
     </div>
     <div class="inv-actions">

@@ -8,6 +8,7 @@ import { navigate, here } from '../nav.js';
 import { useSession, setCartCount } from '../session.js';
 import { Viewer, canView } from '../viewer.js';
 import { FollowButton } from '../follow.js';
+import { QualityBadge, SpecSheet, ConversionNote } from '../specs.js';
 import {
   html, formatPrice, formatCount, Loading, Empty, ErrorBox, ModelGrid,
 } from '../ui.js';
@@ -208,6 +209,7 @@ function OwnerBox({ model }) {
   return html`<div class="owner-box" role="note">
     <p><strong>This is your model.</strong> Status: ${status}.</p>
     ${model.status === 'rejected' && model.rejection_reason && html`<p>Reason: ${model.rejection_reason}</p>`}
+    <${ConversionNote} model=${model} />
     <p class="owner-actions"><a class="button" href="/dashboard/inventory">Edit in your inventory</a>
       <${DownloadButton} model=${model} label="Download your file" /></p>
   </div>`;
@@ -418,7 +420,7 @@ export function ModelPage({ params, signal }) {
         ${canView(d) && html`<p class="viewer-links"><a href=${`/view/${d.id}`}>Open the full-page viewer</a></p>`}
       </div>
       <div class="model-info">
-        <h1>${d.title}</h1>
+        <h1>${d.title} <${QualityBadge} badge=${d.quality_badge} /></h1>
         <p class="price big">${formatPrice(d.price, d.currency, d.is_free)}</p>
         ${d.creator && html`<p class="by">by <a href=${`/u/${encodeURIComponent(d.creator.username)}`}>${d.creator.full_name || d.creator.username}</a> (@${d.creator.username})</p>`}
         <p class="figures">${counted(d.views_count, 'view')} · ${counted(d.downloads_count, 'download')} · ${counted(d.comments_count, 'comment')}</p>
@@ -426,6 +428,7 @@ export function ModelPage({ params, signal }) {
         ${d.description && html`<p class="description">${d.description}</p>`}
         ${d.tags && d.tags.length > 0 && html`<ul class="tags" aria-label="Tags">${d.tags.map((t) => html`<li><a href=${`/marketplace?search=${encodeURIComponent(t)}`}>#${t}</a></li>`)}</ul>`}
         <${Specs} model=${d} />
+        <${SpecSheet} model=${d} />
         <${CreatorCard} model=${d} signal=${signal} />
       </div>
     </article>

@@ -13,6 +13,7 @@ import { api, upload, isAbort } from '../api.js';
 import { useSession } from '../session.js';
 import { html, useLoad, formatCount, formatPrice, Loading } from '../ui.js';
 import { SafetyPanel, TagSuggestions, unsafeReason } from '../scan.js';
+import { QualityReport } from '../specs.js';
 
 const MB = 1024 * 1024;
 export const MODEL_KIND = { exts: ['glb', 'gltf', 'fbx', 'obj', 'blend'], max: 100 * MB, what: '.glb, .gltf, .fbx, .obj or .blend' };
@@ -223,6 +224,7 @@ function Analysis({ result, analysis }) {
       <ul>${refs.map((r, i) => html`<li key=${i} class="name">${r}</li>`)}</ul>
     </div>`}
     ${analysis && !warnings.length && html`<p class="ok">No problems found.</p>`}
+    <${QualityReport} quality=${a.quality} id="up-quality-h" />
   </section>`;
 }
 
