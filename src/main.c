@@ -28,6 +28,7 @@
 #include "http/server.h"
 #include "http/static.h"
 #include "media/analyze.h"
+#include "media/render.h"
 #include "media/blend.h"
 #include "media/image.h"
 #include "svc/jobs.h"
@@ -168,6 +169,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "analyze-model")) /* the sandboxed child: needs no settings */
 		return analyze_child_main(argc - 2, argv + 2);
+	if (!strcmp(cmd, "render-model")) /* the render child, likewise */
+		return render_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "blend-convert")) /* the Blender child, likewise */
 		return blend_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "image-process")) /* the libvips child, likewise */
