@@ -16,6 +16,7 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../svc/cache.h"
+#include "../svc/render_jobs.h"
 #include "../svc/rollup.h"
 #include "../svc/storage.h"
 #include "paged.h"
@@ -243,6 +244,14 @@ static int models_create(req_t *req)
 	}
 	cache_invalidate(CACHE_MODELS);
 	cache_invalidate(CACHE_CATEGORIES);
+	/* No thumbnail given: the renderer makes one (render_jobs.h); its
+	 * owner hears of it only if it fails. */
+	if (!(thumb && *thumb) && render_thumbnails_enabled()) {
+		char payload[96];
+		snprintf(payload, sizeof(payload), "{\"model_id\":%lld,\"notify\":\"failed\"}", (long long)id);
+		if (!job_enqueue(req->db, RENDER_THUMB_JOB, payload, req->user->id, NULL))
+			log_warn("model %lld: cannot queue its thumbnail: %s", (long long)id, db_errmsg(req->db));
+	}
 	return reply_model(req, id, 201);
 }
 

@@ -206,21 +206,18 @@ static int run_child(struct rargs *a, int model_fd, int fd3, size_t out_max, int
 	return -1;
 }
 
-static int open_model(const char *path, const char *format, char *err, size_t errlen)
+static bool check_model(int fd, const char *format, char *err, size_t errlen)
 {
+	struct stat st;
 	if (!known_format(format)) {
 		snprintf(err, errlen, "unsupported model format");
-		return -1;
+		return false;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "cannot read the model file");
-		if (fd >= 0)
-			close(fd);
-		return -1;
+		return false;
 	}
-	return fd;
+	return true;
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -228,21 +225,19 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-bool render_png(const char *path, const char *format, const struct render_opts *o,
+bool render_png(int model_fd, const char *format, const struct render_opts *o,
 		unsigned char **png, size_t *png_len, char *err, size_t errlen)
 {
 	*png = NULL;
 	*png_len = 0;
-	int fd = open_model(path, format, err, errlen);
-	if (fd < 0)
+	if (!check_model(model_fd, format, err, errlen))
 		return false;
 	struct rargs a;
 	build_args(&a, format, o);
 	struct sandbox_proc p = { 0 };
 	size_t out_max = (size_t)o->width * (size_t)o->height * 5 + (1 << 16);
 	int64_t timeout_ms = setting("RENDER_TIMEOUT_S", 1, 3600, 60) * 1000;
-	int rc = run_child(&a, fd, 0, out_max, timeout_ms, &p, err, errlen);
-	close(fd);
+	int rc = run_child(&a, model_fd, 0, out_max, timeout_ms, &p, err, errlen);
 	bool ok = false;
 	if (rc == 0) {
 		/* The signature, then IHDR with the size we asked for. */
@@ -348,15 +343,13 @@ static int wait_for(pid_t pid, int64_t timeout_ms)
 	}
 }
 
-bool render_video(const char *path, const char *format, const struct render_opts *o,
+bool render_video(int model_fd, const char *format, const struct render_opts *o,
 		  const struct render_video *v, const char *out_path, char *err, size_t errlen)
 {
-	int fd = open_model(path, format, err, errlen);
-	if (fd < 0)
+	if (!check_model(model_fd, format, err, errlen))
 		return false;
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC)) {
-		close(fd);
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return false;
 	}
@@ -366,7 +359,6 @@ bool render_video(const char *path, const char *format, const struct render_opts
 	close(pp[0]);
 	if (ff < 0) {
 		close(pp[1]);
-		close(fd);
 		return false;
 	}
 	int total = v->seconds * v->fps;
@@ -390,13 +382,12 @@ bool render_video(const char *path, const char *format, const struct render_opts
 		arg(&a, "--first"), arg(&a, "%d", first);
 		arg(&a, "--total"), arg(&a, "%d", total);
 		struct sandbox_proc p = { 0 };
-		ok = run_child(&a, fd, pp[1], 4096, timeout_ms, &p, err, errlen) == 0;
+		ok = run_child(&a, model_fd, pp[1], 4096, timeout_ms, &p, err, errlen) == 0;
 		sandbox_proc_release(&p);
 		if (ok && v->progress)
 			v->progress(v->progress_arg, (int)(95LL * (s + 1) / segments));
 	}
 	close(pp[1]); /* end of input: ffmpeg finishes the file */
-	close(fd);
 	int st = wait_for(ff, ok ? timeout_ms : 2000);
 	if (ok && (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
 		char status[64];

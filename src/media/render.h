@@ -57,11 +57,12 @@ bool render_background_parse(const char *s, struct render_opts *o);
 /* Defaults: 800x600, yaw 30, pitch 20, distance 1, studio. */
 void render_opts_default(struct render_opts *o);
 
-/* Renders the model at path (format "GLB", "GLTF", "OBJ", "FBX", "BLEND")
+/* Renders the model read from model_fd (a regular file, reread from its
+ * start; the caller keeps it) (format "GLB", "GLTF", "OBJ", "FBX", "BLEND")
  * into a PNG: *png (malloc'd, free it) and *png_len.  False with a
  * one-line reason in err (a file the renderer refused, a timeout, the
  * memory limit).  Runs a child: call it off the poll thread. */
-bool render_png(const char *path, const char *format, const struct render_opts *o,
+bool render_png(int model_fd, const char *format, const struct render_opts *o,
 		unsigned char **png, size_t *png_len, char *err, size_t errlen);
 
 struct render_video {
@@ -79,7 +80,7 @@ struct render_video {
  * o->yaw) and encodes it with ffmpeg into out_path.  The frames are
  * rendered in segments, one child each, so that progress can be told.
  * False with a reason in err. */
-bool render_video(const char *path, const char *format, const struct render_opts *o,
+bool render_video(int model_fd, const char *format, const struct render_opts *o,
 		  const struct render_video *v, const char *out_path, char *err, size_t errlen);
 
 /* The child: `hwc3d render-model FORMAT [options]` (see render_child.c),

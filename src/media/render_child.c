@@ -245,6 +245,7 @@ static const char FS[] =
 	"  vec3 c = base * (amb + u_keycol * max(dot(n, u_key), 0.0) + u_fillcol * max(dot(n, u_fill), 0.0));\n"
 	"  vec3 h = normalize(u_key + v);\n"
 	"  c += u_keycol * u_spec * pow(max(dot(n, h), 0.0), 48.0);\n"
+	"  c = c * 1.6 / (1.0 + c);\n" /* a soft shoulder: white materials keep their shading */
 	"  o_col = vec4(pow(clamp(c, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);\n"
 	"}\n";
 
@@ -676,6 +677,11 @@ static void warm_up(struct rchild *c)
 static int render(struct rchild *c)
 {
 	struct aiFileIO io = { .OpenProc = mf_open, .CloseProc = mf_close, .UserData = (aiUserData)c };
+	/* Normals the file lacks: glTF asks for flat ones (its vertices are
+	 * often shared between faces, which smoothing cannot split); OBJ and
+	 * FBX store a vertex per corner, smoothed below 60 degrees. */
+	bool gltf = !strcmp(c->format, "GLB") || !strcmp(c->format, "GLTF");
+	unsigned normals = gltf ? aiProcess_GenNormals : aiProcess_GenSmoothNormals;
 	struct aiPropertyStore *props = aiCreatePropertyStore();
 	/* Hard edges stay hard: smooth only across angles under 60 degrees. */
 	aiSetImportPropertyFloat(props, AI_CONFIG_PP_GSN_MAX_SMOOTHING_ANGLE, 60.0f);
@@ -683,7 +689,7 @@ static int render(struct rchild *c)
 	const struct aiScene *sc = aiImportFileExWithProperties(
 		c->main_name,
 		aiProcess_ValidateDataStructure | aiProcess_Triangulate | aiProcess_SortByPType |
-			aiProcess_GenSmoothNormals | aiProcess_PreTransformVertices,
+			normals | aiProcess_PreTransformVertices,
 		&io, props);
 	aiReleasePropertyStore(props);
 	if (!sc) {
