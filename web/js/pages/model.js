@@ -8,6 +8,7 @@ import { navigate, here } from '../nav.js';
 import { useSession, setCartCount } from '../session.js';
 import { Viewer, canView } from '../viewer.js';
 import { FollowButton } from '../follow.js';
+import { RenderTools } from '../render-tools.js';
 import {
   html, formatPrice, formatCount, Loading, Empty, ErrorBox, ModelGrid,
 } from '../ui.js';
@@ -416,6 +417,7 @@ export function ModelPage({ params, signal }) {
       <div class="model-media">
         <${Viewer} model=${d} />
         ${canView(d) && html`<p class="viewer-links"><a href=${`/view/${d.id}`}>Open the full-page viewer</a></p>`}
+        <${RenderTools} model=${d} />
       </div>
       <div class="model-info">
         <h1>${d.title}</h1>
