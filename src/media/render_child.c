@@ -19,6 +19,7 @@
  *                          frames (yaw + 360 * i / T); default one frame
  *   --raw                  raw RGBA frames on fd 3 (for ffmpeg) instead
  *                          of one PNG on stdout
+ *   --samples N            multisampling: 0 (none), 2, 4 (default)
  *   --memory-mb N --cpu-s N --threads N
  * A failure is one line on stderr ("render: ...") and exit 1.
  */
@@ -58,7 +59,7 @@ struct rchild {
 	struct render_opts o;
 	int frames, first, total;
 	bool raw;
-	unsigned memory_mb, cpu_s, threads;
+	unsigned memory_mb, cpu_s, threads, samples;
 	/* GL */
 	GLuint prog, vbo, ibo, fbo_ms, fbo_rs, rb_color, rb_depth, rb_resolve;
 	GLint u_mvp, u_eye, u_key, u_keycol, u_fill, u_fillcol, u_sky, u_ground, u_spec;
@@ -293,7 +294,7 @@ static int gl_setup(struct rchild *c)
 
 	GLint maxs = 0;
 	glGetIntegerv(GL_MAX_SAMPLES, &maxs);
-	GLsizei samples = MIN(MSAA, maxs);
+	GLsizei samples = MIN((GLsizei)c->samples, maxs);
 	GLsizei w = c->o.width, h = c->o.height;
 	glGenRenderbuffers(1, &c->rb_color);
 	glBindRenderbuffer(GL_RENDERBUFFER, c->rb_color);
@@ -758,6 +759,8 @@ static bool option(struct rchild *c, const char *k, const char *v)
 		c->cpu_s = (unsigned)n;
 	else if (!strcmp(k, "--threads") && parse_i64_range(v, 0, 16, &n))
 		c->threads = (unsigned)n;
+	else if (!strcmp(k, "--samples") && parse_i64_range(v, 0, 8, &n))
+		c->samples = (unsigned)n;
 	else
 		return false;
 	return true;
@@ -770,7 +773,7 @@ static const struct { const char *name, *ext; } FORMATS[] = {
 int render_child_main(int argc, char **argv)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	struct rchild c = { .frames = 1, .total = 1, .memory_mb = 2048, .cpu_s = 60, .threads = 2 };
+	struct rchild c = { .frames = 1, .total = 1, .memory_mb = 2048, .cpu_s = 60, .threads = 2, .samples = MSAA };
 	render_opts_default(&c.o);
 	if (argc < 1)
 		return fail("usage: hwc3d render-model FORMAT [options]"), 2;
