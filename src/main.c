@@ -8,6 +8,7 @@
  *   hwc3d routes             the route table as JSON, with handler names (cli/routes.c)
  *   hwc3d sweep              one housekeeping sweep (svc/sweep.h), then exit
  *   hwc3d job-enqueue KIND JSON [--owner ID]   queue a background job (svc/jobs.h)
+ *   hwc3d render-thumbnails  queue a thumbnail render for every model without one
  *   hwc3d version
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
@@ -46,7 +47,7 @@ static int usage(void)
 {
 	fputs("usage: hwc3d [serve | migrate | create-admin --email E --password P [--username U] |\n"
 	      "              seed-demo [--scale N] | routes | sweep | job-enqueue KIND JSON [--owner ID] |\n"
-	      "              version]\n", stderr);
+	      "              render-thumbnails | version]\n", stderr);
 	return 2;
 }
 
@@ -203,5 +204,7 @@ int main(int argc, char **argv)
 		return cli_seed_demo(argc - 2, argv + 2);
 	if (!strcmp(cmd, "job-enqueue"))
 		return cli_job_enqueue(argc - 2, argv + 2);
+	if (!strcmp(cmd, "render-thumbnails"))
+		return cli_render_thumbnails(argc - 2, argv + 2);
 	return usage();
 }

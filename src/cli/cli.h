@@ -13,6 +13,8 @@ int cli_create_admin(int argc, char **argv);
 int cli_seed_demo(int argc, char **argv);
 /* hwc3d job-enqueue KIND JSON [--owner ID] (jobs.c). */
 int cli_job_enqueue(int argc, char **argv);
+/* hwc3d render-thumbnails: queue thumbnails for models without one (jobs.c). */
+int cli_render_thumbnails(int argc, char **argv);
 /* hwc3d routes: the route table as JSON, with handler names (routes.c). */
 int cli_routes(void);
 /* The demo marketplace (seed_models.c); 0 on success. */

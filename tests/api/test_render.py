@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
-from conftest import REPO, assert_error, finish_server, require_pg, start_server
+from conftest import REPO, assert_error, finish_server, require_pg, run_binary, start_server
 from test_models import (approve_model, create_model, default_category, make_buyer, make_creator,
                          upload_image, upload_model)
 
@@ -300,3 +300,22 @@ def test_thumbnail_job_sets_thumbnail_url(thumb_server, models):
     n = s.scalar(f"SELECT COUNT(*) FROM jobs WHERE kind = 'model_thumbnail' AND payload LIKE '%\"model_id\":{m2['id']},%'")
     assert int(n) == 0
     assert s.get(f"/api/models/{m2['id']}", headers=c.h).json()["thumbnail_url"] == img_url
+
+
+def test_render_thumbnails_backfills(thumb_server):
+    """`hwc3d render-thumbnails` queues a thumbnail for a model without one
+    (made before thumbnails were automatic), once."""
+    s = thumb_server
+    c = make_creator(s)
+    m = create_model(s, c, thumbnail_url=upload_image(s, c.h))
+    s.sql(f"UPDATE models SET thumbnail_url = NULL WHERE id = {m['id']}")
+    p = run_binary(["render-thumbnails"], s.env, s.tmp)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["queued"] >= 1
+    deadline = time.time() + 120
+    while time.time() < deadline and not s.get(f"/api/models/{m['id']}", headers=c.h).json()["thumbnail_url"]:
+        time.sleep(0.2)
+    assert s.get(f"/api/models/{m['id']}", headers=c.h).json()["thumbnail_url"]
+    like = f"%\"model_id\":{m['id']},%"
+    assert int(s.scalar(f"SELECT COUNT(*) FROM jobs WHERE kind = 'model_thumbnail' AND payload LIKE '{like}'")) == 1
+    assert run_binary(["render-thumbnails", "extra"], s.env, s.tmp).returncode == 2
