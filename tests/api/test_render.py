@@ -319,3 +319,22 @@ def test_render_thumbnails_backfills(thumb_server):
     like = f"%\"model_id\":{m['id']},%"
     assert int(s.scalar(f"SELECT COUNT(*) FROM jobs WHERE kind = 'model_thumbnail' AND payload LIKE '{like}'")) == 1
     assert run_binary(["render-thumbnails", "extra"], s.env, s.tmp).returncode == 2
+
+
+def test_sweep_keeps_a_models_video_and_removes_a_replaced_one(server):
+    c = make_creator(server)
+    m = create_model(server, c)
+    r = server.post(f"/api/models/{m['id']}/record-video", headers=c.h, json={"duration_s": 1, "width": 64,
+                                                                            "height": 64, "fps": 10})
+    assert r.status_code == 202, r.text
+    j, _ = wait_job(server, r.json()["job_id"], c.h)
+    assert j["status"] == "done", j
+    key = j["result"]["video_url"].split("/files/")[1]
+    path = os.path.join(server.data_dir, "files", key)
+    server.sql(f"UPDATE uploads SET created_at = 0 WHERE storage_key = '{key}'")
+    sweep = lambda: run_binary(["sweep"], server.env, server.tmp)  # noqa: E731
+    assert sweep().returncode == 0
+    assert os.path.exists(path) and int(server.scalar(f"SELECT COUNT(*) FROM uploads WHERE storage_key = '{key}'")) == 1
+    server.sql(f"UPDATE models SET video_url = NULL WHERE id = {m['id']}")
+    assert sweep().returncode == 0
+    assert not os.path.exists(path) and int(server.scalar(f"SELECT COUNT(*) FROM uploads WHERE storage_key = '{key}'")) == 0
