@@ -8,7 +8,8 @@
  * locks itself down (sandbox.h: limits, no_new_privs, seccomp with threads
  * and JIT memory allowed for llvmpipe, no open, no socket, no exec), and
  * only then lets assimp look at the bytes.  It draws the model with
- * per-vertex normals, the material's base colour, a key, a fill and a
+ * per-vertex normals, the material's base colour and its embedded base
+ * colour texture (decoded by libvips in the child), a key, a fill and a
  * hemisphere ambient light (a lighting preset), 4x multisampling, the
  * camera on an orbit around the model's bounding sphere so that the model
  * is centred and fills the frame.

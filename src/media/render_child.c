@@ -24,6 +24,7 @@
  * A failure is one line on stderr ("render: ...") and exit 1.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +41,8 @@
 #include <assimp/material.h>
 #include <assimp/postprocess.h>
 #include <assimp/scene.h>
+#include <vips/vips.h>
+#include <vips/vector.h>
 #include <zlib.h>
 #include "media/render.h"
 #include "media/sandbox.h"
@@ -50,6 +53,16 @@
 #define MAIN_STEM "hwc3d-model"
 #define MSAA 4
 #define FOV_DEG 35.0
+#define TEX_MAX_SIDE 1024 /* textures are shrunk to this on decoding */
+#define TEX_MAX 64        /* embedded textures decoded per model */
+#define STRIDE 11         /* floats per vertex: position, normal, colour, uv */
+
+/* One draw call: a mesh's triangles and its base colour texture. */
+struct draw {
+	size_t first; /* index of its first index */
+	GLsizei count;
+	GLuint tex;
+};
 
 struct rchild {
 	const char *format;
@@ -62,8 +75,13 @@ struct rchild {
 	unsigned memory_mb, cpu_s, threads, samples;
 	/* GL */
 	GLuint prog, vbo, ibo, fbo_ms, fbo_rs, rb_color, rb_depth, rb_resolve;
-	GLint u_mvp, u_eye, u_key, u_keycol, u_fill, u_fillcol, u_sky, u_ground, u_spec;
-	GLsizei index_count;
+	GLint u_mvp, u_eye, u_key, u_keycol, u_fill, u_fillcol, u_sky, u_ground, u_spec, u_tex;
+	GLuint white; /* the 1x1 texture of untextured meshes */
+	struct draw *draws;
+	size_t ndraws;
+	GLuint tex_of[TEX_MAX]; /* decoded embedded textures (0: not yet or failed) */
+	bool tex_tried[TEX_MAX];
+	bool vips;
 	float center[3], radius;
 };
 
@@ -221,9 +239,10 @@ static const char VS[] =
 	"layout(location = 0) in vec3 a_pos;\n"
 	"layout(location = 1) in vec3 a_nrm;\n"
 	"layout(location = 2) in vec3 a_col;\n"
+	"layout(location = 3) in vec2 a_uv;\n"
 	"uniform mat4 u_mvp;\n"
-	"out vec3 v_pos; out vec3 v_nrm; out vec3 v_col;\n"
-	"void main() { v_pos = a_pos; v_nrm = a_nrm; v_col = a_col;\n"
+	"out vec3 v_pos; out vec3 v_nrm; out vec3 v_col; out vec2 v_uv;\n"
+	"void main() { v_pos = a_pos; v_nrm = a_nrm; v_col = a_col; v_uv = a_uv;\n"
 	"  gl_Position = u_mvp * vec4(a_pos, 1.0); }\n";
 
 /* Lambert key and fill lights, a hemisphere ambient, a little Blinn-Phong
@@ -233,15 +252,16 @@ static const char VS[] =
 static const char FS[] =
 	"#version 300 es\n"
 	"precision highp float;\n"
-	"in vec3 v_pos; in vec3 v_nrm; in vec3 v_col;\n"
+	"in vec3 v_pos; in vec3 v_nrm; in vec3 v_col; in vec2 v_uv;\n"
 	"uniform vec3 u_eye, u_key, u_keycol, u_fill, u_fillcol, u_sky, u_ground;\n"
+	"uniform sampler2D u_tex;\n"
 	"uniform float u_spec;\n"
 	"out vec4 o_col;\n"
 	"void main() {\n"
 	"  vec3 n = normalize(v_nrm);\n"
 	"  vec3 v = normalize(u_eye - v_pos);\n"
 	"  if (dot(n, v) < 0.0) n = -n;\n"
-	"  vec3 base = pow(v_col, vec3(2.2));\n"
+	"  vec3 base = pow(v_col * texture(u_tex, vec2(v_uv.x, 1.0 - v_uv.y)).rgb, vec3(2.2));\n"
 	"  vec3 amb = mix(u_ground, u_sky, 0.5 + 0.5 * n.y);\n"
 	"  vec3 c = base * (amb + u_keycol * max(dot(n, u_key), 0.0) + u_fillcol * max(dot(n, u_fill), 0.0));\n"
 	"  vec3 h = normalize(u_key + v);\n"
@@ -264,6 +284,23 @@ static GLuint compile(GLenum type, const char *src, char *err, size_t errlen)
 		return 0;
 	}
 	return s;
+}
+
+/* An RGBA texture with mipmaps, repeating, filtered like every texture
+ * (llvmpipe compiles one sampling variant for all of them). */
+static GLuint make_texture(const uint8_t *rgba, int w, int h)
+{
+	GLuint t;
+	glGenTextures(1, &t);
+	glBindTexture(GL_TEXTURE_2D, t);
+	glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+	glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+	glGenerateMipmap(GL_TEXTURE_2D);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR_MIPMAP_LINEAR);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_REPEAT);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_REPEAT);
+	return t;
 }
 
 static int gl_setup(struct rchild *c)
@@ -291,6 +328,10 @@ static int gl_setup(struct rchild *c)
 	c->u_sky = glGetUniformLocation(c->prog, "u_sky");
 	c->u_ground = glGetUniformLocation(c->prog, "u_ground");
 	c->u_spec = glGetUniformLocation(c->prog, "u_spec");
+	c->u_tex = glGetUniformLocation(c->prog, "u_tex");
+	glUniform1i(c->u_tex, 0);
+	static const uint8_t white[4] = { 255, 255, 255, 255 };
+	c->white = make_texture(white, 1, 1);
 
 	GLint maxs = 0;
 	glGetIntegerv(GL_MAX_SAMPLES, &maxs);
@@ -320,9 +361,10 @@ static int gl_setup(struct rchild *c)
 	glGenBuffers(1, &c->ibo);
 	glBindBuffer(GL_ARRAY_BUFFER, c->vbo);
 	glBindBuffer(GL_ELEMENT_ARRAY_BUFFER, c->ibo);
-	for (GLuint i = 0; i < 3; i++) {
+	for (GLuint i = 0; i < 4; i++) {
 		glEnableVertexAttribArray(i);
-		glVertexAttribPointer(i, 3, GL_FLOAT, GL_FALSE, 9 * sizeof(float), (void *)(uintptr_t)(i * 3 * sizeof(float)));
+		glVertexAttribPointer(i, i == 3 ? 2 : 3, GL_FLOAT, GL_FALSE, STRIDE * sizeof(float),
+				      (void *)(uintptr_t)(i * 3 * sizeof(float)));
 	}
 	glEnable(GL_DEPTH_TEST);
 	glViewport(0, 0, w, h);
@@ -371,8 +413,120 @@ static void material_color(const struct aiMaterial *m, float out[3])
 		out[0] = out[1] = out[2] = 0.06f;
 }
 
+/* ------------------------------------------------------------ textures */
+
+/* Messages of GLib (libvips) go to fd 2 with write(2): its default writer
+ * probes whether stderr is the journal (getpeername), which the seccomp
+ * policy forbids. */
+static GLogWriterOutput log_quiet(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
+{
+	UNUSED(data);
+	if (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_MESSAGE))
+		return G_LOG_WRITER_HANDLED;
+	for (gsize i = 0; i < n; i++)
+		if (!strcmp(fields[i].key, "MESSAGE") && fields[i].value) {
+			char line[300];
+			int k = snprintf(line, sizeof(line), "render: texture: %.250s\n", (const char *)fields[i].value);
+			if (k > 0 && write(2, line, (size_t)MIN(k, (int)sizeof(line) - 1)) < 0)
+				break;
+			break;
+		}
+	return G_LOG_WRITER_HANDLED;
+}
+
+/* libvips for embedded textures: loaders and modules load now, while
+ * files may be opened; no operation cache, one thread per operation, no
+ * run-time code generation (orc). */
+static void vips_setup(struct rchild *c)
+{
+	g_log_set_writer_func(log_quiet, NULL, NULL);
+	setenv("VIPS_DISC_THRESHOLD", "64g", 1); /* decode in memory, never a temp file */
+	if (VIPS_INIT("hwc3d-render"))
+		return;
+	vips_block_untrusted_set(TRUE);
+	vips_cache_set_max(0);
+	vips_cache_set_max_mem(0);
+	vips_concurrency_set(1);
+	vips_vector_set_enabled(FALSE);
+	c->vips = true;
+}
+
+/* A compressed embedded texture (PNG, JPEG, WebP...) shrunk to at most
+ * TEX_MAX_SIDE, as a GL texture; 0 when it cannot be decoded. */
+static GLuint decode_compressed(const struct aiTexture *t)
+{
+	VipsImage *img = NULL, *srgb = NULL, *rgba = NULL, *u8 = NULL;
+	GLuint tex = 0;
+	if (vips_thumbnail_buffer(t->pcData, t->mWidth, &img, TEX_MAX_SIDE, "height", TEX_MAX_SIDE,
+				  "size", VIPS_SIZE_DOWN, NULL))
+		goto out;
+	if (vips_colourspace(img, &srgb, VIPS_INTERPRETATION_sRGB, NULL))
+		goto out;
+	if (vips_image_hasalpha(srgb) ? vips_copy(srgb, &rgba, NULL) : vips_addalpha(srgb, &rgba, NULL))
+		goto out;
+	if (vips_cast_uchar(rgba, &u8, NULL) || vips_image_get_bands(u8) != 4)
+		goto out;
+	size_t len = 0;
+	void *px = vips_image_write_to_memory(u8, &len);
+	int w = vips_image_get_width(u8), h = vips_image_get_height(u8);
+	if (px && len == (size_t)w * (size_t)h * 4)
+		tex = make_texture(px, w, h);
+	g_free(px);
+out:
+	if (u8) g_object_unref(u8);
+	if (rgba) g_object_unref(rgba);
+	if (srgb) g_object_unref(srgb);
+	if (img) g_object_unref(img);
+	vips_error_clear();
+	return tex;
+}
+
+/* The texture of an embedded image "*N" (0 for anything else): decoded
+ * once per model. */
+static GLuint embedded_texture(struct rchild *c, const struct aiScene *sc, const char *path)
+{
+	int64_t n;
+	if (!path || path[0] != '*' || !parse_i64_range(path + 1, 0, TEX_MAX - 1, &n) ||
+	    (unsigned)n >= sc->mNumTextures)
+		return 0;
+	if (c->tex_tried[n])
+		return c->tex_of[n];
+	c->tex_tried[n] = true;
+	const struct aiTexture *t = sc->mTextures[n];
+	if (t->mHeight == 0 && c->vips && t->mWidth > 0) {
+		c->tex_of[n] = decode_compressed(t);
+	} else if (t->mHeight > 0 && t->mWidth <= 8192 && t->mHeight <= 8192) {
+		/* raw texels, BGRA in memory (aiTexel) */
+		size_t npx = (size_t)t->mWidth * t->mHeight;
+		uint8_t *px = xmalloc(npx * 4);
+		for (size_t i = 0; i < npx; i++) {
+			px[i * 4] = t->pcData[i].r, px[i * 4 + 1] = t->pcData[i].g;
+			px[i * 4 + 2] = t->pcData[i].b, px[i * 4 + 3] = t->pcData[i].a;
+		}
+		c->tex_of[n] = make_texture(px, (int)t->mWidth, (int)t->mHeight);
+		free(px);
+	}
+	return c->tex_of[n];
+}
+
+/* The material's base colour texture, or the white one. */
+static GLuint material_texture(struct rchild *c, const struct aiScene *sc, const struct aiMaterial *m)
+{
+	struct aiString path;
+	static const enum aiTextureType types[] = { aiTextureType_BASE_COLOR, aiTextureType_DIFFUSE };
+	for (size_t i = 0; m && i < ARRAY_LEN(types); i++)
+		if (aiGetMaterialTextureCount(m, types[i]) > 0 &&
+		    aiGetMaterialTexture(m, types[i], 0, &path, NULL, NULL, NULL, NULL, NULL, NULL) == aiReturn_SUCCESS) {
+			GLuint t = embedded_texture(c, sc, path.data);
+			if (t)
+				return t;
+		}
+	return c->white;
+}
+
 /* Uploads every triangle of every mesh (vertices already in world space:
- * aiProcess_PreTransformVertices) and finds the bounding sphere. */
+ * aiProcess_PreTransformVertices), one draw per mesh, and finds the
+ * bounding sphere. */
 static int upload(struct rchild *c, const struct aiScene *sc)
 {
 	size_t nv = 0, ni = 0;
@@ -385,9 +539,10 @@ static int upload(struct rchild *c, const struct aiScene *sc)
 	}
 	if (!ni || nv > UINT32_MAX || ni > (size_t)INT32_MAX)
 		return fail("the model has no triangles to draw");
-	float *v = malloc(nv * 9 * sizeof(float));
+	float *v = malloc(nv * STRIDE * sizeof(float));
 	uint32_t *idx = malloc(ni * sizeof(uint32_t));
-	if (!v || !idx)
+	c->draws = calloc(sc->mNumMeshes, sizeof(*c->draws));
+	if (!v || !idx || !c->draws)
 		return fail("the model needs more than %u MB of memory to render", c->memory_mb);
 	double lo[3] = { INFINITY, INFINITY, INFINITY }, hi[3] = { -INFINITY, -INFINITY, -INFINITY };
 	size_t vi = 0, ii = 0;
@@ -395,11 +550,13 @@ static int upload(struct rchild *c, const struct aiScene *sc)
 		const struct aiMesh *me = sc->mMeshes[m];
 		if (!(me->mPrimitiveTypes & aiPrimitiveType_TRIANGLE))
 			continue;
+		const struct aiMaterial *mat = me->mMaterialIndex < sc->mNumMaterials ? sc->mMaterials[me->mMaterialIndex] : NULL;
 		float col[3];
-		material_color(me->mMaterialIndex < sc->mNumMaterials ? sc->mMaterials[me->mMaterialIndex] : NULL, col);
+		material_color(mat, col);
+		GLuint tex = me->mTextureCoords[0] ? material_texture(c, sc, mat) : c->white;
 		uint32_t base = (uint32_t)vi;
 		for (unsigned k = 0; k < me->mNumVertices; k++) {
-			float *o = v + (vi + k) * 9;
+			float *o = v + (vi + k) * STRIDE;
 			const struct aiVector3D *p = &me->mVertices[k];
 			float pos[3] = { p->x, p->y, p->z };
 			for (int a = 0; a < 3; a++) {
@@ -421,7 +578,13 @@ static int upload(struct rchild *c, const struct aiScene *sc)
 			} else {
 				memcpy(o + 6, col, sizeof(col));
 			}
+			const struct aiVector3D *uv = me->mTextureCoords[0] ? &me->mTextureCoords[0][k] : NULL;
+			o[9] = uv && isfinite(uv->x) ? uv->x : 0;
+			o[10] = uv && isfinite(uv->y) ? uv->y : 0;
 		}
+		struct draw *d = &c->draws[c->ndraws];
+		d->first = ii;
+		d->tex = tex;
 		for (unsigned f = 0; f < me->mNumFaces; f++) {
 			const struct aiFace *fa = &me->mFaces[f];
 			if (fa->mNumIndices != 3)
@@ -429,6 +592,9 @@ static int upload(struct rchild *c, const struct aiScene *sc)
 			for (int k = 0; k < 3; k++)
 				idx[ii++] = base + (fa->mIndices[k] < me->mNumVertices ? fa->mIndices[k] : 0);
 		}
+		d->count = (GLsizei)(ii - d->first);
+		if (d->count)
+			c->ndraws++;
 		vi += me->mNumVertices;
 	}
 	if (!ii) {
@@ -441,15 +607,14 @@ static int upload(struct rchild *c, const struct aiScene *sc)
 	for (size_t k = 0; k < vi; k++) {
 		double d2 = 0;
 		for (int a = 0; a < 3; a++) {
-			double d = v[k * 9 + a] - c->center[a];
+			double d = v[k * STRIDE + a] - c->center[a];
 			d2 += d * d;
 		}
 		r2 = fmax(r2, d2);
 	}
 	c->radius = r2 > 0 ? (float)sqrt(r2) : 1.0f;
-	glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(vi * 9 * sizeof(float)), v, GL_STATIC_DRAW);
+	glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(vi * STRIDE * sizeof(float)), v, GL_STATIC_DRAW);
 	glBufferData(GL_ELEMENT_ARRAY_BUFFER, (GLsizeiptr)(ii * sizeof(uint32_t)), idx, GL_STATIC_DRAW);
-	c->index_count = (GLsizei)ii;
 	free(v);
 	free(idx);
 	return 0;
@@ -566,7 +731,12 @@ static void draw(struct rchild *c, double yaw_deg)
 	else
 		glClearColor(bg[0] / 255.0f, bg[1] / 255.0f, bg[2] / 255.0f, 1);
 	glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-	glDrawElements(GL_TRIANGLES, c->index_count, GL_UNSIGNED_INT, NULL);
+	glActiveTexture(GL_TEXTURE0);
+	for (size_t i = 0; i < c->ndraws; i++) {
+		glBindTexture(GL_TEXTURE_2D, c->draws[i].tex);
+		glDrawElements(GL_TRIANGLES, c->draws[i].count, GL_UNSIGNED_INT,
+			       (void *)(uintptr_t)(c->draws[i].first * sizeof(uint32_t)));
+	}
 	glBindFramebuffer(GL_READ_FRAMEBUFFER, c->fbo_ms);
 	glBindFramebuffer(GL_DRAW_FRAMEBUFFER, c->fbo_rs);
 	glBlitFramebuffer(0, 0, c->o.width, c->o.height, 0, 0, c->o.width, c->o.height, GL_COLOR_BUFFER_BIT, GL_NEAREST);
@@ -651,21 +821,28 @@ static int write_png(const struct rchild *c, const uint8_t *rgba)
 
 /* ------------------------------------------------------------- main */
 
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
 /* llvmpipe compiles its shader variants when it first draws, and LLVM
  * sets up its error stream (lseek, fstat on fd 2) on its first
  * compilation: draw one triangle through the whole path now, while that
  * is still allowed.  The frames use the same state, so the same code. */
 static void warm_up(struct rchild *c)
 {
-	static const float tri[27] = {
-		-1, -1, 0, 0, 0, 1, 0.5f, 0.5f, 0.5f,
-		1, -1, 0, 0, 0, 1, 0.5f, 0.5f, 0.5f,
-		0, 1, 0, 0, 0, 1, 0.5f, 0.5f, 0.5f,
+	static const float tri[3 * STRIDE] = {
+		-1, -1, 0, 0, 0, 1, 0.5f, 0.5f, 0.5f, 0, 0,
+		1, -1, 0, 0, 0, 1, 0.5f, 0.5f, 0.5f, 1, 0,
+		0, 1, 0, 0, 0, 1, 0.5f, 0.5f, 0.5f, 0.5f, 1,
 	};
 	static const uint32_t idx[3] = { 0, 1, 2 };
 	glBufferData(GL_ARRAY_BUFFER, sizeof(tri), tri, GL_STATIC_DRAW);
 	glBufferData(GL_ELEMENT_ARRAY_BUFFER, sizeof(idx), idx, GL_STATIC_DRAW);
-	c->index_count = 3;
+	struct draw one = { 0, 3, c->white };
+	c->draws = &one;
+	c->ndraws = 1;
 	c->center[0] = c->center[1] = c->center[2] = 0;
 	c->radius = 1;
 	uint8_t *rgba = xmalloc((size_t)c->o.width * (size_t)c->o.height * 4);
@@ -673,6 +850,8 @@ static void warm_up(struct rchild *c)
 	read_frame(c, rgba);
 	free(rgba);
 	glFinish();
+	c->draws = NULL;
+	c->ndraws = 0;
 }
 
 static int render(struct rchild *c)
@@ -818,6 +997,12 @@ int render_child_main(int argc, char **argv)
 	if (egl_setup(&dpy) || gl_setup(&c))
 		return free(data), 1;
 	warm_up(&c);
+	vips_setup(&c);
+	/* One thread started and joined now: libc's one-time set-up for
+	 * threads happens before the filter. */
+	pthread_t th;
+	if (pthread_create(&th, NULL, nothing, NULL) == 0)
+		pthread_join(th, NULL);
 
 	char err[256];
 	struct sandbox_limits lim = {

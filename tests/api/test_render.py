@@ -27,6 +27,33 @@ def models(tmp_path_factory):
     return d
 
 
+def flag_glb():
+    """A 2x2 quad facing +z whose embedded PNG texture is red above and
+    blue below (glTF's uv origin is the image's top left)."""
+    import base64
+    import struct
+    import sys
+    import zlib
+    sys.path.insert(0, os.path.join(REPO, "tests", "media"))
+    from make_models import GltfBuilder
+
+    def chunk(k, d):
+        return struct.pack(">I", len(d)) + k + d + struct.pack(">I", zlib.crc32(k + d) & 0xffffffff)
+    rows = [[(255, 0, 0)] * 8] * 4 + [[(0, 0, 255)] * 8] * 4
+    raw = b"".join(b"\x00" + b"".join(bytes(p) for p in r) for r in rows)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    g = GltfBuilder()
+    prim = {"attributes": {"POSITION": g.vec([(-1, -1, 0), (1, -1, 0), (1, 1, 0), (-1, 1, 0)], "VEC3", True),
+                           "TEXCOORD_0": g.vec([(0, 1), (1, 1), (1, 0), (0, 0)], "VEC2")},
+            "indices": g.scalars([0, 1, 2, 0, 2, 3]), "material": 0}
+    g.doc.update({"images": [{"uri": "data:image/png;base64," + base64.b64encode(png).decode()}],
+                  "textures": [{"source": 0}],
+                  "materials": [{"name": "Flag", "pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}],
+                  "meshes": [{"primitives": [prim]}], "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0})
+    return g.glb()
+
+
 def model_of(server, who, models, name, **fields):
     data = (models / name).read_bytes()
     return create_model(server, who, upload=upload_model(server, who.h, data=data, name=name), **fields)
@@ -105,6 +132,17 @@ def test_screenshot_orbit_lighting_and_transparency(server, models):
     img = Image.open(io.BytesIO(t.content))
     assert img.mode == "RGBA" and img.size == (100, 80)
     assert img.getpixel((0, 0))[3] == 0 and img.getpixel((50, 40))[3] == 255
+
+
+def test_screenshot_uses_the_embedded_texture(server):
+    c = make_creator(server)
+    m = create_model(server, c, upload=upload_model(server, c.h, data=flag_glb(), name="flag.glb"))
+    r = shot(server, m["id"], c.h, width=120, height=90, yaw=0, pitch=0, background="#ffffff")
+    assert r.status_code == 200, r.text
+    img = Image.open(io.BytesIO(r.content)).convert("RGB")
+    top, bottom = img.getpixel((60, 30)), img.getpixel((60, 60))
+    assert top[0] > 150 and top[2] < 80, top
+    assert bottom[2] > 150 and bottom[0] < 80, bottom
 
 
 @pytest.mark.parametrize("body,field", [
