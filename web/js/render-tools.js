@@ -99,7 +99,7 @@ function ExportVideo({ model, onDone }) {
     try {
       const r = await api(`/api/models/${model.id}/record-video`, {
         method: 'POST', signal: abort.current.signal,
-        body: { duration_s: 6, width: 1280, height: 720, fps: 30, format, ...viewerCamera() },
+        body: { duration_s: 5, width: 1280, height: 720, fps: 24, format, ...viewerCamera() },
       });
       setJob({ id: r.job_id, status: r.status, progress: 0 });
       poll(r.job_id);
