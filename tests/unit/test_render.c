@@ -5,11 +5,17 @@
  * Run alone with `build/test/unit render`.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "t.h"
 #include "media/analyze.h"
 #include "media/render.h"
+#include "media/sandbox.h"
 
 TEST(render_background_and_lighting_parse)
 {
@@ -93,4 +99,61 @@ TEST(render_child_refuses_bad_input)
 	/* an unknown format never starts a child */
 	CHECK(!render_png(fd, "PLY", &o, &png, &len, err, sizeof(err)));
 	close(fd);
+}
+
+/* ---- the two sandbox options the renderer needs (sandbox.h) ---- */
+
+static volatile int go; /* set after sandbox_enter: the early thread acts */
+
+static void *early_thread(void *arg)
+{
+	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+		sched_yield(); /* allowed by the policy, unlike sleeping */
+	int fd = open("/etc/hostname", O_RDONLY); /* killed here with TSYNC */
+	_exit(fd >= 0 ? 3 : 4);
+	return arg;
+}
+
+/* The wait status of a child that enters the sandbox and then runs what:
+ * 0 mmap with PROT_EXEC; 1 a thread started before the filter opens a
+ * file. */
+static int run_sandboxed(int what, bool exec_memory, bool threads)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		pthread_t th;
+		if (what == 1 && pthread_create(&th, NULL, early_thread, NULL))
+			_exit(91);
+		char err[256];
+		struct sandbox_limits lim = { .memory_bytes = 256u << 20, .cpu_seconds = 2, .max_fds = 8,
+					      .threads = threads, .exec_memory = exec_memory };
+		if (sandbox_enter(&lim, err, sizeof(err)))
+			_exit(90);
+		if (what == 0) {
+			void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			_exit(p == MAP_FAILED ? 2 : 0);
+		}
+		__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+		for (long i = 0; i < 200000000L; i++)
+			sched_yield();
+		_exit(5); /* the thread never acted */
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+TEST(sandbox_exec_memory_and_tsync)
+{
+	int st = run_sandboxed(0, false, false); /* no JIT memory without the option */
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	st = run_sandboxed(0, true, false);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* a thread that was running before the filter carries it too */
+	st = run_sandboxed(1, false, true);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
 }
