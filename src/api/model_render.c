@@ -241,7 +241,7 @@ static int models_record_video(req_t *req)
 	int64_t seconds = v_int(&v, "duration_s", 0, 1, 20, 5);
 	int64_t w = v_int(&v, "width", 0, 64, VIDEO_MAX_W, 1280);
 	int64_t h = v_int(&v, "height", 0, 64, VIDEO_MAX_H, 720);
-	int64_t fps = v_int(&v, "fps", 0, 10, 60, 24);
+	int64_t fps = v_int(&v, "fps", 0, 10, 30, 24);
 	const char *format = v_enum(&v, "format", 0, VIDEO_FORMATS, "webm");
 	read_view(&v, &o, true);
 	if (!v_ok(&v))

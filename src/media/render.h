@@ -21,7 +21,8 @@
  * Settings (config_get): RENDER_TIMEOUT_S (1..3600, default 60: one child's
  * wall clock), RENDER_MEMORY_MB (128..16384, default 2048: its address
  * space above what EGL mapped), RENDER_CPU_S (1..3600, default 60),
- * RENDER_THREADS (0..16, default 2: llvmpipe's rasteriser threads),
+ * RENDER_THREADS (0..16, default 2: llvmpipe's rasteriser threads); a
+ * video segment's child gets 2 s more of each per 1280x720 frame,
  * FFMPEG_PATH (default /usr/bin/ffmpeg).  Children share the media slots
  * (sandbox_media_slots, ANALYZE_CONCURRENCY).  Thread safe.
  */
@@ -68,7 +69,7 @@ bool render_png(int model_fd, const char *format, const struct render_opts *o,
 
 struct render_video {
 	int seconds;              /* 1..20 */
-	int fps;                  /* 10..60 */
+	int fps;                  /* 10..30 */
 	bool mp4;                 /* H.264 in MP4; else VP9 in WebM */
 	/* called after each segment with 0..100; may be NULL */
 	void (*progress)(void *arg, int pct);

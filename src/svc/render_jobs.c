@@ -266,7 +266,7 @@ static enum job_outcome video_run(db_t *db, const job_t *job, json_t **result, c
 	struct video_progress vp = { db, job->id };
 	struct render_video v = {
 		.seconds = json_int_in(p, "duration_s", 1, 20, 5),
-		.fps = json_int_in(p, "fps", 10, 60, 24),
+		.fps = json_int_in(p, "fps", 10, 30, 24),
 		.mp4 = format && !strcmp(format, "mp4"),
 		.progress = video_progress,
 		.progress_arg = &vp,
@@ -319,7 +319,8 @@ void render_jobs_register(void)
 {
 	if (!job_kind_known(RENDER_THUMB_JOB))
 		job_register(RENDER_THUMB_JOB, thumbnail_run, 3, 5 * 60 * 1000);
-	/* Up to 20 s x 60 fps at 1080p, in segments of their own limits. */
+	/* Up to 20 s x 30 fps at 1080p (about 8 minutes of CPU), in
+	 * segments of their own limits. */
 	if (!job_kind_known(RENDER_VIDEO_JOB))
-		job_register(RENDER_VIDEO_JOB, video_run, 2, 30 * 60 * 1000);
+		job_register(RENDER_VIDEO_JOB, video_run, 2, 45 * 60 * 1000);
 }
