@@ -85,7 +85,7 @@ def video(binary, model, out, codec, seconds=5, fps=24, w=1280, h=720, segments=
     for s in range(segments):
         a, b = total * s // segments, total * (s + 1) // segments
         os.dup2(wfd, 3, inheritable=True)
-        child(binary, model, ["--width", str(w), "--height", str(h), "--raw", "--samples", "2", "--frames", str(b - a),
+        child(binary, model, ["--width", str(w), "--height", str(h), "--raw", "--samples", "4", "--frames", str(b - a),
                               "--first", str(a), "--total", str(total)], stdout=subprocess.DEVNULL, pass_fds=(3,))
         os.close(3)
     os.close(wfd)

@@ -19,7 +19,8 @@
  *                          frames (yaw + 360 * i / T); default one frame
  *   --raw                  raw RGBA frames on fd 3 (for ffmpeg) instead
  *                          of one PNG on stdout
- *   --samples N            multisampling: 0 (none), 2, 4 (default)
+ *   --samples N            multisampling: 0 (none), 2, 4 (default; llvmpipe
+ *                          costs the same at 2 and 4)
  *   --memory-mb N --cpu-s N --threads N
  * A failure is one line on stderr ("render: ...") and exit 1.
  */
@@ -57,7 +58,12 @@
 #define TEX_MAX 64        /* embedded textures decoded per model */
 #define STRIDE 11         /* floats per vertex: position, normal, colour, uv */
 
-/* One draw call: a mesh's triangles and its base colour texture. */
+enum { U_MVP, U_EYE, U_KEY, U_KEYCOL, U_FILL, U_FILLCOL, U_SKY, U_GROUND, U_SPEC, U_TEX, U_COUNT };
+static const char *const UNIFORMS[U_COUNT] = {
+	"u_mvp", "u_eye", "u_key", "u_keycol", "u_fill", "u_fillcol", "u_sky", "u_ground", "u_spec", "u_tex",
+};
+
+/* One draw call: a mesh's triangles and its base colour texture (0: none). */
 struct draw {
 	size_t first; /* index of its first index */
 	GLsizei count;
@@ -74,8 +80,10 @@ struct rchild {
 	bool raw;
 	unsigned memory_mb, cpu_s, threads, samples;
 	/* GL */
-	GLuint prog, vbo, ibo, fbo_ms, fbo_rs, rb_color, rb_depth, rb_resolve;
-	GLint u_mvp, u_eye, u_key, u_keycol, u_fill, u_fillcol, u_sky, u_ground, u_spec, u_tex;
+	GLuint vbo, ibo, fbo_ms, fbo_rs, rb_color, rb_depth, rb_resolve;
+	/* Two programs: [0] plain, [1] sampling the base colour texture (a
+	 * texture fetch per fragment costs llvmpipe more than the lighting). */
+	struct prog { GLuint id; GLint u[U_COUNT]; } progs[2];
 	GLuint white; /* the 1x1 texture of untextured meshes */
 	struct draw *draws;
 	size_t ndraws;
@@ -249,8 +257,9 @@ static const char VS[] =
  * highlight from the key, in linear light with a gamma of 2.2 at the end.
  * Faces seen from behind are lit as if facing the camera (models often
  * have open or flipped faces). */
+static const char FS_PLAIN[] = "#version 300 es\n";
+static const char FS_TEXTURED[] = "#version 300 es\n#define TEXTURED 1\n";
 static const char FS[] =
-	"#version 300 es\n"
 	"precision highp float;\n"
 	"in vec3 v_pos; in vec3 v_nrm; in vec3 v_col; in vec2 v_uv;\n"
 	"uniform vec3 u_eye, u_key, u_keycol, u_fill, u_fillcol, u_sky, u_ground;\n"
@@ -261,7 +270,11 @@ static const char FS[] =
 	"  vec3 n = normalize(v_nrm);\n"
 	"  vec3 v = normalize(u_eye - v_pos);\n"
 	"  if (dot(n, v) < 0.0) n = -n;\n"
+	"#ifdef TEXTURED\n"
 	"  vec3 base = pow(v_col * texture(u_tex, vec2(v_uv.x, 1.0 - v_uv.y)).rgb, vec3(2.2));\n"
+	"#else\n"
+	"  vec3 base = pow(v_col, vec3(2.2));\n"
+	"#endif\n"
 	"  vec3 amb = mix(u_ground, u_sky, 0.5 + 0.5 * n.y);\n"
 	"  vec3 c = base * (amb + u_keycol * max(dot(n, u_key), 0.0) + u_fillcol * max(dot(n, u_fill), 0.0));\n"
 	"  vec3 h = normalize(u_key + v);\n"
@@ -270,10 +283,11 @@ static const char FS[] =
 	"  o_col = vec4(pow(clamp(c, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);\n"
 	"}\n";
 
-static GLuint compile(GLenum type, const char *src, char *err, size_t errlen)
+static GLuint compile(GLenum type, const char *head, const char *src, char *err, size_t errlen)
 {
 	GLuint s = glCreateShader(type);
-	glShaderSource(s, 1, &src, NULL);
+	const char *parts[2] = { head, src };
+	glShaderSource(s, 2, parts, NULL);
 	glCompileShader(s);
 	GLint ok = 0;
 	glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
@@ -306,30 +320,28 @@ static GLuint make_texture(const uint8_t *rgba, int w, int h)
 static int gl_setup(struct rchild *c)
 {
 	char err[256];
-	GLuint vs = compile(GL_VERTEX_SHADER, VS, err, sizeof(err));
-	GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, FS, err, sizeof(err)) : 0;
-	if (!fs)
+	GLuint vs = compile(GL_VERTEX_SHADER, "", VS, err, sizeof(err));
+	if (!vs)
 		return fail("%s", err);
-	c->prog = glCreateProgram();
-	glAttachShader(c->prog, vs);
-	glAttachShader(c->prog, fs);
-	glLinkProgram(c->prog);
-	GLint ok = 0;
-	glGetProgramiv(c->prog, GL_LINK_STATUS, &ok);
-	if (!ok)
-		return fail("shader program does not link");
-	glUseProgram(c->prog);
-	c->u_mvp = glGetUniformLocation(c->prog, "u_mvp");
-	c->u_eye = glGetUniformLocation(c->prog, "u_eye");
-	c->u_key = glGetUniformLocation(c->prog, "u_key");
-	c->u_keycol = glGetUniformLocation(c->prog, "u_keycol");
-	c->u_fill = glGetUniformLocation(c->prog, "u_fill");
-	c->u_fillcol = glGetUniformLocation(c->prog, "u_fillcol");
-	c->u_sky = glGetUniformLocation(c->prog, "u_sky");
-	c->u_ground = glGetUniformLocation(c->prog, "u_ground");
-	c->u_spec = glGetUniformLocation(c->prog, "u_spec");
-	c->u_tex = glGetUniformLocation(c->prog, "u_tex");
-	glUniform1i(c->u_tex, 0);
+	for (int t = 0; t < 2; t++) {
+		GLuint fs = compile(GL_FRAGMENT_SHADER, t ? FS_TEXTURED : FS_PLAIN, FS, err, sizeof(err));
+		if (!fs)
+			return fail("%s", err);
+		struct prog *pg = &c->progs[t];
+		pg->id = glCreateProgram();
+		glAttachShader(pg->id, vs);
+		glAttachShader(pg->id, fs);
+		glLinkProgram(pg->id);
+		GLint ok = 0;
+		glGetProgramiv(pg->id, GL_LINK_STATUS, &ok);
+		if (!ok)
+			return fail("shader program does not link");
+		for (int u = 0; u < U_COUNT; u++)
+			pg->u[u] = glGetUniformLocation(pg->id, UNIFORMS[u]);
+		glUseProgram(pg->id);
+		if (pg->u[U_TEX] >= 0)
+			glUniform1i(pg->u[U_TEX], 0);
+	}
 	static const uint8_t white[4] = { 255, 255, 255, 255 };
 	c->white = make_texture(white, 1, 1);
 
@@ -521,7 +533,7 @@ static GLuint material_texture(struct rchild *c, const struct aiScene *sc, const
 			if (t)
 				return t;
 		}
-	return c->white;
+	return 0;
 }
 
 /* Uploads every triangle of every mesh (vertices already in world space:
@@ -553,7 +565,7 @@ static int upload(struct rchild *c, const struct aiScene *sc)
 		const struct aiMaterial *mat = me->mMaterialIndex < sc->mNumMaterials ? sc->mMaterials[me->mMaterialIndex] : NULL;
 		float col[3];
 		material_color(mat, col);
-		GLuint tex = me->mTextureCoords[0] ? material_texture(c, sc, mat) : c->white;
+		GLuint tex = me->mTextureCoords[0] ? material_texture(c, sc, mat) : 0;
 		uint32_t base = (uint32_t)vi;
 		for (unsigned k = 0; k < me->mNumVertices; k++) {
 			float *o = v + (vi + k) * STRIDE;
@@ -714,15 +726,19 @@ static void draw(struct rchild *c, double yaw_deg)
 	float key[3], fill[3];
 	to_world(key, pr->key, right, up, back);
 	to_world(fill, pr->fill, right, up, back);
-	glUniformMatrix4fv(c->u_mvp, 1, GL_FALSE, mvp);
-	glUniform3fv(c->u_eye, 1, eye);
-	glUniform3fv(c->u_key, 1, key);
-	glUniform3fv(c->u_keycol, 1, pr->keycol);
-	glUniform3fv(c->u_fill, 1, fill);
-	glUniform3fv(c->u_fillcol, 1, pr->fillcol);
-	glUniform3fv(c->u_sky, 1, pr->sky);
-	glUniform3fv(c->u_ground, 1, pr->ground);
-	glUniform1f(c->u_spec, pr->spec);
+	for (int t = 0; t < 2; t++) {
+		const GLint *u = c->progs[t].u;
+		glUseProgram(c->progs[t].id);
+		glUniformMatrix4fv(u[U_MVP], 1, GL_FALSE, mvp);
+		glUniform3fv(u[U_EYE], 1, eye);
+		glUniform3fv(u[U_KEY], 1, key);
+		glUniform3fv(u[U_KEYCOL], 1, pr->keycol);
+		glUniform3fv(u[U_FILL], 1, fill);
+		glUniform3fv(u[U_FILLCOL], 1, pr->fillcol);
+		glUniform3fv(u[U_SKY], 1, pr->sky);
+		glUniform3fv(u[U_GROUND], 1, pr->ground);
+		glUniform1f(u[U_SPEC], pr->spec);
+	}
 
 	const uint8_t *bg = c->o.has_background ? c->o.background : pr->bg;
 	glBindFramebuffer(GL_FRAMEBUFFER, c->fbo_ms);
@@ -733,7 +749,8 @@ static void draw(struct rchild *c, double yaw_deg)
 	glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
 	glActiveTexture(GL_TEXTURE0);
 	for (size_t i = 0; i < c->ndraws; i++) {
-		glBindTexture(GL_TEXTURE_2D, c->draws[i].tex);
+		glUseProgram(c->progs[c->draws[i].tex != 0].id);
+		glBindTexture(GL_TEXTURE_2D, c->draws[i].tex ? c->draws[i].tex : c->white);
 		glDrawElements(GL_TRIANGLES, c->draws[i].count, GL_UNSIGNED_INT,
 			       (void *)(uintptr_t)(c->draws[i].first * sizeof(uint32_t)));
 	}
@@ -840,9 +857,9 @@ static void warm_up(struct rchild *c)
 	static const uint32_t idx[3] = { 0, 1, 2 };
 	glBufferData(GL_ARRAY_BUFFER, sizeof(tri), tri, GL_STATIC_DRAW);
 	glBufferData(GL_ELEMENT_ARRAY_BUFFER, sizeof(idx), idx, GL_STATIC_DRAW);
-	struct draw one = { 0, 3, c->white };
-	c->draws = &one;
-	c->ndraws = 1;
+	struct draw both[2] = { { 0, 3, 0 }, { 0, 3, c->white } }; /* each program once */
+	c->draws = both;
+	c->ndraws = 2;
 	c->center[0] = c->center[1] = c->center[2] = 0;
 	c->radius = 1;
 	uint8_t *rgba = xmalloc((size_t)c->o.width * (size_t)c->o.height * 4);

@@ -14,7 +14,7 @@ import requests
 from PIL import Image
 
 from conftest import REPO, assert_error, finish_server, require_pg, run_binary, start_server
-from test_models import (approve_model, create_model, default_category, make_buyer, make_creator,
+from test_models import (approve_model, create_model, make_buyer, make_creator,
                          upload_image, upload_model)
 
 MODELS = os.path.join(REPO, "tests", "media", "make_models.py")
@@ -301,6 +301,29 @@ def test_failed_render_job_fails_and_notifies(server):
     assert_error(shot(server, m["id"], c.h, width=32, height=32), 422, "VALIDATION_ERROR")
 
 
+def test_sweep_keeps_a_models_video_and_removes_a_replaced_one(server):
+    c = make_creator(server)
+    m = create_model(server, c)
+    r = server.post(f"/api/models/{m['id']}/record-video", headers=c.h, json={"duration_s": 1, "width": 64,
+                                                                            "height": 64, "fps": 10})
+    assert r.status_code == 202, r.text
+    j, _ = wait_job(server, r.json()["job_id"], c.h)
+    assert j["status"] == "done", j
+    key = j["result"]["video_url"].split("/files/")[1]
+    path = os.path.join(server.data_dir, "files", key)
+    server.sql(f"UPDATE uploads SET created_at = 0 WHERE storage_key = '{key}'")
+    sweep = lambda: run_binary(["sweep"], server.env, server.tmp)  # noqa: E731
+    assert sweep().returncode == 0
+    assert os.path.exists(path) and int(server.scalar(f"SELECT COUNT(*) FROM uploads WHERE storage_key = '{key}'")) == 1
+    server.sql(f"UPDATE models SET video_url = NULL WHERE id = {m['id']}")
+    assert sweep().returncode == 0
+    assert not os.path.exists(path) and int(server.scalar(f"SELECT COUNT(*) FROM uploads WHERE storage_key = '{key}'")) == 0
+
+
+# ---- a server of their own, with automatic thumbnails on (conftest turns
+# them off for the shared one); last, so the shared server's tests run
+# together before it.
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def thumb_server(request):
     if request.param == "postgres":
@@ -357,22 +380,3 @@ def test_render_thumbnails_backfills(thumb_server):
     like = f"%\"model_id\":{m['id']},%"
     assert int(s.scalar(f"SELECT COUNT(*) FROM jobs WHERE kind = 'model_thumbnail' AND payload LIKE '{like}'")) == 1
     assert run_binary(["render-thumbnails", "extra"], s.env, s.tmp).returncode == 2
-
-
-def test_sweep_keeps_a_models_video_and_removes_a_replaced_one(server):
-    c = make_creator(server)
-    m = create_model(server, c)
-    r = server.post(f"/api/models/{m['id']}/record-video", headers=c.h, json={"duration_s": 1, "width": 64,
-                                                                            "height": 64, "fps": 10})
-    assert r.status_code == 202, r.text
-    j, _ = wait_job(server, r.json()["job_id"], c.h)
-    assert j["status"] == "done", j
-    key = j["result"]["video_url"].split("/files/")[1]
-    path = os.path.join(server.data_dir, "files", key)
-    server.sql(f"UPDATE uploads SET created_at = 0 WHERE storage_key = '{key}'")
-    sweep = lambda: run_binary(["sweep"], server.env, server.tmp)  # noqa: E731
-    assert sweep().returncode == 0
-    assert os.path.exists(path) and int(server.scalar(f"SELECT COUNT(*) FROM uploads WHERE storage_key = '{key}'")) == 1
-    server.sql(f"UPDATE models SET video_url = NULL WHERE id = {m['id']}")
-    assert sweep().returncode == 0
-    assert not os.path.exists(path) and int(server.scalar(f"SELECT COUNT(*) FROM uploads WHERE storage_key = '{key}'")) == 0
