@@ -9,7 +9,8 @@
  * 201 JSON {url, preview_images}.
  *
  * POST /api/models/{id}/record-video queues a "model_video" job (owner or
- * admin: it writes models.video_url) and answers 202 {job_id, status}.
+ * admin: it writes models.video_url) and answers 202 {job_id, status}; 409
+ * while one of the same model is queued or running.
  *
  * Both are in the upload rate-limit class (RATE_LIMIT_UPLOAD).
  */
@@ -249,6 +250,14 @@ static int models_record_video(req_t *req)
 	const char *key, *ff;
 	if (!model_file(req, m.id, &key, &ff))
 		return reply_error(req, ERR_NOT_FOUND, "This model has no file to render");
+	/* One video of a model at a time (the payload starts with its id). */
+	int64_t busy = 0;
+	if (DBS(req->db, &busy, "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND status IN ('queued', 'running')"
+		" AND payload LIKE $2", P_TEXT(RENDER_VIDEO_JOB),
+		P_TEXT(arena_printf(req->arena, "{\"model_id\":%lld,%%", (long long)m.id))) != 1)
+		return reply_db_error(req, "find video jobs");
+	if (busy)
+		return reply_error(req, ERR_CONFLICT, "A video of this model is already being made");
 	json_t *p = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:f, s:f, s:f, s:s}", "model_id", (json_int_t)m.id,
 			      "duration_s", (json_int_t)seconds, "width", (json_int_t)w, "height", (json_int_t)h,
 			      "fps", (json_int_t)fps, "format", format, "yaw", o.yaw, "pitch", o.pitch, "distance",

@@ -237,6 +237,8 @@ def test_record_video(server, models, fmt, codec, tmp_path):
     assert r.status_code == 202, r.text
     b = r.json()
     assert b["status"] == "queued" and isinstance(b["job_id"], int)
+    # one at a time
+    assert_error(server.post(f"/api/models/{m['id']}/record-video", headers=c.h, json={}), 409, "CONFLICT")
     # someone else cannot read the job
     assert_error(server.get(f"/api/jobs/{b['job_id']}", headers=make_buyer(server).h), 404, "NOT_FOUND")
     j, seen = wait_job(server, b["job_id"], c.h)
