@@ -127,6 +127,7 @@ export function RenderTools({ model }) {
   const [video, setVideo] = useState(model.video_url || null);
   useEffect(() => setVideo(model.video_url || null), [model.id, model.video_url]);
   const owner = !!user && (user.role === 'admin' || (model.creator && user.id === model.creator.id));
+  if (!video && !user) return null;
   return html`<section class="render-tools" aria-label="Renders">
     ${video && html`<video class="turntable" src=${video} controls loop muted playsinline preload="metadata"
       width="640" height="360" aria-label=${`Turntable video of ${model.title}`}></video>`}
