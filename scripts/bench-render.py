@@ -71,7 +71,7 @@ def thumbnail(binary, model):
     return time.perf_counter() - t, cpu_children() - c
 
 
-def video(binary, model, out, codec, seconds=5, fps=24, w=1280, h=720, segments=4):
+def video(binary, model, out, codec, seconds=5, fps=24, w=1280, h=720, segments=4, samples=4):
     enc = (["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "33", "-deadline", "realtime", "-cpu-used", "8",
             "-row-mt", "1", "-f", "webm"] if codec == "vp9" else
            ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-movflags", "+faststart", "-f", "mp4"])
@@ -85,7 +85,7 @@ def video(binary, model, out, codec, seconds=5, fps=24, w=1280, h=720, segments=
     for s in range(segments):
         a, b = total * s // segments, total * (s + 1) // segments
         os.dup2(wfd, 3, inheritable=True)
-        child(binary, model, ["--width", str(w), "--height", str(h), "--raw", "--samples", "4", "--frames", str(b - a),
+        child(binary, model, ["--width", str(w), "--height", str(h), "--raw", "--samples", str(samples), "--frames", str(b - a),
                               "--first", str(a), "--total", str(total)], stdout=subprocess.DEVNULL, pass_fds=(3,))
         os.close(3)
     os.close(wfd)
@@ -97,6 +97,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(HERE, "..", "build", "hwc3d"))
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--video-samples", type=int, default=4, help="multisampling of video frames (RENDER_VIDEO_SAMPLES)")
     a = ap.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as d:
@@ -110,9 +111,9 @@ def main():
               f" {cpu * 1000:.0f} ms CPU")
         for codec in ("vp9", "h264"):
             out = os.path.join(d, "v." + ("webm" if codec == "vp9" else "mp4"))
-            runs = [video(a.binary, model, out, codec) for _ in range(max(1, a.runs // 2))]
+            runs = [video(a.binary, model, out, codec, samples=a.video_samples) for _ in range(max(1, a.runs // 2))]
             wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-            print(f"video 5 s 1280x720 24 fps {codec}, {tris} triangles: {wall:.1f} s wall, {cpu:.1f} s CPU"
+            print(f"video 5 s 1280x720 24 fps {codec} ({a.video_samples}x MSAA), {tris} triangles: {wall:.1f} s wall, {cpu:.1f} s CPU"
                   f" (render children and ffmpeg; {os.path.getsize(out) / 1e3:.0f} kB)")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
