@@ -81,10 +81,10 @@ struct rchild {
 	unsigned memory_mb, cpu_s, threads, samples;
 	/* GL */
 	GLuint vbo, ibo, fbo_ms, fbo_rs, rb_color, rb_depth, rb_resolve;
-	/* Two programs: [0] plain, [1] sampling the base colour texture (a
-	 * texture fetch per fragment costs llvmpipe more than the lighting). */
+	/* Two programs: [0] plain, [1] sampling the base colour texture
+	 * (untextured meshes skip the fetch: about 8% of a frame's CPU). */
 	struct prog { GLuint id; GLint u[U_COUNT]; } progs[2];
-	GLuint white; /* the 1x1 texture of untextured meshes */
+	GLuint white; /* 1x1, bound for the plain program (and the warm-up) */
 	struct draw *draws;
 	size_t ndraws;
 	GLuint tex_of[TEX_MAX]; /* decoded embedded textures (0: not yet or failed) */
