@@ -2,7 +2,7 @@
 # `make test` runs every test; `make bench` measures.
 CC      ?= cc
 PKGS     = libmicrohttpd jansson sqlite3 libpq libsodium libjwt hiredis libcurl assimp vips libmagic zlib libclamav \
-	   cairo fontconfig
+	   cairo fontconfig egl glesv2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PY      := /usr/bin/python3

@@ -33,11 +33,13 @@ group_packages() {
             echo gcc make pkg-config libmicrohttpd-dev libjansson-dev \
                 libsqlite3-dev sqlite3 libpq-dev libsodium-dev libjwt-dev \
                 libcurl4-openssl-dev libhiredis-dev libwslay-dev libmagic-dev \
-                libvips-dev libassimp-dev zlib1g-dev libcairo2-dev libfontconfig-dev python3 python3-yaml \
-                ca-certificates libclamav-dev
+                libvips-dev libassimp-dev zlib1g-dev libcairo2-dev libfontconfig-dev libegl-dev libgles-dev \
+                python3 python3-yaml ca-certificates libclamav-dev
             ;;
         runtime)
-            echo postgresql redis-server blender bubblewrap python3-numpy
+            # libgl1-mesa-dri: llvmpipe for the renderer; ffmpeg: its videos
+            echo postgresql redis-server blender bubblewrap python3-numpy \
+                libgl1-mesa-dri libegl1 libgles2 ffmpeg
             ;;
         test)
             # clang, its libFuzzer/sanitizer runtimes and llvm-symbolizer:

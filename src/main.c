@@ -10,6 +10,7 @@
  *   hwc3d job-enqueue KIND JSON [--owner ID]   queue a background job (svc/jobs.h)
  *   hwc3d fingerprint-backfill [--limit N]   fingerprints of models made before them (cli/fingerprints.c)
  *   hwc3d convert-models [--all | --model ID]  queue GLB conversions (svc/model_convert.h)
+ *   hwc3d render-thumbnails  queue a thumbnail render for every model without one
  *   hwc3d version
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
@@ -30,6 +31,7 @@
 #include "http/server.h"
 #include "http/static.h"
 #include "media/analyze.h"
+#include "media/render.h"
 #include "media/blend.h"
 #include "media/convert.h"
 #include "media/image.h"
@@ -52,7 +54,7 @@ static int usage(void)
 	      "              seed-demo [--scale N] | routes | sweep | job-enqueue KIND JSON [--owner ID] |\n"
 	      "              fingerprint-backfill [--limit N] |\n"
 	      "              convert-models [--all | --model ID] |\n"
-	      "              version]\n", stderr);
+	      "              render-thumbnails | version]\n", stderr);
 	return 2;
 }
 
@@ -179,6 +181,8 @@ int main(int argc, char **argv)
 		return analyze_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "convert-model")) /* the GLB conversion child, likewise */
 		return convert_child_main(argc - 2, argv + 2);
+	if (!strcmp(cmd, "render-model")) /* the render child, likewise */
+		return render_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "blend-convert")) /* the Blender child, likewise */
 		return blend_child_main(argc - 2, argv + 2);
 	if (!strcmp(cmd, "image-process")) /* the libvips child, likewise */
@@ -215,5 +219,7 @@ int main(int argc, char **argv)
 		return cli_job_enqueue(argc - 2, argv + 2);
 	if (!strcmp(cmd, "fingerprint-backfill"))
 		return cli_fingerprint_backfill(argc - 2, argv + 2);
+	if (!strcmp(cmd, "render-thumbnails"))
+		return cli_render_thumbnails(argc - 2, argv + 2);
 	return usage();
 }

@@ -21,6 +21,7 @@ DECLARE_ROUTES(user_routes);
 DECLARE_ROUTES(upload_routes);
 DECLARE_ROUTES(model_routes);
 DECLARE_ROUTES(spec_routes);
+DECLARE_ROUTES(model_render_routes);
 DECLARE_ROUTES(marketplace_routes);
 DECLARE_ROUTES(admin_model_routes);
 DECLARE_ROUTES(stats_routes);

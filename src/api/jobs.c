@@ -1,4 +1,5 @@
-/* jobs.c: a background job's status (svc/jobs.h), for its owner or an admin.
+/* jobs.c: a background job's status, progress (0..100) and stage (svc/jobs.h),
+ * for its owner or an admin.
  * There is no route that enqueues work: features enqueue their own kinds. */
 #include "api.h"
 #include "../http/reply.h"
@@ -9,7 +10,7 @@
 static int jobs_get(req_t *req)
 {
 	db_rows_t *r = RQ(req,
-		"SELECT id, kind, status, attempts, max_attempts, result, error, created_at, updated_at, owner_id"
+		"SELECT id, kind, status, attempts, max_attempts, result, error, created_at, updated_at, owner_id, progress, stage"
 		" FROM jobs WHERE id = $1", P_INT(req_param_int(req, "id")));
 	if (!r)
 		return reply_db_error(req, "read job");
@@ -17,8 +18,9 @@ static int jobs_get(req_t *req)
 		return db_failed(r) ? reply_db_error(req, "read job") : reply_error(req, ERR_NOT_FOUND, "Job not found");
 	const char *res = db_text(r, 5);
 	json_t *result = res ? json_loads(res, JSON_DECODE_ANY, NULL) : NULL;
-	json_t *body = json_pack("{s:I, s:s, s:s, s:i, s:i, s:o, s:s?, s:o, s:o}",
+	json_t *body = json_pack("{s:I, s:s, s:s, s:i, s:s?, s:i, s:i, s:o, s:s?, s:o, s:o}",
 		"id", (json_int_t)db_int(r, 0), "kind", db_text(r, 1), "status", db_text(r, 2),
+		"progress", (int)db_int(r, 10), "stage", db_text(r, 11),
 		"attempts", (int)db_int(r, 3), "max_attempts", (int)db_int(r, 4),
 		"result", result ? result : json_null(), "error", db_text(r, 6),
 		"created_at", json_time(db_int(r, 7)), "updated_at", json_time(db_int(r, 8)));

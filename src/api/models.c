@@ -22,6 +22,7 @@
 #include "../svc/cache.h"
 #include "../svc/model_convert.h"
 #include "../media/quality.h"
+#include "../svc/render_jobs.h"
 #include "../svc/rollup.h"
 #include "../svc/storage.h"
 #include "paged.h"
@@ -333,6 +334,14 @@ static int models_create_scanned(req_t *req, void *ctx, const char *verdict, jso
 	}
 	cache_invalidate(CACHE_MODELS);
 	cache_invalidate(CACHE_CATEGORIES);
+	/* No thumbnail given: the renderer makes one (render_jobs.h); its
+	 * owner hears of it only if it fails. */
+	if (!(thumb && *thumb) && render_thumbnails_enabled()) {
+		char payload[96];
+		snprintf(payload, sizeof(payload), "{\"model_id\":%lld,\"notify\":\"failed\"}", (long long)id);
+		if (!job_enqueue(req->db, RENDER_THUMB_JOB, payload, req->user->id, NULL))
+			log_warn("model %lld: cannot queue its thumbnail: %s", (long long)id, db_errmsg(req->db));
+	}
 	return reply_model(req, id, 201);
 }
 

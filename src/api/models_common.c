@@ -51,6 +51,8 @@ void model_write(strbuf_t *sb, db_rows_t *r, bool with_private, int mine)
 	jw_str(sb, db_text(r, MC_THUMBNAIL_URL));
 	sb_adds(sb, ",\"preview_images\":");
 	jw_str_array(sb, db_text(r, MC_PREVIEW_IMAGES));
+	sb_adds(sb, ",\"video_url\":");
+	jw_str(sb, db_text(r, MC_VIDEO_URL));
 	sb_adds(sb, ",\"file_format\":");
 	jw_str(sb, db_text(r, MC_FILE_FORMAT));
 	static const struct { enum model_col col; const char *name; } counts[] = {

@@ -25,6 +25,7 @@
 	NEXT(MC_LICENSE, "m.license") \
 	NEXT(MC_THUMBNAIL_URL, "m.thumbnail_url") \
 	NEXT(MC_PREVIEW_IMAGES, "m.preview_images") \
+	NEXT(MC_VIDEO_URL, "m.video_url") \
 	NEXT(MC_FILE_FORMAT, "m.file_format") \
 	NEXT(MC_FILE_SIZE, "m.file_size") \
 	NEXT(MC_POLY_COUNT, "m.poly_count") \

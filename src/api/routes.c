@@ -11,6 +11,7 @@ router_t *routes_build(void)
 	router_add(r, upload_routes, upload_routes_len);
 	router_add(r, model_routes, model_routes_len);
 	router_add(r, spec_routes, spec_routes_len);
+	router_add(r, model_render_routes, model_render_routes_len);
 	router_add(r, marketplace_routes, marketplace_routes_len);
 	router_add(r, admin_model_routes, admin_model_routes_len);
 	router_add(r, stats_routes, stats_routes_len);

@@ -18,6 +18,8 @@ int cli_job_enqueue(int argc, char **argv);
 int cli_fingerprint_backfill(int argc, char **argv);
 /* hwc3d convert-models [--all | --model ID] (convert.c). */
 int cli_convert_models(int argc, char **argv);
+/* hwc3d render-thumbnails: queue thumbnails for models without one (jobs.c). */
+int cli_render_thumbnails(int argc, char **argv);
 /* hwc3d routes: the route table as JSON, with handler names (routes.c). */
 int cli_routes(void);
 /* The demo marketplace (seed_models.c); 0 on success. */

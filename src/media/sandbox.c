@@ -169,8 +169,13 @@ static void build_stdio_policy(struct bpf_prog_buf *b, const struct sandbox_limi
 #endif
 		allow(b, __NR_sched_getaffinity);
 	}
-	allow_no_exec(b, __NR_mmap);
-	allow_no_exec(b, __NR_mprotect);
+	if (lim->exec_memory) {
+		allow(b, __NR_mmap);
+		allow(b, __NR_mprotect);
+	} else {
+		allow_no_exec(b, __NR_mmap);
+		allow_no_exec(b, __NR_mprotect);
+	}
 	allow(b, __NR_munmap);
 	allow(b, __NR_mremap);
 	allow(b, __NR_brk);
@@ -252,7 +257,10 @@ int sandbox_enter(const struct sandbox_limits *lim, char *err, size_t errlen)
 		return -1;
 	}
 	struct sock_fprog prog = { .len = (unsigned short)b.n, .filter = b.insn };
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0)) {
+	/* With threads, TSYNC puts the filter on the ones already running
+	 * (a renderer starts its own before it reads the input). */
+	if (lim->threads ? syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0
+			 : prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) {
 		snprintf(err, errlen, "sandbox: seccomp: %s", strerror(errno));
 		return -1;
 	}

@@ -54,11 +54,15 @@ struct sandbox_limits {
 	bool write_fd3;        /* fd 3 may be written too (sandbox_proc.fd3) */
 	bool threads;          /* threads may be started (clone3 answers ENOSYS,
 				  so libc falls back to clone, whose flags the
-				  filter can see) */
+				  filter can see); the filter is also applied
+				  to threads that exist already (TSYNC) */
+	bool exec_memory;      /* mmap/mprotect may make memory executable:
+				  for a JIT (Mesa's llvmpipe compiles its
+				  shaders when it first draws) */
 };
 
 /* Applies the limits, no_new_privs and the "stdio" seccomp policy to the
- * calling process (which should be single-threaded).  Under AddressSanitizer
+ * calling process (single-threaded, or with threads: all its threads).  Under AddressSanitizer
  * the address-space limit is counted on top of what is already mapped
  * (ASan reserves terabytes of shadow up front), so it still caps what the
  * parser can allocate.  Returns 0, or -1 with a reason in err. */

@@ -3,6 +3,8 @@
 #include <unistd.h>
 #include "jobs.h"
 #include "mail_tpl.h"
+#include "notify.h"
+#include "render_jobs.h"
 #include "storage.h"
 #include "../core/config.h"
 #include "../core/log.h"
@@ -39,6 +41,7 @@ void job_init(void)
 	/* Admin mailings (mail_tpl.h): batches into the outbox, resumable. */
 	if (!job_kind_known(MAIL_CAMPAIGN_JOB))
 		job_register(MAIL_CAMPAIGN_JOB, mail_campaign_job, 5, 600000);
+	render_jobs_register(); /* thumbnails and turntable videos */
 }
 
 static const struct kind *kind_find(const char *name)
@@ -160,19 +163,67 @@ static const char *claim_sql_for(db_t *db)
 	return s;
 }
 
+bool job_progress(db_t *db, int64_t job_id, int pct, const char *stage)
+{
+	pct = MAX(0, MIN(pct, 100));
+	return DBX(db, "UPDATE jobs SET progress = $2, stage = COALESCE($3, stage), updated_at = $4"
+		   " WHERE id = $1 AND status = 'running'",
+		   P_INT(job_id), P_INT(pct), stage ? P_TEXT(stage) : P_NULL, P_INT(now_ms())) >= 0;
+}
+
+/* What a kind did, for its owner's notification. */
+static const char *kind_label(const char *kind)
+{
+	static const struct { const char *kind, *label; } L[] = {
+		{ "model_video", "The turntable video" },
+		{ "model_thumbnail", "The thumbnail" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(L); i++)
+		if (!strcmp(kind, L[i].kind))
+			return L[i].label;
+	return NULL;
+}
+
+/* The notification of a job that ended for good (jobs.h). */
+static void notify_owner(db_t *db, const job_t *job, bool done, const char *err)
+{
+	json_t *mid = json_is_object(job->payload) ? json_object_get(job->payload, "model_id") : NULL;
+	json_t *when = json_is_object(job->payload) ? json_object_get(job->payload, "notify") : NULL;
+	if (job->owner_id <= 0 || !json_is_integer(mid) || json_is_false(when) ||
+	    (json_is_string(when) && strcmp(json_string_value(when), "failed") == 0 && done))
+		return;
+	long long model = (long long)json_integer_value(mid);
+	const char *label = kind_label(job->kind);
+	char title[120], msg[700], url[64];
+	if (label)
+		snprintf(title, sizeof(title), "%s %s", label, done ? "is ready" : "failed");
+	else
+		snprintf(title, sizeof(title), "Job %s %s", job->kind, done ? "finished" : "failed");
+	if (done)
+		snprintf(msg, sizeof(msg), "Job %lld (%s) for model %lld finished.", (long long)job->id, job->kind, model);
+	else
+		snprintf(msg, sizeof(msg), "Job %lld (%s) for model %lld failed: %.500s", (long long)job->id, job->kind,
+			 model, err ? err : "");
+	snprintf(url, sizeof(url), "/model/%lld", model);
+	if (!notify(db, job->owner_id, done ? "job_done" : "job_failed", title, msg, url))
+		log_warn("job %lld (%s): cannot notify its owner: %s", (long long)job->id, job->kind, db_errmsg(db));
+}
+
 /* Writes the outcome, only while we still hold the claim. */
 static void finish(db_t *db, const job_t *job, const char *token, enum job_outcome oc,
 		   json_t *result, const char *err)
 {
 	int64_t now = now_ms(), n = -1;
 	const char *what = "";
+	bool final = false; /* done or failed for good: the owner hears of it */
 	if (oc == JOB_DONE) {
 		char *res = json_dumps(result ? result : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
-		n = DBX(db, "UPDATE jobs SET status = 'done', result = $3, error = NULL, locked_until = NULL,"
+		n = DBX(db, "UPDATE jobs SET status = 'done', result = $3, error = NULL, progress = 100, locked_until = NULL,"
 			" locked_by = NULL, updated_at = $4 WHERE id = $1 AND locked_by = $2",
 			P_INT(job->id), P_TEXT(token), P_TEXT(res), P_INT(now));
 		free(res);
 		what = "done";
+		final = true;
 	} else if (oc == JOB_INTERRUPTED) {
 		n = DBX(db, "UPDATE jobs SET status = 'queued', run_at = $3, attempts = attempts - 1,"
 			" locked_until = NULL, locked_by = NULL, updated_at = $3 WHERE id = $1 AND locked_by = $2",
@@ -193,7 +244,10 @@ static void finish(db_t *db, const job_t *job, const char *token, enum job_outco
 		log_warn("job %lld (%s) attempt %d/%d failed, giving up: %s", (long long)job->id, job->kind,
 			 job->attempt, job->max_attempts, err);
 		what = NULL;
+		final = true;
 	}
+	if (n == 1 && final)
+		notify_owner(db, job, oc == JOB_DONE, err);
 	if (n == 0)
 		log_warn("job %lld (%s): its lease expired and another worker claimed it; outcome dropped",
 			 (long long)job->id, job->kind);

@@ -30,6 +30,12 @@
  * with that thread's database connection; they must bound their own run
  * time to the registered timeout and poll job_stopping() in long waits.
  *
+ * Notifications: when a job whose payload has a "model_id" and that has an
+ * owner ends 'done' or 'failed' for good (not a retry), its owner gets a
+ * notification (notify.h: a row and the live push), of type "job_done" or
+ * "job_failed", linking to the model page.  The payload's "notify" says
+ * when: absent or true always, "failed" only on failure, false never.
+ *
  * Built-in kind "echo" (for tests and smoke checks, enqueued only by
  * `hwc3d job-enqueue` or SQL, never by an HTTP route): its result is
  * {"echo": payload, "attempt": n}; payload "fail_times": n makes its first
@@ -77,6 +83,14 @@ bool job_kind_known(const char *kind);
  * payload_json must be valid JSON (checked).  False on a database error or
  * an unknown kind. */
 bool job_enqueue(db_t *db, const char *kind, const char *payload_json, int64_t owner_id, int64_t *id);
+
+/* A running job's progress, 0..100 (clamped), and optionally a short
+ * stage ("rendering", "encoding"; NULL keeps the last one), shown by
+ * GET /api/jobs/{id}.  Handlers call it on their db from their worker
+ * thread; it writes at once (outside any transaction) and only while the
+ * row is 'running'.  A job that ends 'done' reads 100.  False on a
+ * database error (the job goes on). */
+bool job_progress(db_t *db, int64_t job_id, int pct, const char *stage);
 
 /* The delay before attempt n+1 after attempt n failed (n >= 1). */
 int64_t job_backoff_ms(int attempt, int64_t base_ms);

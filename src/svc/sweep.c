@@ -105,7 +105,8 @@ int64_t sweep_clean_tmp(int64_t min_age_ms)
  *           models.c own_image), a slider slide, a testimonial, a
  *           community post, a bounty's reference image or delivery;
  *   avatar: its user's avatar_url, a testimonial;
- *   attachment: a support message (support_attachments, migration 0016).
+ *   attachment: a support message (support_attachments, migration 0016);
+ *   video:  a model's video_url (render_jobs.h; a replaced turntable goes).
  * Kinds not listed are always kept. */
 #define FILE_URL "('%/files/' || u.storage_key)"
 #define UNUSED_SQL \
@@ -124,7 +125,9 @@ int64_t sweep_clean_tmp(int64_t min_age_ms)
 	"   AND NOT EXISTS (SELECT 1 FROM users x WHERE x.id = u.user_id AND x.avatar_url LIKE " FILE_URL ")" \
 	"   AND NOT EXISTS (SELECT 1 FROM testimonials t WHERE t.avatar_url LIKE " FILE_URL "))" \
 	" OR (u.kind = 'attachment'" \
-	"   AND NOT EXISTS (SELECT 1 FROM support_attachments sa WHERE sa.upload_id = u.id)))"
+	"   AND NOT EXISTS (SELECT 1 FROM support_attachments sa WHERE sa.upload_id = u.id))" \
+	" OR (u.kind = 'video'" \
+	"   AND NOT EXISTS (SELECT 1 FROM models m WHERE m.video_url LIKE " FILE_URL ")))"
 
 struct candidate {
 	int64_t id;

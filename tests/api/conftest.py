@@ -258,6 +258,9 @@ class Server:
             "WEB_DIR": WEB_DIR,
             "VENDOR_DIR": VENDOR_DIR,
             "RATE_LIMIT_ENABLED": "false",
+            # No automatic thumbnail renders racing the documents tests
+            # compare; test_render.py starts its own server with them on.
+            "RENDER_THUMBNAILS": "off",
             # Stripe's signed webhooks are answered (test_payments_providers.py)
             "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         }

@@ -342,3 +342,15 @@ def test_first_visit_is_light_and_quick(server, world):
     assert f["marketplace"]["js"] < 150 * 1024, f["marketplace"]
     # the viewer's script is the difference: only the model page pays for it
     assert f["model"]["js"] > f["home"]["js"] + 200 * 1024, (f["model"], f["home"])
+
+
+def test_render_tools(server, world):
+    """Issue 13, point 7: the model page's Screenshot and Export video use the
+    viewer's current camera, show the render and follow the job's progress
+    to the turntable video."""
+    result = run_script("render", base_cfg(server, model_id=world["model"]["id"], creator=world["creator"].creds(),
+                                             buyer=world["buyer"].creds()), timeout=400)
+    assert_ok(result)
+    body = result["screenshot_request"]
+    assert body["yaw"] in (89, 90, 91) and body["pitch"] in (29, 30, 31), body
+    assert result["progress"] and result["progress"][-1] == 100, result

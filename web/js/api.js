@@ -75,8 +75,9 @@ async function send(method, url, body, signal, extra) {
 
 // api('/api/models', {query: {page: 2}, signal}) -> parsed JSON body.
 // `headers` adds request headers (e.g. Idempotency-Key); the client's own
-// (Accept, Authorization, Content-Type) always win.
-export async function api(path, { method = 'GET', query, body, signal, headers } = {}) {
+// (Accept, Authorization, Content-Type) always win.  `as: 'blob'` answers
+// a 2xx body as a Blob (a rendered image) instead of parsing it.
+export async function api(path, { method = 'GET', query, body, signal, headers, as } = {}) {
   const url = buildUrl(path, query);
   let r = await send(method, url, body, signal, headers);
   if (r.status === 401 && !path.startsWith('/api/auth/')) {
@@ -86,6 +87,7 @@ export async function api(path, { method = 'GET', query, body, signal, headers }
       r = await send(method, url, body, signal, headers);
     }
   }
+  if (r.ok && as === 'blob') return r.blob();
   const text = await r.text();
   let data = null;
   if (text) {

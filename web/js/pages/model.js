@@ -9,6 +9,7 @@ import { useSession, setCartCount } from '../session.js';
 import { Viewer, canView } from '../viewer.js';
 import { FollowButton } from '../follow.js';
 import { QualityBadge, SpecSheet, ConversionNote } from '../specs.js';
+import { RenderTools } from '../render-tools.js';
 import {
   html, formatPrice, formatCount, Loading, Empty, ErrorBox, ModelGrid,
 } from '../ui.js';
@@ -418,6 +419,7 @@ export function ModelPage({ params, signal }) {
       <div class="model-media">
         <${Viewer} model=${d} />
         ${canView(d) && html`<p class="viewer-links"><a href=${`/view/${d.id}`}>Open the full-page viewer</a></p>`}
+        <${RenderTools} model=${d} />
       </div>
       <div class="model-info">
         <h1>${d.title} <${QualityBadge} badge=${d.quality_badge} /></h1>
