@@ -21,6 +21,18 @@ export function hasAccessToken() {
   return accessToken !== null;
 }
 
+// The role claim of the access token held ("user", "admin"), or null.  Read
+// only to choose what to show: the server checks the signature and the role.
+export function tokenRole() {
+  if (!accessToken) return null;
+  try {
+    const part = accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part)).role || null;
+  } catch {
+    return null;
+  }
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super((body && body.detail) || `Request failed (HTTP ${status})`);
@@ -93,6 +105,23 @@ export async function api(path, { method = 'GET', query, body, signal, headers }
   }
   if (!r.ok) throw new ApiError(r.status, data);
   return data;
+}
+
+// fetchBlob('/api/models/1/viewer-file', {signal}) -> a Blob: a file that
+// needs the bearer token (a pending model's file for the admin), with the
+// same refresh-and-retry as api().
+export async function fetchBlob(path, { signal } = {}) {
+  let r = await send('GET', path, undefined, signal);
+  if (r.status === 401 && await refresh()) {
+    await r.arrayBuffer().catch(() => null);
+    r = await send('GET', path, undefined, signal);
+  }
+  if (!r.ok) {
+    let data = null;
+    try { data = JSON.parse(await r.text()); } catch { data = null; }
+    throw new ApiError(r.status, data);
+  }
+  return r.blob();
 }
 
 // upload('/api/upload/model', formData, {onProgress, signal}) -> parsed JSON

@@ -199,12 +199,14 @@ function Stage({ model, src }) {
 }
 
 // <Viewer model=${m} />: a model document (GET /api/models/{id} or /public).
-export function Viewer({ model }) {
+// `src` replaces the file's URL (the admin console passes a blob: URL of a
+// pending model's file, fetched with its token).
+export function Viewer({ model, src }) {
   if (!canView(model)) {
     const fmt = model.file_format ? model.file_format.toUpperCase() : 'this';
     return html`<${Poster} model=${model}>
       <p class="viewer-note">The 3D preview is not available for ${fmt} files yet.</p>
     <//>`;
   }
-  return html`<${Stage} model=${model} src=${viewerUrl(model)} />`;
+  return html`<${Stage} model=${model} src=${src || viewerUrl(model)} />`;
 }
