@@ -12,6 +12,7 @@ engines in the API suite).
   and a confirmation dialog under axe too.
 - test_admin_flow: sign in with password and mailed code, approve a pending
   model, reject another with a reason, resolve a report by removing the post,
+  create a category in its dialog, delete a slide after its confirmation,
   answer a support ticket (its owner's open page receives the answer live);
   the server's state is then checked through the API.
 
@@ -89,12 +90,18 @@ def desk(server, browser_ready):
     r = requests.post(server.url + "/api/upload/image", headers=server.admin_headers(),
                       files={"file": ("slide.png", png_bytes(64, 36), "image/png")}, timeout=30)
     assert r.status_code == 201, r.text
-    r = server.post("/api/admin/slider", json={"title": "Spring sale", "image_url": r.json()["image_url"],
+    r = server.post("/api/admin/slider", json={"title": uniq("Spring sale"), "image_url": r.json()["image_url"],
                                                "link_url": "/marketplace", "button_text": "Browse"},
                     headers=server.admin_headers())
     assert r.status_code == 201, r.text
-    return {"creator": creator, "buyer": buyer, "models": models, "community": community, "post": post,
+    slide = r.json()
+    return {"creator": creator, "buyer": buyer, "slide": slide, "models": models, "community": community, "post": post,
             "report": report, "ticket": ticket}
+
+
+# Chromium's default 10 s per action is short on a loaded 2-core machine
+# while SwiftShader renders the review page's 3D viewer.
+TIMEOUT_MS = 30000
 
 
 def admin_creds(pair):
@@ -103,7 +110,7 @@ def admin_creds(pair):
 
 def test_admin_page_sweep(server, desk):
     cfg = base_cfg(server, data_dir=server.data_dir, admin=admin_creds(SWEEP_ADMIN), user=desk["buyer"].creds(),
-                   model_id=desk["models"][2]["id"], ticket_id=desk["ticket"]["id"])
+                   model_id=desk["models"][2]["id"], ticket_id=desk["ticket"]["id"], timeout_ms=TIMEOUT_MS)
     result = run_script("admin-pages", cfg, timeout=600)
     assert_ok(result)
     steps = {s["step"] for s in result["steps"]}
@@ -120,7 +127,8 @@ def test_admin_flow(server, desk):
     cfg = base_cfg(server, data_dir=server.data_dir, admin=admin_creds(FLOW_ADMIN), user=desk["buyer"].creds(),
                    approve={"id": approve["id"], "title": approve["title"]},
                    reject={"id": reject["id"], "title": reject["title"]}, reason=reason,
-                   report_id=desk["report"]["id"], ticket_id=desk["ticket"]["id"], reply=reply)
+                   report_id=desk["report"]["id"], ticket_id=desk["ticket"]["id"], reply=reply,
+                   category=uniq("Browser made"), slide=desk["slide"]["title"], timeout_ms=TIMEOUT_MS)
     result = run_script("admin-flow", cfg, timeout=600)
     assert_ok(result)
     print(f"\nthe support answer reached the user's open page in {result.get('live_ms')} ms")
@@ -141,6 +149,11 @@ def test_admin_flow(server, desk):
     rep = next(x for x in r.json()["items"] if x["id"] == desk["report"]["id"])
     assert rep["status"] == "resolved" and rep["action"] == "remove", rep
     assert rep["post"]["is_removed"] is True, rep
+    # the category made in its dialog exists; the slide is gone
+    r = server.get("/api/admin/categories", params={"search": cfg["category"], "limit": 100}, headers=admin)
+    assert [c["name"] for c in r.json()["items"]] == [cfg["category"]], r.text
+    assert not [s for s in server.get("/api/admin/slider", params={"limit": 100}, headers=admin).json()["items"]
+                if s["id"] == desk["slide"]["id"]]
     # the ticket holds the staff answer, from the flow's admin
     r = server.get(f"/api/support/tickets/{desk['ticket']['id']}", headers=desk["buyer"].h)
     assert r.status_code == 200, r.text

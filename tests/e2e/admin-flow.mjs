@@ -1,15 +1,15 @@
 // admin-flow.mjs: an admin's Monday morning in the console (issue 14,
 // point 8): sign in with the password and the mailed code; approve one
 // pending model and reject another with a reason; resolve a reported post
-// by removing it; answer a support ticket, whose owner has the ticket open
+// by removing it; create a category; delete a slide; answer a support ticket, whose owner has the ticket open
 // on /support and sees the answer arrive without a reload.  Python then
 // checks the server's state through the API.
 //
 // Input: {base, engine, screenshots, data_dir, admin: {email, password},
 // user: {email, password} (the ticket's owner), approve: {id, title},
-// reject: {id, title}, reason, report_id, ticket_id, reply}.
+// reject: {id, title}, reason, report_id, ticket_id, reply, category, slide}.
 import { runScript, newPage, settle, signIn, takeProblems, screenshotPath } from './lib.mjs';
-import { adminSignIn } from './admin-lib.mjs';
+import { adminSignIn, viewerSettled } from './admin-lib.mjs';
 
 async function openModel(page, model) {
   await page.goto('/admin/models', { waitUntil: 'load' });
@@ -17,6 +17,7 @@ async function openModel(page, model) {
   await page.getByRole('link', { name: `Review ${model.title}` }).click();
   await page.waitForURL((u) => u.pathname === `/admin/models/${model.id}`);
   await settle(page);
+  await viewerSettled(page);
 }
 
 await runScript('admin-flow', async (run, cfg) => {
@@ -54,6 +55,28 @@ await runScript('admin-flow', async (run, cfg) => {
     await dialog.getByRole('button', { name: 'Resolve report' }).click();
     await dialog.waitFor({ state: 'detached' });
     await admin.getByText(`Report #${cfg.report_id} resolved (remove).`).waitFor();
+  });
+
+  await run.step('create a category', cfg.base + '/admin/categories', async () => {
+    await admin.goto('/admin/categories', { waitUntil: 'load' });
+    await settle(admin);
+    await admin.getByRole('button', { name: 'New category' }).click();
+    const dialog = admin.getByRole('dialog', { name: 'New category' });
+    await dialog.getByLabel('Name', { exact: true }).fill(cfg.category);
+    await dialog.getByLabel('Description').fill('Made in the browser test');
+    await dialog.getByRole('button', { name: 'Create category' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await admin.getByText(`“${cfg.category}” is created.`).waitFor();
+  });
+
+  await run.step('delete a slide after the confirmation', cfg.base + '/admin/slider', async () => {
+    await admin.goto('/admin/slider', { waitUntil: 'load' });
+    await settle(admin);
+    await admin.getByRole('button', { name: `Delete ${cfg.slide}` }).click();
+    const dialog = admin.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete slide' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await admin.getByText(`“${cfg.slide}” is deleted.`).waitFor();
   });
 
   // the ticket's owner has it open, live

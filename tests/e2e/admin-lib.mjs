@@ -42,3 +42,15 @@ export async function adminSignIn(page, cfg, admin, next = '/admin/models') {
   await page.getByRole('navigation', { name: 'Admin console' }).waitFor({ state: 'attached', timeout: 15000 });
   await settle(page);
 }
+
+// Waits until the page's 3D viewer (if any) has loaded its model or failed:
+// in SwiftShader the first render keeps the main thread busy for seconds,
+// and clicks meanwhile time out.
+export async function viewerSettled(page, timeout = 60000) {
+  await page.waitForFunction(() => {
+    const stage = document.querySelector('.viewer-stage');
+    if (!stage) return true;
+    const mv = stage.querySelector('model-viewer');
+    return (mv && mv.loaded) || !!stage.querySelector('.viewer-error');
+  }, null, { timeout, polling: 250 });
+}

@@ -1,6 +1,7 @@
 // admin-pages.mjs: the admin console's page sweep.  Signed out: the admin
 // sign-in pages, and a console page sending the visitor to /admin/login;
-// signed in as a normal user: the "Admins only" page; then signed in as an
+// signed in as a normal user: the "Admins only" page; an admin signed in
+// through the marketplace's /auth: "Admin sign-in needed"; then signed in as an
 // admin through /admin/login (password and mailed code): every console
 // page at 1280 and 768 px: settle, a full-page screenshot
 // (build/screenshots/<engine>/admin-*.png), axe-core (no serious or
@@ -12,7 +13,7 @@
 import {
   runScript, newPage, settle, takeProblems, axeViolations, overflow, screenshotPath, signIn, heading,
 } from './lib.mjs';
-import { adminSignIn } from './admin-lib.mjs';
+import { adminSignIn, viewerSettled } from './admin-lib.mjs';
 
 const WIDTHS = [1280, 768];
 
@@ -43,6 +44,14 @@ function consolePages(cfg) {
   ];
 }
 
+// Before the bounties and courses API is merged, /admin/bounties and
+// /admin/learning get a 404 from their list (and say so); Chromium logs that
+// answer as a console error.
+function expectedNoise(problem) {
+  return /Failed to load resource: the server responded with a status of 404/.test(problem)
+    && /\/api\/admin\/(bounties|courses)\b/.test(problem);
+}
+
 async function checks(run, cfg, page, label, url, width, shot) {
   await run.step(`page ${label}`, url, async () => {
     if (!(await heading(page))) throw new Error('the page has an empty h1');
@@ -56,7 +65,7 @@ async function checks(run, cfg, page, label, url, width, shot) {
     const o = await overflow(page);
     if (o) throw new Error(o);
   });
-  const problems = takeProblems(page);
+  const problems = takeProblems(page).filter((p) => !expectedNoise(p));
   if (problems.length) run.fail(`console ${label}`, url, problems.join('\n'));
 }
 
@@ -69,13 +78,7 @@ async function checkPage(run, cfg, page, { name, path, width, expectPath }) {
     const res = await page.goto(path, { waitUntil: 'load' });
     if (!res || res.status() !== 200) throw new Error(`HTTP ${res ? res.status() : 'none'}`);
     await settle(page);
-    // the 3D viewer keeps the main thread busy while SwiftShader compiles
-    await page.waitForFunction(() => {
-      const stage = document.querySelector('.viewer-stage');
-      if (!stage) return true;
-      const mv = stage.querySelector('model-viewer');
-      return (mv && mv.loaded) || !!stage.querySelector('.viewer-error');
-    }, null, { timeout: 45000, polling: 250 });
+    await viewerSettled(page);
     const at = new URL(page.url());
     if (at.pathname !== (expectPath || path.split('?')[0])) throw new Error(`the page moved to ${page.url()}`);
     return true;
@@ -116,6 +119,21 @@ await runScript('admin-pages', async (run, cfg) => {
   });
   await checks(run, cfg, user, 'admins-only at 1280px', cfg.base + '/admin/models', 1280, 'admin-admins-only');
   await user.context().close();
+
+  // an admin signed in through the marketplace's sign-in holds a user-scope
+  // token, which the admin API refuses: the console asks for its own sign-in
+  const scoped = await newPage(cfg);
+  await run.step('an admin with a marketplace session is asked for the admin sign-in', cfg.base + '/admin/slider', async () => {
+    await signIn(scoped, cfg, cfg.admin.email, cfg.admin.password);
+    await scoped.goto('/admin/slider', { waitUntil: 'load' });
+    await settle(scoped);
+    const h1 = await heading(scoped);
+    if (h1 !== 'Admin sign-in needed') throw new Error(`the h1 is "${h1}"`);
+    const href = await scoped.getByRole('link', { name: 'Sign in to the admin console' }).getAttribute('href');
+    if (href !== '/admin/login?next=%2Fadmin%2Fslider') throw new Error(`the link goes to ${href}`);
+  });
+  await checks(run, cfg, scoped, 'admin-sign-in-needed at 768px', cfg.base + '/admin/slider', 768, null);
+  await scoped.context().close();
 
   // the admin
   const page = await newPage(cfg);
