@@ -13,7 +13,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { navigate } from '../nav.js';
-import { html, useLoad, withQuery, LinkPager, Loading, Empty, ErrorBox } from '../ui.js';
+import { html, useLoad, withQuery, formatCount, LinkPager, Loading, Empty, ErrorBox } from '../ui.js';
 
 export const PAGE_SIZE = 20;
 
@@ -97,12 +97,18 @@ export function Pager({ query, data }) {
     href=${(n) => withQuery(location.pathname, query, { page: n === 1 ? '' : n })} />`;
 }
 
+// "1 category", "3 categories": nouns in the plural, made singular for 1.
+export function countText(n, noun) {
+  const one = noun.replace(/ies$/, 'y').replace(/s$/, '');
+  return `${formatCount(n)} ${Number(n) === 1 ? one : noun}`;
+}
+
 // The list's states around the table: loading, error (with retry), then
 // render(data) and the pager, with the total.
 export function ListBody({ list, query, noun = 'items', children }) {
   if (list.loading) return html`<${Loading} label=${`Loading ${noun}…`} />`;
   if (list.error) return html`<${ErrorBox} error=${list.error} onRetry=${list.reload} />`;
-  return html`<p class="count" role="status">${list.data.total} ${noun}</p>
+  return html`<p class="count" role="status">${countText(list.data.total, noun)}</p>
     ${children(list.data)}
     <${Pager} query=${query} data=${list.data} />`;
 }

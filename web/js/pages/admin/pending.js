@@ -13,7 +13,7 @@ import { api } from '../../api.js';
 import { html, formatMoney, formatCount, Loading, ErrorBox } from '../../ui.js';
 import { AdminLayout } from '../../admin/shell.js';
 import {
-  useAdminList, ListControls, DataTable, Pager, StatusBadge, useConfirm, useAction, Outcome, Dialog, when, day,
+  useAdminList, ListControls, DataTable, Pager, StatusBadge, countText, useConfirm, useAction, Outcome, Dialog, when, day,
 } from '../../admin/ui.js';
 import { Field, FormError, useSubmit } from '../auth.js';
 
@@ -36,7 +36,7 @@ function Body({ list, query, noun, soon, children }) {
   if (list.loading) return html`<${Loading} label=${`Loading ${noun}…`} />`;
   if (list.error && list.error.status === 404) return soon;
   if (list.error) return html`<${ErrorBox} error=${list.error} onRetry=${list.reload} />`;
-  return html`<p class="count" role="status">${list.data.total} ${noun}</p>
+  return html`<p class="count" role="status">${countText(list.data.total, noun)}</p>
     ${children(list.data)}
     <${Pager} query=${query} data=${list.data} />`;
 }
