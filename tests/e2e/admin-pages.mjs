@@ -144,6 +144,45 @@ await runScript('admin-pages', async (run, cfg) => {
   for (const [name, path] of consolePages(cfg))
     for (const width of WIDTHS) await checkPage(run, cfg, page, { name, path, width });
 
+  // the review page shows the 3D pipeline's safety scan and quality report
+  // when the model document carries them (added here to the server's answer)
+  await run.step('the safety scan and quality report slot', cfg.base + `/admin/models/${cfg.model_id}`, async () => {
+    const scan = {
+      upload_id: 1, verdict: 'unsafe', scanned_at: '2026-01-02T03:04:05Z',
+      findings: [{ check: 'gltf_uri', severity: 'critical', message: 'An external URI points outside the file' }],
+      duplicate_of: { model_id: 424242, title: 'The original cube', creator: { id: 1, username: 'first_maker' }, similarity: 0.97 },
+    };
+    const quality = { grade: 'good', score: 87, issues: [{ severity: 'low', message: 'Two unused materials' }] };
+    const rewrite = async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      if (Array.isArray(body.items)) body.items = body.items.map((m) => ({ ...m, safety_scan: scan }));
+      else Object.assign(body, { safety_scan: scan, quality_report: quality });
+      await route.fulfill({ status: res.status(), json: body });
+    };
+    await page.route(/\/api\/admin\/models(\/\d+)?(\?.*)?$/, rewrite);
+    try {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto('/admin/models', { waitUntil: 'load' });
+      await settle(page);
+      await page.getByRole('cell', { name: 'Unsafe' }).first().waitFor();
+      await page.goto(`/admin/models/${cfg.model_id}`, { waitUntil: 'load' });
+      await settle(page);
+      await viewerSettled(page);
+      const checks = page.getByRole('region', { name: 'Automated checks' });
+      await checks.getByText('Unsafe', { exact: true }).waitFor();
+      await checks.getByText('An external URI points outside the file').waitFor();
+      await checks.getByRole('link', { name: 'The original cube' }).waitFor();
+      await checks.getByText('Quality report').waitFor();
+      await checks.getByText('Two unused materials').waitFor();
+      const v = await axeViolations(page);
+      if (v.length) throw new Error(v.join('\n'));
+      await page.screenshot({ path: screenshotPath(cfg, 'admin-model-checks', 1280), fullPage: true });
+    } finally {
+      await page.unroute(/\/api\/admin\/models(\/\d+)?(\?.*)?$/, rewrite);
+    }
+  });
+
   // the menu at tablet width is a button that opens it
   await run.step('the menu button opens the menu at 768px', cfg.base + '/admin/categories', async () => {
     await page.setViewportSize({ width: 768, height: 800 });

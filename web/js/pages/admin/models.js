@@ -7,9 +7,10 @@
 // (DELETE, after a confirmation).  A pending model is not public, so its
 // file is fetched with the admin's token and shown from a blob: URL.
 //
-// The 3D pipeline will add `safety` (the scan) and `quality` (the report)
-// objects to the model document; the Checks section shows them when
-// present and says so when not.
+// The 3D pipeline adds `safety_scan` (its SafetyScan: verdict, findings,
+// duplicate_of) and later a quality report (`quality_report` or `quality`)
+// to the model document; the queue shows the verdict and the review page's
+// "Automated checks" section shows both when present, and says so when not.
 import { useEffect, useState } from 'preact/hooks';
 import { api, fetchBlob, isAbort } from '../../api.js';
 import { navigate } from '../../nav.js';
@@ -20,6 +21,10 @@ import {
   useAdminList, ListControls, DataTable, ListBody, StatusBadge, useConfirm, useAction, Outcome, when,
 } from '../../admin/ui.js';
 
+// a safety verdict: [badge look, words]
+const VERDICTS = {
+  safe: ['approved', 'Safe'], warning: ['pending', 'Warning'], unsafe: ['rejected', 'Unsafe'],
+};
 const STATUSES = [['pending', 'Pending review'], ['approved', 'Approved'], ['rejected', 'Rejected'], ['all', 'All']];
 
 function Queue({ query, signal }) {
@@ -30,6 +35,12 @@ function Queue({ query, signal }) {
     { label: 'Model', class: 'wrap', cell: (m) => html`<a href=${`/admin/models/${m.id}`}>${m.title}</a>` },
     { label: 'Creator', cell: (m) => (m.creator ? `@${m.creator.username}` : '') },
     { label: 'Status', cell: (m) => html`<${StatusBadge} status=${m.status} />${m.is_featured ? html` <${StatusBadge} status="featured" />` : ''}` },
+    { label: 'Safety', cell: (m) => {
+      const scan = m.safety_scan || m.safety;
+      if (!scan) return html`<span class="hint-muted">—</span>`;
+      const [look, label] = VERDICTS[scan.verdict] || [scan.verdict, scan.verdict];
+      return html`<${StatusBadge} status=${look} label=${label} />`;
+    } },
     { label: 'Format', cell: (m) => m.file_format || '' },
     { label: 'Polygons', class: 'num', cell: (m) => (m.poly_count != null ? formatCount(m.poly_count) : '') },
     { label: 'Price', class: 'num', cell: (m) => formatPrice(m.price, m.currency, m.is_free) },
@@ -71,19 +82,36 @@ function AdminViewer({ model, signal }) {
   return html`<${Viewer} model=${model} src=${src} />`;
 }
 
+// The safety scan (the 3D pipeline's SafetyScan: verdict, findings
+// {check, severity, message}, duplicate_of, scanned_at).
+function SafetyScan({ scan }) {
+  const [look, label] = VERDICTS[scan.verdict] || [scan.verdict, scan.verdict];
+  const dup = scan.duplicate_of;
+  const findings = scan.findings || [];
+  return html`<div class="admin-check">
+    <h3>Safety scan <${StatusBadge} status=${look} label=${label} /></h3>
+    ${scan.scanned_at && html`<p class="hint-muted">Scanned ${when(scan.scanned_at)}</p>`}
+    ${dup && html`<p class="reason">Looks like a copy of <a href=${`/admin/models/${dup.model_id}`}>${dup.title || `model #${dup.model_id}`}</a>
+      ${dup.creator ? ` by @${dup.creator.username}` : ''}${dup.similarity != null ? ` (similarity ${Math.round(dup.similarity * 100)}%)` : ''}.</p>`}
+    ${findings.length === 0 ? html`<p>No findings.</p>` : html`<ul class="admin-findings">
+      ${findings.map((f, i) => html`<li key=${i}><strong>${f.severity}</strong> · ${f.check}: ${f.message}</li>`)}
+    </ul>`}
+  </div>`;
+}
+
+// Any other report ({status|verdict, score?, findings|issues…}), shown
+// generically until the pipeline fixes its shape.
 function Report({ title, report }) {
-  // {status|verdict, score?, findings|issues: [{severity?, message|text}]…}:
-  // shown generically, since the pipeline fixes the shape.
-  const status = report.status || report.verdict || report.result;
+  const status = report.status || report.verdict || report.grade;
   const items = report.findings || report.issues || report.warnings || [];
-  const skip = new Set(['status', 'verdict', 'result', 'findings', 'issues', 'warnings']);
+  const skip = new Set(['status', 'verdict', 'grade', 'findings', 'issues', 'warnings']);
   const facts = Object.entries(report).filter(([k, v]) => !skip.has(k) && (v === null || typeof v !== 'object'));
   return html`<div class="admin-check">
     <h3>${title} ${status && html`<${StatusBadge} status=${status} />`}</h3>
     ${facts.length > 0 && html`<dl class="mini-stats">
       ${facts.map(([k, v]) => html`<div key=${k}><dt>${k.replace(/_/g, ' ')}</dt><dd>${String(v)}</dd></div>`)}
     </dl>`}
-    ${items.length > 0 && html`<ul>
+    ${items.length > 0 && html`<ul class="admin-findings">
       ${items.map((it, i) => html`<li key=${i}>${typeof it === 'string' ? it
         : `${it.severity ? `${it.severity}: ` : ''}${it.message || it.text || it.code || JSON.stringify(it)}`}</li>`)}
     </ul>`}
@@ -92,11 +120,13 @@ function Report({ title, report }) {
 
 // The slot for the 3D pipeline's safety scan and quality report.
 function Checks({ model }) {
+  const scan = model.safety_scan || model.safety;
+  const quality = model.quality_report || model.quality;
   return html`<section class="admin-checks" aria-labelledby="checks-title">
     <h2 id="checks-title">Automated checks</h2>
-    ${model.safety ? html`<${Report} title="Safety scan" report=${model.safety} />`
+    ${scan ? html`<${SafetyScan} scan=${scan} />`
       : html`<p class="hint-muted">Safety scan: not available for this model yet.</p>`}
-    ${model.quality ? html`<${Report} title="Quality report" report=${model.quality} />`
+    ${quality ? html`<${Report} title="Quality report" report=${quality} />`
       : html`<p class="hint-muted">Quality report: not available for this model yet.</p>`}
   </section>`;
 }
