@@ -1,7 +1,6 @@
 """The admin console in a real browser (issue 14, point 8): Debian's
 Chromium driving tests/e2e/admin-pages.mjs and admin-flow.mjs against a
-server of these tests' own (SQLite; the admin API itself runs on both
-engines in the API suite).
+server of these tests' own, on SQLite and on PostgreSQL.
 
 - test_admin_page_sweep: the admin sign-in pages signed out; a console page
   sending a signed-out visitor to /admin/login?next=; "Admins only" for a
@@ -23,7 +22,7 @@ mails no new code (src/api/auth.c), so the two scripts use two admins.
 """
 import requests
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, finish_server, free_port, start_server, uniq
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, finish_server, free_port, require_pg, start_server, uniq
 from test_models import png_bytes
 from test_browser import (  # noqa: F401  (browser_ready is a fixture)
     Account, assert_ok, base_cfg, browser_ready, cube_glb, run_script,
@@ -35,13 +34,16 @@ SWEEP_ADMIN = ("sweep-admin@example.com", "Sweep-admin-passphrase-3")
 FLOW_ADMIN = ("flow-admin@example.com", "Flow-admin-passphrase-5")
 
 
-@pytest.fixture(scope="module")
-def server():
-    """A server whose PUBLIC_URL and FRONTEND_URL are its real address, with
-    one admin per browser script besides the suite's own."""
+@pytest.fixture(scope="module", params=["sqlite", "postgres"], ids=["sqlite", "postgres"])
+def server(request):
+    """A server on each engine whose PUBLIC_URL and FRONTEND_URL are its
+    real address, with one admin per browser script besides the suite's own."""
+    if request.param == "postgres":
+        require_pg()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    s = start_server("sqlite", env={"PORT": port, "PUBLIC_URL": url, "FRONTEND_URL": url}, label="admin-browser",
+    s = start_server(request.param, env={"PORT": port, "PUBLIC_URL": url, "FRONTEND_URL": url},
+                     label=f"admin-browser-{request.param}",
                      admins=((ADMIN_EMAIL, ADMIN_PASSWORD), SWEEP_ADMIN, FLOW_ADMIN))
     yield s
     finish_server(s)
