@@ -12,6 +12,7 @@ server of these tests' own, on SQLite and on PostgreSQL.
 - test_admin_flow: sign in with password and mailed code, approve a pending
   model, reject another with a reason, resolve a report by removing the post,
   create a category in its dialog, delete a slide after its confirmation,
+  create a slide with an image uploaded from the dialog,
   answer a support ticket (its owner's open page receives the answer live);
   the server's state is then checked through the API.
 
@@ -20,6 +21,8 @@ build/screenshots/<engine>/ first, so the admin screenshots stay beside the
 others.  Each admin signs in once per server: a second admin login within a minute
 mails no new code (src/api/auth.c), so the two scripts use two admins.
 """
+import os
+
 import requests
 
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, finish_server, free_port, require_pg, start_server, uniq
@@ -130,7 +133,10 @@ def test_admin_flow(server, desk):
                    approve={"id": approve["id"], "title": approve["title"]},
                    reject={"id": reject["id"], "title": reject["title"]}, reason=reason,
                    report_id=desk["report"]["id"], ticket_id=desk["ticket"]["id"], reply=reply,
-                   category=uniq("Browser made"), slide=desk["slide"]["title"], timeout_ms=TIMEOUT_MS)
+                   category=uniq("Browser made"), slide=desk["slide"]["title"], timeout_ms=TIMEOUT_MS,
+                   new_slide=uniq("Summer"), png=os.path.join(server.tmp, "slide.png"))
+    with open(cfg["png"], "wb") as f:
+        f.write(png_bytes(160, 90))
     result = run_script("admin-flow", cfg, timeout=600)
     assert_ok(result)
     print(f"\nthe support answer reached the user's open page in {result.get('live_ms')} ms")
@@ -154,8 +160,11 @@ def test_admin_flow(server, desk):
     # the category made in its dialog exists; the slide is gone
     r = server.get("/api/admin/categories", params={"search": cfg["category"], "limit": 100}, headers=admin)
     assert [c["name"] for c in r.json()["items"]] == [cfg["category"]], r.text
-    assert not [s for s in server.get("/api/admin/slider", params={"limit": 100}, headers=admin).json()["items"]
-                if s["id"] == desk["slide"]["id"]]
+    slides = server.get("/api/admin/slider", params={"limit": 100}, headers=admin).json()["items"]
+    assert not [s for s in slides if s["id"] == desk["slide"]["id"]]
+    made = [s for s in slides if s["title"] == cfg["new_slide"]]
+    assert len(made) == 1 and made[0]["link_url"] == "/marketplace", slides
+    assert requests.get(made[0]["image_url"], timeout=10).status_code == 200, made[0]
     # the ticket holds the staff answer, from the flow's admin
     r = server.get(f"/api/support/tickets/{desk['ticket']['id']}", headers=desk["buyer"].h)
     assert r.status_code == 200, r.text

@@ -1,13 +1,15 @@
 // admin-flow.mjs: an admin's Monday morning in the console (issue 14,
 // point 8): sign in with the password and the mailed code; approve one
 // pending model and reject another with a reason; resolve a reported post
-// by removing it; create a category; delete a slide; answer a support ticket, whose owner has the ticket open
+// by removing it; create a category; delete a slide; create one with an
+// uploaded image; answer a support ticket, whose owner has the ticket open
 // on /support and sees the answer arrive without a reload.  Python then
 // checks the server's state through the API.
 //
 // Input: {base, engine, screenshots, data_dir, admin: {email, password},
 // user: {email, password} (the ticket's owner), approve: {id, title},
-// reject: {id, title}, reason, report_id, ticket_id, reply, category, slide}.
+// reject: {id, title}, reason, report_id, ticket_id, reply, category, slide,
+// new_slide, png (a file path)}.
 import { runScript, newPage, settle, signIn, takeProblems, screenshotPath } from './lib.mjs';
 import { adminSignIn, viewerSettled } from './admin-lib.mjs';
 
@@ -77,6 +79,23 @@ await runScript('admin-flow', async (run, cfg) => {
     await dialog.getByRole('button', { name: 'Delete slide' }).click();
     await dialog.waitFor({ state: 'detached' });
     await admin.getByText(`“${cfg.slide}” is deleted.`).waitFor();
+  });
+
+  await run.step('create a slide with an uploaded image', cfg.base + '/admin/slider', async () => {
+    await admin.goto('/admin/slider', { waitUntil: 'load' });
+    await settle(admin);
+    await admin.getByRole('button', { name: 'New slide' }).click();
+    const dialog = admin.getByRole('dialog', { name: 'New slide' });
+    await dialog.getByLabel('Title', { exact: true }).fill(cfg.new_slide);
+    const uploaded = admin.waitForResponse((r) => new URL(r.url()).pathname === '/api/upload/image');
+    await dialog.getByLabel('Image').setInputFiles(cfg.png);
+    const r = await uploaded;
+    if (r.status() !== 201) throw new Error(`POST /api/upload/image answered ${r.status()}`);
+    await dialog.getByRole('img', { name: "The slide's image" }).waitFor();
+    await dialog.getByLabel(/^Link/).fill('/marketplace');
+    await dialog.getByRole('button', { name: 'Create slide' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await admin.getByText(`“${cfg.new_slide}” is created.`).waitFor();
   });
 
   // the ticket's owner has it open, live
