@@ -92,7 +92,7 @@ test:
 	@$(MAKE) --no-print-directory test-openapi
 	@scripts/run-tests.sh
 
-# The browser tests alone (tests/api/test_browser.py driving tests/e2e/*.mjs
+# The browser tests alone (tests/api/test_browser*.py driving tests/e2e/*.mjs
 # in Chromium), against SQLite and PostgreSQL; screenshots in build/screenshots/.
 test-e2e:
 	@scripts/install-deps.sh build runtime test

@@ -7,11 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TESTS=tests/api
+TESTS=(tests/api)
 UNIT=1
 if [ "${1:-}" = "--e2e" ]; then
 	shift
-	TESTS=tests/api/test_browser.py
+	TESTS=(tests/api/test_browser.py tests/api/test_browser_admin.py)
 	UNIT=0
 elif [ "${1:-}" = "--cluster" ]; then
 	shift
@@ -41,7 +41,7 @@ else
 fi
 
 set +e
-$PY -m pytest "$TESTS" -q -p no:cacheprovider "$@"
+$PY -m pytest "${TESTS[@]}" -q -p no:cacheprovider "$@"
 rc=$?
 set -e
 for engine in sqlite postgres; do

@@ -21,6 +21,18 @@ export function hasAccessToken() {
   return accessToken !== null;
 }
 
+// The role claim of the access token held ("user", "admin"), or null.  Read
+// only to choose what to show: the server checks the signature and the role.
+export function tokenRole() {
+  if (!accessToken) return null;
+  try {
+    const part = accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part)).role || null;
+  } catch {
+    return null;
+  }
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super((body && body.detail) || `Request failed (HTTP ${status})`);
@@ -75,9 +87,9 @@ async function send(method, url, body, signal, extra) {
 
 // api('/api/models', {query: {page: 2}, signal}) -> parsed JSON body.
 // `headers` adds request headers (e.g. Idempotency-Key); the client's own
-// (Accept, Authorization, Content-Type) always win.  `as: 'blob'` answers
-// a 2xx body as a Blob (a rendered image) instead of parsing it.
-export async function api(path, { method = 'GET', query, body, signal, headers, as } = {}) {
+// (Accept, Authorization, Content-Type) always win.  A body that is not
+// JSON (an image, a PDF): apiBlob below.
+export async function api(path, { method = 'GET', query, body, signal, headers } = {}) {
   const url = buildUrl(path, query);
   let r = await send(method, url, body, signal, headers);
   if (r.status === 401 && !path.startsWith('/api/auth/')) {
@@ -87,7 +99,6 @@ export async function api(path, { method = 'GET', query, body, signal, headers, 
       r = await send(method, url, body, signal, headers);
     }
   }
-  if (r.ok && as === 'blob') return r.blob();
   const text = await r.text();
   let data = null;
   if (text) {

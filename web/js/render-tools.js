@@ -6,7 +6,7 @@
 // its progress).  Both use the 3D viewer's current camera orbit
 // (<model-viewer>'s getCameraOrbit()) when the viewer is showing.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, isAbort } from './api.js';
+import { api, apiBlob, isAbort } from './api.js';
 import { useSession } from './session.js';
 import { html } from './ui.js';
 
@@ -55,7 +55,7 @@ function Screenshot({ model, owner }) {
         const r = await api(path, { method: 'POST', body, signal: abort.current.signal });
         setS({ busy: false, url: r.url, stored: r.preview_images, error: null });
       } else {
-        const blob = await api(path, { method: 'POST', body, signal: abort.current.signal, as: 'blob' });
+        const blob = await apiBlob(path, { method: 'POST', body, signal: abort.current.signal });
         setS({ busy: false, url: URL.createObjectURL(blob), stored: null, error: null });
       }
     } catch (error) {

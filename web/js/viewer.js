@@ -199,7 +199,9 @@ function Stage({ model, src }) {
 }
 
 // <Viewer model=${m} />: a model document (GET /api/models/{id} or /public).
-export function Viewer({ model }) {
+// `src` replaces the file's URL (the admin console passes a blob: URL of a
+// pending model's file, fetched with its token).
+export function Viewer({ model, src }) {
   if (!canView(model)) {
     const note = model.conversion_status === 'failed'
       ? 'The 3D preview is not available: this model could not be converted.'
@@ -208,5 +210,5 @@ export function Viewer({ model }) {
       <p class="viewer-note">${note}</p>
     <//>`;
   }
-  return html`<${Stage} model=${model} src=${viewerUrl(model)} />`;
+  return html`<${Stage} model=${model} src=${src || viewerUrl(model)} />`;
 }
