@@ -7,8 +7,8 @@
 -- content table: the triggers keep it in step with `models`, removing the
 -- old text before adding the new, in one trigger so the order is certain.
 -- Relevance is a tier (every word in the title, then in the title or tags,
--- then anywhere) read by three MATCH queries in rowid order, instead of
--- bm25 over every match (src/api/marketplace.c).
+-- then anywhere) from hwc_tier() (src/db/fts_tier.c) instead of bm25 over
+-- every match (src/api/marketplace.c).
 -- @sqlite
 DROP TRIGGER models_fts_ai;
 DROP TRIGGER models_fts_ad;

@@ -44,7 +44,7 @@
  * past it (and the handler answers 422) instead of trusting the proof.
  */
 #define MAX_FILTER_PARAMS 48
-/* models_list: search (3: any word list and two tiers), category, tags, price and poly ranges, 3 flags, limit and offset */
+/* models_list: search (3 on PostgreSQL: any word and two tiers), category, tags, price and poly ranges, 3 flags, limit and offset */
 _Static_assert(3 + 1 + TAGS_FILTER_MAX + 2 + 2 + 3 + 2 <= MAX_FILTER_PARAMS, "models_list parameters");
 /* search_users: text (twice), user_type, country, is_verified, skills, limit and offset */
 _Static_assert(2 + 1 + 1 + 1 + SKILLS_FILTER_MAX + 2 <= MAX_FILTER_PARAMS, "search_users parameters");
@@ -112,14 +112,13 @@ static int cmp_words(const void *a, const void *b)
  * else every word in the title or the tags (1), else anywhere (2).  The
  * tiers are read from the full-text index alone, where bm25 or ts_rank had
  * to score every match (15-20 ms for a word matching 6,000 models).
- *   any:   SQLite `"castle"* "dragon"*`; PostgreSQL `'castle':* & 'dragon':*`
- *   tier0: SQLite `{title}: (any)`; PostgreSQL `'castle':*A & 'dragon':*A`
- *   tier1: SQLite `({title tags}: (any)) NOT ({title}: (any))`;
- *          PostgreSQL `'castle':*AB & 'dragon':*AB` (tier 0 is tested first)
- *   tier2: SQLite `(any) NOT ({title tags}: (any))`; PostgreSQL: the rest
+ *   any:   SQLite `"castle"* "dragon"*`, whose matches hwc_tier() ranks
+ *          (src/db/fts_tier.c); PostgreSQL `'castle':* & 'dragon':*`
+ *   tier0: PostgreSQL `'castle':*A & 'dragon':*A`
+ *   tier1: PostgreSQL `'castle':*AB & 'dragon':*AB` (tier 0 is tested first)
  * (PostgreSQL's title is weight A and its tags weight B: migration 0004.) */
 struct fts_search {
-	const char *any, *tier[3];
+	const char *any, *tier[2];
 };
 
 /* The word list for one engine, each word with a suffix (`*` for SQLite;
@@ -169,11 +168,6 @@ static bool fts_build(req_t *req, const char *text, bool pg, struct fts_search *
 	if (pg) {
 		out->tier[0] = fts_words(req, words, n, pg, "A", overflow);
 		out->tier[1] = fts_words(req, words, n, pg, "AB", overflow);
-		out->tier[2] = NULL;
-	} else if (out->any) {
-		out->tier[0] = arena_printf(req->arena, "{title}: (%s)", out->any);
-		out->tier[1] = arena_printf(req->arena, "({title tags}: (%s)) NOT ({title}: (%s))", out->any, out->any);
-		out->tier[2] = arena_printf(req->arena, "(%s) NOT ({title tags}: (%s))", out->any, out->any);
 	}
 	return !*overflow;
 }
@@ -272,31 +266,43 @@ static bool read_window(db_rows_t *r, struct id_window *w, bool total_column)
 struct list_sql {
 	const char *with, *from, *order;
 	bool windowed_total; /* a search: the total comes with the ids */
-	/* A search by relevance on SQLite with no other filter: the three
-	 * tiers' MATCH queries (struct fts_search), whose rowids in order are
-	 * the window, read from the public full-text index alone. */
-	const char *tiers[3];
+	/* A search by relevance on SQLite with no other filter: its MATCH
+	 * query (struct fts_search), whose matches are the window, read from
+	 * the public full-text index alone. */
+	const char *fts_only;
 };
 
-/* The window of a search from models_pub_fts (migration 0023): tier by
- * tier, each newest first; every match counts towards the total. */
+/* The window of a search from models_pub_fts (migration 0023): its matches
+ * newest first, each put in its tier's bucket (at most a window's worth
+ * each), the buckets then in order; every match counts towards the
+ * total. */
 static bool compute_tiers_window(req_t *req, const struct list_sql *ls, struct id_window *w)
 {
-	for (int t = 0; t < 3; t++) {
-		const db_param_t params[] = { P_TEXT(ls->tiers[t]) };
-		db_rows_t *r = db_query(req->db, "SELECT rowid FROM models_pub_fts WHERE models_pub_fts MATCH $1"
-					" ORDER BY rowid DESC", params, 1);
-		if (!r)
-			return false;
-		while (db_next(r)) {
-			if (w->n < cfg.list_window_ids)
-				w->ids[w->n++] = db_int(r, 0);
-			w->total++;
-		}
-		bool failed = db_failed(r);
-		db_done(r);
-		if (failed)
-			return false;
+	const db_param_t params[] = { P_TEXT(ls->fts_only) };
+	db_rows_t *r = db_query(req->db, "SELECT rowid, hwc_tier(models_pub_fts) FROM models_pub_fts"
+				" WHERE models_pub_fts MATCH $1 ORDER BY rowid DESC", params, 1);
+	if (!r)
+		return false;
+	int64_t cap = cfg.list_window_ids, n[3] = { 0, 0, 0 };
+	int64_t *bucket[3] = { w->ids, arena_alloc(req->arena, (size_t)cap * sizeof(int64_t)),
+			       arena_alloc(req->arena, (size_t)cap * sizeof(int64_t)) };
+	while (db_next(r)) {
+		int64_t t = db_int(r, 1);
+		if (t < 0 || t > 2)
+			t = 2;
+		if (n[t] < cap)
+			bucket[t][n[t]++] = db_int(r, 0);
+		w->total++;
+	}
+	bool failed = db_failed(r);
+	db_done(r);
+	if (failed)
+		return false;
+	w->n = n[0]; /* bucket 0 is the window's own array */
+	for (int t = 1; t < 3; t++) {
+		int64_t take = MIN(n[t], cap - w->n);
+		memcpy(w->ids + w->n, bucket[t], (size_t)take * sizeof(int64_t));
+		w->n += take;
 	}
 	return true;
 }
@@ -310,7 +316,7 @@ static bool compute_window(req_t *req, struct query *q, const struct list_sql *l
 	const char *where = q->where.buf ? q->where.buf : "";
 	const char *with = ls->with, *from = ls->from, *order = ls->order;
 	w->total = w->n = 0;
-	if (ls->tiers[0])
+	if (ls->fts_only)
 		return compute_tiers_window(req, ls, w);
 	if (ls->windowed_total) {
 		char *sql = arena_printf(req->arena, "%sSELECT m.id, COUNT(*) OVER ()%s WHERE " MODEL_PUBLIC "%s ORDER BY %s LIMIT %d",
@@ -560,18 +566,9 @@ static int models_list(req_t *req)
 			 * row (measured: 18 s instead of 10 ms on 50,000 models).
 			 * Each match is checked against the public index, not
 			 * the wide row: 10 ms instead of 25 for 6,000 matches. */
-			if (relevance) {
-				int t0 = add_param(&q, P_TEXT(fts.tier[0])), t1 = add_param(&q, P_TEXT(fts.tier[1]));
-				int t2 = add_param(&q, P_TEXT(fts.tier[2]));
-				with = arena_printf(req->arena, "WITH f AS MATERIALIZED ("
-					"SELECT rowid AS fts_id, 0 AS tier FROM models_pub_fts WHERE models_pub_fts MATCH $%d"
-					" UNION ALL SELECT rowid, 1 FROM models_pub_fts WHERE models_pub_fts MATCH $%d"
-					" UNION ALL SELECT rowid, 2 FROM models_pub_fts WHERE models_pub_fts MATCH $%d) ",
-					t0, t1, t2);
-			} else {
-				with = arena_printf(req->arena, "WITH f AS MATERIALIZED (SELECT rowid AS fts_id FROM models_pub_fts"
-						    " WHERE models_pub_fts MATCH $%d) ", add_param(&q, P_TEXT(fts.any)));
-			}
+			with = arena_printf(req->arena, "WITH f AS MATERIALIZED (SELECT rowid AS fts_id%s FROM models_pub_fts"
+					    " WHERE models_pub_fts MATCH $%d) ", relevance ? ", hwc_tier(models_pub_fts) AS tier" : "",
+					    add_param(&q, P_TEXT(fts.any)));
 			from = " FROM f JOIN models m INDEXED BY models_pub_id_idx ON m.id = f.fts_id";
 			search_sqlite = true;
 		}
@@ -628,7 +625,7 @@ static int models_list(req_t *req)
 	};
 	/* Nothing but the words: the window comes from the index alone. */
 	if (search_sqlite && relevance && !q.where.len)
-		memcpy(j->ls.tiers, fts.tier, sizeof(j->ls.tiers));
+		j->ls.fts_only = fts.any;
 	return pool_defer(req, POOL_DB, list_work, list_done, j);
 }
 

@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 #include <time.h>
 #include "db_internal.h"
+#include "fts_tier.h"
 #include "../core/log.h"
 #include "../core/util.h"
 
@@ -103,6 +104,12 @@ static db_t *sq_open(void)
 	if (sqlite3_exec(d->h, setup, NULL, NULL, &err) != SQLITE_OK) {
 		log_error("cannot set up SQLite database %s: %s", cfg.sqlite_path, err ? err : "?");
 		sqlite3_free(err);
+		sqlite3_close(d->h);
+		free(d);
+		return NULL;
+	}
+	if (!fts_tier_register(d->h)) {
+		log_error("cannot set up SQLite database %s: no FTS5 (the search needs it)", cfg.sqlite_path);
 		sqlite3_close(d->h);
 		free(d);
 		return NULL;
