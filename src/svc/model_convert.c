@@ -19,8 +19,11 @@
 
 bool model_convert_enqueue(db_t *db, int64_t model_id, int64_t owner_id, bool quality_only)
 {
-	char payload[80];
-	snprintf(payload, sizeof(payload), "{\"model_id\":%lld%s}", (long long)model_id,
+	/* "notify": false: a failure is told by this file's own notification
+	 * (model_conversion_failed, with the reason), success by none: the
+	 * jobs' generic one (jobs.c) would repeat it. */
+	char payload[96];
+	snprintf(payload, sizeof(payload), "{\"model_id\":%lld%s,\"notify\":false}", (long long)model_id,
 		 quality_only ? ",\"quality_only\":true" : "");
 	return job_enqueue(db, MODEL_CONVERT_JOB, payload, owner_id, NULL);
 }

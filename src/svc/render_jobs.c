@@ -143,8 +143,12 @@ static bool load_model(db_t *db, const job_t *job, struct model_row *m, int64_t 
 {
 	json_t *mid = json_object_get(job->payload, "model_id");
 	*id = json_is_integer(mid) ? (int64_t)json_integer_value(mid) : 0;
-	db_rows_t *r = DBQ(db, "SELECT creator_id, file_key, file_format, thumbnail_url FROM models"
-			   " WHERE id = $1 AND deleted_at IS NULL", P_INT(*id));
+	/* The GLB the viewer shows when the model has one (svc/model_convert.h):
+	 * it is what buyers see, and the only way to render a .blend that
+	 * assimp cannot read. */
+	db_rows_t *r = DBQ(db, "SELECT creator_id, COALESCE(viewer_key, file_key),"
+			   " CASE WHEN viewer_key IS NOT NULL THEN 'GLB' ELSE file_format END, thumbnail_url,"
+			   " conversion_status FROM models WHERE id = $1 AND deleted_at IS NULL", P_INT(*id));
 	if (!r) {
 		snprintf(err, errlen, "database: %s", db_errmsg(db));
 		return false;
@@ -158,7 +162,12 @@ static bool load_model(db_t *db, const job_t *job, struct model_row *m, int64_t 
 	snprintf(m->key, sizeof(m->key), "%s", db_text(r, 1) ? db_text(r, 1) : "");
 	snprintf(m->format, sizeof(m->format), "%s", db_text(r, 2) ? db_text(r, 2) : "");
 	m->has_thumb = db_text(r, 3) && *db_text(r, 3);
+	bool converting = db_text(r, 4) && !strcmp(db_text(r, 4), "pending");
 	db_done(r);
+	if (converting && !strcmp(m->format, "BLEND")) { /* a retry finds its GLB */
+		snprintf(err, errlen, "waiting for the model's GLB conversion");
+		return false;
+	}
 	return true;
 }
 
@@ -318,7 +327,7 @@ bool render_thumbnails_enabled(void)
 void render_jobs_register(void)
 {
 	if (!job_kind_known(RENDER_THUMB_JOB))
-		job_register(RENDER_THUMB_JOB, thumbnail_run, 3, 5 * 60 * 1000);
+		job_register(RENDER_THUMB_JOB, thumbnail_run, 6, 5 * 60 * 1000); /* a .blend waits for its GLB */
 	/* Up to 20 s x 30 fps at 1080p (about 8 minutes of CPU), in
 	 * segments of their own limits. */
 	if (!job_kind_known(RENDER_VIDEO_JOB))

@@ -330,7 +330,9 @@ def test_sweep_keeps_a_models_video_and_removes_a_replaced_one(server):
 def thumb_server(request):
     if request.param == "postgres":
         require_pg()
-    s = start_server(request.param, env={"RENDER_THUMBNAILS": "on"}, label="render-thumbs")
+    # JOB_BACKOFF_MS: a .blend's thumbnail retries until its GLB is made
+    s = start_server(request.param, env={"RENDER_THUMBNAILS": "on", "JOB_BACKOFF_MS": "2000"},
+                     label="render-thumbs")
     yield s
     finish_server(s)
 
@@ -363,6 +365,36 @@ def test_thumbnail_job_sets_thumbnail_url(thumb_server, models):
     n = s.scalar(f"SELECT COUNT(*) FROM jobs WHERE kind = 'model_thumbnail' AND payload LIKE '%\"model_id\":{m2['id']},%'")
     assert int(n) == 0
     assert s.get(f"/api/models/{m2['id']}", headers=c.h).json()["thumbnail_url"] == img_url
+
+
+def test_blend_thumbnail_renders_its_converted_glb(thumb_server, tmp_path):
+    """assimp cannot read a Blender 2.8+ file: its thumbnail waits for the
+    GLB the conversion job makes (svc/model_convert.h), then renders that."""
+    blender = shutil.which("blender")
+    if not blender:
+        pytest.skip("blender is not installed")
+    s = thumb_server
+    out = tmp_path / "cube.blend"
+    subprocess.run([blender, "-b", "--factory-startup", "--python-expr",
+                    f"import bpy; bpy.ops.wm.save_as_mainfile(filepath={str(out)!r})"],
+                   check=True, capture_output=True, timeout=180)
+    c = make_creator(s)
+    r = s.post("/api/upload/model", headers=c.h, files={"file": ("cube.blend", out.read_bytes(),
+                                                                 "application/octet-stream")})
+    assert r.status_code == 201, r.text
+    m = create_model(s, c, upload=r.json())
+    deadline = time.time() + 300
+    doc = {}
+    while time.time() < deadline:
+        doc = s.get(f"/api/models/{m['id']}", headers=c.h).json()
+        if doc["thumbnail_url"]:
+            break
+        time.sleep(0.5)
+    assert doc["conversion_status"] == "done" and doc["thumbnail_url"], doc
+    f = s.get("/files/" + doc["thumbnail_url"].split("/files/")[1])
+    img = Image.open(io.BytesIO(f.content))
+    n, cx, cy, colours = foreground(img.resize((200, 150)), img.getpixel((0, 0)))
+    assert n > 2000 and abs(cx - 100) < 16 and abs(cy - 75) < 15, (n, cx, cy)
 
 
 def test_render_thumbnails_backfills(thumb_server):
