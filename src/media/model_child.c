@@ -1004,46 +1004,6 @@ static void on_log(const char *msg, char *user)
 	add_unique(c->warnings, MAX_WARNINGS, p, MIN(n, (size_t)200));
 }
 
-static int read_input(unsigned char **out, size_t *len)
-{
-	struct stat st;
-	size_t cap = 1 << 20;
-	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
-		if ((uint64_t)st.st_size > INPUT_MAX)
-			return -1;
-		cap = (size_t)st.st_size + 1;
-	}
-	unsigned char *buf = xmalloc(cap);
-	size_t n = 0;
-	for (;;) {
-		if (n == cap) {
-			if (cap > INPUT_MAX) {
-				free(buf);
-				return -1;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		ssize_t r = read(0, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return -2;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > INPUT_MAX) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 /* One line, no control characters, at most 200 bytes of assimp's message. */
 static void clean_message(const char *in, char *out, size_t outlen)
 {
@@ -1143,7 +1103,7 @@ int analyze_child_main(int argc, char **argv)
 	snprintf(c.main_name, sizeof(c.main_name), MAIN_STEM ".%s", c.ext);
 
 	unsigned char *data = NULL;
-	int r = read_input(&data, &c.len);
+	int r = sandbox_read_input(INPUT_MAX, &data, &c.len);
 	if (r == -1)
 		return fail("file too large to analyse (over %zu MB)", INPUT_MAX >> 20);
 	if (r < 0)

@@ -205,41 +205,6 @@ static void mf_close(struct aiFileIO *io, struct aiFile *f)
 	}
 }
 
-static int read_input(unsigned char **out, size_t *len)
-{
-	size_t cap = 1 << 20, n = 0;
-	struct stat st;
-	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
-		if ((uint64_t)st.st_size > INPUT_MAX)
-			return -1;
-		cap = (size_t)st.st_size + 1;
-	}
-	unsigned char *buf = xmalloc(cap);
-	for (;;) {
-		if (n == cap) {
-			if (cap > INPUT_MAX) {
-				free(buf);
-				return -1;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		ssize_t r = read(0, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return -2;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 /* ------------------------------------------------------------- GL set-up */
 
 static const char VS[] =
@@ -993,7 +958,7 @@ int render_child_main(int argc, char **argv)
 		return fail("a PNG is one frame"), 2;
 
 	unsigned char *data = NULL;
-	int r = read_input(&data, &c.len);
+	int r = sandbox_read_input(INPUT_MAX, &data, &c.len);
 	if (r == -1)
 		return fail("file too large to render (over %zu MB)", INPUT_MAX >> 20);
 	if (r < 0)

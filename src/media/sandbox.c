@@ -215,6 +215,45 @@ static uint64_t mapped_bytes(void)
 	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+int sandbox_read_input(size_t max, unsigned char **out, size_t *len)
+{
+	struct stat st;
+	size_t cap = 1 << 20, n = 0;
+	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max)
+			return -1;
+		cap = (size_t)st.st_size + 1;
+	}
+	unsigned char *buf = xmalloc(cap);
+	for (;;) {
+		if (n == cap) {
+			if (cap > max) {
+				free(buf);
+				return -1;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t r = read(0, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return -2;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 int sandbox_enter(const struct sandbox_limits *lim, char *err, size_t errlen)
 {
 	if (SB_AUDIT_ARCH == 0) {

@@ -68,6 +68,12 @@ struct sandbox_limits {
  * parser can allocate.  Returns 0, or -1 with a reason in err. */
 int sandbox_enter(const struct sandbox_limits *lim, char *err, size_t errlen);
 
+/* Reads the child's input (fd 0: the file the parent gave as stdin) into a
+ * malloc'd buffer: 0; -1 when it is larger than max bytes; -2 on a read
+ * error.  Before sandbox_enter, which lifts no limit on memory already
+ * taken. */
+int sandbox_read_input(size_t max, unsigned char **out, size_t *len);
+
 /* ---- parent side ---- */
 
 struct sandbox_proc {
