@@ -96,9 +96,9 @@ static void seed(void)
 	/* Profiles with countries and skills, for the user search filters. */
 	DBX0(db, "UPDATE users SET country = 'France', skills = '[\"blender\",\"zbrush\"]' WHERE id % 3 = 0");
 	DBX0(db, "UPDATE users SET country = 'Japan', skills = '[\"maya\",\"a\"]' WHERE id % 3 = 1");
-	tokens[FZ_BUYER] = token_issue(user_id("sam_buyer"), "user", 7 * 86400);
-	tokens[FZ_CREATOR] = token_issue(user_id("aria_nova"), "user", 7 * 86400);
-	tokens[FZ_ADMIN] = token_issue(user_id("fuzz_admin"), "admin", 7 * 86400);
+	tokens[FZ_BUYER] = token_issue(user_id("sam_buyer"), "user", 7 * 86400, 0);
+	tokens[FZ_CREATOR] = token_issue(user_id("aria_nova"), "user", 7 * 86400, 0);
+	tokens[FZ_ADMIN] = token_issue(user_id("fuzz_admin"), "admin", 7 * 86400, 0);
 }
 
 /* A crash ends the fuzzer without atexit: the next run removes the temp
