@@ -24,6 +24,7 @@
  */
 #include <time.h>
 #include "api.h"
+#include "../svc/audit.h"
 #include "communities.h"
 #include "paged.h"
 #include "../core/util.h"
@@ -324,8 +325,10 @@ static json_t *delivery_list(req_t *req, int64_t bounty_id)
  * and deliveries. */
 static int reply_bounty(req_t *req, int status, int64_t id)
 {
-	db_rows_t *r = RQ(req, "SELECT " BOUNTY_COLS ", b.accepted_application_id" BOUNTY_FROM " WHERE b.id = $2",
-			  P_INT(viewer_id(req)), P_INT(id));
+	/* A banned owner's bounty is hidden (admin ban), but from them and admins. */
+	db_rows_t *r = RQ(req, "SELECT " BOUNTY_COLS ", b.accepted_application_id" BOUNTY_FROM " WHERE b.id = $2"
+			  " AND (o.is_banned = FALSE OR b.owner_id = $1 OR $3 = TRUE)",
+			  P_INT(viewer_id(req)), P_INT(id), P_BOOL(viewer_admin(req)));
 	if (!r)
 		return reply_db_error(req, "read bounty");
 	if (!db_next(r))
@@ -401,10 +404,10 @@ static int bounties_page(req_t *req, bool admin)
 		return reply_error(req, ERR_UNAUTHORIZED, "Sign in to list your bounties");
 	int mode = admin ? LIST_ADMIN : !mine ? LIST_PUBLIC : !strcmp(mine, "posted") ? LIST_POSTED : LIST_APPLIED;
 	const char *like = search && *search ? like_contains(req->arena, utf8_lower(req->arena, search)) : NULL;
-	/* public: every bounty but cancelled ones; posted: the caller's own,
-	 * cancelled too; applied: those the caller applied to. */
+	/* public: every bounty but cancelled ones and banned owners'; posted:
+	 * the caller's own, cancelled too; applied: those the caller applied to. */
 #define LIST_WHERE BOUNTY_FROM \
-	" WHERE (($2 = 0 AND b.status <> 'cancelled') OR ($2 = 1 AND b.owner_id = $1)" \
+	" WHERE (($2 = 0 AND b.status <> 'cancelled' AND o.is_banned = FALSE) OR ($2 = 1 AND b.owner_id = $1)" \
 	"     OR ($2 = 2 AND EXISTS (SELECT 1 FROM bounty_applications a WHERE a.bounty_id = b.id AND a.creator_id = $1))" \
 	"     OR $2 = 3)" \
 	" AND (CAST($3 AS TEXT) IS NULL OR b.status = $3)" \
@@ -928,6 +931,8 @@ static int admin_bounties_update(req_t *req)
 		return reply_db_error(req, "update bounty");
 	if (changed == 0)
 		return reply_error(req, ERR_NOT_FOUND, "Bounty not found");
+	audit_log(req->db, req, "bounty.update", "bounty", id,
+		  json_pack("{s:s?, s:s?, s:i}", "status", status, "title", title, "is_featured", featured));
 	return reply_bounty(req, 200, id);
 }
 
@@ -939,6 +944,7 @@ static int admin_bounties_delete(req_t *req)
 		return reply_db_error(req, "delete bounty");
 	if (changed == 0)
 		return reply_error(req, ERR_NOT_FOUND, "Bounty not found");
+	audit_log(req->db, req, "bounty.delete", "bounty", id, NULL);
 	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Bounty deleted", "id", (json_int_t)id));
 }
 

@@ -15,6 +15,7 @@
  * course's lessons now, percent rounded down (0 for a course with none).
  */
 #include "api.h"
+#include "../svc/audit.h"
 #include "crud.h"
 #include "paged.h"
 #include "../core/util.h"
@@ -435,6 +436,7 @@ static int admin_lessons_create(req_t *req)
 	int64_t id = 0;
 	if (upd_insert(req, "course_lessons", lesson_fields, L_FIELDS, in, &id) != 1)
 		return reply_db_error(req, "create lesson");
+	audit_log(req->db, req, "lesson.create", "lesson", id, json_pack("{s:I}", "course_id", (json_int_t)course));
 	return reply_lesson(req, 201, id);
 }
 
@@ -465,6 +467,7 @@ static int admin_lessons_update(req_t *req)
 		return v_reply(&v);
 	if (upd_update(req, "course_lessons", lesson_fields, L_FIELDS, in, lesson) < 0)
 		return reply_db_error(req, "update lesson");
+	audit_log(req->db, req, "lesson.update", "lesson", lesson, NULL);
 	return reply_lesson(req, 200, lesson);
 }
 
@@ -475,6 +478,7 @@ static int admin_lessons_delete(req_t *req)
 		return DONE;
 	if (DBX(req->db, "DELETE FROM course_lessons WHERE id = $1", P_INT(lesson)) < 0)
 		return reply_db_error(req, "delete lesson");
+	audit_log(req->db, req, "lesson.delete", "lesson", lesson, NULL);
 	return reply_ok(req, json_pack("{s:s, s:I}", "message", "Lesson deleted", "id", (json_int_t)lesson));
 }
 

@@ -364,6 +364,35 @@ def test_admin_routes(server):
     assert_error(server.delete(f"/api/admin/bounties/{b['id']}", headers=adm), 404, "NOT_FOUND")
 
 
+def test_admin_bounty_actions_are_audited(server):
+    owner = make_users(server, 1)[0]
+    b = make_bounty(server, owner)
+    adm = server.admin_headers()
+    assert server.put(f"/api/admin/bounties/{b['id']}", json={"is_featured": True}, headers=adm).status_code == 200
+    assert server.delete(f"/api/admin/bounties/{b['id']}", headers=adm).status_code == 200
+    rows = server.sql(f"SELECT action FROM audit_log WHERE target_type = 'bounty' AND target_id = {b['id']} ORDER BY id")
+    assert [r[0] for r in rows] == ["bounty.update", "bounty.delete"], rows
+
+
+def test_banned_owners_bounties_are_hidden_until_unban(server):
+    owner, other = make_users(server, 2)
+    b = make_bounty(server, owner, title=uniq("Banned owner bounty"))
+    adm = server.admin_headers()
+    listed = lambda who=None: b["id"] in [x["id"] for x in server.get(  # noqa: E731
+        "/api/bounties", params={"limit": 100}, headers=who.h if who else {}).json()["items"]]
+    assert listed() and listed(other)
+    r = server.post(f"/api/admin/users/{owner.id}/ban", json={"reason": "Scam bounties"}, headers=adm)
+    assert r.status_code == 200, r.text
+    assert not listed() and not listed(other)
+    assert_error(server.get(f"/api/bounties/{b['id']}"), 404, "NOT_FOUND")
+    assert_error(server.get(f"/api/bounties/{b['id']}", headers=other.h), 404, "NOT_FOUND")
+    assert server.get(f"/api/bounties/{b['id']}", headers=adm).status_code == 200
+    assert b["id"] in [x["id"] for x in server.get("/api/admin/bounties", params={"owner_id": owner.id},
+                                                     headers=adm).json()["items"]]
+    assert server.post(f"/api/admin/users/{owner.id}/unban", headers=adm).status_code == 200
+    assert listed(other) and get(server, b["id"], other)["id"] == b["id"]
+
+
 def test_hostile_input(server):
     owner, = make_users(server, 1)
     creator, = make_users(server, 1, creator=True)
