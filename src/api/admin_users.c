@@ -388,11 +388,16 @@ static int admin_users_delete(req_t *req)
 			db_rollback(req->db);
 		return reply_db_error(req, "begin");
 	}
-	bool ok = DBX(req->db,
+	int64_t gone = DBX(req->db,
 		"UPDATE users SET email = $2, email_normalized = $2, username = $3, username_lower = $3,"
 		" password_hash = NULL, full_name = NULL, avatar_url = NULL, bio = NULL, country = NULL, role = 'user',"
 		" skills = '[]', settings = '{}', is_email_verified = FALSE, deleted_at = $4, updated_at = $4"
-		" WHERE id = $1 AND deleted_at IS NULL", P_INT(id), P_TEXT(email), P_TEXT(uname), P_INT(now)) == 1 &&
+		" WHERE id = $1 AND deleted_at IS NULL", P_INT(id), P_TEXT(email), P_TEXT(uname), P_INT(now));
+	if (gone == 0) { /* a concurrent request deleted them first */
+		db_rollback(req->db);
+		return reply_error(req, ERR_NOT_FOUND, "User not found");
+	}
+	bool ok = gone == 1 &&
 		DBX(req->db, "UPDATE models SET is_published = FALSE, is_featured = FALSE, updated_at = $2"
 		    " WHERE creator_id = $1 AND is_published = TRUE", P_INT(id), P_INT(now)) >= 0 &&
 		DBX(req->db, "DELETE FROM oauth_accounts WHERE user_id = $1", P_INT(id)) >= 0 &&

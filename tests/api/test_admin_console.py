@@ -614,3 +614,14 @@ def test_model_approval_setting_and_upload_limit(server):
         settings(server, model_approval_required=True, max_image_upload_mb=10)
     m = create_model(server, c)
     assert server.scalar(f"SELECT status FROM models WHERE id = {m['id']}") == "pending"
+
+
+def test_concurrent_deletes_of_one_user_are_one_204_and_404s(server):
+    """Found by test_hostile: the second of two deletes racing on one user
+    answered 500 (its UPDATE matched no row)."""
+    from test_models import parallel
+    for _ in range(3):
+        victim = make_buyer(server)
+        codes = parallel(lambda _: server.delete(f"/api/admin/users/{victim.id}", headers=adm(server)).status_code,
+                         range(6), workers=6)
+        assert sorted(codes) == [204] + [404] * 5, codes

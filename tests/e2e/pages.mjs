@@ -43,7 +43,7 @@ function routes(cfg) {
     ['bounty', `/bounties/${encodeURIComponent(cfg.bounty_id)}`, false, 200],
     ['learn', '/learn?difficulty=beginner', false, 200],
     ['course', `/learn/${encodeURIComponent(cfg.course_id)}`, false, 200],
-    ['not-available', '/admin', false, 200],
+    ['not-available', '/communities', false, 200],
     ['not-found', '/nope', false, 404],
   ];
 }
