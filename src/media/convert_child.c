@@ -36,6 +36,7 @@
 #include <assimp/scene.h>
 #include <jansson.h>
 #include "media/convert.h"
+#include "media/memfs.h"
 #include "media/sandbox.h"
 #include "core/num.h"
 #include "core/util.h"
@@ -86,88 +87,6 @@ static int fail(const char *fmt, ...)
 	put_line(o);
 	json_decref(o);
 	return 1;
-}
-
-/* ---------------------------------------- the one-file memory file system */
-
-struct memfile {
-	const unsigned char *data;
-	size_t len, pos;
-};
-
-static size_t mf_read(struct aiFile *f, char *buf, size_t size, size_t count)
-{
-	struct memfile *m = (struct memfile *)f->UserData;
-	if (!size || !count)
-		return 0;
-	size_t items = MIN(count, (m->len - m->pos) / size);
-	memcpy(buf, m->data + m->pos, items * size);
-	m->pos += items * size;
-	return items;
-}
-
-static size_t mf_write(struct aiFile *f, const char *buf, size_t size, size_t count)
-{
-	UNUSED(f);
-	UNUSED(buf);
-	UNUSED(size);
-	UNUSED(count);
-	return 0;
-}
-
-static size_t mf_tell(struct aiFile *f)
-{
-	return ((struct memfile *)f->UserData)->pos;
-}
-
-static size_t mf_size(struct aiFile *f)
-{
-	return ((struct memfile *)f->UserData)->len;
-}
-
-static void mf_flush(struct aiFile *f)
-{
-	UNUSED(f);
-}
-
-static enum aiReturn mf_seek(struct aiFile *f, size_t off, enum aiOrigin origin)
-{
-	struct memfile *m = (struct memfile *)f->UserData;
-	size_t base = origin == aiOrigin_SET ? 0 : origin == aiOrigin_CUR ? m->pos : m->len;
-	if (off > m->len - base)
-		return aiReturn_FAILURE;
-	m->pos = base + off;
-	return aiReturn_SUCCESS;
-}
-
-static struct aiFile *mf_open(struct aiFileIO *io, const char *name, const char *mode)
-{
-	struct mem *c = (struct mem *)io->UserData;
-	while (name[0] == '.' && name[1] == '/')
-		name += 2;
-	if (strcmp(name, c->name) || strchr(mode, 'w') || strchr(mode, 'a'))
-		return NULL; /* any other file: refused (the analysis listed it) */
-	struct memfile *m = xcalloc(1, sizeof(*m));
-	m->data = c->data;
-	m->len = c->len;
-	struct aiFile *f = xcalloc(1, sizeof(*f));
-	f->ReadProc = mf_read;
-	f->WriteProc = mf_write;
-	f->TellProc = mf_tell;
-	f->FileSizeProc = mf_size;
-	f->SeekProc = mf_seek;
-	f->FlushProc = mf_flush;
-	f->UserData = (aiUserData)m;
-	return f;
-}
-
-static void mf_close(struct aiFileIO *io, struct aiFile *f)
-{
-	UNUSED(io);
-	if (f) {
-		free(f->UserData);
-		free(f);
-	}
 }
 
 /* --------------------------------------------------- texture references */
@@ -243,7 +162,8 @@ static bool write_fd3(const unsigned char *d, size_t n)
 
 static int convert(struct mem *c, uint64_t max_bytes)
 {
-	struct aiFileIO io = { .OpenProc = mf_open, .CloseProc = mf_close, .UserData = (aiUserData)c };
+	struct memfs fs = { c->data, c->len, c->name, NULL, NULL };
+	struct aiFileIO io = memfs_io(&fs);
 	struct aiPropertyStore *props = aiCreatePropertyStore();
 	const struct aiScene *sc = aiImportFileExWithProperties(c->name, aiProcess_ValidateDataStructure, &io, props);
 	aiReleasePropertyStore(props);

@@ -44,6 +44,7 @@
 #include "media/analyze.h"
 #include "media/fingerprint.h"
 #include "media/quality.h"
+#include "media/memfs.h"
 #include "media/sandbox.h"
 #include "core/num.h"
 #include "core/util.h"
@@ -181,86 +182,17 @@ static void add_ref(struct child *c, const char *s)
 
 /* ------------------------------------------------- the in-memory filesystem */
 
-struct memfile {
-	const unsigned char *data;
-	size_t len, pos;
-};
-
-static size_t mf_read(struct aiFile *f, char *buf, size_t size, size_t count)
+/* A file the model asks for besides itself (memfs.h): never followed, only
+ * reported; an OBJ's own .mtl is expected and not listed. */
+static void model_refused(void *ctx, const char *name)
 {
-	struct memfile *m = (struct memfile *)f->UserData;
-	if (size == 0 || count == 0)
-		return 0;
-	size_t avail = m->len - m->pos;
-	size_t items = MIN(count, avail / size);
-	memcpy(buf, m->data + m->pos, items * size);
-	m->pos += items * size;
-	return items;
-}
-
-static size_t mf_write(struct aiFile *f, const char *buf, size_t size, size_t count)
-{
-	return 0;
-}
-
-static size_t mf_tell(struct aiFile *f)
-{
-	return ((struct memfile *)f->UserData)->pos;
-}
-
-static size_t mf_size(struct aiFile *f)
-{
-	return ((struct memfile *)f->UserData)->len;
-}
-
-static void mf_flush(struct aiFile *f)
-{
-}
-
-static enum aiReturn mf_seek(struct aiFile *f, size_t off, enum aiOrigin origin)
-{
-	struct memfile *m = (struct memfile *)f->UserData;
-	size_t base = origin == aiOrigin_SET ? 0 : origin == aiOrigin_CUR ? m->pos : m->len;
-	size_t to = base + off; /* a "negative" offset wraps around */
-	if (to > m->len)
-		return aiReturn_FAILURE;
-	m->pos = to;
-	return aiReturn_SUCCESS;
-}
-
-static struct aiFile *mf_open(struct aiFileIO *io, const char *name, const char *mode)
-{
-	struct child *c = (struct child *)io->UserData;
 	const char *n = name;
 	while (n[0] == '.' && n[1] == '/')
 		n += 2;
-	if (strcmp(n, c->main_name) != 0 || strchr(mode, 'w') || strchr(mode, 'a')) {
-		/* Not the model: never followed, only reported. */
-		if (strcmp(n, MAIN_STEM ".mtl"))
-			add_ref(c, name);
-		return NULL;
-	}
-	struct memfile *m = xcalloc(1, sizeof(*m));
-	m->data = c->data;
-	m->len = c->len;
-	struct aiFile *f = xcalloc(1, sizeof(*f));
-	f->ReadProc = mf_read;
-	f->WriteProc = mf_write;
-	f->TellProc = mf_tell;
-	f->FileSizeProc = mf_size;
-	f->SeekProc = mf_seek;
-	f->FlushProc = mf_flush;
-	f->UserData = (aiUserData)m;
-	return f;
+	if (strcmp(n, MAIN_STEM ".mtl"))
+		add_ref(ctx, name);
 }
 
-static void mf_close(struct aiFileIO *io, struct aiFile *f)
-{
-	if (f) {
-		free(f->UserData);
-		free(f);
-	}
-}
 
 /* ------------------------------------------------------- glTF pre-scan */
 
@@ -1019,7 +951,8 @@ static void clean_message(const char *in, char *out, size_t outlen)
 
 static int run(struct child *c)
 {
-	struct aiFileIO io = { .OpenProc = mf_open, .CloseProc = mf_close, .UserData = (aiUserData)c };
+	struct memfs fs = { c->data, c->len, c->main_name, model_refused, c };
+	struct aiFileIO io = memfs_io(&fs);
 	struct aiLogStream ls = { .callback = on_log, .user = (char *)c };
 	aiAttachLogStream(&ls);
 	struct aiPropertyStore *props = aiCreatePropertyStore();

@@ -46,6 +46,7 @@
 #include <vips/vector.h>
 #include <zlib.h>
 #include "media/render.h"
+#include "media/memfs.h"
 #include "media/sandbox.h"
 #include "core/num.h"
 #include "core/util.h"
@@ -121,88 +122,6 @@ static bool write_all(int fd, const void *buf, size_t n)
 		n -= (size_t)w;
 	}
 	return true;
-}
-
-/* ------------------------------------------------- the in-memory filesystem */
-
-struct memfile {
-	const unsigned char *data;
-	size_t len, pos;
-};
-
-static size_t mf_read(struct aiFile *f, char *buf, size_t size, size_t count)
-{
-	struct memfile *m = (struct memfile *)f->UserData;
-	if (size == 0 || count == 0)
-		return 0;
-	size_t items = MIN(count, (m->len - m->pos) / size);
-	memcpy(buf, m->data + m->pos, items * size);
-	m->pos += items * size;
-	return items;
-}
-
-static size_t mf_write(struct aiFile *f, const char *buf, size_t size, size_t count)
-{
-	UNUSED(f), UNUSED(buf), UNUSED(size), UNUSED(count);
-	return 0;
-}
-
-static size_t mf_tell(struct aiFile *f)
-{
-	return ((struct memfile *)f->UserData)->pos;
-}
-
-static size_t mf_size(struct aiFile *f)
-{
-	return ((struct memfile *)f->UserData)->len;
-}
-
-static void mf_flush(struct aiFile *f)
-{
-	UNUSED(f);
-}
-
-static enum aiReturn mf_seek(struct aiFile *f, size_t off, enum aiOrigin origin)
-{
-	struct memfile *m = (struct memfile *)f->UserData;
-	size_t base = origin == aiOrigin_SET ? 0 : origin == aiOrigin_CUR ? m->pos : m->len;
-	size_t to = base + off;
-	if (to > m->len)
-		return aiReturn_FAILURE;
-	m->pos = to;
-	return aiReturn_SUCCESS;
-}
-
-/* Only the model itself opens; every other name (mtllib, buffer uris,
- * textures) is refused, never followed. */
-static struct aiFile *mf_open(struct aiFileIO *io, const char *name, const char *mode)
-{
-	struct rchild *c = (struct rchild *)io->UserData;
-	while (name[0] == '.' && name[1] == '/')
-		name += 2;
-	if (strcmp(name, c->main_name) || strchr(mode, 'w') || strchr(mode, 'a'))
-		return NULL;
-	struct memfile *m = xcalloc(1, sizeof(*m));
-	m->data = c->data;
-	m->len = c->len;
-	struct aiFile *f = xcalloc(1, sizeof(*f));
-	f->ReadProc = mf_read;
-	f->WriteProc = mf_write;
-	f->TellProc = mf_tell;
-	f->FileSizeProc = mf_size;
-	f->SeekProc = mf_seek;
-	f->FlushProc = mf_flush;
-	f->UserData = (aiUserData)m;
-	return f;
-}
-
-static void mf_close(struct aiFileIO *io, struct aiFile *f)
-{
-	UNUSED(io);
-	if (f) {
-		free(f->UserData);
-		free(f);
-	}
 }
 
 /* ------------------------------------------------------------- GL set-up */
@@ -838,7 +757,8 @@ static void warm_up(struct rchild *c)
 
 static int render(struct rchild *c)
 {
-	struct aiFileIO io = { .OpenProc = mf_open, .CloseProc = mf_close, .UserData = (aiUserData)c };
+	struct memfs fs = { c->data, c->len, c->main_name, NULL, NULL };
+	struct aiFileIO io = memfs_io(&fs);
 	/* Normals the file lacks: glTF asks for flat ones (its vertices are
 	 * often shared between faces, which smoothing cannot split); OBJ and
 	 * FBX store a vertex per corner, smoothed below 60 degrees. */
