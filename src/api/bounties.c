@@ -136,16 +136,7 @@ static json_t *bounty_json(req_t *req, db_rows_t *r)
 static json_t *bounties_rows(req_t *req, db_rows_t *r, const void *ctx)
 {
 	UNUSED(ctx);
-	json_t *items = json_array();
-	while (db_next(r))
-		json_array_append_new(items, bounty_json(req, r));
-	bool failed = db_failed(r);
-	db_done(r);
-	if (failed) {
-		json_decref(items);
-		return NULL;
-	}
-	return items;
+	return rows_to_array_req(req, r, bounty_json);
 }
 
 /* ============================================================ lookups */

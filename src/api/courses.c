@@ -104,16 +104,7 @@ static json_t *course_doc(req_t *req, db_rows_t *r)
 static json_t *courses_rows(req_t *req, db_rows_t *r, const void *ctx)
 {
 	UNUSED(ctx);
-	json_t *items = json_array();
-	while (db_next(r))
-		json_array_append_new(items, course_doc(req, r));
-	bool failed = db_failed(r);
-	db_done(r);
-	if (failed) {
-		json_decref(items);
-		return NULL;
-	}
-	return items;
+	return rows_to_array_req(req, r, course_doc);
 }
 
 /* ============================================================ lookups */

@@ -679,11 +679,13 @@ char *utf8_lower(arena_t *a, const char *s)
 	return out;
 }
 
-json_t *rows_to_array(db_rows_t *r, json_t *(*fn)(db_rows_t *r))
+/* One of plain or with_req is set. */
+static json_t *collect_rows(db_rows_t *r, json_t *(*plain)(db_rows_t *r), req_t *req,
+			    json_t *(*with_req)(req_t *req, db_rows_t *r))
 {
 	json_t *items = json_array();
 	while (db_next(r))
-		json_array_append_new(items, fn(r));
+		json_array_append_new(items, plain ? plain(r) : with_req(req, r));
 	bool failed = db_failed(r);
 	db_done(r);
 	if (failed) {
@@ -691,4 +693,14 @@ json_t *rows_to_array(db_rows_t *r, json_t *(*fn)(db_rows_t *r))
 		return NULL;
 	}
 	return items;
+}
+
+json_t *rows_to_array(db_rows_t *r, json_t *(*fn)(db_rows_t *r))
+{
+	return collect_rows(r, fn, NULL, NULL);
+}
+
+json_t *rows_to_array_req(req_t *req, db_rows_t *r, json_t *(*fn)(req_t *req, db_rows_t *r))
+{
+	return collect_rows(r, NULL, req, fn);
 }

@@ -137,6 +137,8 @@ void q_page(valid_t *v, page_t *p);
 /* Every row of r through fn into a JSON array; r is consumed.  NULL when
  * the query failed while stepping. */
 json_t *rows_to_array(db_rows_t *r, json_t *(*fn)(db_rows_t *r));
+/* The same for documents that depend on the caller: fn(req, row). */
+json_t *rows_to_array_req(req_t *req, db_rows_t *r, json_t *(*fn)(req_t *req, db_rows_t *r));
 
 /* {"items", "total", "page", "limit", "pages"}; items is stolen. */
 json_t *page_envelope(json_t *items, int64_t total, const page_t *p);
