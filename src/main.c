@@ -99,6 +99,7 @@ static int cmd_sweep(void)
 static int cmd_serve(void)
 {
 	char err[512];
+	server_block_signals(); /* before any thread: see server.h */
 	if (cli_make_data_dir())
 		return 1;
 	if (config_load_secret(err, sizeof(err))) {

@@ -730,6 +730,20 @@ static void raise_nofile(void)
 	}
 }
 
+static void stop_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGTERM);
+}
+
+void server_block_signals(void)
+{
+	sigset_t sigs;
+	stop_signals(&sigs);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+}
+
 int server_run(router_t *router)
 {
 	routes = router;
@@ -754,11 +768,7 @@ int server_run(router_t *router)
 		return 1;
 	}
 	/* Signals go to the main thread only, which waits for them below. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	server_block_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (!pool_start()) {
 		conn_guard_stop();
@@ -808,6 +818,8 @@ int server_run(router_t *router)
 		 info ? info->port : (unsigned)cfg.port, cfg.threads,
 		 cfg.db_kind == DB_PG ? "postgresql" : "sqlite");
 
+	sigset_t sigs;
+	stop_signals(&sigs);
 	int sig = 0;
 	sigwait(&sigs, &sig);
 	log_info("signal %d: finishing requests in flight, then stopping", sig);

@@ -13,6 +13,13 @@
 
 #include "router.h"
 
+/* Blocks SIGINT and SIGTERM in the calling thread, so in every thread it
+ * starts afterwards: server_run's sigwait is then the only place they go.
+ * Call it before the first thread (libvips, workers) exists; a thread
+ * left with them unblocked would take the signal's default action and
+ * kill the process with nothing logged. */
+void server_block_signals(void);
+
 int server_run(router_t *router);
 
 #endif

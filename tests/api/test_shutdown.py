@@ -1,6 +1,7 @@
 """Graceful shutdown: SIGTERM finishes what is in flight, refuses new
 connections, and exits 0.  Each test has its own server."""
 import json
+import os
 import re
 import signal
 import socket
@@ -90,6 +91,30 @@ def test_idle_server_stops_quickly(own_server):
     assert s.wait(20) == 0
     assert time.time() - t0 < 5
     assert connect_refused(s.port, within=0.5)
+
+
+def test_every_thread_blocks_the_stop_signals(own_server):
+    """SIGTERM and SIGINT must reach only the main thread's sigwait.  A
+    thread that leaves them unblocked (libvips', the mail or job workers')
+    can be picked by the kernel and take the default action: the process
+    dies with exit -15 and nothing logged."""
+    s = own_server
+    assert requests.get(s.url + "/healthz", timeout=5).status_code == 200
+    tasks = os.listdir(f"/proc/{s.proc.pid}/task")
+    assert len(tasks) > 5, tasks  # the pools exist, so the check means something
+    stop = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
+    loose = []
+    for tid in tasks:
+        if tid == str(s.proc.pid):
+            continue  # the main thread: sigwait unblocks them while it waits
+        try:
+            with open(f"/proc/{s.proc.pid}/task/{tid}/status") as f:
+                fields = dict(line.split(":\t", 1) for line in f if ":\t" in line)
+        except FileNotFoundError:
+            continue  # a short-lived thread ended meanwhile
+        if int(fields["SigBlk"], 16) & stop != stop:
+            loose.append((tid, fields["Name"].strip()))
+    assert not loose, f"threads with SIGTERM/SIGINT unblocked: {loose}"
 
 
 def test_sigint_also_stops_cleanly():
