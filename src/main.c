@@ -46,6 +46,7 @@
 #include "svc/metrics.h"
 #include "svc/ratelimit.h"
 #include "svc/rollup.h"
+#include "svc/queue_gauges.h"
 #include "version.h"
 
 static int usage(void)
@@ -146,10 +147,12 @@ static int cmd_serve(void)
 	sweep_start();
 	orders_reconciler_start(); /* pending orders a crash left: settled, once */
 	rollup_advancer_start();   /* model_window rows brought to today after midnight */
+	queue_gauges_start();      /* job and outbox depths for /metrics */
 	static_init();             /* the web client's asset table, before the first page */
 	events_start();            /* with REDIS_URL: WebSocket events through pub/sub */
 	rc = server_run(r);
 	events_stop();
+	queue_gauges_stop();
 	rollup_advancer_stop();
 	orders_reconciler_stop();
 	sweep_stop();

@@ -7,10 +7,21 @@
 static enum log_level min_level = LOG_INFO;
 static int access_enabled = 1;
 static const char *level_names[] = { "debug", "info", "warn", "error" };
+static __thread const char *context_rid;
+
+void log_context(const char *request_id)
+{
+	context_rid = request_id && *request_id ? request_id : NULL;
+}
+
+const char *log_context_get(void)
+{
+	return context_rid;
+}
 
 /* A log line's strbuf cap.  Every request-controlled text is cut before it
  * is escaped (at most 6 bytes per byte), so a line always fits whole:
- * log_msg: 2047 bytes of message -> < 12.3 KB; log_access: path 2048,
+ * log_msg: 2047 bytes of message and a 64-byte request id -> < 12.7 KB; log_access: path 2048,
  * method 32, route 256, ip 64, request id 40 bytes -> < 14.7 KB. */
 #define LOG_LINE_MAX 16384
 #define LOG_PATH_MAX 2048
@@ -64,7 +75,14 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	strbuf_t sb;
 	sb_init(&sb, LOG_LINE_MAX);
 	add_ts(&sb);
-	sb_addf(&sb, ",\"level\":\"%s\",\"msg\":", level_names[lvl]);
+	sb_addf(&sb, ",\"level\":\"%s\"", level_names[lvl]);
+	if (context_rid) {
+		char rid[65]; /* ids are short (server.c takes < 40); cut all the same */
+		snprintf(rid, sizeof(rid), "%s", context_rid);
+		sb_adds(&sb, ",\"request_id\":");
+		sb_add_json_str(&sb, rid);
+	}
+	sb_adds(&sb, ",\"msg\":");
 	sb_add_json_str(&sb, msg);
 	sb_addc(&sb, '}');
 	emit(&sb);

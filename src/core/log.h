@@ -29,6 +29,15 @@ struct access_entry {
 };
 
 void log_access(const struct access_entry *e);
+
+/* The request id this thread works for: every log_msg line it writes
+ * carries it as "request_id" until it is set again (NULL: none).  The
+ * dispatcher sets it around each request's handler; a job or a mail keeps
+ * the id of the request that made it and its worker sets it while running
+ * it, so one id joins a request's lines across threads and instances.
+ * The pointer is kept, not copied: it must outlive its use. */
+void log_context(const char *request_id);
+const char *log_context_get(void);
 void log_set_access(int enabled);
 
 #endif

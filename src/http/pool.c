@@ -116,7 +116,9 @@ static void *worker_main(void *arg)
 		db_t *poll_db = j->req->db;
 		if (k == POOL_DB)
 			j->req->db = db_thread();
+		log_context(j->req->request_id);
 		j->work(j->ctx);
+		log_context(NULL);
 		j->req->db = poll_db;
 		int64_t dt = mono_us() - t0;
 		if (dt > 5 * 1000000)

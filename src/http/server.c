@@ -503,12 +503,9 @@ static void finish_tail(req_t *req)
 	notify_discard();
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handle_call(struct MHD_Connection *conn, const char *url, const char *method,
+				   const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-	UNUSED(cls);
-	UNUSED(version);
 	req_t *req = *con_cls;
 	if (!req) {
 		/* Already answered on the socket (uri_guard): just close. */
@@ -516,6 +513,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		req = begin(conn, url, method);
 		*con_cls = req;
+		log_context(req->request_id);
 		/* An error with a body still on the wire: answer now and let MHD
 		 * close the connection instead of reading what we will refuse;
 		 * the close lingers so the client reads the answer.  Without a
@@ -531,6 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return MHD_YES;
 	}
+	log_context(req->request_id);
 	if (req->queued) {
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -587,6 +586,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	finish_tail(req);
 	return queue(req);
+}
+
+/* MHD's access handler: each call's log lines carry its request's id. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	UNUSED(cls);
+	UNUSED(version);
+	enum MHD_Result r = handle_call(conn, url, method, upload_data, upload_data_size, con_cls);
+	log_context(NULL);
+	return r;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -98,10 +98,10 @@ bool job_enqueue(db_t *db, const char *kind, const char *payload_json, int64_t o
 	json_decref(p);
 	int64_t now = now_ms(), newid = 0;
 	if (DBS(db, &newid,
-		"INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, owner_id, created_at, updated_at)"
-		" VALUES ($1, $2, 'queued', 0, $3, $4, $5, $4, $4) RETURNING id",
+		"INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, owner_id, request_id,"
+		" created_at, updated_at) VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $4, $4) RETURNING id",
 		P_TEXT(kind), P_TEXT(payload_json ? payload_json : "{}"), P_INT(k->max_attempts), P_INT(now),
-		owner_id > 0 ? P_INT(owner_id) : P_NULL) != 1)
+		owner_id > 0 ? P_INT(owner_id) : P_NULL, log_context_get() ? P_TEXT(log_context_get()) : P_NULL) != 1)
 		return false;
 	if (id)
 		*id = newid;
@@ -144,7 +144,7 @@ static char *build_claim_sql(enum db_kind dk)
 	/* Checked again on the row we update: under PostgreSQL's READ
 	 * COMMITTED a row another claimer changed meanwhile is re-read, and
 	 * then it no longer qualifies. */
-	sb_adds(&sb, ") AND " CLAIMABLE " RETURNING id, kind, payload, attempts, max_attempts, owner_id");
+	sb_adds(&sb, ") AND " CLAIMABLE " RETURNING id, kind, payload, attempts, max_attempts, owner_id, request_id");
 	return sb_detach(&sb, NULL);
 }
 
@@ -294,7 +294,12 @@ int job_run_once(db_t *db, const char *worker)
 	json_error_t jerr;
 	const char *payload = db_text(r, 2);
 	job.payload = json_loads(payload ? payload : "null", JSON_DECODE_ANY, &jerr);
+	/* The lines of this run carry the id of the request that queued it. */
+	char rid[64] = "";
+	if (!db_isnull(r, 6))
+		snprintf(rid, sizeof(rid), "%s", db_text(r, 6));
 	db_done(r);
+	log_context(rid);
 	log_info("job %lld (%s) attempt %d/%d started by %s", (long long)job.id, job.kind, job.attempt,
 		 job.max_attempts, token);
 	const struct kind *k = kind_find(kind);
@@ -316,6 +321,7 @@ int job_run_once(db_t *db, const char *worker)
 	if (db_in_transaction(db))
 		db_rollback(db);
 	finish(db, &job, token, oc, result, err);
+	log_context(NULL);
 	json_decref(result);
 	json_decref(job.payload);
 	return 1;

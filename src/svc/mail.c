@@ -16,6 +16,7 @@
 static struct {
 	const char *host, *user, *password, *from;
 	int port;
+	int timeout_s; /* one SMTP delivery, connection included */
 	enum { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT } tls;
 } smtp;
 
@@ -43,6 +44,13 @@ bool mail_init(char *err, size_t errlen)
 		return false;
 	}
 	smtp.port = (int)p;
+	const char *timeout = config_get("SMTP_TIMEOUT_S");
+	int64_t t = 30;
+	if (timeout && !parse_i64_range(timeout, 1, 600, &t)) {
+		snprintf(err, errlen, "invalid SMTP_TIMEOUT_S: \"%.32s\" (1 to 600 seconds)", timeout);
+		return false;
+	}
+	smtp.timeout_s = (int)t;
 	const char *tls = config_get("SMTP_TLS");
 	if (!tls || !strcmp(tls, "starttls"))
 		smtp.tls = TLS_STARTTLS;
@@ -67,10 +75,11 @@ bool mail_queue_campaign(db_t *db, const char *kind, const char *to, const char 
 			 const char *text, const char *html, int64_t campaign_id)
 {
 	int64_t now = now_ms();
+	const char *rid = log_context_get();
 	if (DBX(db, "INSERT INTO mail_outbox (kind, to_addr, subject, body_text, body_html,"
-		" next_attempt_at, created_at, campaign_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+		" next_attempt_at, created_at, campaign_id, request_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
 		P_TEXT(kind), P_TEXT(to), P_TEXT(subject), P_TEXT(text), P_TEXT(html), P_INT(now),
-		campaign_id > 0 ? P_INT(campaign_id) : P_NULL) != 1)
+		campaign_id > 0 ? P_INT(campaign_id) : P_NULL, rid ? P_TEXT(rid) : P_NULL) != 1)
 		return false;
 	/* Inside a transaction the row is not visible yet: the caller wakes
 	 * the worker after its commit (a wake now would find nothing). */
@@ -135,12 +144,35 @@ static void add_body(strbuf_t *out, const char *s)
 	sb_adds(out, "\r\n");
 }
 
-static void mail_render(strbuf_t *out, const char *from, const char *to, const char *subject,
-		 const char *text, const char *html)
+/* How long a claimed mail stays claimed: past every timeout of one
+ * delivery, so a second worker takes it over only from a dead one. */
+static int64_t lease_ms(void)
 {
-	char boundary[40], msgid[40];
+	return (int64_t)smtp.timeout_s * 3 * 1000;
+}
+
+/* The Message-ID's right-hand side: SMTP_FROM's domain. */
+static void from_domain(char *out, size_t n)
+{
+	const char *at = strrchr(smtp.from, '@');
+	size_t len = 0;
+	if (at)
+		for (at++; at[len] && at[len] != '>' && at[len] != ' '; len++)
+			;
+	if (!len)
+		snprintf(out, n, "hwc3d.local");
+	else
+		snprintf(out, n, "%.*s", (int)len, at);
+}
+
+/* msgid names the outbox row, so a mail sent again after a crash (the
+ * worker died between the server's 250 and its own "sent") repeats with
+ * the same Message-ID, which receivers use to drop the repeat. */
+static void mail_render(strbuf_t *out, const char *from, const char *to, const char *subject,
+		 const char *text, const char *html, const char *msgid)
+{
+	char boundary[40];
 	random_hex(boundary, 12);
-	random_hex(msgid, 16);
 	char date[64];
 	time_t t = time(NULL);
 	struct tm tm;
@@ -148,7 +180,7 @@ static void mail_render(strbuf_t *out, const char *from, const char *to, const c
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	sb_addf(out, "From: %s\r\nTo: %s\r\n", from, to);
 	add_subject(out, subject);
-	sb_addf(out, "Date: %s\r\nMessage-ID: <%s@hwc3d>\r\nMIME-Version: 1.0\r\n"
+	sb_addf(out, "Date: %s\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\n"
 		"Content-Type: multipart/alternative; boundary=\"b%s\"\r\n\r\n", date, msgid, boundary);
 	sb_addf(out, "--b%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 		"Content-Transfer-Encoding: 8bit\r\n\r\n", boundary);
@@ -203,8 +235,8 @@ static bool send_smtp(const char *to, const strbuf_t *msg, char *err, size_t err
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, &up);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)MIN(smtp.timeout_s, 10));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)smtp.timeout_s);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USE_SSL, smtp.tls == TLS_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
 	if (smtp.user) {
@@ -219,7 +251,10 @@ static bool send_smtp(const char *to, const strbuf_t *msg, char *err, size_t err
 	return rc == CURLE_OK;
 }
 
-static bool write_eml(int64_t id, const char *to, const strbuf_t *msg, char *err, size_t errlen)
+/* The file is named by the row (creation time, id): a mail written again
+ * after a crash replaces its first copy instead of doubling it. */
+static bool write_eml(int64_t id, int64_t created_at, const char *to, const strbuf_t *msg, char *err,
+		      size_t errlen)
 {
 	char dir[4096], tmp[4200], final[4200];
 	snprintf(dir, sizeof(dir), "%s/mail", cfg.data_dir);
@@ -228,7 +263,7 @@ static bool write_eml(int64_t id, const char *to, const strbuf_t *msg, char *err
 		return false;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.%lld.tmp", dir, (long long)id);
-	snprintf(final, sizeof(final), "%s/%lld-%06lld.eml", dir, (long long)now_ms(), (long long)id);
+	snprintf(final, sizeof(final), "%s/%lld-%06lld.eml", dir, (long long)created_at, (long long)id);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot write %.300s: %s", tmp, strerror(errno));
@@ -248,8 +283,8 @@ static bool write_eml(int64_t id, const char *to, const strbuf_t *msg, char *err
 
 static bool deliver(db_t *db, int64_t id, int attempts)
 {
-	db_rows_t *r = DBQ(db, "SELECT to_addr, subject, body_text, body_html FROM mail_outbox WHERE id = $1",
-			   P_INT(id));
+	db_rows_t *r = DBQ(db, "SELECT to_addr, subject, body_text, body_html, created_at, request_id"
+			   " FROM mail_outbox WHERE id = $1", P_INT(id));
 	if (!r)
 		return false;
 	if (!db_next(r)) {
@@ -257,12 +292,20 @@ static bool deliver(db_t *db, int64_t id, int attempts)
 		return false;
 	}
 	char *to = xstrdup(db_text(r, 0));
+	int64_t created_at = db_int(r, 4);
+	char rid[64] = "", domain[256], msgid[400];
+	if (!db_isnull(r, 5))
+		snprintf(rid, sizeof(rid), "%s", db_text(r, 5));
+	log_context(rid); /* this delivery's lines carry the id of the request that queued it */
+	from_domain(domain, sizeof(domain));
+	snprintf(msgid, sizeof(msgid), "%lld.%lld@%s", (long long)created_at, (long long)id, domain);
 	strbuf_t msg;
 	sb_init(&msg, 0);
-	mail_render(&msg, smtp.from, to, db_text(r, 1), db_text(r, 2), db_text(r, 3));
+	mail_render(&msg, smtp.from, to, db_text(r, 1), db_text(r, 2), db_text(r, 3), msgid);
 	db_done(r);
 	char err[512] = "";
-	bool ok = smtp.host ? send_smtp(to, &msg, err, sizeof(err)) : write_eml(id, to, &msg, err, sizeof(err));
+	bool ok = smtp.host ? send_smtp(to, &msg, err, sizeof(err))
+			    : write_eml(id, created_at, to, &msg, err, sizeof(err));
 	sb_release(&msg);
 	int64_t now = now_ms();
 	if (ok) {
@@ -284,6 +327,7 @@ static bool deliver(db_t *db, int64_t id, int attempts)
 			P_INT(id), P_TEXT(give_up ? "failed" : "queued"), P_INT(now + backoff), P_TEXT(err));
 	}
 	free(to);
+	log_context(NULL);
 	return ok;
 }
 
@@ -307,7 +351,7 @@ static int mail_drain_once(db_t *db)
 			"UPDATE mail_outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1"
 			" WHERE id = $1 AND (status = 'queued' OR (status = 'sending' AND locked_until < $3))"
 			" RETURNING attempts",
-			P_INT(ids[i]), P_INT(now + 120000), P_INT(now));
+			P_INT(ids[i]), P_INT(now + lease_ms()), P_INT(now));
 		if (!c)
 			continue;
 		int attempts = db_next(c) ? (int)db_int(c, 0) : 0;

@@ -25,7 +25,8 @@ static size_t nslots;
 
 static const char *gauge_names[] = { "hwc3d_requests_in_flight", "hwc3d_websockets_open",
 				     "hwc3d_jobs_running", "hwc3d_connections_open",
-				     "hwc3d_connections_lingering" };
+				     "hwc3d_connections_lingering", "hwc3d_jobs_queued", "hwc3d_jobs_failed",
+				     "hwc3d_mail_outbox_queued", "hwc3d_mail_outbox_failed" };
 static int64_t gauges[ARRAY_LEN(gauge_names)];
 static int64_t started_ms;
 
@@ -113,6 +114,13 @@ void metrics_gauge_add(const char *name, int64_t delta)
 	for (size_t i = 0; i < ARRAY_LEN(gauge_names); i++)
 		if (!strcmp(gauge_names[i], name))
 			__atomic_add_fetch(&gauges[i], delta, __ATOMIC_RELAXED);
+}
+
+void metrics_gauge_set(const char *name, int64_t value)
+{
+	for (size_t i = 0; i < ARRAY_LEN(gauge_names); i++)
+		if (!strcmp(gauge_names[i], name))
+			__atomic_store_n(&gauges[i], value, __ATOMIC_RELAXED);
 }
 
 static void labels(strbuf_t *out, size_t i)

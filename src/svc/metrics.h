@@ -2,7 +2,7 @@
  * metrics.h: Prometheus counters for /metrics.
  *
  * Requests by route and status, a latency histogram per route, and gauges
- * (in-flight requests, open WebSockets).  Updates are lock-free atomic adds;
+ * (in-flight requests, open WebSockets, queue depths).  Updates are lock-free atomic adds;
  * the route set is fixed at start-up (metrics_init).  Thread safe.
  *
  * Routes are known by their labels, the method and pattern of the route
@@ -28,6 +28,8 @@ void metrics_free(void);
  * metrics_init, count as "not a route" (static files, 404s). */
 void metrics_observe(const char *method, const char *route, int status, int64_t duration_us);
 void metrics_gauge_add(const char *name, int64_t delta);
+/* For gauges sampled elsewhere (queue depths: queue_gauges.h). */
+void metrics_gauge_set(const char *name, int64_t value);
 void metrics_render(strbuf_t *out);
 
 #endif
