@@ -282,6 +282,31 @@ def corpus_safety():
     write("fuzz_safety", b"MZ" + b"\0" * 58 + struct.pack("<I", 64) + b"PE\0\0" + b"\0" * 20 + b"\x7fELF\x02\x01\x01" + b"\0" * 20)
 
 
+def corpus_commerce():
+    reset("fuzz_commerce")
+    # ids of seed-demo's models the fuzz buyer has not bought (1-20 mostly are)
+    card = {"card_token": "tok_visa"}
+    for route, body in [
+        ("0", {"model_ids": [30, 40], "payment_method": "card", "payment_details": card}),
+        ("0", {"model_ids": [33], "payment_method": "paypal", "payment_details": {"paypal_order_id": "ORDER-1"}}),
+        ("1", {"payment_method": "card", "payment_details": {"card_token": "tok_chargeDeclined"}}),
+        ("1", {"model_ids": [41, 41, -5, 2 ** 63], "payment_method": "card", "payment_details": card}),
+        ("1", {"model_ids": "1,2", "payment_method": ["card"], "payment_details": None}),
+        ("2", {"model_id": 60}),
+        ("2", {"model_id": 1}),
+        ("2", {"model_id": "61"}),
+        ("1", {"payment_method": "card", "payment_details": card}),
+        ("3", {"id": "evt_1", "type": "charge.refunded",
+               "data": {"object": {"refunded": True, "payment_intent": "pi_demo_1"}}}),
+        ("3", {"id": "evt_2", "type": "charge.dispute.created", "data": {"object": {"payment_intent": "pi_x"}}}),
+        ("3", {"id": "evt_3", "type": "charge.refunded", "data": {"object": {"refunded": False}}}),
+        ("3", {"type": "payment_intent.succeeded", "data": []}),
+    ]:
+        write("fuzz_commerce", route + json.dumps(body))
+    write("fuzz_commerce", "1")
+    write("fuzz_commerce", "3[1,2]")
+
+
 if __name__ == "__main__":
     corpus_router()
     corpus_lists()
@@ -290,3 +315,4 @@ if __name__ == "__main__":
     corpus_auth()
     corpus_model()
     corpus_safety()
+    corpus_commerce()
