@@ -16,7 +16,10 @@
  * this binary's migration names, a version no newer than the binary's),
  * refuses while any process has the live database open, then writes FILE
  * into the live database with the backup API: one write transaction, so a
- * crash leaves the old database whole.  Then the migrations run.
+ * crash leaves the old database whole.  A live file too damaged to be
+ * written that way (SQLITE_CORRUPT, SQLITE_NOTADB: often why one restores)
+ * is renamed to hwc3d.db.damaged-<ms> and the backup goes to a new file.
+ * Then the migrations run.
  *
  * "A server is running" is read from the locks SQLite itself holds: in WAL
  * mode (which the server always uses, db_sqlite.c) every open connection
@@ -294,6 +297,38 @@ static void print_json(json_t *o)
 	json_decref(o);
 }
 
+/* Whether a and b name the same file: the same inode, or (one of them
+ * missing) the same name in the same directory. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	const char *na = strrchr(a, '/'), *nb = strrchr(b, '/');
+	if (strcmp(na ? na + 1 : a, nb ? nb + 1 : b))
+		return false;
+	char *da = na ? xstrndup(a, na == a ? 1 : (size_t)(na - a)) : xstrdup(".");
+	char *db = nb ? xstrndup(b, nb == b ? 1 : (size_t)(nb - b)) : xstrdup(".");
+	bool same = stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	free(da);
+	free(db);
+	return same;
+}
+
+/* Whether path is the live database or one of its companion files. */
+static bool is_live_file(const char *path)
+{
+	static const char *suffix[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < ARRAY_LEN(suffix); i++) {
+		char *p = xasprintf("%s%s", cfg.sqlite_path, suffix[i]);
+		bool same = same_file(path, p);
+		free(p);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
 static int backup_usage(void)
 {
 	fputs("usage: hwc3d backup FILE [--force]\n", stderr);
@@ -317,6 +352,10 @@ int cli_backup(int argc, char **argv)
 	if (cfg.db_kind != DB_SQLITE)
 		return pg_refusal("backup");
 	struct stat sb;
+	if (is_live_file(file)) {
+		fprintf(stderr, "hwc3d: backup: %s is the live database (or its -wal, -shm, -journal)\n", file);
+		return 2;
+	}
 	if (!force && lstat(file, &sb) == 0) {
 		fprintf(stderr, "hwc3d: backup: %s exists (--force replaces it)\n", file);
 		return 1;
@@ -356,37 +395,61 @@ out:
 	return rc;
 }
 
-/* Writes src_path over the live database: one transaction of the backup
- * API.  The live file is first taken out of WAL mode (we are its only
- * user), so the page size may differ and no -wal outlives the restore;
- * cli_open_db puts it back in WAL mode. */
-static int restore_into_live(const char *src_path, int64_t *pages, char *err, size_t errlen)
+/* Writes src_path over the database at dst_path: one transaction of the
+ * backup API.  The destination is first taken out of WAL mode (we are its
+ * only user), so the page size may differ and no -wal outlives the
+ * restore; cli_open_db puts it back in WAL mode.  0, or the SQLite result
+ * code (primary) with a message in err. */
+static int restore_into(const char *src_path, const char *dst_path, int64_t *pages, char *err, size_t errlen)
 {
-	int ret = -1;
+	int rc = SQLITE_CANTOPEN;
 	sqlite3 *src = open_raw(src_path, SQLITE_OPEN_READONLY, err, errlen), *dst = NULL;
 	if (!src)
-		return -1;
-	dst = open_raw(cfg.sqlite_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen);
-	if (!dst || !exec_raw(dst, "PRAGMA journal_mode=DELETE", cfg.sqlite_path, err, errlen))
+		return rc;
+	dst = open_raw(dst_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen);
+	if (!dst)
 		goto done;
+	if (!exec_raw(dst, "PRAGMA journal_mode=DELETE", dst_path, err, errlen)) {
+		rc = sqlite3_errcode(dst) & 0xff;
+		goto done;
+	}
 	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
 	if (!b) {
+		rc = sqlite3_errcode(dst) & 0xff;
 		snprintf(err, errlen, "cannot start the restore: %s", sqlite3_errmsg(dst));
 		goto done;
 	}
 	struct backup_stats st = { 0 };
-	int rc = copy_steps(b, -1, 0, &st);
+	rc = copy_steps(b, -1, 0, &st) & 0xff;
 	sqlite3_backup_finish(b);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "the restore failed (the database is unchanged): %s", sqlite3_errstr(rc));
 		goto done;
 	}
 	*pages = st.pages;
-	ret = 0;
 done:
 	sqlite3_close(dst);
 	sqlite3_close(src);
-	return ret;
+	return rc;
+}
+
+/* Renames the database at path, its -wal and its -journal to aside (and
+ * aside-wal, aside-journal), and removes its -shm (rebuilt from the WAL).
+ * False with errno set when the database file itself cannot be moved. */
+static bool move_aside(const char *path, const char *aside)
+{
+	static const char *suffix[] = { "-wal", "-journal" };
+	for (size_t i = 0; i < ARRAY_LEN(suffix); i++) {
+		char *from = xasprintf("%s%s", path, suffix[i]), *to = xasprintf("%s%s", aside, suffix[i]);
+		if (rename(from, to) && errno != ENOENT)
+			fprintf(stderr, "hwc3d: restore: warning: cannot move %s aside: %s\n", from, strerror(errno));
+		free(from);
+		free(to);
+	}
+	char *shm = xasprintf("%s-shm", path);
+	unlink(shm);
+	free(shm);
+	return rename(path, aside) == 0;
 }
 
 int cli_restore(int argc, char **argv)
@@ -398,6 +461,10 @@ int cli_restore(int argc, char **argv)
 	const char *file = argv[0];
 	if (cfg.db_kind != DB_SQLITE)
 		return pg_refusal("restore");
+	if (is_live_file(file)) {
+		fprintf(stderr, "hwc3d: restore: %s is the live database itself\n", file);
+		return 2;
+	}
 	char err[1024];
 	int version = 0;
 	if (backup_sqlite_check(file, true, &version, err, sizeof(err))) {
@@ -409,11 +476,6 @@ int cli_restore(int argc, char **argv)
 		fprintf(stderr, "hwc3d: restore: %s is at schema version %d, newer than this binary knows (%d): "
 			"restore it with a newer hwc3d; the database is unchanged\n", file, version, latest);
 		return 1;
-	}
-	struct stat a, b;
-	if (stat(file, &a) == 0 && stat(cfg.sqlite_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-		fprintf(stderr, "hwc3d: restore: %s is the live database itself\n", file);
-		return 2;
 	}
 	if (cli_make_data_dir())
 		return 1;
@@ -431,19 +493,39 @@ int cli_restore(int argc, char **argv)
 		return 1;
 	}
 	int64_t pages = 0;
-	if (restore_into_live(file, &pages, err, sizeof(err))) {
+	char *aside = NULL;
+	int src = restore_into(file, cfg.sqlite_path, &pages, err, sizeof(err));
+	if (src == SQLITE_CORRUPT || src == SQLITE_NOTADB) {
+		/* The live file is damaged, the reason for many a restore: it is
+		 * kept aside for a post-mortem and the backup goes to a new file. */
+		aside = xasprintf("%s.damaged-%lld", cfg.sqlite_path, (long long)now_ms());
+		fprintf(stderr, "hwc3d: restore: %s is damaged (%s): moved to %s\n", cfg.sqlite_path, err, aside);
+		if (!move_aside(cfg.sqlite_path, aside)) {
+			fprintf(stderr, "hwc3d: restore: cannot move %s aside: %s\n", cfg.sqlite_path, strerror(errno));
+			free(aside);
+			return 1;
+		}
+		src = restore_into(file, cfg.sqlite_path, &pages, err, sizeof(err));
+	}
+	if (src != SQLITE_OK) {
 		fprintf(stderr, "hwc3d: restore: %s\n", err);
+		free(aside);
 		return 1;
 	}
 	db_t *db;
 	int rc = cli_open_db(&db); /* the migrations from the backup's version to ours */
 	if (rc) {
 		fprintf(stderr, "hwc3d: restore: %s was restored, but its migrations failed (see above)\n", file);
+		free(aside);
 		return rc;
 	}
 	int now = migrate_current(db);
 	db_close(db);
-	print_json(json_pack("{s:s, s:s, s:I, s:i, s:i}", "restored", file, "database", cfg.sqlite_path,
-			     "pages", (json_int_t)pages, "backup_schema_version", version, "schema_version", now));
+	json_t *out = json_pack("{s:s, s:s, s:I, s:i, s:i}", "restored", file, "database", cfg.sqlite_path,
+				"pages", (json_int_t)pages, "backup_schema_version", version, "schema_version", now);
+	if (aside)
+		json_object_set_new(out, "damaged_kept_as", json_string(aside));
+	print_json(out);
+	free(aside);
 	return 0;
 }

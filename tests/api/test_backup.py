@@ -240,6 +240,13 @@ def test_restore_refuses_bad_files_and_leaves_the_database_untouched(fresh, tmp_
         assert live_files(fresh.data_dir) == digest, f"restore of {path} touched the database"
     assert fresh.scalar("SELECT COUNT(*) FROM users WHERE email_normalized = 'later@example.com'") == "1"
 
+    # the live database itself is neither a backup target nor a source
+    live = os.path.join(fresh.data_dir, "hwc3d.db")
+    for args in (["backup", live, "--force"], ["backup", live + "-wal", "--force"], ["restore", live]):
+        p = cli(fresh, *args)
+        assert p.returncode == 2 and "live database" in p.stderr, (args, p.stderr)
+    assert live_files(fresh.data_dir) == digest
+
     # the good one restores, and the later admin is gone
     p = cli(fresh, "restore", good)
     assert p.returncode == 0, p.stderr
@@ -248,6 +255,25 @@ def test_restore_refuses_bad_files_and_leaves_the_database_untouched(fresh, tmp_
     # the live database is back in WAL mode, with no journal left
     assert fresh.scalar("PRAGMA journal_mode") == "wal"
     assert not os.path.exists(os.path.join(fresh.data_dir, "hwc3d.db-journal"))
+
+
+def test_restore_over_a_damaged_database_keeps_it_aside(fresh, tmp_path):
+    good = str(tmp_path / "good.db")
+    assert cli(fresh, "backup", good).returncode == 0
+    live = os.path.join(fresh.data_dir, "hwc3d.db")
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(live + suffix):
+            os.unlink(live + suffix)
+    junk = b"not a database at all " * 1000
+    with open(live, "wb") as f:
+        f.write(junk)
+    p = cli(fresh, "restore", good)
+    assert p.returncode == 0, p.stderr
+    out = one_json_line(p)
+    kept = out["damaged_kept_as"]
+    assert os.path.dirname(kept) == fresh.data_dir and open(kept, "rb").read() == junk
+    assert "damaged" in p.stderr
+    assert fresh.scalar("SELECT email_normalized FROM users") == "boss@example.com"
 
 
 def test_restore_into_an_empty_data_dir(fresh, tmp_path):
