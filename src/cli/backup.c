@@ -32,6 +32,7 @@
  * PostgreSQL is backed up with pg_dump and restored with pg_restore; both
  * commands say so and exit 2.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -42,13 +43,15 @@
 #include <unistd.h>
 #include "cli.h"
 #include "../core/config.h"
+#include "../core/strbuf.h"
 #include "../core/util.h"
 #include "../db/migrate.h"
 
 #define BACKUP_STEP_PAGES 1024 /* 4 MiB of 4 KiB pages per step */
 #define BACKUP_PAUSE_MS 2
 #define BACKUP_MAX_RESTARTS 3
-#define BACKUP_BUSY_MS 5000
+#define BACKUP_BUSY_MS 5000 /* each connection's busy timeout */
+#define BACKUP_BUSY_RETRIES 20
 
 /* unix VFS (os_unix.c): the byte range a SHARED lock covers. */
 #define SQLITE_SHARED_FIRST (0x40000000 + 2)
@@ -91,6 +94,33 @@ static sqlite3 *open_raw(const char *path, int flags, char *err, size_t errlen)
 	return h;
 }
 
+/* A backup file, read only.  Alone (no -wal or -journal beside it) it is
+ * opened immutable: SQLite then takes no locks and, for a file whose header
+ * says WAL, creates no -wal and -shm beside the operator's backup. */
+static sqlite3 *open_backup_file(const char *path, char *err, size_t errlen)
+{
+	char *wal = xasprintf("%s-wal", path), *journal = xasprintf("%s-journal", path);
+	bool alone = access(wal, F_OK) && access(journal, F_OK);
+	free(wal);
+	free(journal);
+	if (!alone)
+		return open_raw(path, SQLITE_OPEN_READONLY, err, errlen);
+	strbuf_t uri;
+	sb_init(&uri, 0);
+	sb_adds(&uri, path[0] == '/' ? "file://" : "file:");
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if (isalnum(*c) || strchr("/._-~", *c))
+			sb_addc(&uri, (char)*c);
+		else
+			sb_addf(&uri, "%%%02X", *c);
+	}
+	sb_adds(&uri, "?immutable=1");
+	char *u = sb_detach(&uri, NULL);
+	sqlite3 *h = open_raw(u, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err, errlen);
+	free(u);
+	return h;
+}
+
 static bool exec_raw(sqlite3 *h, const char *sql, const char *path, char *err, size_t errlen)
 {
 	char *msg = NULL;
@@ -101,8 +131,9 @@ static bool exec_raw(sqlite3 *h, const char *sql, const char *path, char *err, s
 	return false;
 }
 
-/* The step loop.  SQLITE_BUSY/LOCKED from a step (the source's writer
- * holding a lock a moment too long) is retried after a pause. */
+/* The step loop.  SQLITE_BUSY/LOCKED from a step (a lock held past the
+ * busy timeout, a WAL recovery in progress) is retried after a pause, up
+ * to BACKUP_BUSY_RETRIES times. */
 static int copy_steps(sqlite3_backup *b, int step_pages, int gap_ms, struct backup_stats *st)
 {
 	int rc, busy = 0, step = step_pages > 0 ? step_pages : -1;
@@ -111,9 +142,9 @@ static int copy_steps(sqlite3_backup *b, int step_pages, int gap_ms, struct back
 		rc = sqlite3_backup_step(b, step);
 		st->steps++;
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-			if (++busy > BACKUP_BUSY_MS)
+			if (++busy > BACKUP_BUSY_RETRIES)
 				return rc;
-			pause_ms(1);
+			pause_ms(100);
 			continue;
 		}
 		if (rc != SQLITE_OK)
@@ -214,7 +245,7 @@ int backup_sqlite_check(const char *path, bool full, int *version, char *err, si
 		snprintf(err, errlen, "%s is not a regular file", path);
 		return -1;
 	}
-	sqlite3 *h = open_raw(path, SQLITE_OPEN_READONLY, err, errlen);
+	sqlite3 *h = open_backup_file(path, err, errlen);
 	if (!h)
 		return -1;
 	int ret = -1;
@@ -403,7 +434,7 @@ out:
 static int restore_into(const char *src_path, const char *dst_path, int64_t *pages, char *err, size_t errlen)
 {
 	int rc = SQLITE_CANTOPEN;
-	sqlite3 *src = open_raw(src_path, SQLITE_OPEN_READONLY, err, errlen), *dst = NULL;
+	sqlite3 *src = open_backup_file(src_path, err, errlen), *dst = NULL;
 	if (!src)
 		return rc;
 	dst = open_raw(dst_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen);

@@ -166,6 +166,7 @@ def test_backup_under_writes_then_restore_gives_exactly_that_state(served, tmp_p
     out = one_json_line(p)
     assert out["backup_schema_version"] == out["schema_version"] == migration_latest()
     assert os.path.exists(dest), "restore must not consume the backup"
+    assert not glob.glob(dest + "-*"), "restore left files beside the backup"
 
     r2 = Server("sqlite", env={"DATA_DIR": s.data_dir}, admins=(), seed=False, label="backup-restored")
     r2.start()
@@ -287,6 +288,14 @@ def test_restore_into_an_empty_data_dir(fresh, tmp_path):
         assert elsewhere.scalar("SELECT email_normalized FROM users") == "boss@example.com"
         p = cli(elsewhere, "backup", str(tmp_path / "x.db"))
         assert p.returncode == 0, p.stderr
+        # a plain copy of a stopped server's file (its header says WAL) works
+        # too, and nothing appears beside it
+        raw = str(tmp_path / "raw copy #1.db")
+        shutil.copy(os.path.join(fresh.data_dir, "hwc3d.db"), raw)
+        assert open(raw, "rb").read()[18:20] == b"\x02\x02"
+        p = cli(elsewhere, "restore", raw)
+        assert p.returncode == 0, p.stderr
+        assert not glob.glob(glob.escape(raw) + "-*")
         # a backup of nothing is refused
         shutil.rmtree(str(tmp_path / "new-data"))
         p = cli(elsewhere, "backup", str(tmp_path / "y.db"))
