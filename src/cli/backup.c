@@ -267,9 +267,15 @@ int backup_sqlite_check(const char *path, bool full, int *version, char *err, si
 		const char *name = (const char *)sqlite3_column_text(q, 1);
 		const struct migration *m = known_migration(v);
 		int latest = hwc_n_migrations ? hwc_migrations[hwc_n_migrations - 1].version : 0;
-		if (v <= latest && (!m || !name || strcmp(m->name, name))) {
+		if (v <= latest && !m) {
+			snprintf(err, errlen, "%s has migration %lld \"%s\", which this binary does not know", path,
+				 (long long)v, name ? name : "");
+			sqlite3_finalize(q);
+			goto done;
+		}
+		if (m && (!name || strcmp(m->name, name))) {
 			snprintf(err, errlen, "%s is not an hwc3d database: its migration %lld is \"%s\", this "
-				 "binary's is \"%s\"", path, (long long)v, name ? name : "", m ? m->name : "(none)");
+				 "binary's is \"%s\"", path, (long long)v, name ? name : "", m->name);
 			sqlite3_finalize(q);
 			goto done;
 		}
