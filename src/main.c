@@ -11,6 +11,8 @@
  *   hwc3d fingerprint-backfill [--limit N]   fingerprints of models made before them (cli/fingerprints.c)
  *   hwc3d convert-models [--all | --model ID]  queue GLB conversions (svc/model_convert.h)
  *   hwc3d render-thumbnails  queue a thumbnail render for every model without one
+ *   hwc3d backup FILE [--force]  a consistent copy of the SQLite database, beside a running server (cli/backup.c)
+ *   hwc3d restore FILE       the SQLite database replaced by a backup (server stopped), then migrated
  *   hwc3d version
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a bad setting.
@@ -55,7 +57,7 @@ static int usage(void)
 	      "              seed-demo [--scale N] | routes | sweep | job-enqueue KIND JSON [--owner ID] |\n"
 	      "              fingerprint-backfill [--limit N] |\n"
 	      "              convert-models [--all | --model ID] |\n"
-	      "              render-thumbnails | version]\n", stderr);
+	      "              render-thumbnails | backup FILE [--force] | restore FILE | version]\n", stderr);
 	return 2;
 }
 
@@ -225,5 +227,9 @@ int main(int argc, char **argv)
 		return cli_fingerprint_backfill(argc - 2, argv + 2);
 	if (!strcmp(cmd, "render-thumbnails"))
 		return cli_render_thumbnails(argc - 2, argv + 2);
+	if (!strcmp(cmd, "backup"))
+		return cli_backup(argc - 2, argv + 2);
+	if (!strcmp(cmd, "restore"))
+		return cli_restore(argc - 2, argv + 2);
 	return usage();
 }

@@ -20,6 +20,29 @@ int cli_fingerprint_backfill(int argc, char **argv);
 int cli_convert_models(int argc, char **argv);
 /* hwc3d render-thumbnails: queue thumbnails for models without one (jobs.c). */
 int cli_render_thumbnails(int argc, char **argv);
+/* hwc3d backup FILE [--force] and hwc3d restore FILE: the SQLite database
+ * copied with the online backup API, and written back (backup.c). */
+int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
+struct backup_stats {
+	int64_t pages, page_size, steps, restarts, ms;
+};
+/* Copies the SQLite database at src_path into a new file dst_path with the
+ * online backup API, step_pages at a time (-1: all at once) with gap_ms
+ * between steps, while other connections keep writing; the copy is one
+ * snapshot in rollback-journal mode.  0, or -1 with a message in err. */
+int backup_sqlite_copy(const char *src_path, const char *dst_path, int step_pages, int gap_ms,
+		       struct backup_stats *st, char *err, size_t errlen);
+/* Checks that path is a sound (quick_check, or integrity_check when full)
+ * SQLite database of this project (schema_migrations with this binary's
+ * migration names); *version is its schema version.  0, or -1 with a
+ * message in err.  Opens it read-only. */
+int backup_sqlite_check(const char *path, bool full, int *version, char *err, size_t errlen);
+/* 1 (with *pid) when another process has the SQLite database at path open
+ * in WAL mode (the read lock every such connection holds), 0 when none
+ * does or there is no file, -1 on an error.  Call it before this process
+ * opens path: closing a descriptor drops the process's POSIX locks. */
+int backup_sqlite_in_use(const char *path, long *pid);
 /* hwc3d routes: the route table as JSON, with handler names (routes.c). */
 int cli_routes(void);
 /* The demo marketplace (seed_models.c); 0 on success. */
