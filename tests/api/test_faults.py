@@ -5,6 +5,7 @@ lasts, no crash, no restart needed, nothing stored lost.  (SIGKILL during
 uploads, checkouts and jobs: test_hygiene.py, test_checkout_crash.py,
 test_jobs.py; Redis and S3 down: test_abuse.py, test_storage_s3.py; clock
 skew between instances: test_cluster.py.)"""
+import json
 import os
 import random
 import shutil
@@ -270,3 +271,41 @@ def test_connections_dropped_mid_answer_leave_the_server_whole():
         assert s.proc.poll() is None
     finally:
         finish_server(s)
+
+
+# ---------------------------------------------------------------- Redis down
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_redis_down_websockets_still_deliver_on_the_instance(engine):
+    """REDIS_URL points at a port that accepts and never answers (the
+    worst Redis outage): an event made on this instance still reaches its
+    own WebSockets at once, through the local hub."""
+    from test_abuse import Blackhole
+    from test_models import make_buyer
+    from test_ws import open_ws
+    if engine == "postgres":
+        require_pg()
+    hole = Blackhole()
+    s = start_server(engine, env={"REDIS_URL": f"redis://127.0.0.1:{hole.port}", "RATE_LIMIT_ENABLED": "false"},
+                     seed=False, label=f"redis-down-ws-{engine}")
+    try:
+        star, fans = make_buyer(s), [make_buyer(s) for _ in range(3)]
+        ws = open_ws(s, star)
+        try:
+            for fan in fans:
+                t0 = time.monotonic()
+                r = s.post(f"/api/users/{star.id}/follow", headers=fan.h)
+                assert r.status_code in (200, 201), r.text
+                try:
+                    ev = ws.recv_type("new_follower", timeout=10)
+                except TimeoutError:
+                    raise AssertionError(f"no new_follower within 10 s:\n{s.log_tail(30)}")
+                assert fan.username in json.dumps(ev), ev
+                # a PUBLISH to the hung Redis gives up after 0.5 s; then local
+                assert time.monotonic() - t0 < 10
+        finally:
+            ws.close()
+        assert s.get("/healthz").status_code == 200
+    finally:
+        finish_server(s)
+        hole.close()

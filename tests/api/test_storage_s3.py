@@ -233,6 +233,10 @@ def test_unreachable_bucket_fails_the_upload_cleanly():
         assert local_files(s) == []
         # the log says what failed, and never the secret
         assert "S3 PUT images/" in s.log() and secret not in s.log()
+        # and what does not need the bucket goes on working
+        for path in ("/api/categories", "/api/models?page=1&sort=newest", "/api/users/me", "/", "/marketplace"):
+            r = requests.get(s.url + path, headers=hdr, timeout=10)
+            assert r.status_code == 200, (path, r.status_code, r.text[:200])
     finally:
         finish_server(s)
 
