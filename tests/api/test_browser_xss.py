@@ -64,6 +64,7 @@ class Payloads:
 
 
 def ok(r, status=(200, 201)):
+    """The JSON of a 2xx answer with one of these statuses."""
     assert r.status_code in ((status,) if isinstance(status, int) else status), f"{r.request.method} {r.url}: {r.status_code} {r.text}"
     return r.json() if r.content else None
 
@@ -199,8 +200,14 @@ def stored(server, browser_ready):
     bounty = ok(server.post("/api/bounties", headers=buyer.h, json={
         "title": btitle, "description": bdesc, "budget": 100, "deadline": deadline, "category": "architecture"}))
     ba_n, bapp = put("bounty application message")
-    ok(server.post(f"/api/bounties/{bounty['id']}/apply", headers=creator.h, json={
+    app = ok(server.post(f"/api/bounties/{bounty['id']}/apply", headers=creator.h, json={
         "message": bapp, "proposed_price": 90, "proposed_days": 5}))
+    ok(server.post(f"/api/bounties/{bounty['id']}/applications/{app['id']}/accept", headers=buyer.h))
+    bdl_n, bdeliver = put("bounty delivery message")
+    ok(server.post(f"/api/bounties/{bounty['id']}/deliver", headers=creator.h,
+                   json={"message": bdeliver, "model_id": model["id"]}))
+    bch_n, bchanges = put("bounty changes-requested answer")
+    ok(server.post(f"/api/bounties/{bounty['id']}/request-changes", headers=buyer.h, json={"message": bchanges}))
 
     # ---- a course (admin): title, description, instructor; a lesson's title and content
     ct_n, ctitle = put("course title", "svg")
@@ -250,6 +257,15 @@ def stored(server, browser_ready):
         "key": key + "b", "name": "n", "subject": "s", "body": "{{constructor.constructor('window.__xss(0)')()}}"}))
     prev = ok(server.post("/api/admin/emails/templates/preview", headers=adm, json={"subject": esubj, "body": ebody}))
     assert "<script>" not in prev["html"] and "&lt;script&gt;" in prev["html"], prev["html"]
+
+    # ---- a mailing (admin) to the admin alone: its subject is in the history
+    ms_n, msubject = put("mailing subject (admin)", "svg")
+    ok(server.post("/api/admin/emails/send", headers=adm, json={"segment": "me", "subject": msubject,
+                                                                 "body": "Body " + texts[eb_n]}), 202)
+
+    # ---- the maintenance message (admin), shown to everyone while maintenance is on
+    mm_n, mmessage = put("maintenance message (admin)")
+    ok(server.put("/api/admin/settings", headers=adm, json={"maintenance_message": mmessage}))
 
     # ---- a ban reason (admin) on a third user, shown in the admin's user view
     banned = Account(server, "buyer")
@@ -301,7 +317,8 @@ def stored(server, browser_ready):
         V("support", f"/support?ticket={ticket['id']}", "buyer", [subj_n, msg_n, att_n, staff_n]),
         V("support-list", "/support", "buyer", [subj_n]),
         V("bounties", "/bounties", "anon", [bt_n]),
-        V("bounty", f"/bounties/{bounty['id']}", "buyer", [bt_n, bd_n, ba_n, C["full_name"]]),
+        V("bounty", f"/bounties/{bounty['id']}", "buyer", [bt_n, bd_n, ba_n, bdl_n, bch_n, title_n, C["full_name"]]),
+        V("bounty-creator", f"/bounties/{bounty['id']}", "creator", [bt_n, bd_n, bdl_n, bch_n, B["full_name"]]),
         V("learn", "/learn", "anon", [ct_n, ci_n]),
         V("course", f"/learn/{course['id']}", "buyer", [ct_n, cd_n, ci_n, lt_n, lc_n], [click("^Open lesson")]),
         # the admin console
@@ -325,10 +342,12 @@ def stored(server, browser_ready):
         V("admin-emails", "/admin/emails", "admin", [en_n, es_n]),
         V("admin-email-preview", "/admin/emails", "admin", [en_n, es_n, eb_n], [click("^Edit$", row_of=en_n)], shot=True,
           in_frame=[eb_n]),
+        V("admin-email-history", "/admin/emails?tab=history", "admin", [ms_n]),
+        V("admin-settings", "/admin/settings", "admin", [mm_n]),
         V("admin-overview", "/admin", "admin", []),
     ]
     return {"payloads": {str(n): t for n, t in texts.items()}, "fields": {str(n): f for n, f in P.fields.items()},
-            "visits": visits, "unshown": sorted(unshown), "creator": creator.creds(), "buyer": buyer.creds(),
+            "visits": visits, "maintenance": str(mm_n), "unshown": sorted(unshown), "creator": creator.creds(), "buyer": buyer.creds(),
             "admin": {"email": SWEEP_ADMIN[0], "password": SWEEP_ADMIN[1]}}
 
 
@@ -340,4 +359,25 @@ def test_xss_sweep(server, stored):
     # every stored payload was seen as text on at least one page
     want = set(stored["payloads"]) - set(stored["unshown"])
     assert shown >= want, [f"#{n} {stored['fields'][n]}" for n in sorted(want - shown, key=int)]
-    print(f"\n{len(stored['payloads'])} payloads in {len(stored['visits'])} page visits, {result['seconds']:.0f}s")
+    slow = sorted(result["steps"], key=lambda s: -s["ms"])[:5]
+    print(f"\n{len(stored['payloads'])} payloads in {len(stored['visits'])} page visits, {result['seconds']:.0f}s;"
+          " slowest: " + ", ".join(f"{s['step']} {s['ms']} ms" for s in slow))
+
+
+def test_maintenance_message(server, stored):
+    """The maintenance message is what every page shows while maintenance
+    is on (the API's 503 detail): shown as text, never run."""
+    adm = server.admin_headers()
+    n = stored["maintenance"]
+    visit = {"name": "maintenance", "path": "/marketplace", "who": "anon", "expect": [n], "actions": [],
+             "shot": True, "in_frame": []}
+    cfg = base_cfg(server, data_dir=server.data_dir, timeout_ms=TIMEOUT_MS,
+                   **{**stored, "visits": [visit, {**visit, "name": "maintenance-model", "path": "/model/1", "shot": False}]})
+    ok(server.put("/api/admin/settings", headers=adm, json={"maintenance_mode": True}))
+    try:
+        assert server.get("/api/models").status_code == 503
+        result = run_script("xss-sweep", cfg, timeout=120)
+    finally:
+        ok(server.put("/api/admin/settings", headers=adm, json={"maintenance_mode": False}))
+    assert_ok(result)
+    assert result["shown"] == [n], result["shown"]
