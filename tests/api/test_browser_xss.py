@@ -157,6 +157,11 @@ def stored(server, browser_ready):
     com_n, comment = put("model comment")
     ok(server.post(f"/api/models/{model['id']}/comments", json={"body": comment}, headers=buyer.h))
 
+    # ---- the buyer buys it (the creator's sales, the buyer's purchases)
+    ok(server.post("/api/cart", json={"model_id": model["id"]}, headers=buyer.h))
+    ok(server.post("/api/checkout", headers=buyer.h, json={"payment_method": "card",
+                                                           "payment_details": {"card_token": "tok_visa"}}))
+
     # ---- the buyer follows the creator (a notification naming the buyer)
     ok(server.post(f"/api/users/{creator.id}/follow", headers=buyer.h))
 
@@ -309,6 +314,8 @@ def stored(server, browser_ready):
           [title_n, desc_n, tag_n, tag2_n, cat_n, com_n, C["full_name"], C["bio"]], shot=True),
         V("profile", f"/u/{creator.username}", "anon", [C["full_name"], C["bio"], C["skills"], title_n]),
         V("dashboard", "/dashboard", "creator", [title_n]),
+        V("dashboard-buyer", "/dashboard", "buyer", [title_n]),
+        V("financials", "/dashboard/financials", "creator", [title_n]),
         V("inventory", "/dashboard/inventory", "creator", [title_n, rej_title_n, reason_n]),
         V("settings", "/dashboard/settings", "creator", [C["full_name"], C["bio"], C["country"], C["skills"]]),
         V("settings-buyer", "/dashboard/settings", "buyer", [B["full_name"], B["bio"], B["country"], B["skills"]]),
