@@ -30,6 +30,10 @@ no location, website or social links for a user.
 - test_maintenance_message: the maintenance message, which every page
   shows while maintenance is on.
 """
+import email
+import email.policy
+import glob
+import os
 import time
 
 import pytest
@@ -216,6 +220,9 @@ def stored(server, browser_ready):
                                                           "attachment_ids": [att["upload_id"]]}, headers=buyer.h))
     staff_n, staff = put("support staff answer (admin)")
     ok(server.post(f"/api/admin/support/tickets/{ticket['id']}/messages", json={"message": staff}, headers=adm))
+    se_n, semail = put("support mail to the user (admin)", shown=False)
+    ok(server.post(f"/api/admin/support/tickets/{ticket['id']}/email", json={"message": semail}, headers=adm),
+       (200, 201, 202))
 
     # ---- a bounty: title, description, an application's message
     deadline = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
@@ -409,3 +416,29 @@ def test_maintenance_message(server, stored):
         ok(server.put("/api/admin/settings", headers=adm, json={"maintenance_mode": False}))
     assert_ok(result)
     assert result["shown"] == [n], result["shown"]
+
+
+def test_mails_show_payloads_as_text(server, stored):
+    """The mails the payloads went into (the rejection with its reason, a
+    support mail with the ticket's subject, the admin's mailing) carry them
+    as they are in the text part and escaped in the HTML part."""
+    deadline = time.time() + 60
+    while time.time() < deadline and int(server.scalar(
+            "SELECT COUNT(*) FROM mail_outbox WHERE status IN ('queued', 'sending')")):
+        time.sleep(0.5)
+    seen = set()
+    for path in glob.glob(os.path.join(server.data_dir, "mail", "*.eml")):
+        with open(path, "rb") as f:
+            msg = email.message_from_bytes(f.read(), policy=email.policy.default)
+        html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
+        html_text = html_part.get_content() if html_part is not None else ""
+        plain = text_part.get_content() if text_part is not None else ""
+        for n, payload in stored["payloads"].items():
+            if payload in plain or payload in str(msg["Subject"] or ""):
+                seen.add(n)
+                assert payload not in html_text or "<" not in payload, f"{path}: #{n} unescaped in the HTML part"
+        for raw in ("<img src=x onerror=", "<svg onload=", "<script>window.__xss"):
+            assert raw not in html_text, f"{path}: {raw!r} unescaped in the HTML part:\n{html_text[:2000]}"
+    fields = {stored["fields"][n] for n in seen}
+    assert {"model rejection_reason (admin)", "support mail to the user (admin)", "support ticket subject",
+            "mailing subject (admin)", "email template body"} <= fields, fields
