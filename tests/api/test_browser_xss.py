@@ -333,6 +333,8 @@ def stored(server, browser_ready):
         V("marketplace-term", f"/marketplace?search={term}", "anon", [title_n]),
         V("model", f"/model/{model['id']}", "buyer",
           [title_n, desc_n, tag_n, tag2_n, cat_n, com_n, C["full_name"], C["bio"]], shot=True),
+        V("viewer", f"/view/{model['id']}", "anon", [title_n]),
+        V("leaderboard", "/leaderboard", "anon", [C["full_name"]]),
         V("profile", f"/u/{creator.username}", "anon", [C["full_name"], C["bio"], C["skills"], title_n]),
         V("dashboard", "/dashboard", "creator", [title_n]),
         V("dashboard-buyer", "/dashboard", "buyer", [title_n]),
