@@ -42,7 +42,8 @@ struct pub {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;  /* the publisher's: an event queued, or stopping */
+static pthread_cond_t stopped = PTHREAD_COND_INITIALIZER; /* the subscriber's naps: stopping */
 static struct pub *pub_head, *pub_tail;
 static size_t pub_len;
 static bool stopping, started;
@@ -82,7 +83,7 @@ void events_publish_skip(const char *channel, const char *type, json_t *data, ui
 			pub_head = p;
 		pub_tail = p;
 		pub_len++;
-		pthread_cond_signal(&cond);
+		pthread_cond_signal(&queued);
 		pthread_mutex_unlock(&lock);
 		return;
 	}
@@ -126,7 +127,7 @@ static bool nap(int64_t ms)
 	}
 	pthread_mutex_lock(&lock);
 	if (!stopping)
-		pthread_cond_timedwait(&cond, &lock, &ts);
+		pthread_cond_timedwait(&stopped, &lock, &ts);
 	bool go_on = !stopping;
 	pthread_mutex_unlock(&lock);
 	return go_on;
@@ -141,7 +142,7 @@ static void *publisher_main(void *arg)
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		while (!pub_head && !stopping)
-			pthread_cond_wait(&cond, &lock);
+			pthread_cond_wait(&queued, &lock);
 		if (!pub_head && stopping)
 			break;
 		struct pub *p = pub_head;
@@ -307,7 +308,8 @@ void events_start(void)
 	if (pthread_create(&sub_thread, NULL, subscriber_main, NULL) != 0) {
 		pthread_mutex_lock(&lock);
 		stopping = true;
-		pthread_cond_broadcast(&cond);
+		pthread_cond_broadcast(&queued);
+		pthread_cond_broadcast(&stopped);
 		pthread_mutex_unlock(&lock);
 		pthread_join(pub_thread, NULL);
 		log_warn("events: cannot start the Redis subscriber; events stay on this instance");
@@ -329,7 +331,8 @@ void events_stop(void)
 	stopping = true;
 	if (sub_fd >= 0)
 		shutdown(sub_fd, SHUT_RDWR);
-	pthread_cond_broadcast(&cond);
+	pthread_cond_broadcast(&queued);
+	pthread_cond_broadcast(&stopped);
 	pthread_mutex_unlock(&lock);
 	pthread_join(pub_thread, NULL);
 	pthread_join(sub_thread, NULL);

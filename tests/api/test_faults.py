@@ -279,7 +279,10 @@ def test_connections_dropped_mid_answer_leave_the_server_whole():
 def test_redis_down_websockets_still_deliver_on_the_instance(engine):
     """REDIS_URL points at a port that accepts and never answers (the
     worst Redis outage): an event made on this instance still reaches its
-    own WebSockets at once, through the local hub."""
+    own WebSockets at once, through the local hub.  Six events, so that some
+    are published while the subscriber thread naps between its retries (a
+    shared wake-up once woke the napper instead of the publisher, and the
+    event waited for the next one)."""
     from test_abuse import Blackhole
     from test_models import make_buyer
     from test_ws import open_ws
@@ -289,7 +292,7 @@ def test_redis_down_websockets_still_deliver_on_the_instance(engine):
     s = start_server(engine, env={"REDIS_URL": f"redis://127.0.0.1:{hole.port}", "RATE_LIMIT_ENABLED": "false"},
                      seed=False, label=f"redis-down-ws-{engine}")
     try:
-        star, fans = make_buyer(s), [make_buyer(s) for _ in range(3)]
+        star, fans = make_buyer(s), [make_buyer(s) for _ in range(6)]
         ws = open_ws(s, star)
         try:
             for fan in fans:
