@@ -1,0 +1,379 @@
+"""Issue 15 item 4, the hostile sweep: IDOR, walked from the route table.
+
+Every route of `hwc3d routes` whose pattern has a parameter and which is not
+admin-only is in MAPPING (a fixture object of user A for each parameter, and
+what user B may get) or in PUBLIC_BY_DESIGN (with its reason); a new route
+with a parameter that is in neither fails test_every_route_with_an_id_is_mapped.
+
+For each mapped route and each of its methods, B calls it with A's ids:
+  deny    403 or 404;
+  public  403, 404, or a 200 that carries none of A's private values
+          (email, payout details, payment token, the draft's secret title);
+  own     the id names something in B's own scope (B's cart): any answer
+          below 500.
+After every call A's state (one SQL fingerprint of everything A owns) must
+be what it was.  Then a non-admin gets 403 on every /api/admin route.
+"""
+import json
+import subprocess
+import tempfile
+import urllib.parse
+
+import pytest
+import requests
+
+from conftest import BINARY, base_env, run_binary, uniq
+from test_bounties import future
+from test_commerce import checkout
+from test_models import create_model, make_users, png_bytes, upload_model
+
+
+def route_table():
+    d = tempfile.gettempdir()
+    p = subprocess.run([BINARY, "routes"], capture_output=True, text=True, env=base_env({"DATA_DIR": d}), cwd=d,
+                       timeout=30)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+ROUTES = route_table()
+
+
+def params_of(path):
+    return [seg[1:-1].partition(":")[0] for seg in path.split("/") if seg.startswith("{") and seg.endswith("}")]
+
+
+# Routes whose parameter names something public by design: never called
+# with A's ids here (their own tests cover them).
+PUBLIC_BY_DESIGN = {
+    "/api/auth/oauth/{provider}/authorize-url": "the provider is a fixed public name, not an object",
+    "/api/auth/oauth/{provider}": "the provider is a fixed public name, not an object",
+    "/api/users/{id:int}/follow": "a public user id; following changes only the caller's own follows",
+    "/api/users/{id:int}/block": "a public user id; blocking changes only the caller's own block list",
+    "/api/bounties/{id:int}/apply": "applying to an open bounty is what bounties are for (the caller's own application)",
+    "/api/courses/{id:int}/enroll": "enrolling in a published course creates the caller's own enrollment",
+}
+
+# path -> list of (target, kind[, body]): target names an object of the world
+# (its params), kind is "deny" | "public" | "own", or a dict method -> kind;
+# body replaces the route's BODIES entry for that case.
+PUB = {"GET": "public", "PUT": "deny", "DELETE": "deny", "POST": "deny"}
+MAPPING = {
+    "/files/{area}/{name}": [("model_file", "deny"), ("attachment_file", "deny")],
+    "/api/users/{id:int}": [("user_a", "public")],
+    "/api/users/by-username/{username}": [("user_a", "public")],
+    "/api/users/{id:int}/followers": [("user_a", "public")],
+    "/api/users/{id:int}/following": [("user_a", "public")],
+    "/api/models/{id:int}": [("draft", "deny"), ("pub", PUB)],
+    "/api/models/{id:int}/toggle-publish": [("draft", "deny"), ("pub", "deny")],
+    "/api/models/{id:int}/public": [("draft", "deny"), ("pub", "public")],
+    "/api/models/{id:int}/viewer-file": [("draft", "deny")],
+    "/api/models/{id:int}/creator": [("draft", "deny"), ("pub", "public")],
+    "/api/models/{id:int}/view": [("draft", "deny")],
+    "/api/models/{id:int}/like": [("draft", "deny")],
+    "/api/models/{id:int}/comments": [("draft", "deny"), ("pub", {"GET": "public"})],
+    "/api/models/{id:int}/comments/{comment_id:int}": [("pub_comment", "deny")],
+    "/api/models/{id:int}/share": [("draft", "deny")],
+    "/api/models/{id:int}/analytics": [("draft", "deny"), ("pub", "deny")],
+    "/api/models/{id:int}/download-specs": [("draft", "deny")],
+    # anyone who may see a model may render it; only the owner stores a render
+    "/api/models/{id:int}/screenshot": [("draft", "deny"), ("pub", "public"), ("pub", "deny", {"store": True})],
+    "/api/models/{id:int}/record-video": [("draft", "deny"), ("pub", "deny")],
+    "/api/models/{id:int}/related": [("draft", "deny"), ("pub", "public")],
+    "/api/models/{id:int}/download": [("draft", "deny"), ("pub", "deny")],
+    "/api/downloads/{model_id:int}": [("draft", "deny"), ("pub", "deny")],
+    "/api/jobs/{id:int}": [("job", "deny")],
+    "/api/cart/{model_id:int}": [("cart_item", "own")],
+    "/api/users/me/purchases/{id:int}/license": [("purchase", "deny")],
+    "/api/users/me/payout-methods/{id:int}": [("payout_method", "deny")],
+    "/api/notifications/{id:int}/read": [("notification", "deny")],
+    "/api/messages/{id:int}": [("conversation", "deny")],
+    "/api/messages/{id:int}/read": [("conversation", "deny")],
+    "/api/support/tickets/{id:int}": [("ticket", "deny")],
+    "/api/support/tickets/{id:int}/messages": [("ticket", "deny")],
+    "/api/support/tickets/{id:int}/attachments/{upload_id:int}": [("ticket_attachment", "deny")],
+    "/api/communities/{id:int}": [("pending_community", "deny")],
+    "/api/communities/{id:int}/members": [("pending_community", "deny")],
+    "/api/communities/{id:int}/join": [("pending_community", "deny")],
+    "/api/communities/{id:int}/leave": [("pending_community", "deny")],
+    "/api/communities/{id:int}/posts": [("pending_community", "deny")],
+    "/api/posts/{id:int}/react": [("pending_post", "deny")],
+    "/api/posts/{id:int}/comments": [("pending_post", "deny")],
+    "/api/posts/{id:int}/share": [("pending_post", "deny")],
+    "/api/posts/{id:int}/report": [("pending_post", "deny")],
+    "/api/bounties/{id:int}": [("open_bounty", "public")],
+    "/api/bounties/{id:int}/applications/{app_id:int}/accept": [("open_bounty_app", "deny")],
+    "/api/bounties/{id:int}/deliver": [("busy_bounty", "deny")],
+    "/api/bounties/{id:int}/request-changes": [("busy_bounty", "deny")],
+    "/api/bounties/{id:int}/complete": [("busy_bounty", "deny")],
+    "/api/bounties/{id:int}/cancel": [("open_bounty", "deny"), ("busy_bounty", "deny")],
+    "/api/courses/{id:int}": [("course", "public")],
+    "/api/courses/{id:int}/lessons/{lesson_id:int}/complete": [("lesson", "deny")],
+}
+
+# A plausible body for each write, so that a refusal is about ownership and
+# not about a missing field.
+BODIES = {
+    "/api/models/{id:int}": {"title": "pwned by B", "price": 1},
+    "/api/models/{id:int}/comments": {"body": "a comment by B"},
+    "/api/models/{id:int}/share": {"platform": "twitter"},
+    "/api/models/{id:int}/screenshot": {},
+    "/api/models/{id:int}/record-video": {},
+    "/api/support/tickets/{id:int}/messages": {"message": "B writes into A's ticket"},
+    "/api/communities/{id:int}/posts": {"content": "B posts here"},
+    "/api/posts/{id:int}/react": {"type": "like"},
+    "/api/posts/{id:int}/comments": {"content": "B comments", "body": "B comments"},
+    "/api/posts/{id:int}/report": {"reason": "spam"},
+    "/api/bounties/{id:int}/deliver": {"message": "delivered by B"},
+    "/api/bounties/{id:int}/request-changes": {"message": "please change everything"},
+}
+
+
+def is_admin_route(r):
+    return r["access"] == "admin" or r["path"].startswith("/api/admin")
+
+
+def id_routes():
+    return [r for r in ROUTES if params_of(r["path"]) and not is_admin_route(r)]
+
+
+def test_every_route_with_an_id_is_mapped():
+    paths = {r["path"] for r in id_routes()}
+    missing = sorted(p for p in paths if p not in MAPPING and p not in PUBLIC_BY_DESIGN)
+    assert not missing, f"routes with an id that the IDOR walk does not cover (add them to MAPPING): {missing}"
+    stale = sorted(p for p in list(MAPPING) + list(PUBLIC_BY_DESIGN) if p not in paths)
+    assert not stale, f"MAPPING/PUBLIC_BY_DESIGN name routes that no longer exist: {stale}"
+    assert not set(MAPPING) & set(PUBLIC_BY_DESIGN)
+    for p, why in PUBLIC_BY_DESIGN.items():
+        assert why and "\n" not in why
+
+
+# ---------------------------------------------------------------- A's world
+
+class World:
+    def __init__(self, s):
+        self.s = s
+        adm = s.admin_headers()
+        a, b, c = make_users(s, 3, creator=True)
+        self.a, self.b, self.c = a, b, c
+
+        def ok(r, *codes):
+            assert r.status_code in (codes or (200, 201)), r.text
+            return r.json()
+
+        # models: A's draft (never approved) and A's approved one with A's comment
+        up = upload_model(s, a.h)
+        self.secret_title = uniq("SecretDraft")
+        self.draft = create_model(s, a, upload=up, title=self.secret_title, description="private draft")["id"]
+        self.model_file = urllib.parse.urlsplit(up["file_url"]).path.split("/")  # ['', 'files', area, name]
+        self.pub = create_model(s, a, approve=True, price=7)["id"]
+        self.pub_comment = ok(s.post(f"/api/models/{self.pub}/comments", json={"body": "A's own comment"},
+                                     headers=a.h))["id"]
+        # A buys C's model (an order and a purchase) and keeps another in the cart
+        cm1 = create_model(s, c, approve=True, price=3)["id"]
+        cm2 = create_model(s, c, approve=True, price=4)["id"]
+        ok(checkout(s, a, model_ids=[cm1]))
+        self.purchase = s.get("/api/users/me/purchases", headers=a.h).json()["items"][0]["id"]
+        ok(s.post("/api/cart", json={"model_id": cm2}, headers=a.h))
+        self.cart_model = cm2
+        # payout method, notification, job
+        self.paypal = f"pay-{a.username}@example.com"
+        ok(s.post("/api/users/me/payout-methods", json={"type": "paypal", "email": self.paypal}, headers=a.h))
+        self.payout_method = int(s.scalar(f"SELECT id FROM payout_methods WHERE user_id = {a.id}"))
+        self.notification = int(s.scalar(
+            "INSERT INTO notifications (user_id, type, title, message, action_url, is_read, created_at)"
+            f" VALUES ({a.id}, 'model_liked', 'For A only', 'private note', '/x', FALSE, 1) RETURNING id"))
+        p = run_binary(["job-enqueue", "echo", json.dumps({"who": "A"}), "--owner", str(a.id)], s.env, s.tmp)
+        assert p.returncode == 0, p.stdout + p.stderr
+        self.job = json.loads(p.stdout)["id"]
+        # a conversation A <-> C
+        self.conversation = ok(s.post("/api/messages", json={"recipient_id": a.id, "content": "private hello"},
+                                      headers=c.h))["conversation_id"]
+        # A's support ticket with an attachment
+        att = ok(requests.post(s.url + "/api/upload/attachment", headers=a.h,
+                               files={"file": ("shot.png", png_bytes(), "application/octet-stream")}, timeout=60))
+        self.attachment = att["upload_id"]
+        self.attachment_file = urllib.parse.urlsplit(att.get("file_url") or att.get("url")).path.split("/")
+        self.ticket = ok(s.post("/api/support/tickets", json={
+            "subject": "Private " + uniq(), "message": "my private problem", "attachment_ids": [self.attachment]},
+            headers=a.h))["id"]
+        # A's pending community with A's post
+        self.pending_community = ok(s.post("/api/communities", json={
+            "name": uniq("Comm"), "description": "A's private community"}, headers=a.h))["id"]
+        self.pending_post = ok(s.post(f"/api/communities/{self.pending_community}/posts",
+                                      json={"content": "A's post"}, headers=a.h))["id"]
+        # bounties: one open with C's application, one in progress with C
+        def bounty():
+            return ok(s.post("/api/bounties", json={
+                "title": uniq("Bounty"), "description": "Please model a low-poly castle for my game",
+                "budget": 150, "deadline": future()}, headers=a.h))["id"]
+        self.open_bounty = bounty()
+        self.open_bounty_app = ok(s.post(f"/api/bounties/{self.open_bounty}/apply",
+                                         json={"message": "I have built many castles before, hire me"},
+                                         headers=c.h))["id"]
+        self.busy_bounty = bounty()
+        app = ok(s.post(f"/api/bounties/{self.busy_bounty}/apply",
+                        json={"message": "I have built many castles before, hire me"}, headers=c.h))["id"]
+        ok(s.post(f"/api/bounties/{self.busy_bounty}/applications/{app}/accept", headers=a.h))
+        # a course A is enrolled in
+        co = ok(s.post("/api/admin/courses", json={"title": uniq("Course"), "description": "Learn",
+                                                   "is_published": True}, headers=adm))["id"]
+        self.lesson = ok(s.post(f"/api/admin/courses/{co}/lessons", json={"title": "L1", "content": "body",
+                                                                          "duration_minutes": 5},
+                                headers=adm))["id"]
+        self.course = co
+        ok(s.post(f"/api/courses/{co}/enroll", headers=a.h))
+        self.private_values = [a.email, self.paypal, self.secret_title, "private draft", "private hello",
+                               "my private problem"]
+
+    def params(self, target):
+        a = self.a
+        return {
+            "model_file": {"area": self.model_file[2], "name": self.model_file[3]},
+            "attachment_file": {"area": self.attachment_file[2], "name": self.attachment_file[3]},
+            "user_a": {"id": a.id, "username": a.username},
+            "draft": {"id": self.draft, "model_id": self.draft},
+            "pub": {"id": self.pub, "model_id": self.pub},
+            "pub_comment": {"id": self.pub, "comment_id": self.pub_comment},
+            "job": {"id": self.job},
+            "cart_item": {"model_id": self.cart_model},
+            "purchase": {"id": self.purchase},
+            "payout_method": {"id": self.payout_method},
+            "notification": {"id": self.notification},
+            "conversation": {"id": self.conversation},
+            "ticket": {"id": self.ticket},
+            "ticket_attachment": {"id": self.ticket, "upload_id": self.attachment},
+            "pending_community": {"id": self.pending_community},
+            "pending_post": {"id": self.pending_post},
+            "open_bounty": {"id": self.open_bounty},
+            "open_bounty_app": {"id": self.open_bounty, "app_id": self.open_bounty_app},
+            "busy_bounty": {"id": self.busy_bounty},
+            "course": {"id": self.course},
+            "lesson": {"id": self.course, "lesson_id": self.lesson},
+        }[target]
+
+    def state(self):
+        """One fingerprint of everything A owns, in one round trip."""
+        a, s = self.a, self.s
+        m = "title, description, price_cents, status, is_published, deleted_at, likes_count, views_count," \
+            " comments_count, shares_count, video_url, thumbnail_url"
+        parts = [
+            f"(SELECT COUNT(*) FROM models WHERE creator_id = {a.id} AND deleted_at IS NULL)",
+            f"(SELECT COUNT(*) FROM model_likes WHERE model_id IN ({self.draft}, {self.pub}))",
+            f"(SELECT COUNT(*) FROM model_views WHERE model_id IN ({self.draft}, {self.pub}))",
+            f"(SELECT COUNT(*) FROM model_comments WHERE model_id IN ({self.draft}, {self.pub}))",
+            f"(SELECT COUNT(*) FROM cart_items WHERE user_id = {a.id})",
+            f"(SELECT COUNT(*) FROM payout_methods WHERE user_id = {a.id})",
+            f"(SELECT is_read FROM notifications WHERE id = {self.notification})",
+            f"(SELECT COUNT(*) FROM jobs WHERE owner_id = {a.id})",
+            f"(SELECT COUNT(*) FROM dm_messages WHERE conversation_id = {self.conversation})",
+            f"(SELECT COUNT(*) FROM dm_messages WHERE conversation_id = {self.conversation} AND read_at IS NULL)",
+            f"(SELECT status FROM support_tickets WHERE id = {self.ticket})",
+            f"(SELECT COUNT(*) FROM support_messages WHERE ticket_id = {self.ticket})",
+            f"(SELECT status FROM communities WHERE id = {self.pending_community})",
+            f"(SELECT COUNT(*) FROM community_members WHERE community_id = {self.pending_community})",
+            f"(SELECT COUNT(*) FROM community_posts WHERE community_id = {self.pending_community})",
+            f"(SELECT reactions_count FROM community_posts WHERE id = {self.pending_post})",
+            f"(SELECT comments_count FROM community_posts WHERE id = {self.pending_post})",
+            f"(SELECT shares_count FROM community_posts WHERE id = {self.pending_post})",
+            f"(SELECT COUNT(*) FROM community_reports)",
+            f"(SELECT COUNT(*) FROM bounties WHERE owner_id = {a.id} AND status IN ('open', 'in_progress'))",
+            f"(SELECT COUNT(*) FROM bounty_applications WHERE bounty_id IN ({self.open_bounty}, {self.busy_bounty})"
+            " AND status = 'pending')",
+            f"(SELECT COUNT(*) FROM bounty_deliveries WHERE bounty_id = {self.busy_bounty})",
+            f"(SELECT COUNT(*) FROM lesson_completions WHERE course_id = {self.course})",
+            f"(SELECT COUNT(*) FROM course_enrollments WHERE course_id = {self.course})",
+            f"(SELECT COUNT(*) FROM uploads WHERE user_id = {a.id})",
+        ]
+        rows = s.sql(f"SELECT {m} FROM models WHERE id IN ({self.draft}, {self.pub}) ORDER BY id")
+        return rows + s.sql("SELECT " + ", ".join(parts))
+
+
+@pytest.fixture(scope="module")
+def world(server):
+    return World(server)
+
+
+def fill(path, values):
+    out = []
+    for seg in path.split("/"):
+        if seg.startswith("{") and seg.endswith("}"):
+            name = seg[1:-1].partition(":")[0]
+            assert name in values, f"{path}: the target has no {name}"
+            seg = urllib.parse.quote(str(values[name]), safe="")
+        out.append(seg)
+    return "/".join(out)
+
+
+def cases():
+    out = []
+    for r in id_routes():
+        for target, kind, *body in MAPPING.get(r["path"], []):
+            k = kind.get(r["method"]) if isinstance(kind, dict) else kind
+            if k:
+                out.append((r["method"], r["path"], target, k, body[0] if body else BODIES.get(r["path"])))
+    return out
+
+
+def test_user_b_cannot_reach_user_a_objects(world):
+    s = world.s
+    before = world.state()
+    problems = []
+    for method, path, target, kind, body in cases():
+        url = fill(path, world.params(target))
+        kw = {"headers": world.b.h}
+        if method in ("POST", "PUT"):
+            kw["json"] = body if body is not None else {}
+        r = s.request(method, url, **kw)
+        where = f"{method} {path} ({target}, {body}) as B -> {r.status_code}"
+        if r.status_code >= 500:
+            problems.append(f"{where}: {r.text[:200]!r}")
+        elif kind == "deny" and r.status_code not in (403, 404):
+            problems.append(f"{where}, expected 403/404: {r.text[:200]!r}")
+        elif kind == "public":
+            if r.status_code not in (200, 403, 404):
+                problems.append(f"{where}, expected 200/403/404: {r.text[:200]!r}")
+            leaked = [v for v in world.private_values if v in r.text]
+            if leaked:
+                problems.append(f"{where}: leaks A's private values {leaked}")
+        after = world.state()
+        if after != before:
+            problems.append(f"{where}: A's state changed:\n  {before}\n  {after}")
+            before = after
+    assert not problems, "\n".join(problems)
+
+
+def test_user_a_still_reaches_own_objects(world):
+    """The walk is not vacuous: A gets its own things (a 403/404 above is
+    about B, not about a broken fixture)."""
+    s, a = world.s, world.a
+    for path in (f"/api/models/{world.draft}", f"/api/jobs/{world.job}", f"/api/messages/{world.conversation}",
+                 f"/api/support/tickets/{world.ticket}", f"/api/communities/{world.pending_community}",
+                 f"/api/users/me/purchases/{world.purchase}/license", f"/api/models/{world.pub}/analytics",
+                 "/".join(world.attachment_file), "/".join(world.model_file),
+                 f"/api/support/tickets/{world.ticket}/attachments/{world.attachment}"):
+        r = s.get(path, headers=a.h)
+        assert r.status_code == 200, f"{path}: {r.status_code} {r.text[:200]}"
+
+
+def admin_path(path):
+    return fill(path, {n: 1 for n in params_of(path)})
+
+
+def test_non_admin_gets_403_on_every_admin_route(server):
+    u, = make_users(server, 1)
+    problems = []
+    admin_routes = [r for r in ROUTES if r["path"].startswith("/api/admin")]
+    assert len(admin_routes) > 40
+    for r in admin_routes:
+        assert r["access"] == "admin", f"{r['method']} {r['path']} is under /api/admin but not admin-only"
+        kw = {"headers": u.h}
+        if r["method"] in ("POST", "PUT"):
+            kw["json"] = {}
+        got = server.request(r["method"], admin_path(r["path"]), **kw)
+        if got.status_code != 403:
+            problems.append(f"{r['method']} {r['path']} as a user -> {got.status_code}")
+        got = server.request(r["method"], admin_path(r["path"]), **({"json": {}} if "json" in kw else {}))
+        if got.status_code != 401:
+            problems.append(f"{r['method']} {r['path']} anonymous -> {got.status_code}")
+    assert not problems, "\n".join(problems)
