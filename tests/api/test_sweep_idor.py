@@ -77,7 +77,8 @@ MAPPING = {
     "/api/models/{id:int}/analytics": [("draft", "deny"), ("pub", "deny")],
     "/api/models/{id:int}/download-specs": [("draft", "deny")],
     # anyone who may see a model may render it; only the owner stores a render
-    "/api/models/{id:int}/screenshot": [("draft", "deny"), ("pub", "public"), ("pub", "deny", {"store": True})],
+    "/api/models/{id:int}/screenshot": [("draft", "deny"), ("pub", "public", {"width": 64, "height": 64}),
+                                         ("pub", "deny", {"store": True})],
     "/api/models/{id:int}/record-video": [("draft", "deny"), ("pub", "deny")],
     "/api/models/{id:int}/related": [("draft", "deny"), ("pub", "public")],
     "/api/models/{id:int}/download": [("draft", "deny"), ("pub", "deny")],
@@ -223,6 +224,14 @@ class World:
                                 headers=adm))["id"]
         self.course = co
         ok(s.post(f"/api/courses/{co}/enroll", headers=a.h))
+        # for ids in bodies: an unused model upload and an image upload of A's
+        self.spare_upload = upload_model(s, a.h)["upload_id"]
+        img = ok(requests.post(s.url + "/api/upload/image", headers=a.h,
+                               files={"file": ("a.png", png_bytes(), "application/octet-stream")}, timeout=60))
+        self.image_upload, self.image_url = img["upload_id"], img["image_url"]
+        self.spare_attachment = ok(requests.post(
+            s.url + "/api/upload/attachment", headers=a.h,
+            files={"file": ("b.png", png_bytes(), "application/octet-stream")}, timeout=60))["upload_id"]
         self.private_values = [a.email, self.paypal, self.secret_title, "private draft", "private hello",
                                "my private problem"]
 
@@ -285,13 +294,39 @@ class World:
             f"(SELECT COUNT(*) FROM course_enrollments WHERE course_id = {self.course})",
             f"(SELECT COUNT(*) FROM uploads WHERE user_id = {a.id})",
         ]
-        rows = s.sql(f"SELECT {m} FROM models WHERE id IN ({self.draft}, {self.pub}) ORDER BY id")
-        return rows + s.sql("SELECT " + ", ".join(parts))
+        rows = self.sql(f"SELECT {m} FROM models WHERE id IN ({self.draft}, {self.pub}) ORDER BY id")
+        return rows + self.sql("SELECT " + ", ".join(parts))
+
+    def sql(self, query):
+        """s.sql, but through one psql kept open (a psql per query costs
+        more than the walk itself on a loaded machine)."""
+        if self.s.engine != "postgres":
+            return self.s.sql(query)
+        if not getattr(self, "psql", None):
+            self.psql = subprocess.Popen(["psql", self.s.pg.url, "-X", "-q", "-A", "-t", "-F", "\x1f"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.psql.stdin.write(query + ";\n\\echo __end__\n")
+        self.psql.stdin.flush()
+        rows = []
+        for line in self.psql.stdout:
+            line = line.rstrip("\n")
+            if line == "__end__":
+                return rows
+            if line:
+                rows.append(tuple(line.split("\x1f")))
+        raise AssertionError("psql ended")
+
+    def close(self):
+        if getattr(self, "psql", None):
+            self.psql.stdin.close()
+            self.psql.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def world(server):
-    return World(server)
+    w = World(server)
+    yield w
+    w.close()
 
 
 def fill(path, values):
@@ -340,6 +375,77 @@ def test_user_b_cannot_reach_user_a_objects(world):
         if after != before:
             problems.append(f"{where}: A's state changed:\n  {before}\n  {after}")
             before = after
+    assert not problems, "\n".join(problems)
+
+
+def test_user_b_cannot_use_user_a_ids_in_bodies(world):
+    """Ids inside request bodies: B names A's uploads, draft model and
+    conversation in B's own requests; each is refused (403/404/422) and A's
+    state does not change."""
+    s, a, b, c = world.s, world.a, world.b, world.c
+    adm = s.admin_headers()
+
+    def ok(r):
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    # B's own things to act from: a model, an active community B is in,
+    # a bounty of C's that B was accepted on, an open bounty of C's
+    b_model = create_model(s, b)["id"]
+    comm = ok(s.post("/api/communities", json={"name": uniq("Comm"), "description": "B's"}, headers=b.h))["id"]
+    ok(s.put(f"/api/admin/communities/{comm}/approve", headers=adm))
+    bounty = {"description": "Please model a low-poly castle for my game", "budget": 150, "deadline": future()}
+    busy = ok(s.post("/api/bounties", json=dict(bounty, title=uniq("Bounty")), headers=c.h))["id"]
+    app = ok(s.post(f"/api/bounties/{busy}/apply", json={"message": "I have built many castles before, hire me"},
+                    headers=b.h))["id"]
+    ok(s.post(f"/api/bounties/{busy}/applications/{app}/accept", headers=c.h))
+    open_b = ok(s.post("/api/bounties", json=dict(bounty, title=uniq("Bounty")), headers=c.h))["id"]
+    draft, up, img, att = world.draft, world.spare_upload, world.image_upload, world.spare_attachment
+    calls = [
+        ("POST", "/api/models", {"title": uniq("Stolen"), "price": 1, "category_id": None, "upload_id": up}),
+        ("POST", "/api/models/analyze", {"upload_id": up}),
+        ("POST", "/api/models/safety-scan", {"upload_id": up}),
+        ("POST", "/api/ai/generate-tags", {"upload_id": up}),
+        ("POST", "/api/ai/generate-tags", {"model_id": draft}),
+        ("POST", f"/api/models/{b_model}/screenshot", {"upload_id": img}),
+        ("PUT", f"/api/models/{b_model}", {"preview_images": [world.image_url]}),
+        ("PUT", f"/api/models/{b_model}", {"thumbnail_url": world.image_url}),
+        ("POST", "/api/messages", {"conversation_id": world.conversation, "content": "B joins in"}),
+        ("POST", "/api/support/tickets", {"subject": "Theirs " + uniq(), "message": "m", "attachment_ids": [att]}),
+        ("POST", "/api/support/tickets", {"subject": "Theirs " + uniq(), "message": "m",
+                                          "attachment_ids": [world.attachment]}),
+        ("POST", "/api/cart", {"model_id": draft}),
+        ("POST", "/api/checkout", {"model_ids": [draft], "payment_method": "card",
+                                   "payment_details": {"card_token": "tok_visa"}}),
+        ("POST", "/api/communities/messages", {"content": "hi", "community_id": world.pending_community}),
+        ("POST", f"/api/communities/{comm}/posts", {"content": "look", "model_id": draft}),
+        ("POST", f"/api/communities/{comm}/posts", {"content": "look", "image_upload_ids": [img]}),
+        ("POST", "/api/bounties", dict(bounty, title=uniq("Bounty"), reference_image_ids=[img])),
+        ("POST", f"/api/bounties/{open_b}/apply", {"message": "I have built many castles before, hire me",
+                                                   "portfolio_model_ids": [draft]}),
+        ("POST", f"/api/bounties/{busy}/deliver", {"message": "done", "model_id": draft}),
+        ("POST", f"/api/bounties/{busy}/deliver", {"message": "done", "upload_id": img}),
+    ]
+    from test_models import default_category
+    calls[0][2]["category_id"] = default_category(s)
+    before = world.state()
+    problems = []
+    for method, path, body in calls:
+        r = s.request(method, path, json=body, headers=b.h)
+        where = f"{method} {path} {body} as B -> {r.status_code}"
+        if r.status_code not in (403, 404, 422):
+            problems.append(f"{where}: {r.text[:200]!r}")
+        leaked = [v for v in world.private_values if v in r.text]
+        if leaked:
+            problems.append(f"{where}: leaks {leaked}")
+        after = world.state()
+        if after != before:
+            problems.append(f"{where}: A's state changed")
+            before = after
+    # and nothing of A's landed in B's things
+    assert s.scalar(f"SELECT COUNT(*) FROM cart_items WHERE user_id = {b.id} AND model_id = {draft}") == "0"
+    assert s.scalar(f"SELECT COUNT(*) FROM bounty_deliveries WHERE bounty_id = {busy}") == "0"
+    assert s.scalar(f"SELECT COUNT(*) FROM community_posts WHERE community_id = {comm}") == "0"
     assert not problems, "\n".join(problems)
 
 
