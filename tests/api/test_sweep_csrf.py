@@ -115,3 +115,51 @@ def test_same_origin_refresh_and_logout_work(account, name, headers):
     assert r.status_code == 200, r.text
     r = requests.post(s.url + "/api/auth/refresh", headers={"Cookie": f"refresh_token={new}"}, timeout=15)
     assert r.status_code == 401, r.text
+
+
+# Routes that set the session cookie (login CSRF would sign a victim in as
+# the attacker): all take JSON only, and a cross-site page can send JSON
+# only after a CORS preflight, which a foreign origin fails.
+COOKIE_SETTING = ["/api/auth/login", "/api/auth/verify-email", "/api/auth/admin/verify-otp",
+                  "/api/auth/oauth/{provider}"]
+SIMPLE_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None]
+
+
+def routes():
+    d = tempfile.gettempdir()
+    p = subprocess.run([BINARY, "routes"], capture_output=True, text=True, env=base_env({"DATA_DIR": d}), cwd=d,
+                       timeout=30)
+    return json.loads(p.stdout)
+
+
+def test_cookie_setting_routes_take_json_only(server, account):
+    _, email, _ = account
+    table = {(r["method"], r["path"]): r for r in routes()}
+    for path in COOKIE_SETTING:
+        assert table[("POST", path)]["body"] == "json", path
+        url = server.url + path.replace("{provider}", "google")
+        body = json.dumps({"email": email, "password": PASSWORD, "code": "123456", "redirect_uri":
+                           "http://localhost:3000/cb"})
+        for ct in SIMPLE_TYPES:
+            h = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+            if ct:
+                h["Content-Type"] = ct
+            r = requests.post(url, data=body, headers=h, timeout=15)
+            assert r.status_code == 415, f"{path} {ct}: {r.status_code} {r.text[:200]}"
+            assert "refresh_token=" not in r.headers.get("Set-Cookie", ""), (path, ct)
+
+
+def test_every_json_route_refuses_simple_content_types(server):
+    """No JSON route can be driven by a form or text/plain body (what a
+    cross-site page may send without a preflight)."""
+    adm = server.admin_headers()
+    problems = []
+    for r in routes():
+        if r["body"] != "json":
+            continue
+        path = "/".join(("1" if ":int" in seg else "google" if seg == "{provider}" else "x")
+                        if seg.startswith("{") else seg for seg in r["path"].split("/"))
+        got = server.request(r["method"], path, data="{}", headers=dict(adm, **{"Content-Type": "text/plain"}))
+        if got.status_code != 415:
+            problems.append(f"{r['method']} {r['path']} text/plain -> {got.status_code}")
+    assert not problems, "\n".join(problems)
