@@ -449,6 +449,75 @@ def test_user_b_cannot_use_user_a_ids_in_bodies(world):
     assert not problems, "\n".join(problems)
 
 
+def test_lists_never_show_user_a_private_things_to_b(world):
+    """Every GET route without a path parameter (lists, search, feeds),
+    as B, with every filter that could reach A's private things: A's
+    draft title, email, payout details and private texts never appear."""
+    s, a, b = world.s, world.a, world.b
+    secret = world.secret_title
+    queries = [{}, {"search": secret, "q": secret}, {"creator_id": a.id, "user_id": a.id, "status": "draft"},
+               {"creator": a.username, "owner_id": a.id, "status": "pending", "include_drafts": "true"},
+               {"search": "private", "q": "private hello", "status": "all"}]
+    problems = []
+    for r in ROUTES:
+        if r["method"] != "GET" or params_of(r["path"]) or is_admin_route(r) or r["path"] in ("/metrics",):
+            continue
+        for q in queries:
+            got = s.get(r["path"], params=q, headers=b.h)
+            if got.status_code >= 500:
+                problems.append(f"GET {r['path']} {q} -> {got.status_code}")
+            leaked = [v for v in world.private_values if v in got.text]
+            if leaked:
+                problems.append(f"GET {r['path']} {q} as B leaks {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+def test_owner_and_privileged_fields_in_bodies_are_not_taken(world):
+    """B creates and edits B's own things with owner fields naming A and
+    fields only staff may set: what is stored is B's, with the defaults."""
+    s, a, b = world.s, world.a, world.b
+    from test_models import default_category
+    sneaky = {"creator_id": a.id, "owner_id": a.id, "user_id": a.id, "author_id": a.id, "buyer_id": a.id,
+              "status": "approved", "is_featured": True, "is_published": True, "likes_count": 999,
+              "views_count": 999, "sales_count": 999, "role": "admin", "is_admin": True, "is_banned": False,
+              "is_email_verified": True, "is_verified": True, "assigned_to": a.id, "members_count": 999,
+              "applications_count": 999, "accepted_application_id": 1, "id": world.pub}
+
+    def send(method, path, body):
+        body = dict(sneaky, **body)
+        r = s.request(method, path, json=body, headers=b.h)
+        assert r.status_code in (200, 201, 422), f"{method} {path}: {r.status_code} {r.text[:200]}"
+        if r.status_code == 422:  # unknown fields refused: send the plain body, then check what is stored
+            r = s.request(method, path, json={k: v for k, v in body.items() if k not in sneaky}, headers=b.h)
+            assert r.status_code in (200, 201), f"{method} {path}: {r.status_code} {r.text[:200]}"
+        return r.json()
+
+    m = send("POST", "/api/models", {"title": uniq("Mine"), "price": 3, "category_id": default_category(s),
+                                     "upload_id": upload_model(s, b.h)["upload_id"]})
+    send("PUT", f"/api/models/{m['id']}", {"title": uniq("Mine2")})
+    row = s.sql(f"SELECT creator_id, status, is_featured, likes_count, views_count, sales_count FROM models"
+                f" WHERE id = {m['id']}")[0]
+    assert row[0] == str(b.id) and row[1] == "pending" and row[2] in ("0", "f", "false") and row[3:] == ("0",) * 3, row
+    send("PUT", "/api/users/me", {"full_name": "B Name"})
+    row = s.sql(f"SELECT role, is_email_verified, is_banned FROM users WHERE id = {b.id}")[0]
+    assert row[0] == "user", row
+    t = send("POST", "/api/support/tickets", {"subject": "Sneaky " + uniq(), "message": "m"})
+    row = s.sql(f"SELECT user_id, status, assigned_to FROM support_tickets WHERE id = {t['id']}")[0]
+    assert row[0] == str(b.id) and row[1] == "active" and row[2] == "", row
+    c = send("POST", "/api/communities", {"name": uniq("Comm"), "description": "mine"})
+    row = s.sql(f"SELECT owner_id, status, members_count FROM communities WHERE id = {c['id']}")[0]
+    assert row[0] == str(b.id) and row[1] == "pending" and row[2] == "1", row
+    bo = send("POST", "/api/bounties", {"title": uniq("Bounty"), "description": "Please model a low-poly castle",
+                                        "budget": 150, "deadline": future()})
+    row = s.sql(f"SELECT owner_id, status, applications_count, accepted_application_id FROM bounties"
+                f" WHERE id = {bo['id']}")[0]
+    assert row == (str(b.id), "open", "0", ""), row
+    p = send("POST", f"/api/communities/{c['id']}/posts", {"content": "hello"})
+    assert s.scalar(f"SELECT author_id FROM community_posts WHERE id = {p['id']}") == str(b.id)
+    # A's approved model was not touched by the "id" field
+    assert s.scalar(f"SELECT title FROM models WHERE id = {world.pub}") != "Mine2"
+
+
 def test_user_a_still_reaches_own_objects(world):
     """The walk is not vacuous: A gets its own things (a 403/404 above is
     about B, not about a broken fixture)."""
