@@ -350,23 +350,25 @@ def cases():
     return out
 
 
-def test_user_b_cannot_reach_user_a_objects(world):
+@pytest.mark.parametrize("caller", ["B", "anonymous"])
+def test_user_b_cannot_reach_user_a_objects(world, caller):
     s = world.s
     before = world.state()
     problems = []
+    refused = (403, 404) if caller == "B" else (401, 403, 404)
     for method, path, target, kind, body in cases():
         url = fill(path, world.params(target))
-        kw = {"headers": world.b.h}
+        kw = {"headers": world.b.h if caller == "B" else {}}
         if method in ("POST", "PUT"):
             kw["json"] = body if body is not None else {}
         r = s.request(method, url, **kw)
-        where = f"{method} {path} ({target}, {body}) as B -> {r.status_code}"
+        where = f"{method} {path} ({target}, {body}) as {caller} -> {r.status_code}"
         if r.status_code >= 500:
             problems.append(f"{where}: {r.text[:200]!r}")
-        elif kind == "deny" and r.status_code not in (403, 404):
+        elif kind == "deny" and r.status_code not in refused:
             problems.append(f"{where}, expected 403/404: {r.text[:200]!r}")
         elif kind == "public":
-            if r.status_code not in (200, 403, 404):
+            if r.status_code not in (200,) + refused:
                 problems.append(f"{where}, expected 200/403/404: {r.text[:200]!r}")
             leaked = [v for v in world.private_values if v in r.text]
             if leaked:
