@@ -222,3 +222,27 @@ def test_range_answers_carry_only_numbers(server, owner):
         hs = check_head(head)
         if "Content-Range" in hs:
             assert re.fullmatch(r"bytes (\d+-\d+|\*)/\d+", hs["Content-Range"]), hs
+
+
+def test_no_route_reflects_the_request_into_a_header(server, owner):
+    """Every GET route (ids filled with 1), with CR/LF and non-ASCII in the
+    path and query: every answer's head stays clean."""
+    import json
+    import subprocess
+    import tempfile
+    from conftest import BINARY, base_env
+    d = tempfile.gettempdir()
+    routes = json.loads(subprocess.run([BINARY, "routes"], capture_output=True, text=True,
+                                       env=base_env({"DATA_DIR": d}), cwd=d, timeout=30).stdout)
+    evil = "%0d%0aX-Injected:%201%E2%80%AE%C3%A9"
+    auth = b"Authorization: " + owner.h["Authorization"].encode() + b"\r\n"
+    for r in routes:
+        if r["method"] != "GET":
+            continue
+        path = "/".join(("1" if ":int" in seg else "x" + evil) if seg.startswith("{") else seg
+                        for seg in r["path"].split("/"))
+        for q in ("?next=" + evil + "&redirect_uri=" + evil + "&q=" + evil + "&filename=" + evil, ""):
+            head = raw_head(server, path + q, auth)
+            check_head(head)
+    for path in ("/", "/models/" + evil, "/x" + evil + ".js", "/files/models/" + evil):
+        check_head(raw_head(server, path, auth))
