@@ -520,6 +520,35 @@ def test_owner_and_privileged_fields_in_bodies_are_not_taken(world):
     assert s.scalar(f"SELECT title FROM models WHERE id = {world.pub}") != "Mine2"
 
 
+def test_b_own_parent_with_a_child_id(world):
+    """Two-id routes: B's own parent with A's child (a comment, an
+    attachment, an application, a lesson of another course) is 404, never
+    an action on A's child."""
+    s, a, b, c = world.s, world.a, world.b, world.c
+
+    def ok(r):
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    b_model = create_model(s, b, approve=True, price=0, is_free=True)["id"]
+    b_ticket = ok(s.post("/api/support/tickets", json={"subject": "Mine " + uniq(), "message": "m"}, headers=b.h))["id"]
+    b_bounty = ok(s.post("/api/bounties", json={"title": uniq("Bounty"), "description": "Please model a castle",
+                                                "budget": 150, "deadline": future()}, headers=b.h))["id"]
+    adm = s.admin_headers()
+    other = ok(s.post("/api/admin/courses", json={"title": uniq("Course"), "description": "Other",
+                                                  "is_published": True}, headers=adm))["id"]
+    ok(s.post(f"/api/courses/{other}/enroll", headers=b.h))
+    before = world.state()
+    for method, path in (("DELETE", f"/api/models/{b_model}/comments/{world.pub_comment}"),
+                         ("GET", f"/api/support/tickets/{b_ticket}/attachments/{world.attachment}"),
+                         ("POST", f"/api/bounties/{b_bounty}/applications/{world.open_bounty_app}/accept"),
+                         ("POST", f"/api/courses/{other}/lessons/{world.lesson}/complete")):
+        r = s.request(method, path, headers=b.h)
+        assert r.status_code == 404, f"{method} {path}: {r.status_code} {r.text[:200]}"
+        assert world.state() == before, f"{method} {path} changed A's state"
+    assert s.scalar(f"SELECT COUNT(*) FROM lesson_completions WHERE user_id = {b.id}") == "0"
+
+
 def test_user_a_still_reaches_own_objects(world):
     """The walk is not vacuous: A gets its own things (a 403/404 above is
     about B, not about a broken fixture)."""
@@ -540,7 +569,7 @@ def admin_path(path):
 def test_non_admin_gets_403_on_every_admin_route(server):
     u, = make_users(server, 1)
     problems = []
-    admin_routes = [r for r in ROUTES if r["path"].startswith("/api/admin")]
+    admin_routes = [r for r in ROUTES if is_admin_route(r)]
     assert len(admin_routes) > 40
     for r in admin_routes:
         assert r["access"] == "admin", f"{r['method']} {r['path']} is under /api/admin but not admin-only"
