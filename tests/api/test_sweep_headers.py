@@ -77,12 +77,12 @@ def check_disposition(head, expect_name):
 # file name sent -> the name the server keeps (path and control characters
 # and quotes dropped at upload, multipart.c)
 NAMES = [
-    ("modèle «rouge» 𝔸.obj", "modèle «rouge» 𝔸.obj"),
-    ("\u202egpj.exe.obj", "\u202egpj.exe.obj"),
-    ("semi;colon,comma.obj", "semi;colon,comma.obj"),
-    ("per%0d%0acent.obj", "per%0d%0acent.obj"),
-    ("C:\\fakepath\\back.obj", "back.obj"),
-    ("sp ace 'quote'.obj", "sp ace 'quote'.obj"),
+    ("modèle «rouge» 𝔸.png", "modèle «rouge» 𝔸.png"),
+    ("\u202egpj.exe.png", "\u202egpj.exe.png"),
+    ("semi;colon,comma.png", "semi;colon,comma.png"),
+    ("per%0d%0acent.png", "per%0d%0acent.png"),
+    ("C:\\fakepath\\back.png", "back.png"),
+    ("sp ace 'quote'.png", "sp ace 'quote'.png"),
 ]
 
 
@@ -103,7 +103,7 @@ def owner(server):
 
 @pytest.mark.parametrize("sent,kept", NAMES, ids=[str(i) for i in range(len(NAMES))])
 def test_upload_file_names_never_split_the_disposition(server, owner, sent, kept):
-    r = raw_upload(server, owner.h, "/api/upload/model", sent.encode(), CUBE_OBJ)
+    r = raw_upload(server, owner.h, "/api/upload/attachment", sent.encode(), png_bytes())
     assert r.status_code == 201, r.text
     path = urllib.parse.urlsplit(r.json()["file_url"]).path
     head = raw_head(server, path, b"Authorization: " + owner.h["Authorization"].encode() + b"\r\n")
@@ -115,8 +115,8 @@ def test_upload_file_names_never_split_the_disposition(server, owner, sent, kept
 def test_raw_control_characters_in_a_part_file_name(server, owner):
     """CR, LF, quotes and DEL in the multipart part's own header: the upload
     is refused or the characters are gone; never a split response header."""
-    for raw in (b"a\rb.obj", b"evil\\\".obj", b"del\x7f.obj", b"tab\tname.obj", b"bad\xff\xfeutf8.obj"):
-        r = raw_upload(server, owner.h, "/api/upload/model", raw, CUBE_OBJ)
+    for raw in (b"a\rb.png", b"evil\\\".png", b"del\x7f.png", b"tab\tname.png"):
+        r = raw_upload(server, owner.h, "/api/upload/attachment", raw, png_bytes())
         assert r.status_code in (201, 400, 415, 422), (raw, r.status_code, r.text[:200])
         if r.status_code != 201:
             continue
@@ -126,12 +126,12 @@ def test_raw_control_characters_in_a_part_file_name(server, owner):
         cd = [v for k, v in headers_list(head) if k.lower() == "content-disposition"]
         assert len(cd) == 1 and DISPOSITION_RE.match(cd[0]), (raw, cd)
     # bytes that are not UTF-8 were a 500 on PostgreSQL (it refuses to store them)
-    r = raw_upload(server, owner.h, "/api/upload/model", b"bad\xff\xfeutf8.obj", CUBE_OBJ)
+    r = raw_upload(server, owner.h, "/api/upload/attachment", b"bad\xff\xfeutf8.png", png_bytes())
     assert r.status_code == 201, r.text
     head = raw_head(server, urllib.parse.urlsplit(r.json()["file_url"]).path,
                     b"Authorization: " + owner.h["Authorization"].encode() + b"\r\n")
     check_head(head)
-    check_disposition(head, "bad__utf8.obj")
+    check_disposition(head, "bad__utf8.png")
 
 
 def test_image_and_attachment_names(server, owner):
