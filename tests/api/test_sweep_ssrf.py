@@ -274,3 +274,36 @@ def test_no_route_redirects_off_site(server, who):
             assert not (300 <= got.status_code < 400 and loc and not loc.startswith("/")
                         and not loc.startswith(server.url)), f"GET {path} redirects off-site to {loc!r}"
             assert "evil.example" not in loc, f"GET {path}: Location {loc!r}"
+
+
+# ---------------------------------------------------------------- URLs inside model files
+
+def hostile_obj(c):
+    """A cube whose material library and textures point at the server's own
+    files, a canary on loopback and the metadata address."""
+    from test_models import CUBE_OBJ
+    refs = (f"mtllib /etc/passwd\nmtllib ../../../../../../etc/passwd\n"
+            f"mtllib http://127.0.0.1:{c.port}/m.mtl\nmtllib file:///etc/hostname\nusemtl root\n").encode()
+    return refs + CUBE_OBJ
+
+
+def test_references_inside_a_model_are_never_followed(server, who, canary):
+    """glTF uris are refused at upload (test_upload_models.py); an OBJ's
+    mtllib lines are only named: the conversion child reads the one file it
+    was given, so no server file ends in the GLB a visitor can fetch."""
+    from test_convert_specs import wait_converted
+    r = requests.post(server.url + "/api/upload/model", headers=who.h, timeout=60,
+                      files={"file": ("refs.obj", hostile_obj(canary), "application/octet-stream")})
+    if r.status_code == 422:
+        return  # refused outright: nothing was read
+    assert r.status_code == 201, r.text
+    m = create_model(server, who, upload=r.json())
+    doc = wait_converted(server, m["id"], who.h)
+    if doc["conversion_status"] == "done":
+        glb = server.get(f"/api/models/{m['id']}/viewer-file", headers=who.h)
+        assert glb.status_code == 200, glb.text
+        with open("/etc/passwd", "rb") as f:
+            first = f.readline().strip()
+        assert first not in glb.content and b"root:" not in glb.content
+    time.sleep(0.3)
+    assert canary.hits == [], f"the analysis or conversion fetched {canary.hits}"
