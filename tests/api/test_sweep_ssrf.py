@@ -267,7 +267,7 @@ def test_no_route_redirects_off_site(server, who):
                 path = path.replace(seg, "1" if ":int" in seg else "x", 1)
         paths.append(path)
     for path in paths:
-        for h in ({}, who.h):
+        for h in (who.h,):
             got = requests.get(server.url + path, params=REDIRECT_PARAMS, headers=h, allow_redirects=False,
                                timeout=15)
             loc = got.headers.get("Location", "")
