@@ -549,6 +549,18 @@ def test_b_own_parent_with_a_child_id(world):
     assert s.scalar(f"SELECT COUNT(*) FROM lesson_completions WHERE user_id = {b.id}") == "0"
 
 
+def test_b_cannot_subscribe_to_a_channels(world):
+    """The WebSocket channels with an id: A's support ticket and A's
+    pending community are closed to B (4403); A gets in."""
+    from test_ws import open_ws, ping
+    s, a, b = world.s, world.a, world.b
+    for path in (f"/ws/support/{world.ticket}", f"/ws/community/{world.pending_community}"):
+        assert open_ws(s, b, path).expect_close() == 4403, path
+        ws = open_ws(s, a, path)
+        ping(ws)
+        ws.close()
+
+
 def test_user_a_still_reaches_own_objects(world):
     """The walk is not vacuous: A gets its own things (a 403/404 above is
     about B, not about a broken fixture)."""
