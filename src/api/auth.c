@@ -359,12 +359,19 @@ static int auth_login(req_t *req)
 /* The browser sent this request from another site: an Origin that is
  * neither one of CORS_ORIGINS nor this server as the browser addressed it
  * (http or https and the Host header), so that a page opened at
- * 127.0.0.1:8000 instead of PUBLIC_URL's localhost:8000 keeps its session.
- * A page elsewhere cannot forge either header. */
+ * 127.0.0.1:8000 instead of PUBLIC_URL's localhost:8000 keeps its session;
+ * or, without an Origin, Sec-Fetch-Site: cross-site.  A page elsewhere
+ * cannot forge these headers. */
 static bool foreign_origin(req_t *req)
 {
 	const char *origin = req_header(req, "Origin");
-	if (!origin || req->origin)
+	if (req->origin)
+		return false;
+	/* A browser that leaves Origin off still names the initiator's site. */
+	const char *site = req_header(req, "Sec-Fetch-Site");
+	if (site && !strcasecmp(site, "cross-site"))
+		return true;
+	if (!origin)
 		return false;
 	const char *host = req_header(req, "Host");
 	const char *rest = str_has_prefix(origin, "https://") ? origin + 8

@@ -417,6 +417,36 @@ static bool parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *
 	return true;
 }
 
+/* `kind; filename="<ASCII fallback>"; filename*=UTF-8''<name percent-encoded>`
+ * (RFC 6266): the fallback has one '_' per character that is not plain
+ * printable ASCII or is one of " \\ ; % (which a browser may read as
+ * syntax or decode); the name itself travels only percent-encoded, so no
+ * byte of it can end or split the header. */
+static const char *content_disposition(req_t *req, const char *kind, const char *fname)
+{
+	const unsigned char *n = (const unsigned char *)(fname && *fname ? fname : "download");
+	size_t len = strlen((const char *)n);
+	char *safe = arena_alloc(req->arena, len + 1), *star = arena_alloc(req->arena, 3 * len + 1);
+	size_t i = 0, j = 0;
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = n; *p; p++) {
+		bool continuation = *p >= 0x80 && *p < 0xc0; /* its character has its '_' */
+		if (!continuation)
+			safe[i++] = *p < 0x20 || *p >= 0x7f || strchr("\"\\;%", *p) ? '_' : (char)*p;
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			     strchr("!#$&+-.^_`|~", *p);
+		if (plain) {
+			star[j++] = (char)*p;
+		} else {
+			star[j++] = '%';
+			star[j++] = hex[*p >> 4];
+			star[j++] = hex[*p & 15];
+		}
+	}
+	safe[i] = star[j] = '\0';
+	return arena_printf(req->arena, "%s; filename=\"%s\"; filename*=UTF-8''%s", kind, safe, star);
+}
+
 int reply_stored_file(req_t *req, const char *key, const char *ctype, const char *etag, const char *fname,
 		      bool public_area)
 {
@@ -426,11 +456,7 @@ int reply_stored_file(req_t *req, const char *key, const char *ctype, const char
 	req_add_header(req, "ETag", etag);
 	req_add_header(req, "Accept-Ranges", "bytes");
 	bool image = str_has_prefix(ctype, "image/");
-	char *safe = arena_strdup(req->arena, fname);
-	for (char *p = safe; *p; p++)
-		if ((unsigned char)*p >= 0x80 || *p == '\\' || *p == ';')
-			*p = '_';
-	const char *disposition = arena_printf(req->arena, "%s; filename=\"%s\"", image ? "inline" : "attachment", safe);
+	const char *disposition = content_disposition(req, image ? "inline" : "attachment", fname);
 	req_add_header(req, "Content-Disposition", disposition);
 	if (store_is_s3()) {
 		char *url = store_presigned_url_as(key, 300, disposition);

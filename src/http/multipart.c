@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "multipart.h"
 #include "reply.h"
+#include "validate.h"
 #include "../core/log.h"
 #include "../core/num.h"
 #include "../core/util.h"
@@ -26,7 +27,7 @@ static void part_cleanup(void *arg)
 }
 
 /* "C:\\fakepath\\my model.glb" -> "my model.glb"; control characters and
- * quotes dropped; at most 200 bytes. */
+ * quotes dropped; at most 200 bytes of UTF-8. */
 static const char *clean_name(req_t *req, const char *name)
 {
 	if (!name)
@@ -41,6 +42,14 @@ static const char *clean_name(req_t *req, const char *name)
 		if (*p >= 0x20 && *p != 0x7f && *p != '"')
 			out[j++] = (char)*p;
 	out[j] = '\0';
+	/* A cut inside a character, or bytes that are not UTF-8 (which
+	 * PostgreSQL refuses to store): never kept as they are. */
+	for (int k = 0; k < 3 && j && (unsigned char)out[j - 1] >= 0x80 && !utf8_valid(out); k++)
+		out[--j] = '\0';
+	if (!utf8_valid(out))
+		for (char *p = out; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '_';
 	return j ? out : "upload";
 }
 
