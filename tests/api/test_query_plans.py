@@ -472,3 +472,27 @@ def test_the_old_aggregates_would_be_caught(engine):
         plans = engine.plans(old)
         flagged = [st["name"] for i, st in enumerate(old) if engine.problems(st, plans[f"{i} custom"])]
     assert flagged == [st["name"] for st in old]
+
+
+# ------------------------------------------------------------------ deep pages
+
+def test_a_page_deeper_than_page_max_offset_is_422(server):
+    """A list longer than PAGE_MAX_OFFSET (10,000) rows: its pages start at
+    most 10,000 rows deep (OFFSET reads every row before the page); past
+    the end is still an empty page."""
+    from conftest import assert_error
+    from test_models import make_creator
+    u = make_creator(server)
+    n = 10050
+    series = (f"generate_series(1, {n}) g" if server.engine == "postgres" else
+              f"(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) SELECT g FROM s)")
+    # resolved tickets of a user of its own: in no other test's list or count
+    server.sql("INSERT INTO support_tickets (user_id, subject, category, priority, status, last_message_at, created_at,"
+               f" updated_at, resolved_at) SELECT {u.id}, 'old', 'general', 'normal', 'resolved', g, g, g, g FROM {series}")
+    path = "/api/support/tickets"
+    r = server.get(path, headers=u.h, params={"page": 101, "limit": 100})  # rows 10,001-10,050
+    assert r.status_code == 200, r.text
+    assert r.json()["total"] == n and len(r.json()["items"]) == 50
+    assert_error(server.get(path, headers=u.h, params={"page": 1002, "limit": 10}), 422, "VALIDATION_ERROR", "page")
+    past = server.get(path, headers=u.h, params={"page": 102, "limit": 100})
+    assert past.status_code == 200 and past.json()["items"] == [] and past.json()["total"] == n
