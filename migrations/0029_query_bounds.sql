@@ -158,7 +158,10 @@ CREATE INDEX models_pub_rating_idx ON models ((CASE WHEN rating_count > 0 THEN r
     WHERE status = 'approved' AND is_published = TRUE AND deleted_at IS NULL;
 CREATE INDEX models_pub_cat_rating_idx ON models (category_id, (CASE WHEN rating_count > 0 THEN rating_sum * 1.0 / rating_count ELSE 0 END), id)
     WHERE status = 'approved' AND is_published = TRUE AND deleted_at IS NULL;
-CREATE INDEX models_pub_featured_idx ON models (updated_at, id)
+-- is_featured leads so that SQLite, whose COUNT of the featured models
+-- otherwise took the public index (status, is_published, deleted_at) of
+-- 0004 and read every public model, sees an equality on this index.
+CREATE INDEX models_pub_featured_idx ON models (is_featured, updated_at, id)
     WHERE is_featured = TRUE AND status = 'approved' AND is_published = TRUE AND deleted_at IS NULL;
 
 -- SQLite: model_daily lost its day index when migration 0013 rebuilt it

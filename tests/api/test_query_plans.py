@@ -127,9 +127,11 @@ def statements(ids):
     # ---- featured and related (marketplace.c simple_list)
     featured = f"{PUBLIC} AND m.is_featured = TRUE AND m.id <> $1"
     out.append(S("featured count", f"SELECT COUNT(*){MODEL_FROM} WHERE {featured}", [0], walk=True,
+                 uses={"sqlite": "models_pub_featured_idx", "postgres": "models_pub_featured_idx"},
                  src={MARKET: ['"m.is_featured = TRUE AND m.id <> $1", "m.updated_at DESC, m.id DESC"']}))
     out.append(S("featured page", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE {featured} ORDER BY m.updated_at DESC, m.id DESC"
-                 " LIMIT 20 OFFSET 0", [0], walk=True))
+                 " LIMIT 20 OFFSET 0", [0], walk=True,
+                 uses={"sqlite": "models_pub_featured_idx", "postgres": "models_pub_featured_idx"}))
     # ---- model detail, like (models.c)
     out.append(S("model detail", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE m.id = $1 AND {PUBLIC}", [model],
                  src={"api/models.c": ['"SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1 AND " MODEL_PUBLIC']}))
