@@ -39,18 +39,15 @@ struct source {
 #define TOTALS_WHERE(cond) " WHERE t.listed = TRUE AND " cond " AND $1 >= 0"
 #define TOTALS(cond) "SELECT COUNT(*) FROM creator_totals t" TOTALS_WHERE(cond), \
 	" FROM creator_totals t JOIN users u ON u.id = t.creator_id" TOTALS_WHERE(cond)
-/* The period's days are summed per model first, from model_daily's day
- * index, and only those models are looked up: as one join, SQLite walked
- * every model in creator order and probed its days.  The upper bound
- * (no day is later than today, $1 + 6 or + 29) is for SQLite, which
- * has no histogram: it takes a range open at one end for a quarter of
- * the table, and scans it whole instead. */
+/* The period's days from model_daily's day index, and their models.  The
+ * upper bound (no day is later than today, $1 + 6 or + 29) is for
+ * SQLite, which has no histogram: it takes a range open at one end for a
+ * quarter of the table, and walked every model in creator order instead,
+ * probing its days. */
 #define DAILY_FROM(col)                                                                                 \
-	" FROM users u JOIN (SELECT m.creator_id, SUM(d.value) AS value FROM (SELECT model_id, SUM(" col  \
-	") AS value FROM model_daily WHERE day >= $1 AND day <= $1 + 30 GROUP BY model_id) d"             \
-	" JOIN models m ON m.id = d.model_id"                                                             \
-	" WHERE " MODEL_PUBLIC " GROUP BY m.creator_id HAVING SUM(d.value) > 0) s ON s.creator_id = u.id"  \
-	" WHERE" CREATOR_OK
+	" FROM users u JOIN (SELECT m.creator_id, SUM(d." col ") AS value FROM model_daily d"          \
+	" JOIN models m ON m.id = d.model_id WHERE " MODEL_PUBLIC " AND d.day >= $1 AND d.day <= $1 + 30" \
+	" GROUP BY m.creator_id HAVING SUM(d." col ") > 0) s ON s.creator_id = u.id WHERE" CREATOR_OK
 
 static struct source value_source(const char *period, const char *metric)
 {

@@ -132,6 +132,18 @@ def statements(ids):
     out.append(S("featured page", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE {featured} ORDER BY m.updated_at DESC, m.id DESC"
                  " LIMIT 20 OFFSET 0", [0], walk=True,
                  uses={"sqlite": "models_pub_featured_idx", "postgres": "models_pub_featured_idx"}))
+    related = (f"{PUBLIC} AND m.id <> $1 AND m.id IN (SELECT id FROM (SELECT m.id FROM models m WHERE {PUBLIC}"
+               " AND m.category_id = (SELECT category_id FROM models WHERE id = $1)"
+               " ORDER BY m.likes_count DESC, m.views_count DESC, m.id DESC LIMIT 100) rc"
+               " UNION SELECT model_id FROM (SELECT t2.model_id FROM model_tags t1 JOIN model_tags t2 ON t2.tag = t1.tag"
+               " WHERE t1.model_id = $1 LIMIT 1000) rt)")
+    related_src = {MARKET: ['" AND m.category_id = (SELECT category_id FROM models WHERE id = $1)"',
+                            '" ORDER BY m.likes_count DESC, m.views_count DESC, m.id DESC LIMIT " RELATED_CATEGORY ") rc"',
+                            '" UNION SELECT model_id FROM (SELECT t2.model_id FROM model_tags t1 JOIN model_tags t2 ON t2.tag = t1.tag"',
+                            '#define RELATED_CATEGORY "100"', '#define RELATED_TAGGED "1000"']}
+    out.append(S("related count", f"SELECT COUNT(*){MODEL_FROM} WHERE {related}", [model], src=related_src))
+    out.append(S("related page", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE {related} ORDER BY m.likes_count DESC, m.id DESC"
+                 " LIMIT 20 OFFSET 0", [model], src=related_src))
     # ---- model detail, like (models.c)
     out.append(S("model detail", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE m.id = $1 AND {PUBLIC}", [model],
                  src={"api/models.c": ['"SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1 AND " MODEL_PUBLIC']}))
@@ -154,11 +166,11 @@ def statements(ids):
         out.append(S(f"leaderboard all_time {metric} count", f"SELECT COUNT(*) FROM creator_totals t{where}", [0], src=src,
                      walk=True))
     out.append(S("leaderboard week sales", f"SELECT {USER_COLS}, s.value FROM users u JOIN (SELECT m.creator_id,"
-                 " SUM(d.value) AS value FROM (SELECT model_id, SUM(sales) AS value FROM model_daily WHERE day >= $1"
-                 f" AND day <= $1 + 30 GROUP BY model_id) d JOIN models m ON m.id = d.model_id WHERE {PUBLIC} GROUP BY m.creator_id"
-                 f" HAVING SUM(d.value) > 0) s ON s.creator_id = u.id WHERE{CREATOR_OK} ORDER BY s.value DESC, u.id"
-                 " LIMIT 100 OFFSET 0", [ids["today"] - 6], allow={"models", "users"},  # the period's activity: see the doc
-                 src={"api/leaderboard.c": ['") AS value FROM model_daily WHERE day >= $1 AND day <= $1 + 30 GROUP BY model_id) d"']}))
+                 " SUM(d.sales) AS value FROM model_daily d JOIN models m ON m.id = d.model_id"
+                 f" WHERE {PUBLIC} AND d.day >= $1 AND d.day <= $1 + 30 GROUP BY m.creator_id HAVING SUM(d.sales) > 0)"
+                 f" s ON s.creator_id = u.id WHERE{CREATOR_OK} ORDER BY s.value DESC, u.id LIMIT 100 OFFSET 0",
+                 [ids["today"] - 6], allow={"models", "users"},  # the period's activity: see the doc
+                 src={"api/leaderboard.c": ['" JOIN models m ON m.id = d.model_id WHERE " MODEL_PUBLIC " AND d.day >= $1 AND d.day <= $1 + 30"']}))
     score = "t.likes + 3 * t.downloads + 5 * t.sales"
     top_where = " WHERE t.listed = TRUE AND t.models > 0"
     stats_src = {"api/stats.c": ['"t.likes + 3 * t.downloads + 5 * t.sales"', '" WHERE t.listed = TRUE AND t.models > 0"',
@@ -465,9 +477,13 @@ def test_the_old_aggregates_would_be_caught(engine):
           f" WHERE {PUBLIC} GROUP BY m.creator_id"),
     ]
     if engine.name == "postgres":
-        # SQLite: a SEARCH of the public index by its equal status, is_published
-        # and deleted_at, which only the estimates of PostgreSQL tell from a seek
+        # SQLite: seeks (of the public index by its equal status, is_published
+        # and deleted_at; of a category; of a tag) that read a large share of
+        # the table, which only the estimates of PostgreSQL tell from a seek
         old.append(S("total before", f"SELECT COUNT(*) FROM models m WHERE {PUBLIC}"))
+        old.append(S("related before", f"SELECT COUNT(*){MODEL_FROM} WHERE {PUBLIC} AND m.id <> $1 AND (m.category_id ="
+                     " (SELECT category_id FROM models WHERE id = $1) OR m.id IN (SELECT t2.model_id FROM model_tags t1"
+                     " JOIN model_tags t2 ON t2.tag = t1.tag WHERE t1.model_id = $1))", [engine.ids["model"]]))
     if engine.name == "sqlite":
         flagged = [st["name"] for st in old if engine.problems(st, engine.plan(st))]
     else:
