@@ -35,7 +35,7 @@ int paged_reply(req_t *req, const page_t *p, const paged_t *q)
 	int64_t total = 0;
 	if (db_scalar(req->db, q->count_sql, params, n, &total) < 0)
 		return reply_db_error(req, arena_printf(req->arena, "count: %s", q->what));
-	if (p->offset > PAGE_MAX_OFFSET && p->offset < total)
+	if (page_too_deep(p, total))
 		return reply_page_too_deep(req);
 	const char *sql = arena_printf(req->arena, "%s LIMIT $%d OFFSET $%d", q->rows_sql, n + 1, n + 2);
 	db_rows_t *r = db_query(req->db, sql, params, n + 2);

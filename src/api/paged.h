@@ -38,6 +38,13 @@ typedef struct paged {
 	const char *key;                     /* a prefix; NULL: not cached */
 } paged_t;
 
+/* A page starting past PAGE_MAX_OFFSET inside a list of total rows (a
+ * page past the end is an empty page, not an error). */
+static inline bool page_too_deep(const page_t *p, int64_t total)
+{
+	return p->offset > PAGE_MAX_OFFSET && p->offset < total;
+}
+
 /* 422 on `page`: it starts past PAGE_MAX_OFFSET.  Returns DONE. */
 int reply_page_too_deep(req_t *req);
 /* v_init for a query and q_page into *p. */
