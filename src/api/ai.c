@@ -57,7 +57,8 @@ static void vocab_work(void *ctx)
 		j->db_failed = true;
 		return;
 	}
-	db_rows_t *r = DBQ(db, "SELECT tag FROM model_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT $1",
+	/* the most used tags, from the counts kept per tag (migration 0029) */
+	db_rows_t *r = DBQ(db, "SELECT tag FROM tag_counts WHERE n > 0 ORDER BY n DESC, tag LIMIT $1",
 			   P_INT(VOCAB_MAX));
 	while (r && db_next(r))
 		json_array_append_new(j->vocab, json_string(db_text(r, 0)));

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "commerce.h"
 #include "files.h"
+#include "paged.h"
 #include "../core/config.h"
 #include "../core/num.h"
 #include "../core/util.h"
@@ -163,6 +164,8 @@ static int my_purchases(req_t *req)
 	int64_t total = 0;
 	if (DBS(req->db, &total, "SELECT COUNT(*) FROM purchases WHERE buyer_id = $1", P_INT(req->user->id)) < 0)
 		return reply_db_error(req, "count purchases");
+	if (page_too_deep(&p, total))
+		return reply_page_too_deep(req);
 	db_rows_t *r = RQ(req, "SELECT p.id, p.model_id, m.title, m.thumbnail_url, p.price_cents, p.created_at,"
 			       " p.refunded_at, p.order_id, o.created_at, m.file_key IS NOT NULL"
 			       " FROM purchases p JOIN models m ON m.id = p.model_id JOIN orders o ON o.id = p.order_id"

@@ -20,23 +20,48 @@
 static const char *const PERIODS[] = { "week", "month", "all_time", NULL };
 static const char *const METRICS[] = { "sales", "downloads", "rating", NULL };
 
-/* Per creator: creator_id, value, with $1 the first day counted. */
-static const char *value_source(const char *period, const char *metric)
+/*
+ * Where a ranking's creators come from (u: users, the creator), the value
+ * and its order, with $1 the first day counted.  all_time and rating read
+ * creator_totals (migration 0029) in the order of one of its partial
+ * indexes, so a page touches its own rows, not every model; week and month
+ * sum the period's days of model_daily (7 or 30 days of activity, whatever
+ * the number of models).  models_count is users.models_count, the public
+ * models (migration 0009).
+ */
+struct source {
+	const char *count, *from, *value, *order;
+};
+
+#define CREATOR_OK " u.user_type = 'creator' AND u.deleted_at IS NULL AND u.is_banned = FALSE"
+/* listed: the creator may be ranked (CREATOR_OK, kept by migration 0029),
+ * so that the count reads the ranking's index alone. */
+#define TOTALS_WHERE(cond) " WHERE t.listed = TRUE AND " cond " AND $1 >= 0"
+#define TOTALS(cond) "SELECT COUNT(*) FROM creator_totals t" TOTALS_WHERE(cond), \
+	" FROM creator_totals t JOIN users u ON u.id = t.creator_id" TOTALS_WHERE(cond)
+/* The period's days from model_daily's day index, and their models.  The
+ * upper bound (no day is later than today, $1 + 6 or + 29) is for
+ * SQLite, which has no histogram: it takes a range open at one end for a
+ * quarter of the table, and walked every model in creator order instead,
+ * probing its days. */
+#define DAILY_FROM(col)                                                                                 \
+	" FROM users u JOIN (SELECT m.creator_id, SUM(d." col ") AS value FROM model_daily d"          \
+	" JOIN models m ON m.id = d.model_id WHERE " MODEL_PUBLIC " AND d.day >= $1 AND d.day <= $1 + 30" \
+	" GROUP BY m.creator_id HAVING SUM(d." col ") > 0) s ON s.creator_id = u.id WHERE" CREATOR_OK
+
+static struct source value_source(const char *period, const char *metric)
 {
 	if (!strcmp(metric, "rating"))
-		return "SELECT m.creator_id, CAST(SUM(m.rating_sum) AS DOUBLE PRECISION) / SUM(m.rating_count) AS value"
-		       " FROM models m WHERE " MODEL_PUBLIC " AND $1 >= 0"
-		       " GROUP BY m.creator_id HAVING SUM(m.rating_count) > 0";
+		return (struct source){ TOTALS("t.rating_count > 0"),
+					"CAST(t.rating_sum AS DOUBLE PRECISION) / t.rating_count",
+					"CAST(t.rating_sum AS DOUBLE PRECISION) / t.rating_count DESC, t.creator_id" };
 	bool sales = !strcmp(metric, "sales");
 	if (!strcmp(period, "all_time"))
-		return sales ? "SELECT m.creator_id, SUM(m.sales_count) AS value FROM models m WHERE " MODEL_PUBLIC
-			       " AND $1 >= 0 GROUP BY m.creator_id HAVING SUM(m.sales_count) > 0"
-			     : "SELECT m.creator_id, SUM(m.downloads_count) AS value FROM models m WHERE " MODEL_PUBLIC
-			       " AND $1 >= 0 GROUP BY m.creator_id HAVING SUM(m.downloads_count) > 0";
-	return sales ? "SELECT m.creator_id, SUM(d.sales) AS value FROM model_daily d JOIN models m ON m.id = d.model_id"
-		       " WHERE " MODEL_PUBLIC " AND d.day >= $1 GROUP BY m.creator_id HAVING SUM(d.sales) > 0"
-		     : "SELECT m.creator_id, SUM(d.downloads) AS value FROM model_daily d JOIN models m ON m.id = d.model_id"
-		       " WHERE " MODEL_PUBLIC " AND d.day >= $1 GROUP BY m.creator_id HAVING SUM(d.downloads) > 0";
+		return sales ? (struct source){ TOTALS("t.sales > 0"), "t.sales", "t.sales DESC, t.creator_id" }
+			     : (struct source){ TOTALS("t.downloads > 0"), "t.downloads", "t.downloads DESC, t.creator_id" };
+	return sales ? (struct source){ "SELECT COUNT(*)" DAILY_FROM("sales"), DAILY_FROM("sales"), "s.value", "s.value DESC, u.id" }
+		     : (struct source){ "SELECT COUNT(*)" DAILY_FROM("downloads"), DAILY_FROM("downloads"), "s.value",
+					"s.value DESC, u.id" };
 }
 
 struct ranking {
@@ -86,18 +111,14 @@ static int leaderboard_get(req_t *req)
 	int64_t today = epoch_day(now_ms());
 	int64_t first_day = !strcmp(period, "week") ? today - 6 : !strcmp(period, "month") ? today - 29 : 0;
 	bool rating = !strcmp(metric, "rating");
-	const char *src = value_source(period, metric);
-	const char *from = arena_printf(req->arena,
-		" FROM users u JOIN (%s) s ON s.creator_id = u.id"
-		" WHERE u.user_type = 'creator' AND u.deleted_at IS NULL AND u.is_banned = FALSE", src);
+	struct source src = value_source(period, metric);
 
 	db_param_t filters[] = { P_INT(first_day) };
 	paged_t q = {
 		.what = "leaderboard",
-		.count_sql = arena_printf(req->arena, "SELECT COUNT(*)%s", from),
-		.rows_sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS ", s.value," /* UC_COUNT, + 1 */
-			" (SELECT COUNT(*) FROM models m WHERE m.creator_id = u.id AND " MODEL_PUBLIC ")"
-			"%s ORDER BY s.value DESC, u.id", from),
+		.count_sql = src.count,
+		.rows_sql = arena_printf(req->arena, "SELECT " USER_PUBLIC_COLS ", %s, u.models_count" /* UC_COUNT, + 1 */
+					 "%s ORDER BY %s", src.value, src.from, src.order),
 		.params = filters, .nparams = 1,
 		.rows = entries,
 		.ctx = &(struct ranking){ p.offset, rating },

@@ -222,6 +222,7 @@ struct id_page {
 	int64_t total;
 	const int64_t *ids;
 	size_t n;
+	bool too_deep; /* the page starts past PAGE_MAX_OFFSET */
 };
 
 /* The window of a signature from the cache; false on a miss (then *claim
@@ -270,6 +271,12 @@ struct list_sql {
 	 * query (struct fts_search), whose matches are the window, read from
 	 * the public full-text index alone. */
 	const char *fts_only;
+	/* The list's total from maintained counters (categories.models_count,
+	 * migration 0009) over the same parameters, when the only filter is
+	 * the category or none: COUNT(*) of a list longer than the window
+	 * reads every entry of its index (10 million for the whole
+	 * catalogue).  NULL: counted. */
+	const char *count;
 };
 
 /* The window of a search from models_pub_fts (migration 0023): its matches
@@ -330,7 +337,8 @@ static bool compute_window(req_t *req, struct query *q, const struct list_sql *l
 	w->total = w->n;
 	if (w->n < cfg.list_window_ids)
 		return true;
-	char *count_sql = arena_printf(req->arena, "%sSELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", with, from, where);
+	char *count_sql = ls->count ? (char *)ls->count
+				    : arena_printf(req->arena, "%sSELECT COUNT(*)%s WHERE " MODEL_PUBLIC "%s", with, from, where);
 	if (db_scalar(req->db, count_sql, q->params, q->n, &w->total) < 0)
 		return false;
 	if (w->total < w->n) /* a model left between the two statements */
@@ -354,6 +362,7 @@ static bool list_ids(req_t *req, struct query *q, const char *sig, const struct 
 	out->total = w->total;
 	out->ids = NULL;
 	out->n = 0;
+	out->too_deep = false;
 	if (p->offset >= w->total)
 		return true;
 	if (p->offset + p->limit <= w->n || w->n == w->total) {
@@ -361,7 +370,12 @@ static bool list_ids(req_t *req, struct query *q, const char *sig, const struct 
 		out->n = (size_t)MIN(p->limit, w->n - p->offset);
 		return true;
 	}
-	/* Past the window: this page alone, still from the index. */
+	/* Past the window: this page alone, still from the index, which
+	 * OFFSET walks entry by entry: no deeper than PAGE_MAX_OFFSET. */
+	if (p->offset > PAGE_MAX_OFFSET) {
+		out->too_deep = true;
+		return false;
+	}
 	int lim = add_param(q, P_INT(p->limit)), off = add_param(q, P_INT(p->offset));
 	if (q->full)
 		return false;
@@ -394,7 +408,7 @@ struct list_job {
 	const char *key; /* of the anonymous answer, or NULL */
 	uint64_t gen;
 	/* the answer */
-	enum { LIST_OK, LIST_CACHED, LIST_UNAVAILABLE, LIST_DB_ERROR, LIST_TOO_MANY, LIST_TOO_LARGE } status;
+	enum { LIST_OK, LIST_CACHED, LIST_UNAVAILABLE, LIST_DB_ERROR, LIST_TOO_MANY, LIST_TOO_LARGE, LIST_TOO_DEEP } status;
 	char *text; /* malloc'd */
 	size_t len;
 };
@@ -402,9 +416,9 @@ struct list_job {
 static int list_compute(struct list_job *j)
 {
 	req_t *req = j->req;
-	struct id_page ids;
+	struct id_page ids = { 0 };
 	if (!list_ids(req, &j->q, j->sig, &j->ls, &j->p, &ids))
-		return j->q.full ? LIST_TOO_MANY : LIST_DB_ERROR;
+		return ids.too_deep ? LIST_TOO_DEEP : j->q.full ? LIST_TOO_MANY : LIST_DB_ERROR;
 	/* The page is written as text: a jansson tree of 20 models cost a
 	 * third of the CPU of a cold page. */
 	strbuf_t out;
@@ -452,6 +466,8 @@ static int list_done(req_t *req, void *ctx)
 		return reply_error(req, ERR_UNAVAILABLE, "The database is unavailable; try again shortly");
 	case LIST_TOO_MANY:
 		return reply_invalid1(req, "query", "Too many filters in one request");
+	case LIST_TOO_DEEP:
+		return reply_page_too_deep(req);
 	case LIST_TOO_LARGE:
 		return reply_internal(req, "list models: page too large");
 	default:
@@ -623,6 +639,18 @@ static int models_list(req_t *req)
 		.key = key,
 		.gen = gen,
 	};
+	/* No filter but the category: its total is kept (list_sql.count). */
+	if (!has_search && !ntags && creator <= 0 && minc < 0 && maxc < 0 && min_polys < 0 && max_polys < 0 &&
+	    is_free < 0 && anim < 0 && rig < 0) {
+		int64_t cid;
+		if (!category || !*category)
+			j->ls.count = "SELECT (SELECT COALESCE(SUM(models_count), 0) FROM categories)"
+				      " + (SELECT COUNT(*) FROM models m WHERE m.category_id IS NULL AND " MODEL_PUBLIC ")";
+		else if (parse_i64_range(category, 1, INT64_MAX, &cid))
+			j->ls.count = "SELECT models_count FROM categories WHERE id = $1";
+		else
+			j->ls.count = "SELECT models_count FROM categories WHERE slug = $1";
+	}
 	/* Nothing but the words: the window comes from the index alone. */
 	if (search_sqlite && relevance && !q.where.len)
 		j->ls.fts_only = fts.any;
@@ -665,15 +693,25 @@ static int models_featured(req_t *req)
 	return simple_list(req, "featured", "m.is_featured = TRUE AND m.id <> $1", "m.updated_at DESC, m.id DESC", 0);
 }
 
-/* Same category or a shared tag, never the model itself. */
+/* Same category or a shared tag, never the model itself: the category's
+ * RELATED_CATEGORY most liked public models (an index seek) and the first
+ * RELATED_TAGGED models that share a tag (each tag's index entries), so
+ * that the list and its count read a bounded number of rows.  As one
+ * condition over every public model it read the whole category and every
+ * model of a common tag: 2 s for the count at a million models. */
+#define RELATED_CATEGORY "100"
+#define RELATED_TAGGED "1000"
 static int models_related(req_t *req)
 {
 	struct model_ref m;
 	if (!model_find_or_404(req, &m, false, true))
 		return DONE;
 	return simple_list(req, "related",
-		"m.id <> $1 AND (m.category_id = (SELECT category_id FROM models WHERE id = $1)"
-		" OR m.id IN (SELECT t2.model_id FROM model_tags t1 JOIN model_tags t2 ON t2.tag = t1.tag WHERE t1.model_id = $1))",
+		"m.id <> $1 AND m.id IN (SELECT id FROM (SELECT m.id FROM models m WHERE " MODEL_PUBLIC
+		" AND m.category_id = (SELECT category_id FROM models WHERE id = $1)"
+		" ORDER BY m.likes_count DESC, m.views_count DESC, m.id DESC LIMIT " RELATED_CATEGORY ") rc"
+		" UNION SELECT model_id FROM (SELECT t2.model_id FROM model_tags t1 JOIN model_tags t2 ON t2.tag = t1.tag"
+		" WHERE t1.model_id = $1 LIMIT " RELATED_TAGGED ") rt)",
 		"m.likes_count DESC, m.id DESC", m.id);
 }
 

@@ -136,6 +136,8 @@ static int messages_list(req_t *req)
 	if (DBS(req->db, &total, "SELECT COUNT(*) FROM dm_conversations WHERE user_low = $1 OR user_high = $1",
 		P_INT(uid)) < 0)
 		return reply_db_error(req, "count conversations");
+	if (page_too_deep(&p, total))
+		return reply_page_too_deep(req);
 	int64_t unread = unread_total(req, uid);
 	if (unread < 0)
 		return reply_db_error(req, "count unread messages");
@@ -189,6 +191,10 @@ static int messages_get(req_t *req)
 	if (DBS(req->db, &total, "SELECT COUNT(*) FROM dm_messages WHERE conversation_id = $1", P_INT(id)) < 0) {
 		json_decref(conv);
 		return reply_db_error(req, "count messages");
+	}
+	if (page_too_deep(&p, total)) {
+		json_decref(conv);
+		return reply_page_too_deep(req);
 	}
 	/* One row more than the page says whether there is an older one. */
 	db_rows_t *r = RQ(req, "SELECT " MSG_COLS " FROM dm_messages m WHERE m.conversation_id = $1 AND m.id < $2"

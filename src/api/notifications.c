@@ -71,6 +71,8 @@ static int notifications_list(req_t *req)
 	else if (db_scalar(req->db, arena_printf(req->arena, "SELECT COUNT(*)%s", where),
 			   DB_PARAMS(P_INT(req->user->id)), &total) < 0)
 		return reply_db_error(req, "count notifications");
+	if (page_too_deep(&p, total))
+		return reply_page_too_deep(req);
 	json_t *items;
 	if (p.offset >= total) {
 		items = json_array();

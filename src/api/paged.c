@@ -5,6 +5,12 @@
 #include "../core/util.h"
 #include "../http/reply.h"
 
+int reply_page_too_deep(req_t *req)
+{
+	return reply_invalid1(req, "page", arena_printf(req->arena, "Pages start at most %d rows deep: narrow the filters",
+							 PAGE_MAX_OFFSET));
+}
+
 void paged_begin(valid_t *v, req_t *req, page_t *p)
 {
 	v_init(v, req, NULL);
@@ -29,6 +35,8 @@ int paged_reply(req_t *req, const page_t *p, const paged_t *q)
 	int64_t total = 0;
 	if (db_scalar(req->db, q->count_sql, params, n, &total) < 0)
 		return reply_db_error(req, arena_printf(req->arena, "count: %s", q->what));
+	if (page_too_deep(p, total))
+		return reply_page_too_deep(req);
 	const char *sql = arena_printf(req->arena, "%s LIMIT $%d OFFSET $%d", q->rows_sql, n + 1, n + 2);
 	db_rows_t *r = db_query(req->db, sql, params, n + 2);
 	json_t *items = NULL;

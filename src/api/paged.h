@@ -19,6 +19,12 @@
 #include "../http/validate.h"
 #include "../svc/cache.h"
 
+/* The deepest row a page may start at (its offset) when the list goes on
+ * past it: OFFSET reads and drops every row before the page, so a page is
+ * O(offset); deeper pages answer 422 on `page`.  A page past the end of
+ * the list is still an empty page. */
+#define PAGE_MAX_OFFSET 10000
+
 typedef struct paged {
 	const char *what;                    /* for logs: "list categories" */
 	const char *count_sql, *rows_sql;
@@ -32,6 +38,15 @@ typedef struct paged {
 	const char *key;                     /* a prefix; NULL: not cached */
 } paged_t;
 
+/* A page starting past PAGE_MAX_OFFSET inside a list of total rows (a
+ * page past the end is an empty page, not an error). */
+static inline bool page_too_deep(const page_t *p, int64_t total)
+{
+	return p->offset > PAGE_MAX_OFFSET && p->offset < total;
+}
+
+/* 422 on `page`: it starts past PAGE_MAX_OFFSET.  Returns DONE. */
+int reply_page_too_deep(req_t *req);
 /* v_init for a query and q_page into *p. */
 void paged_begin(valid_t *v, req_t *req, page_t *p);
 /* Serves the page from the cache (q->key) or runs the two statements and

@@ -190,6 +190,8 @@ static int reply_follow_list(req_t *req, int64_t user_id, enum side side)
 	if (db_scalar(req->db, arena_printf(req->arena, "SELECT COUNT(*)%s", join[side]), DB_PARAMS(P_INT(user_id)),
 		      &total) < 0)
 		return reply_db_error(req, "count follows");
+	if (page_too_deep(&p, total))
+		return reply_page_too_deep(req);
 	json_t *items;
 	if (p.offset >= total) {
 		items = json_array(); /* past the end: no query */

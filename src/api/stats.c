@@ -26,11 +26,16 @@ static int stats_platform(req_t *req)
 	if (reply_from_cache(req, CACHE_HOME, key))
 		return DONE;
 	db_rows_t *r = RQ0(req,
-		"SELECT (SELECT COUNT(*) FROM models m WHERE " MODEL_PUBLIC "),"
+		/* No statement reads every model: the public models are the
+		 * categories' counters plus the uncategorised ones (an index
+		 * range), downloads and sales the creators' totals (public
+		 * models: migration 0029). */
+		"SELECT (SELECT COALESCE(SUM(models_count), 0) FROM categories)"
+		" + (SELECT COUNT(*) FROM models m WHERE m.category_id IS NULL AND " MODEL_PUBLIC "),"
 		" (SELECT COUNT(*) FROM users WHERE user_type = 'creator' AND deleted_at IS NULL),"
 		" (SELECT COUNT(*) FROM users WHERE deleted_at IS NULL),"
-		" (SELECT COALESCE(SUM(downloads_count), 0) FROM models),"
-		" (SELECT COALESCE(SUM(sales_count), 0) FROM models),"
+		" (SELECT COALESCE(SUM(downloads), 0) FROM creator_totals),"
+		" (SELECT COALESCE(SUM(sales), 0) FROM creator_totals),"
 		" (SELECT COUNT(*) FROM categories WHERE is_active = TRUE)");
 	if (!r)
 		return reply_db_error(req, "platform stats");
@@ -47,12 +52,12 @@ static int stats_platform(req_t *req)
 }
 
 /* A creator's score over their public models:
- * likes + 3 x downloads + 5 x sales. */
-#define CREATOR_STATS_FROM                                                                     \
-	" FROM users u JOIN (SELECT m.creator_id, COUNT(*) AS n, SUM(m.likes_count) AS likes,"  \
-	" SUM(m.downloads_count) AS downloads, SUM(m.sales_count) AS sales FROM models m WHERE " \
-	MODEL_PUBLIC " GROUP BY m.creator_id) s ON s.creator_id = u.id"                         \
-	" WHERE u.user_type = 'creator' AND u.deleted_at IS NULL AND u.is_banned = FALSE"
+ * likes + 3 x downloads + 5 x sales, from the totals kept per creator
+ * (creator_totals, migration 0029), read in the order of its score index;
+ * listed stands for user_type 'creator', not deleted, not banned. */
+#define CREATOR_SCORE "t.likes + 3 * t.downloads + 5 * t.sales"
+#define CREATOR_STATS_WHERE " WHERE t.listed = TRUE AND t.models > 0"
+#define CREATOR_STATS_FROM " FROM creator_totals t JOIN users u ON u.id = t.creator_id" CREATOR_STATS_WHERE
 
 static json_t *creator_json(db_rows_t *r)
 {
@@ -74,10 +79,9 @@ static int creators_top(req_t *req)
 		return v_reply(&v);
 	paged_t q = {
 		.what = "top creators",
-		.count_sql = "SELECT COUNT(*)" CREATOR_STATS_FROM,
-		.rows_sql = "SELECT " USER_PUBLIC_COLS ", s.n, s.likes, s.downloads, s.sales,"
-			    " s.likes + 3 * s.downloads + 5 * s.sales AS score" CREATOR_STATS_FROM
-			    " ORDER BY score DESC, u.followers_count DESC, u.id",
+		.count_sql = "SELECT COUNT(*) FROM creator_totals t" CREATOR_STATS_WHERE,
+		.rows_sql = "SELECT " USER_PUBLIC_COLS ", t.models, t.likes, t.downloads, t.sales, " CREATOR_SCORE
+			    CREATOR_STATS_FROM " ORDER BY " CREATOR_SCORE " DESC, u.followers_count DESC, u.id",
 		.row = creator_json,
 		.area = CACHE_HOME,
 		.key = arena_printf(req->arena, "top|%llu", (unsigned long long)cache_generation(CACHE_MODELS)),
