@@ -57,7 +57,7 @@ static void vocab_work(void *ctx)
 		j->db_failed = true;
 		return;
 	}
-	/* the most used tags, from the counts kept per tag (migration 0029) */
+	/* the most used tags, from the counts kept per tag (migration 0027) */
 	db_rows_t *r = DBQ(db, "SELECT tag FROM tag_counts WHERE n > 0 ORDER BY n DESC, tag LIMIT $1",
 			   P_INT(VOCAB_MAX));
 	while (r && db_next(r))

@@ -23,7 +23,7 @@ static const char *const METRICS[] = { "sales", "downloads", "rating", NULL };
 /*
  * Where a ranking's creators come from (u: users, the creator), the value
  * and its order, with $1 the first day counted.  all_time and rating read
- * creator_totals (migration 0029) in the order of one of its partial
+ * creator_totals (migration 0027) in the order of one of its partial
  * indexes, so a page touches its own rows, not every model; week and month
  * sum the period's days of model_daily (7 or 30 days of activity, whatever
  * the number of models).  models_count is users.models_count, the public
@@ -34,7 +34,7 @@ struct source {
 };
 
 #define CREATOR_OK " u.user_type = 'creator' AND u.deleted_at IS NULL AND u.is_banned = FALSE"
-/* listed: the creator may be ranked (CREATOR_OK, kept by migration 0029),
+/* listed: the creator may be ranked (CREATOR_OK, kept by migration 0027),
  * so that the count reads the ranking's index alone. */
 #define TOTALS_WHERE(cond) " WHERE t.listed = TRUE AND " cond " AND $1 >= 0"
 #define TOTALS(cond) "SELECT COUNT(*) FROM creator_totals t" TOTALS_WHERE(cond), \

@@ -29,7 +29,7 @@ static int stats_platform(req_t *req)
 		/* No statement reads every model: the public models are the
 		 * categories' counters plus the uncategorised ones (an index
 		 * range), downloads and sales the creators' totals (public
-		 * models: migration 0029). */
+		 * models: migration 0027). */
 		"SELECT (SELECT COALESCE(SUM(models_count), 0) FROM categories)"
 		" + (SELECT COUNT(*) FROM models m WHERE m.category_id IS NULL AND " MODEL_PUBLIC "),"
 		" (SELECT COUNT(*) FROM users WHERE user_type = 'creator' AND deleted_at IS NULL),"
@@ -53,7 +53,7 @@ static int stats_platform(req_t *req)
 
 /* A creator's score over their public models:
  * likes + 3 x downloads + 5 x sales, from the totals kept per creator
- * (creator_totals, migration 0029), read in the order of its score index;
+ * (creator_totals, migration 0027), read in the order of its score index;
  * listed stands for user_type 'creator', not deleted, not banned. */
 #define CREATOR_SCORE "t.likes + 3 * t.downloads + 5 * t.sales"
 #define CREATOR_STATS_WHERE " WHERE t.listed = TRUE AND t.models > 0"

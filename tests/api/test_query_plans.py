@@ -247,7 +247,7 @@ SEED = [
 
 
 # PostgreSQL: the models go in with their row triggers off, the counters
-# they keep (migrations 0009 and 0029) filled after in one statement each:
+# they keep (migrations 0009 and 0027) filled after in one statement each:
 # 40,000 updates of the same 20 category rows in one transaction each walk
 # the row's growing chain of versions (minutes instead of a second).
 PG_TRIGGERS_OFF = ["ALTER TABLE models DISABLE TRIGGER USER", "ALTER TABLE model_tags DISABLE TRIGGER USER"]
@@ -498,19 +498,39 @@ def test_a_page_deeper_than_page_max_offset_is_422(server):
     """A list longer than PAGE_MAX_OFFSET (10,000) rows: its pages start at
     most 10,000 rows deep (OFFSET reads every row before the page); past
     the end is still an empty page."""
-    from conftest import assert_error
     from test_models import make_creator
     u = make_creator(server)
     n = 10050
-    series = (f"generate_series(1, {n}) g" if server.engine == "postgres" else
-              f"(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) SELECT g FROM s)")
     # resolved tickets of a user of its own: in no other test's list or count
     server.sql("INSERT INTO support_tickets (user_id, subject, category, priority, status, last_message_at, created_at,"
-               f" updated_at, resolved_at) SELECT {u.id}, 'old', 'general', 'normal', 'resolved', g, g, g, g FROM {series}")
-    path = "/api/support/tickets"
+               f" updated_at, resolved_at) SELECT {u.id}, 'old', 'general', 'normal', 'resolved', g, g, g, g"
+               f" FROM {series(server, n)}")
+    assert_window(server, u, "/api/support/tickets", n)
+
+
+def test_a_list_counted_by_hand_is_bounded_too(server):
+    """The lists that count and page without paged_reply (notifications,
+    messages, purchases, follows) keep the same window; notifications is
+    checked here."""
+    from test_models import make_buyer
+    u = make_buyer(server)
+    n = 10050
+    server.sql("INSERT INTO notifications (user_id, type, title, message, action_url, is_read, created_at)"
+               f" SELECT {u.id}, 'system', 'old', 'old', NULL, {'TRUE' if server.engine == 'postgres' else 1}, g"
+               f" FROM {series(server, n)}")
+    assert_window(server, u, "/api/notifications", n, items="notifications")
+
+
+def series(server, n):
+    return (f"generate_series(1, {n}) g" if server.engine == "postgres" else
+            f"(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) SELECT g FROM s)")
+
+
+def assert_window(server, u, path, n, items="items"):
+    from conftest import assert_error
     r = server.get(path, headers=u.h, params={"page": 101, "limit": 100})  # rows 10,001-10,050
     assert r.status_code == 200, r.text
-    assert r.json()["total"] == n and len(r.json()["items"]) == 50
+    assert r.json()["total"] == n and len(r.json()[items]) == 50
     assert_error(server.get(path, headers=u.h, params={"page": 1002, "limit": 10}), 422, "VALIDATION_ERROR", "page")
     past = server.get(path, headers=u.h, params={"page": 102, "limit": 100})
-    assert past.status_code == 200 and past.json()["items"] == [] and past.json()["total"] == n
+    assert past.status_code == 200 and past.json()[items] == [] and past.json()["total"] == n
