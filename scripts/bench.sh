@@ -354,6 +354,8 @@ bench_cluster() { # dir database_url
 		for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$listen/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 		label="pg+nginx x$n"
 		echo "== $label: nginx (docs/deployment.md's sample, 1 worker) in front of $n instance(s)"
+		# warm-up, not counted: every instance's response cache and connections
+		wrk -t"$THREADS" -c64 -d3s "http://127.0.0.1:$listen" -s scripts/bench-random.lua -- mix "$MODELS" >/dev/null 2>&1 || true
 		for w in read search; do
 			for c in $CONNS_LIST; do
 				if [ "$w" = read ]; then
