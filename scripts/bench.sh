@@ -309,8 +309,10 @@ bench_engine() { # engine dir database_url qdb
 		stop_pid "$SERVER_PID"
 		# The same random keys with the response cache off: the uncached path.
 		start_server "$dir" "$port" RESPONSE_CACHE=off
-		run_wrk read-nocache "$e" "$MAXCONN" "http://127.0.0.1:$port" -s scripts/bench-random.lua -- mix "$MODELS"
-		run_wrk search-nocache "$e" "$MAXCONN" "http://127.0.0.1:$port" -s scripts/bench-random.lua -- search "$MODELS"
+		local m c=${CONNS_LIST%% *}
+		for m in list search mix; do
+			run_wrk "random-$m-nocache" "$e" "$c" "http://127.0.0.1:$port" -s scripts/bench-random.lua -- "$m" "$MODELS"
+		done
 	fi
 	stop_pid "$SERVER_PID"
 	ACCESS_LOG_FILE=""
@@ -376,11 +378,16 @@ bench_cluster() { # dir database_url
 
 extra_fixed() { # engine port
 	local e=$1 u=http://127.0.0.1:$2
-	run_wrk "GET /api/categories" "$e" "$MAXCONN" "$u/api/categories"
-	run_wrk "GET /healthz" "$e" "$MAXCONN" "$u/healthz"
-	run_wrk "GET /api/nope (404)" "$e" "$MAXCONN" "$u/api/nope"
-	run_wrk "GET /api/models" "$e" "$MAXCONN" "$u/api/models"
-	run_wrk "GET /api/models/{id}" "$e" "$MAXCONN" "$u/api/models/1000"
+	local c=${CONNS_LIST%% *}
+	run_wrk "GET /api/categories" "$e" "$c" "$u/api/categories"
+	run_wrk "GET /api/categories?limit=5" "$e" "$c" "$u/api/categories?limit=5&page=2"
+	run_wrk "GET /healthz" "$e" "$c" "$u/healthz"
+	run_wrk "GET /api/nope (404)" "$e" "$c" "$u/api/nope"
+	run_wrk "GET /api/admin/categories (401)" "$e" "$c" "$u/api/admin/categories"
+	run_wrk "GET /api/models (page 1)" "$e" "$c" "$u/api/models"
+	run_wrk "GET /api/models p50 filtered" "$e" "$c" "$u/api/models?page=50&category=props&sort=price_low&min_price=5"
+	run_wrk "GET /api/models?search=" "$e" "$c" "$u/api/models?search=dragon%20castle"
+	run_wrk "GET /api/models/{id}" "$e" "$c" "$u/api/models/1000"
 }
 
 # Uploads and analysis (SQLite; the database plays no part in these).
@@ -493,19 +500,20 @@ fi
 echo
 echo "== $MODELS models, $USERS users, $LIKES likes, $COMMUNITIES communities; ${DURATION}s per run," \
 	"$THREADS wrk threads; $(nproc) cores, load average now $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - T_START)) s in all"
-awk -F'\t' -v order="$WORKLOADS read-nocache search-nocache" '
-	BEGIN { printf "%-16s %-14s %6s %9s %9s %10s %10s %9s %7s\n", "workload", "engine", "conns", "req/s", "2xx/s", "p50", "p99", "non-2xx", "errors"
-		n = split(order, o, " ") }
-	{ row[NR] = $0; w[NR] = $1 }
+awk -F'\t' -v order="$WORKLOADS random-list-nocache random-search-nocache random-mix-nocache" '
+	BEGIN { ww = 8; we = 6 }
+	{ row[NR] = $0; w[NR] = $1; if (length($1) > ww) ww = length($1); if (length($2) > we) we = length($2) }
 	END {
-		for (i = 1; i <= NR; i++) done[i] = 0
+		n = split(order, o, " ")
+		fmt = "%-" ww "s  %-" we "s %6s %9s %9s %10s %10s %9s %7s\n"
+		printf fmt, "workload", "engine", "conns", "req/s", "2xx/s", "p50", "p99", "non-2xx", "errors"
 		for (k = 1; k <= n; k++) for (i = 1; i <= NR; i++) if (!done[i] && w[i] == o[k]) { pr(row[i]); done[i] = 1 }
 		for (i = 1; i <= NR; i++) if (!done[i]) pr(row[i])
 	}
 	function pr(r,   f, ok) {
 		split(r, f, "\t")
 		ok = f[4] == "-" || f[9] == 0 ? "-" : sprintf("%.0f", f[4] * (f[9] - f[7]) / f[9])
-		printf "%-16s %-14s %6s %9s %9s %10s %10s %9s %7s\n", f[1], f[2], f[3], f[4], ok, f[5], f[6], f[7], f[8]
+		printf fmt, f[1], f[2], f[3], f[4], ok, f[5], f[6], f[7], f[8]
 	}
 ' "$TABLE"
 cat "$NOTES"
