@@ -2,9 +2,11 @@
 -- buyer, from the pairs scripts/bench-checkout.py wrote ("token model_id"
 -- per line); wrk thread k takes lines k, k+T, k+2T...  Run out of pairs
 -- and the repeats answer 409 (already owned), counted as non-2xx.
---   wrk -tT -s scripts/bench-checkout.lua URL -- PAIRS_FILE T
+-- With MODE "cart" each request adds the model to the buyer's cart
+-- (POST /api/cart) instead.
+--   wrk -tT -s scripts/bench-checkout.lua URL -- PAIRS_FILE T [MODE]
 local counter = 1
-local pairs_, pos, step = {}, 0, 1
+local pairs_, pos, step, mode = {}, 0, 1, "checkout"
 
 function setup(thread)
 	thread:set("tid", counter)
@@ -19,12 +21,19 @@ function init(args)
 		end
 	end
 	step = tonumber(args[2] or "1")
+	mode = args[3] or mode
 	pos = tid - step
 end
 
 function request()
 	pos = pos + step
 	local p = pairs_[(pos - 1) % #pairs_ + 1]
+	if mode == "cart" then
+		return wrk.format("POST", "/api/cart", {
+			["Authorization"] = "Bearer " .. p[1],
+			["Content-Type"] = "application/json",
+		}, '{"model_id":' .. p[2] .. '}')
+	end
 	return wrk.format("POST", "/api/checkout", {
 		["Authorization"] = "Bearer " .. p[1],
 		["Content-Type"] = "application/json",
