@@ -66,3 +66,23 @@ def test_seed_demo_models_have_real_files_with_the_stated_geometry(tmp_path):
     assert run_binary(["seed-demo"], env, str(tmp_path)).returncode == 0
     assert db.execute("SELECT COUNT(*) FROM models").fetchone()[0] == before
     assert len(os.listdir(tmp_path / "data" / "files" / "models")) == before
+
+
+def test_seed_demo_likes_brings_the_likes_up_and_the_counts_agree(tmp_path):
+    """--scale and --likes (the benchmark data): the likes reach the asked
+    number, once a (model, user) pair, and every count read from them is
+    recounted from the rows; a second run with the same number adds none."""
+    env = base_env({"DATA_DIR": str(tmp_path / "data")})
+    args = ["seed-demo", "--scale", "200", "--likes", "3000"]
+    for _ in range(2):
+        p = run_binary(args, env, str(tmp_path))
+        assert p.returncode == 0, p.stderr
+        db = sqlite3.connect(str(tmp_path / "data" / "hwc3d.db"))
+        assert db.execute("SELECT COUNT(*) FROM model_likes").fetchone()[0] == 3000
+        assert db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT model_id, user_id FROM model_likes)").fetchone()[0] == 3000
+        assert db.execute("SELECT COUNT(*) FROM models m WHERE likes_count !="
+                          " (SELECT COUNT(*) FROM model_likes l WHERE l.model_id = m.id)").fetchone()[0] == 0
+        assert db.execute("SELECT SUM(likes) FROM model_daily").fetchone()[0] == 3000
+        db.close()
+    p = run_binary(["seed-demo", "--likes", "-5"], env, str(tmp_path))
+    assert p.returncode != 0
