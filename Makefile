@@ -1,7 +1,7 @@
 # hwc3d: `make` builds build/hwc3d; `make run` sets up and serves;
 # `make test` runs every test; `make bench` measures.
 CC      ?= cc
-PKGS     = libmicrohttpd jansson sqlite3 libpq libsodium libjwt hiredis libcurl assimp vips libmagic zlib libclamav \
+PKGS     = libmicrohttpd jansson sqlite3 libpq libsodium libjwt hiredis libcurl libxml-2.0 assimp vips libmagic zlib libclamav \
 	   cairo fontconfig egl glesv2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -32,7 +32,7 @@ group_packages() {
         build)
             echo gcc make pkg-config libmicrohttpd-dev libjansson-dev \
                 libsqlite3-dev sqlite3 libpq-dev libsodium-dev libjwt-dev \
-                libcurl4-openssl-dev libhiredis-dev libwslay-dev libmagic-dev \
+                libcurl4-openssl-dev libxml2-dev libhiredis-dev libwslay-dev libmagic-dev \
                 libvips-dev libassimp-dev zlib1g-dev libcairo2-dev libfontconfig-dev libegl-dev libgles-dev \
                 python3 python3-yaml ca-certificates libclamav-dev
             ;;

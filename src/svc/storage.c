@@ -66,7 +66,7 @@ const char *store_tmp_dir(void)
  * at either end, only [a-z0-9._/-]. */
 static bool key_ok(const char *key)
 {
-	if (!*key || key[0] == '/' || strstr(key, "..") || strlen(key) > 200)
+	if (!*key || key[0] == '/' || strstr(key, "..") || strlen(key) > STORE_KEY_MAX)
 		return false;
 	for (const char *p = key; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '/' ||
@@ -223,14 +223,40 @@ enum job_outcome store_delete_job(db_t *db, const job_t *job, json_t **result, c
 	return JOB_RETRY;
 }
 
+/* An S3 listing goes through key_ok too: an object someone else put in
+ * the bucket under a name we never give is not ours to judge. */
+struct s3_walk {
+	const char *area;
+	size_t area_len;
+	store_visit_fn fn;
+	void *arg;
+};
+
+static bool visit_s3(const char *key, int64_t mtime_ms, void *arg)
+{
+	struct s3_walk *w = arg;
+	if (strncmp(key, w->area, w->area_len) || key[w->area_len] != '/' || !key[w->area_len + 1] ||
+	    strchr(key + w->area_len + 1, '/') || !key_ok(key))
+		return true; /* not a name we give files: skipped, as on disk */
+	return w->fn(key, mtime_ms, w->arg);
+}
+
 bool store_list(const char *area, store_visit_fn fn, void *arg)
 {
-	if (use_s3)
-		return false; /* listing a bucket: see storage.h */
-	char dir[4400];
-	snprintf(dir, sizeof(dir), "%s/%s", files_dir, area);
 	if (!key_ok(area) || strchr(area, '/'))
 		return false;
+	if (use_s3) {
+		char prefix[64], err[512];
+		if ((size_t)snprintf(prefix, sizeof(prefix), "%s/", area) >= sizeof(prefix))
+			return false;
+		struct s3_walk w = { area, strlen(area), fn, arg };
+		if (s3_list(prefix, STORE_KEY_MAX, visit_s3, &w, err, sizeof(err)))
+			return true;
+		log_warn("storage: %s", err);
+		return false;
+	}
+	char dir[4400];
+	snprintf(dir, sizeof(dir), "%s/%s", files_dir, area);
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT;

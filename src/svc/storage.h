@@ -39,10 +39,17 @@ bool store_delete_later(db_t *db, const char *key);
  * JOB_RETRY. */
 enum job_outcome store_delete_job(db_t *db, const job_t *job, json_t **result, char *err, size_t errlen);
 
+/* The longest key the store takes (and lists). */
+#define STORE_KEY_MAX 200
+
 /* Calls fn(key, mtime_ms, arg) for every stored file of an area
- * ("models", ...) until fn returns false.  Local storage only: with S3 it
- * returns false at once (listing a bucket for orphans is not implemented;
- * the sweep still deletes the objects of expired uploads). */
+ * ("models", ...) until fn returns false: the files directly in its
+ * directory (local), or the objects under "<area>/" (S3, ListObjectsV2 page
+ * by page, LastModified as mtime; storage_s3.h).  Names the store would not
+ * give a file (key_ok: charset, length, no deeper '/') are skipped.  False
+ * when the area is bad or the listing failed part way (logged; fn may have
+ * been called for part of the files).  Slow on S3 (one request per 1000
+ * objects): never on a poll thread; the sweep calls it from its own. */
 typedef bool (*store_visit_fn)(const char *key, int64_t mtime_ms, void *arg);
 bool store_list(const char *area, store_visit_fn fn, void *arg);
 

@@ -201,18 +201,35 @@ struct orphan_walk {
 	db_t *db;
 	int64_t now;
 	struct sweep_stats *st;
+	bool derived;
 };
+
+/* Rows that name a stored file of an upload area ($1 the key). */
+#define UPLOAD_REFS_SQL \
+	"SELECT (SELECT COUNT(*) FROM uploads WHERE storage_key = $1)" \
+	" + (SELECT COUNT(*) FROM models WHERE file_key = $1)"
+/* Rows that name a derived file.  Keep in step with every place that
+ * stores a "derived/..." key or its /files/ URL:
+ *   models.viewer_key (model_convert.c, the converted GLB);
+ *   and, for renders and documents stored there, the columns that hold
+ *   file URLs: models.thumbnail_url, video_url, preview_images, and an
+ *   uploads row.
+ * A LIKE pattern's '_' matches any character: at worst a file is kept. */
+#define DERIVED_REFS_SQL \
+	"SELECT (SELECT COUNT(*) FROM uploads WHERE storage_key = $1)" \
+	" + (SELECT COUNT(*) FROM models WHERE file_key = $1 OR viewer_key = $1" \
+	"    OR thumbnail_url LIKE ('%/files/' || $1) OR video_url LIKE ('%/files/' || $1)" \
+	"    OR preview_images LIKE ('%' || $1 || '%'))"
 
 static bool visit_stored(const char *key, int64_t mtime_ms, void *arg)
 {
 	struct orphan_walk *w = arg;
 	if (stop_requested())
 		return false;
-	if (w->now - mtime_ms < SWEEP_GRACE_MS)
+	if (w->now - mtime_ms < (w->derived ? SWEEP_DERIVED_GRACE_MS : SWEEP_GRACE_MS))
 		return true; /* maybe its row is being written right now */
 	int64_t refs = 0;
-	if (DBS(w->db, &refs, "SELECT (SELECT COUNT(*) FROM uploads WHERE storage_key = $1)"
-		" + (SELECT COUNT(*) FROM models WHERE file_key = $1)", P_TEXT(key)) != 1) {
+	if (DBS(w->db, &refs, w->derived ? DERIVED_REFS_SQL : UPLOAD_REFS_SQL, P_TEXT(key)) != 1) {
 		log_warn("sweep: cannot check %s: %s", key, db_errmsg(w->db));
 		w->st->failed = true;
 		return false; /* never delete on a doubt */
@@ -224,10 +241,9 @@ static bool visit_stored(const char *key, int64_t mtime_ms, void *arg)
 	return true;
 }
 
+/* On S3 the listing is one request per 1000 objects, on this thread. */
 static void sweep_orphans(db_t *db, struct sweep_stats *st)
 {
-	if (store_is_s3())
-		return; /* see store_list() */
 	/* Files but not a single uploads row: more likely the wrong database
 	 * (DATABASE_URL) than a crash; deleting everything would be final. */
 	int64_t any = 0;
@@ -237,11 +253,11 @@ static void sweep_orphans(db_t *db, struct sweep_stats *st)
 	}
 	if (!any)
 		return;
-	/* "derived" is left alone: nothing there is an upload. */
-	static const char *areas[] = { "models", "images", "avatars", "attachments" };
-	struct orphan_walk w = { db, now_ms(), st };
-	for (size_t i = 0; i < ARRAY_LEN(areas) && !st->failed && !stop_requested(); i++)
+	static const char *areas[] = { "models", "images", "avatars", "attachments", "derived" };
+	for (size_t i = 0; i < ARRAY_LEN(areas) && !st->failed && !stop_requested(); i++) {
+		struct orphan_walk w = { db, now_ms(), st, !strcmp(areas[i], "derived") };
 		store_list(areas[i], visit_stored, &w);
+	}
 }
 
 void sweep_once(db_t *db, struct sweep_stats *st)

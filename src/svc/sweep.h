@@ -8,7 +8,14 @@
  *     periodic sweep removes ours older than SWEEP_GRACE_MS;
  *   - a stored file whose row was never written (a crash between
  *     store_put() and the INSERT): an orphan, removed by the sweep once it
- *     is older than SWEEP_GRACE_MS (local storage; see storage.h for S3);
+ *     is older than SWEEP_GRACE_MS, on local disk and in an S3 bucket
+ *     (store_list: ListObjectsV2 there);
+ *   - a file the server made itself (area "derived": converted GLBs, and
+ *     any render or document stored there) that no column names, left by a
+ *     crash between store_put() and the UPDATE, or by a replaced or
+ *     deleted model: removed once older than SWEEP_DERIVED_GRACE_MS.  What
+ *     names a derived file is DERIVED_REFS_SQL in sweep.c: a feature that
+ *     stores a derived key in a new column must add it there;
  *   - uploads never used (by a model, as an avatar, a slide...) after
  *     UPLOAD_TTL_HOURS: their row, then their file (local or S3).
  *
@@ -37,6 +44,11 @@
 /* Files younger than this are never swept: they may be being written, or
  * their row may be about to be inserted. */
 #define SWEEP_GRACE_MS (3600 * 1000LL)
+/* The same for derived files, longer: a job writes its row right after
+ * store_put(), but job runs are bounded by a lease (jobs.h; the longest,
+ * a turntable video, 45 min), not killed, so a run stalled between the
+ * two (a locked database, a slow disk) gets hours, not minutes. */
+#define SWEEP_DERIVED_GRACE_MS (6 * 3600 * 1000LL)
 
 struct sweep_stats {
 	int64_t temp_files;      /* temp files and work directories removed */
