@@ -534,10 +534,13 @@ bool s3_list(const char *prefix, size_t key_max, s3_visit_fn fn, void *arg, char
 		}
 		struct s3_op op = { .method = "GET", .key = "", .query = query, .mem = &body,
 				    .max = S3_LIST_ANSWER_MAX, .timeout_s = 120 };
-		bool got = s3_run(&op, err, errlen);
+		char rerr[512];
+		bool got = s3_run(&op, rerr, sizeof(rerr));
 		free(query);
-		if (!got)
+		if (!got) {
+			snprintf(err, errlen, "S3 list %.100s: %s", prefix, rerr);
 			break;
+		}
 		struct s3_list_page page;
 		char perr[256];
 		if (!s3_list_parse(body.buf, body.len, key_max, &page, perr, sizeof(perr))) {
