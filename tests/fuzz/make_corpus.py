@@ -307,6 +307,31 @@ def corpus_commerce():
     write("fuzz_commerce", "3[1,2]")
 
 
+def corpus_s3list():
+    reset("fuzz_s3list")
+    head = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            "<Name>hwc3d</Name><Prefix>models/</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>")
+
+    def item(key, when="2026-12-07T12:00:00.000Z"):
+        return (f"<Contents><Key>{key}</Key><LastModified>{when}</LastModified>"
+                '<ETag>&quot;9dd4e461268c8034f5c8564e155c67a6&quot;</ETag><Size>12</Size>'
+                "<StorageClass>STANDARD</StorageClass></Contents>")
+    # a first page, as S3 and s3rver send it (the time line first: the
+    # target also reads the first line as a LastModified)
+    write("fuzz_s3list", "2026-12-07T12:00:00.123Z\n" + head + "<IsTruncated>true</IsTruncated>"
+          + item("models/3f2a9c.glb") + item("models/b&amp;c.obj", "1970-01-01T00:00:01Z")
+          + "<NextContinuationToken>1Dt2C9gdwJ+z6G1zDXqENJwVHaOnbTcZxKtxXjLUbwEK</NextContinuationToken>"
+          + "</ListBucketResult>")
+    write("fuzz_s3list", head + "<IsTruncated>false</IsTruncated>" + item("derived/x.glb", "2024-02-29T23:59:60+00:00")
+          + item("a" * 201) + item("images/<![CDATA[y]]>.png") + "</ListBucketResult>")
+    write("fuzz_s3list", "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>")
+    write("fuzz_s3list", '<?xml version="1.0"?><Error><Code>NoSuchBucket</Code></Error>')
+    write("fuzz_s3list", '<!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+          "<ListBucketResult><Contents><Key>&b;</Key></Contents></ListBucketResult>")
+    write("fuzz_s3list", "1999-12-31T23:59:59Z")
+
+
 if __name__ == "__main__":
     corpus_router()
     corpus_lists()
@@ -316,3 +341,4 @@ if __name__ == "__main__":
     corpus_model()
     corpus_safety()
     corpus_commerce()
+    corpus_s3list()
