@@ -10,6 +10,8 @@
 //   before a destructive action, optionally for a reason (reject, ban).
 // - Dialog: a modal <dialog> for forms (Escape closes it).
 // - StatusBadge: a status as a coloured pill with words, not colour only.
+// - fieldError / FieldError: an ApiError's field errors under hand-written
+//   inputs (forms built with pages/auth.js's Field show their own).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { navigate } from '../nav.js';
@@ -17,9 +19,12 @@ import { html, useLoad, withQuery, formatCount, LinkPager, Loading, Empty, Error
 
 export const PAGE_SIZE = 20;
 
-export function when(iso) {
-  if (!iso) return '';
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// A date and time in the reader's locale; `missing` when there is none, the
+// text itself when it is no date.
+export function when(iso, missing = '') {
+  if (!iso) return missing;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export function day(iso) {
@@ -77,15 +82,20 @@ export function ListControls({ query, search, filters = [], idPrefix = 'list' })
   </div>`;
 }
 
-// columns: [{label, cell(row), class?}]; rows: the items.
+// columns: [{label, cell(row), class?, rowHeader?}] (a rowHeader column's
+// cells are the rows' <th scope="row">); rows: the items.  The wrapper is a
+// labelled region keyboard users can scroll.
 export function DataTable({ caption, columns, rows, empty = 'Nothing here.', rowKey = (r) => r.id }) {
   if (!rows.length) return html`<${Empty}>${empty}<//>`;
-  return html`<div class="table-wrap admin-table">
+  const cell = (c, r) => (c.rowHeader
+    ? html`<th scope="row" class=${c.class}>${c.cell(r)}</th>`
+    : html`<td class=${c.class}>${c.cell(r)}</td>`);
+  return html`<div class="table-wrap admin-table" role="region" aria-label=${caption} tabindex="0">
     <table>
       <caption class="sr-only">${caption}</caption>
       <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.class}>${c.label}</th>`)}</tr></thead>
       <tbody>
-        ${rows.map((r) => html`<tr key=${rowKey(r)}>${columns.map((c) => html`<td class=${c.class}>${c.cell(r)}</td>`)}</tr>`)}
+        ${rows.map((r) => html`<tr key=${rowKey(r)}>${columns.map((c) => cell(c, r))}</tr>`)}
       </tbody>
     </table>
   </div>`;
@@ -195,6 +205,17 @@ export function Outcome({ outcome }) {
   if (!outcome) return html`<p class="sr-only" role="status" aria-live="polite"></p>`;
   if (outcome.error) return html`<div class="state error" role="alert"><p>${outcome.error.message || 'That did not work.'}</p></div>`;
   return html`<p class="ok" role="status" aria-live="polite">${outcome.ok}</p>`;
+}
+
+// The field errors of an ApiError for one input: field_errors[name] as
+// text, or ''.
+export function fieldError(error, name) {
+  const e = error && error.field_errors && error.field_errors[name];
+  return e ? e.join(' ') : '';
+}
+
+export function FieldError({ id, text }) {
+  return text ? html`<p class="field-error" id=${id}>${text}</p>` : null;
 }
 
 // [outcome, run(fn, okText)]: runs an action, keeps its outcome for Outcome.

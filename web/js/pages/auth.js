@@ -10,7 +10,9 @@
 // or /dashboard.
 //
 // The form pieces (Field, FormError, useSubmit, useCooldown) are exported
-// for the settings page.
+// for the settings page; they and the sign-in, code and reset pieces
+// (SignInFields, useResend, ResendButton, ResendStatus, ResetPasswordForm)
+// also serve the admin sign-in (pages/admin/auth.js).
 import { useEffect, useState } from 'preact/hooks';
 import { api, isAbort } from '../api.js';
 import { navigate } from '../nav.js';
@@ -117,14 +119,62 @@ export function FormError({ error, wait = 0, shown = [] }) {
   </div>`;
 }
 
-function Notice({ children }) {
+export function Notice({ children }) {
   return html`<div class="state notice" role="status">${children}</div>`;
 }
 
-function SubmitButton({ busy, wait, label, busyLabel }) {
+export function SubmitButton({ busy, wait, label, busyLabel }) {
   return html`<button type="submit" disabled=${busy || wait > 0}>
     ${busy ? busyLabel : label}
   </button>`;
+}
+
+// The error, email, password and "Forgot your password?" link of a sign-in
+// form (useSubmit's f); ids `${idPrefix}-email` and `${idPrefix}-password`.
+export function SignInFields({ f, idPrefix, email, emailAutocomplete = 'email', forgotHref }) {
+  return html`<${FormError} error=${f.error} wait=${f.wait} shown=${['email', 'password']} />
+    <${Field} id=${`${idPrefix}-email`} label="Email" name="email" type="email" autocomplete=${emailAutocomplete} required
+      defaultValue=${email} errors=${f.fields.email} />
+    <${Field} id=${`${idPrefix}-password`} label="Password" name="password" type="password" autocomplete="current-password"
+      required errors=${f.fields.password} />
+    <p class="aside"><a href=${forgotHref}>Forgot your password?</a></p>`;
+}
+
+// {left, resent, start(n), run(send)}: the "Resend code" of a code step.
+// run(send) awaits send() (the request), then holds the button for
+// RESEND_SECONDS, or for a 429's delay; `resent` is {ok} or {error}.
+export function useResend() {
+  const [left, startCooldown] = useCooldown();
+  const [resent, setResent] = useState(null);
+  const start = (n = RESEND_SECONDS) => startCooldown(n);
+  const run = async (send) => {
+    setResent(null);
+    try {
+      await send();
+      setResent({ ok: true });
+      start();
+    } catch (err) {
+      if (isAbort(err)) return;
+      setResent({ error: err });
+      start(retryAfter(err));
+    }
+  };
+  return { left, resent, start, run };
+}
+
+export function ResendButton({ resend, onClick }) {
+  return html`<button type="button" class="secondary" onClick=${onClick} disabled=${resend.left > 0}>
+    ${resend.left > 0 ? `Resend code (${resend.left} s)` : 'Resend code'}
+  </button>`;
+}
+
+// What became of the last resend: `sent` (announced) or its error.
+export function ResendStatus({ resend, sent }) {
+  const { resent } = resend;
+  return html`<p class="sr-live" role="status" aria-live="polite">
+      ${resent && resent.ok ? sent : ''}
+    </p>
+    ${resent && resent.error && html`<${FormError} error=${resent.error} wait=${resend.left} />`}`;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -241,12 +291,7 @@ function SignInForm({ query, onUnverified }) {
     }
   });
   return html`<form class="stack" onSubmit=${f.onSubmit} novalidate>
-    <${FormError} error=${f.error} wait=${f.wait} shown=${['email', 'password']} />
-    <${Field} id="signin-email" label="Email" name="email" type="email" autocomplete="email" required
-      defaultValue=${query.get('email') || ''} errors=${f.fields.email} />
-    <${Field} id="signin-password" label="Password" name="password" type="password" autocomplete="current-password"
-      required errors=${f.fields.password} />
-    <p class="aside"><a href=${authUrl('forgot', query)}>Forgot your password?</a></p>
+    <${SignInFields} f=${f} idPrefix="signin" email=${query.get('email') || ''} forgotHref=${authUrl('forgot', query)} />
     <${SubmitButton} busy=${f.busy} wait=${f.wait} label="Sign in" busyLabel="Signing in…" />
   </form>`;
 }
@@ -295,10 +340,9 @@ function SignUpForm({ query, userType, setUserType, onRegistered }) {
 
 // OTPInput with resend: the code mailed to `email` (asked for when unknown).
 function VerifyForm({ query, email: known, sent, signal }) {
-  const [resendLeft, startResend] = useCooldown();
-  const [resent, setResent] = useState(null);
+  const resend = useResend();
   useEffect(() => {
-    if (sent) startResend(RESEND_SECONDS);
+    if (sent) resend.start();
     const input = document.getElementById(known ? 'otp-code' : 'verify-email');
     if (input) input.focus();
   }, []);
@@ -307,23 +351,14 @@ function VerifyForm({ query, email: known, sent, signal }) {
     const body = await api('/api/auth/verify-email', { method: 'POST', body: { email, code: data.get('code').trim() } });
     await finish(body, query);
   });
-  const resend = async () => {
+  const onResend = () => {
     const input = document.getElementById('verify-email');
     const email = known || (input && input.value.trim());
     if (!email) {
       f.setFields({ email: ['Enter your email first'] }, 'Enter the email you signed up with.');
       return;
     }
-    setResent(null);
-    try {
-      await sendCode(email, signal);
-      setResent({ ok: true });
-      startResend(RESEND_SECONDS);
-    } catch (err) {
-      if (isAbort(err)) return;
-      setResent({ error: err });
-      startResend(retryAfter(err));
-    }
+    resend.run(() => sendCode(email, signal));
   };
   return html`<form class="stack" onSubmit=${f.onSubmit} novalidate>
     ${known
@@ -336,14 +371,9 @@ function VerifyForm({ query, email: known, sent, signal }) {
       hint="The 6 digits from the email" errors=${f.fields.code} />
     <div class="actions">
       <${SubmitButton} busy=${f.busy} wait=${f.wait} label="Verify" busyLabel="Verifying…" />
-      <button type="button" class="secondary" onClick=${resend} disabled=${resendLeft > 0}>
-        ${resendLeft > 0 ? `Resend code (${resendLeft} s)` : 'Resend code'}
-      </button>
+      <${ResendButton} resend=${resend} onClick=${onResend} />
     </div>
-    <p class="sr-live" role="status" aria-live="polite">
-      ${resent && resent.ok ? 'A new code is on its way. Codes can take a minute to arrive.' : ''}
-    </p>
-    ${resent && resent.error && html`<${FormError} error=${resent.error} wait=${resendLeft} />`}
+    <${ResendStatus} resend=${resend} sent="A new code is on its way. Codes can take a minute to arrive." />
   </form>`;
 }
 
@@ -426,7 +456,11 @@ export function AuthPage({ query, signal }) {
 
 // ---------------------------------------------------------------- reset
 
-export function ResetPasswordPage({ query }) {
+// The body of a reset-password page: the new password typed twice, posted
+// with the link's ?token= to `endpoint`; `children` once it is set.  Ids
+// `${idPrefix}-password` and `${idPrefix}-repeat`; `forgotHref` asks for a
+// new link.
+export function ResetPasswordForm({ query, endpoint, idPrefix, forgotHref, children }) {
   const token = query.get('token') || '';
   const f = useSubmit(async (data) => {
     const password = data.get('new_password');
@@ -435,31 +469,31 @@ export function ResetPasswordPage({ query }) {
       e.field_errors = { repeat: ['Type the same password twice'] };
       throw e;
     }
-    await api('/api/auth/reset-password', { method: 'POST', body: { token, new_password: password } });
+    await api(endpoint, { method: 'POST', body: { token, new_password: password } });
   });
-  let body;
   if (!token) {
-    body = html`<${ErrorBox} error=${{ message: 'This link has no reset token. Open the link from the email again, or ask for a new one.' }} />
-      <p><a href="/auth?mode=forgot">Ask for a new link</a></p>`;
-  } else if (f.done) {
-    body = html`<${Notice}>
-      <p>Your password is changed, and every other session has been signed out.</p>
-      <p><a class="button" href="/auth">Sign in with your new password</a></p>
-    <//>`;
-  } else {
-    body = html`<form class="stack" onSubmit=${f.onSubmit} novalidate>
-      <${FormError} error=${f.error} wait=${f.wait} shown=${['new_password', 'repeat']} />
-      ${f.fields.token && html`<p><a href="/auth?mode=forgot">Ask for a new link</a></p>`}
-      <${Field} id="reset-password" label="New password" name="new_password" type="password" autocomplete="new-password"
-        required minlength="12" maxlength="128" hint="At least 12 characters; common passwords are refused"
-        errors=${f.fields.new_password} />
-      <${Field} id="reset-repeat" label="Repeat password" name="repeat" type="password" autocomplete="new-password"
-        required errors=${f.fields.repeat} />
-      <${SubmitButton} busy=${f.busy} wait=${f.wait} label="Set new password" busyLabel="Saving…" />
-    </form>`;
+    return html`<${ErrorBox} error=${{ message: 'This link has no reset token. Open the link from the email again, or ask for a new one.' }} />
+      <p><a href=${forgotHref}>Ask for a new link</a></p>`;
   }
+  if (f.done) return html`<${Notice}>${children}<//>`;
+  return html`<form class="stack" onSubmit=${f.onSubmit} novalidate>
+    <${FormError} error=${f.error} wait=${f.wait} shown=${['new_password', 'repeat']} />
+    ${f.fields.token && html`<p><a href=${forgotHref}>Ask for a new link</a></p>`}
+    <${Field} id=${`${idPrefix}-password`} label="New password" name="new_password" type="password" autocomplete="new-password"
+      required minlength="12" maxlength="128" hint="At least 12 characters; common passwords are refused"
+      errors=${f.fields.new_password} />
+    <${Field} id=${`${idPrefix}-repeat`} label="Repeat password" name="repeat" type="password" autocomplete="new-password"
+      required errors=${f.fields.repeat} />
+    <${SubmitButton} busy=${f.busy} wait=${f.wait} label="Set new password" busyLabel="Saving…" />
+  </form>`;
+}
+
+export function ResetPasswordPage({ query }) {
   return html`<section class="page narrow auth">
     <h1>Set a new password</h1>
-    ${body}
+    <${ResetPasswordForm} query=${query} endpoint="/api/auth/reset-password" idPrefix="reset" forgotHref="/auth?mode=forgot">
+      <p>Your password is changed, and every other session has been signed out.</p>
+      <p><a class="button" href="/auth">Sign in with your new password</a></p>
+    <//>
   </section>`;
 }

@@ -7,7 +7,7 @@ import { api } from '../../api.js';
 import { AdminLayout } from '../../admin/shell.js';
 import { LineChart } from '../../chart.js';
 import { html, useLoad, formatCount, formatMoney, Loading, ErrorBox, withQuery } from '../../ui.js';
-import { setQuery } from './common.js';
+import { setQuery } from '../../admin/ui.js';
 
 const TABS = [['overview', 'Overview'], ['users', 'Users'], ['models', 'Models'], ['revenue', 'Revenue']];
 const LABELS = {

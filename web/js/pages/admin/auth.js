@@ -5,21 +5,14 @@
 // /api/auth/admin/reset-password).  The session is session.js's: the access
 // token in memory, the refresh cookie, so a reload keeps the admin signed in.
 import { useEffect, useState } from 'preact/hooks';
-import { api, isAbort, tokenRole } from '../../api.js';
+import { api, tokenRole } from '../../api.js';
 import { navigate } from '../../nav.js';
 import { signedIn, useSession } from '../../session.js';
-import { html, ErrorBox } from '../../ui.js';
-import { Field, FormError, useSubmit, useCooldown, retryAfter, safeNext } from '../auth.js';
-
-const RESEND_SECONDS = 60;
-
-function Notice({ children }) {
-  return html`<div class="state notice" role="status">${children}</div>`;
-}
-
-function Submit({ f, label, busyLabel }) {
-  return html`<button type="submit" disabled=${f.busy || f.wait > 0}>${f.busy ? busyLabel : label}</button>`;
-}
+import { html } from '../../ui.js';
+import {
+  Field, FormError, Notice, SubmitButton, SignInFields, ResetPasswordForm, ResendButton, ResendStatus,
+  useSubmit, useResend, safeNext,
+} from '../auth.js';
 
 function nextOf(query) {
   return safeNext(query.get('next'), '/admin');
@@ -33,21 +26,16 @@ function PasswordStep({ query, onSent }) {
     onSent(email, password);
   });
   return html`<form class="stack" onSubmit=${f.onSubmit} novalidate>
-    <${FormError} error=${f.error} wait=${f.wait} shown=${['email', 'password']} />
-    <${Field} id="admin-email" label="Email" name="email" type="email" autocomplete="username" required
-      defaultValue=${query.get('email') || ''} errors=${f.fields.email} />
-    <${Field} id="admin-password" label="Password" name="password" type="password" autocomplete="current-password"
-      required errors=${f.fields.password} />
-    <p class="aside"><a href="/admin/forgot-password">Forgot your password?</a></p>
-    <${Submit} f=${f} label="Continue" busyLabel="Checking…" />
+    <${SignInFields} f=${f} idPrefix="admin" email=${query.get('email') || ''} emailAutocomplete="username"
+      forgotHref="/admin/forgot-password" />
+    <${SubmitButton} busy=${f.busy} wait=${f.wait} label="Continue" busyLabel="Checking…" />
   </form>`;
 }
 
 function CodeStep({ query, email, password, signal, onBack }) {
-  const [resendLeft, startResend] = useCooldown();
-  const [resent, setResent] = useState(null);
+  const resend = useResend();
   useEffect(() => {
-    startResend(RESEND_SECONDS);
+    resend.start();
     const input = document.getElementById('admin-code');
     if (input) input.focus();
   }, []);
@@ -58,18 +46,7 @@ function CodeStep({ query, email, password, signal, onBack }) {
     await signedIn(body);
     navigate(nextOf(query), { replace: true });
   });
-  const resend = async () => {
-    setResent(null);
-    try {
-      await api('/api/auth/admin/login', { method: 'POST', body: { email, password }, signal });
-      setResent({ ok: true });
-      startResend(RESEND_SECONDS);
-    } catch (err) {
-      if (isAbort(err)) return;
-      setResent({ error: err });
-      startResend(retryAfter(err));
-    }
-  };
+  const onResend = () => resend.run(() => api('/api/auth/admin/login', { method: 'POST', body: { email, password }, signal }));
   return html`<form class="stack" onSubmit=${f.onSubmit} novalidate>
     <p>We sent a 6-digit code to <strong class="email">${email}</strong>. Enter it to open the console.</p>
     <${FormError} error=${f.error} wait=${f.wait} shown=${['code']} />
@@ -77,13 +54,10 @@ function CodeStep({ query, email, password, signal, onBack }) {
       autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required hint="6 digits"
       errors=${f.fields.code} />
     <div class="actions">
-      <${Submit} f=${f} label="Sign in" busyLabel="Signing in…" />
-      <button type="button" class="secondary" onClick=${resend} disabled=${resendLeft > 0}>
-        ${resendLeft > 0 ? `Resend code (${resendLeft} s)` : 'Resend code'}
-      </button>
+      <${SubmitButton} busy=${f.busy} wait=${f.wait} label="Sign in" busyLabel="Signing in…" />
+      <${ResendButton} resend=${resend} onClick=${onResend} />
     </div>
-    <p class="sr-live" role="status" aria-live="polite">${resent && resent.ok ? 'A new code is on its way.' : ''}</p>
-    ${resent && resent.error && html`<${FormError} error=${resent.error} wait=${resendLeft} />`}
+    <${ResendStatus} resend=${resend} sent="A new code is on its way." />
     <p class="aside"><button type="button" class="link" onClick=${onBack}>Use another account</button></p>
   </form>`;
 }
@@ -124,46 +98,19 @@ export function AdminForgotPasswordPage() {
           <${FormError} error=${f.error} wait=${f.wait} shown=${['email']} />
           <${Field} id="admin-forgot-email" label="Email" name="email" type="email" autocomplete="email" required
             errors=${f.fields.email} />
-          <${Submit} f=${f} label="Send reset link" busyLabel="Sending…" />
+          <${SubmitButton} busy=${f.busy} wait=${f.wait} label="Send reset link" busyLabel="Sending…" />
           <p class="aside"><a href="/admin/login">Back to the admin sign-in</a></p>
         </form>`}
   </section>`;
 }
 
 export function AdminResetPasswordPage({ query }) {
-  const token = query.get('token') || '';
-  const f = useSubmit(async (data) => {
-    const password = data.get('new_password');
-    if (password !== data.get('repeat')) {
-      const e = new Error('The two passwords differ.');
-      e.field_errors = { repeat: ['Type the same password twice'] };
-      throw e;
-    }
-    await api('/api/auth/admin/reset-password', { method: 'POST', body: { token, new_password: password } });
-  });
-  let body;
-  if (!token) {
-    body = html`<${ErrorBox} error=${{ message: 'This link has no reset token. Open the link from the email again, or ask for a new one.' }} />
-      <p><a href="/admin/forgot-password">Ask for a new link</a></p>`;
-  } else if (f.done) {
-    body = html`<${Notice}>
-      <p>The password is changed, and every session of this account has been signed out.</p>
-      <p><a class="button" href="/admin/login">Sign in with the new password</a></p>
-    <//>`;
-  } else {
-    body = html`<form class="stack" onSubmit=${f.onSubmit} novalidate>
-      <${FormError} error=${f.error} wait=${f.wait} shown=${['new_password', 'repeat']} />
-      ${f.fields.token && html`<p><a href="/admin/forgot-password">Ask for a new link</a></p>`}
-      <${Field} id="admin-reset-password" label="New password" name="new_password" type="password"
-        autocomplete="new-password" required minlength="12" maxlength="128"
-        hint="At least 12 characters; common passwords are refused" errors=${f.fields.new_password} />
-      <${Field} id="admin-reset-repeat" label="Repeat password" name="repeat" type="password" autocomplete="new-password"
-        required errors=${f.fields.repeat} />
-      <${Submit} f=${f} label="Set new password" busyLabel="Saving…" />
-    </form>`;
-  }
   return html`<section class="page narrow auth admin-auth">
     <h1>Set a new admin password</h1>
-    ${body}
+    <${ResetPasswordForm} query=${query} endpoint="/api/auth/admin/reset-password" idPrefix="admin-reset"
+      forgotHref="/admin/forgot-password">
+      <p>The password is changed, and every session of this account has been signed out.</p>
+      <p><a class="button" href="/admin/login">Sign in with the new password</a></p>
+    <//>
   </section>`;
 }

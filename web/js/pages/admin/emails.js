@@ -10,7 +10,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, isAbort } from '../../api.js';
 import { AdminLayout } from '../../admin/shell.js';
 import { html, useLoad, formatCount, Loading, Empty, ErrorBox, LinkPager, withQuery } from '../../ui.js';
-import { DataTable, FieldError, fieldError, formatWhen, setQuery } from './common.js';
+import { DataTable, FieldError, fieldError, when, setQuery } from '../../admin/ui.js';
 
 const TABS = [['templates', 'Templates'], ['send', 'Send'], ['history', 'History']];
 
@@ -90,16 +90,19 @@ function Templates({ signal }) {
     if (!window.confirm(`Delete the template “${t.name}”?`)) return;
     try { await api(`/api/admin/emails/templates/${t.id}`, { method: 'DELETE' }); list.reload(); } catch (e) { setError(e); }
   };
+  const columns = [
+    { label: 'Name', rowHeader: true, class: 'name',
+      cell: (t) => html`${t.name}${t.is_system && html` <span class="badge">system</span>`}` },
+    { label: 'Key', cell: (t) => html`<code>${t.key}</code>` },
+    { label: 'Subject', cell: (t) => t.subject },
+    { label: 'Updated', cell: (t) => when(t.updated_at, '—') },
+    { label: '', cell: (t) => html`<button type="button" class="secondary" onClick=${() => setEditing(t)}>Edit</button>
+      ${!t.is_system && html` <button type="button" class="danger" onClick=${() => remove(t)}>Delete</button>`}` },
+  ];
   return html`<div class="actions"><button type="button" onClick=${() => setEditing({})}>New template</button></div>
     ${error && html`<p class="field-error" role="alert">${error.message}</p>`}
-    <${DataTable} caption="Mail templates" head=${['Name', 'Key', 'Subject', 'Updated', '']}>
-      ${list.data.items.map((t) => html`<tr key=${t.id}>
-        <th scope="row" class="name">${t.name}${t.is_system && html` <span class="badge">system</span>`}</th>
-        <td><code>${t.key}</code></td><td>${t.subject}</td><td>${formatWhen(t.updated_at)}</td>
-        <td><button type="button" class="secondary" onClick=${() => setEditing(t)}>Edit</button>
-          ${!t.is_system && html` <button type="button" class="danger" onClick=${() => remove(t)}>Delete</button>`}</td>
-      </tr>`)}
-    </${DataTable}>`;
+    <${DataTable} caption="Mail templates" columns=${columns} rows=${list.data.items}
+      empty="No templates yet." />`;
 }
 
 function Send({ signal }) {
@@ -154,6 +157,16 @@ function Send({ signal }) {
   </div>`;
 }
 
+const HISTORY_COLUMNS = [
+  { label: 'Queued', cell: (m) => when(m.created_at, '—') },
+  { label: 'To', cell: (m) => m.to },
+  { label: 'Subject', cell: (m) => m.subject },
+  { label: 'Kind', cell: (m) => html`<code>${m.kind}</code>` },
+  { label: 'Status', cell: (m) => html`<span class=${`status ${m.status}`} title=${m.last_error || ''}>${m.status}</span>${m.last_error && html`<br /><small class="muted">${m.last_error}</small>`}` },
+  { label: 'Tries', cell: (m) => m.attempts },
+  { label: 'Sent', cell: (m) => when(m.sent_at, '—') },
+];
+
 function History({ query, signal }) {
   const page = Number(query.get('page')) || 1;
   const status = query.get('status') || '';
@@ -166,13 +179,7 @@ function History({ query, signal }) {
     ${h.loading ? html`<${Loading} />` : h.error ? html`<${ErrorBox} error=${h.error} onRetry=${h.reload} />`
       : !h.data.items.length ? html`<${Empty}>No mail.</${Empty}>`
       : html`<p class="count">${formatCount(h.data.total)} mails</p>
-        <${DataTable} caption="Mail history" head=${['Queued', 'To', 'Subject', 'Kind', 'Status', 'Tries', 'Sent']}>
-          ${h.data.items.map((m) => html`<tr key=${m.id}>
-            <td>${formatWhen(m.created_at)}</td><td>${m.to}</td><td>${m.subject}</td><td><code>${m.kind}</code></td>
-            <td><span class=${`status ${m.status}`} title=${m.last_error || ''}>${m.status}</span>${m.last_error && html`<br /><small class="muted">${m.last_error}</small>`}</td>
-            <td>${m.attempts}</td><td>${formatWhen(m.sent_at)}</td>
-          </tr>`)}
-        </${DataTable}>
+        <${DataTable} caption="Mail history" columns=${HISTORY_COLUMNS} rows=${h.data.items} />
         <${LinkPager} page=${h.data.page} pages=${h.data.pages} label="History pages"
           href=${(n) => withQuery(location.pathname, query, { page: n })} />`}`;
 }

@@ -6,7 +6,7 @@
 import { api } from '../../api.js';
 import { AdminLayout } from '../../admin/shell.js';
 import { html, useLoad, formatCount, formatMoney, Loading, Empty, ErrorBox, LinkPager, withQuery } from '../../ui.js';
-import { DataTable, formatWhen, setQuery } from './common.js';
+import { DataTable, when, setQuery } from '../../admin/ui.js';
 
 function Figures({ s }) {
   const rows = [
@@ -31,13 +31,23 @@ function Alerts({ signal }) {
   return html`<ul class="rows">${a.data.alerts.map((al) => html`<li class="row" key=${al.type}>
     <div class="grow">
       <h3><a href=${al.link}>${al.title}</a> <span class=${`badge ${al.severity}`}>${formatCount(al.count)}</span></h3>
-      <ul>${al.items.map((it) => html`<li key=${it.id}><a href=${it.link}>${it.title || `#${it.id}`}</a> <span class="muted">${formatWhen(it.created_at)}</span></li>`)}</ul>
+      <ul>${al.items.map((it) => html`<li key=${it.id}><a href=${it.link}>${it.title || `#${it.id}`}</a> <span class="muted">${when(it.created_at, '—')}</span></li>`)}</ul>
     </div>
   </li>`)}</ul>`;
 }
 
 const ACTIONS = [['', 'Everything'], ['user.', 'Users'], ['model.', 'Models'], ['order.', 'Orders'], ['payout.', 'Payouts'],
   ['settings.', 'Settings'], ['email', 'Emails'], ['community.', 'Communities'], ['ticket.', 'Support']];
+
+const ACTIVITY_COLUMNS = [
+  { label: 'When', cell: (x) => when(x.created_at, '—') },
+  { label: 'Who', cell: (x) => (x.actor
+    ? html`<a href=${`/admin/users?view=${x.actor.id}`}>${x.actor.username || `#${x.actor.id}`}</a>` : 'system') },
+  { label: 'Action', cell: (x) => html`<code>${x.action}</code>` },
+  { label: 'Target', cell: (x) => (x.target_type ? `${x.target_type} #${x.target_id ?? ''}` : '—') },
+  { label: 'Details', class: 'muted',
+    cell: (x) => Object.entries(x.detail || {}).slice(0, 4).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ') },
+];
 
 function Activity({ query, signal }) {
   const page = Number(query.get('page')) || 1;
@@ -51,15 +61,7 @@ function Activity({ query, signal }) {
     </div>
     ${act.loading ? html`<${Loading} />` : act.error ? html`<${ErrorBox} error=${act.error} onRetry=${act.reload} />`
       : !act.data.items.length ? html`<${Empty}>No activity yet.</${Empty}>`
-      : html`<${DataTable} caption="Recent activity" head=${['When', 'Who', 'Action', 'Target', 'Details']}>
-        ${act.data.items.map((x) => html`<tr key=${x.id}>
-          <td>${formatWhen(x.created_at)}</td>
-          <td>${x.actor ? html`<a href=${`/admin/users?view=${x.actor.id}`}>${x.actor.username || `#${x.actor.id}`}</a>` : 'system'}</td>
-          <td><code>${x.action}</code></td>
-          <td>${x.target_type ? `${x.target_type} #${x.target_id ?? ''}` : '—'}</td>
-          <td class="muted">${Object.entries(x.detail || {}).slice(0, 4).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ')}</td>
-        </tr>`)}
-      </${DataTable}>
+      : html`<${DataTable} caption="Recent activity" columns=${ACTIVITY_COLUMNS} rows=${act.data.items} />
       <${LinkPager} page=${act.data.page} pages=${act.data.pages} label="Activity pages"
         href=${(n) => withQuery(location.pathname, query, { page: n })} />`}`;
 }

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../../api.js';
 import { AdminLayout } from '../../admin/shell.js';
 import { html, useLoad, Loading, ErrorBox } from '../../ui.js';
-import { FieldError, fieldError } from './common.js';
+import { FieldError, fieldError } from '../../admin/ui.js';
 
 function Form({ initial, onSaved }) {
   const [form, setForm] = useState(initial);

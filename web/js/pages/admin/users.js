@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../../api.js';
 import { AdminLayout } from '../../admin/shell.js';
 import { html, useLoad, formatCount, formatMoney, Loading, Empty, ErrorBox, LinkPager, withQuery } from '../../ui.js';
-import { DataTable, Dialog, FieldError, fieldError, formatWhen, setQuery } from './common.js';
+import { DataTable, Dialog, FieldError, fieldError, when, setQuery } from '../../admin/ui.js';
 
 const TYPES = [['', 'All types'], ['buyer', 'Buyers'], ['creator', 'Creators']];
 const STATUSES = [['', 'Any status'], ['active', 'Active'], ['banned', 'Banned'], ['unverified', 'Unverified']];
@@ -123,7 +123,7 @@ function Detail({ id, signal, onChanged, onClose }) {
     else body = html`
       <p>${u.email} · ${u.user_type}${u.role === 'admin' ? ' · administrator' : ''} · <strong>${u.status}</strong>
         ${u.is_verified ? ' · verified creator' : ''}</p>
-      ${u.is_banned && html`<p class="notice">Banned ${formatWhen(u.banned_at)}: ${u.ban_reason}</p>`}
+      ${u.is_banned && html`<p class="notice">Banned ${when(u.banned_at, '—')}: ${u.ban_reason}</p>`}
       <dl class="mini-stats">
         <div><dt>Models</dt><dd>${formatCount(c.models)}</dd></div><div><dt>Sales</dt><dd>${formatCount(c.sales)}</dd></div>
         <div><dt>Earned</dt><dd>${formatMoney(c.total_earned)}</dd></div><div><dt>Purchases</dt><dd>${formatCount(c.purchases)}</dd></div>
@@ -151,6 +151,19 @@ function Detail({ id, signal, onChanged, onClose }) {
   </${Dialog}>`;
 }
 
+function userColumns(query) {
+  return [
+    { label: 'User', rowHeader: true, class: 'name', cell: (u) => html`<a href=${withQuery(location.pathname, query, { view: u.id })}>${u.username}</a>
+      ${u.role === 'admin' && html` <span class="badge">admin</span>`}${u.is_verified && html` <span class="verified" title="Verified creator">✓</span>`}` },
+    { label: 'Email', cell: (u) => u.email },
+    { label: 'Type', cell: (u) => u.user_type },
+    { label: 'Status', cell: (u) => html`<span class=${`status ${u.status}`}>${u.status}</span>` },
+    { label: 'Models', cell: (u) => formatCount(u.models_count) },
+    { label: 'Joined', cell: (u) => when(u.created_at, '—') },
+    { label: 'Last sign-in', cell: (u) => when(u.last_login_at, '—') },
+  ];
+}
+
 export function AdminUsersPage({ query, signal }) {
   const page = Number(query.get('page')) || 1;
   const params = { page, limit: 20 };
@@ -162,15 +175,7 @@ export function AdminUsersPage({ query, signal }) {
     ${list.loading ? html`<${Loading} />` : list.error ? html`<${ErrorBox} error=${list.error} onRetry=${list.reload} />`
       : !list.data.items.length ? html`<${Empty}>No user matches.</${Empty}>`
       : html`<p class="count">${formatCount(list.data.total)} users</p>
-        <${DataTable} caption="Users" head=${['User', 'Email', 'Type', 'Status', 'Models', 'Joined', 'Last sign-in']}>
-          ${list.data.items.map((u) => html`<tr key=${u.id}>
-            <th scope="row" class="name"><a href=${withQuery(location.pathname, query, { view: u.id })}>${u.username}</a>
-              ${u.role === 'admin' && html` <span class="badge">admin</span>`}${u.is_verified && html` <span class="verified" title="Verified creator">✓</span>`}</th>
-            <td>${u.email}</td><td>${u.user_type}</td>
-            <td><span class=${`status ${u.status}`}>${u.status}</span></td>
-            <td>${formatCount(u.models_count)}</td><td>${formatWhen(u.created_at)}</td><td>${formatWhen(u.last_login_at)}</td>
-          </tr>`)}
-        </${DataTable}>
+        <${DataTable} caption="Users" columns=${userColumns(query)} rows=${list.data.items} />
         <${LinkPager} page=${list.data.page} pages=${list.data.pages} label="User pages"
           href=${(n) => withQuery(location.pathname, query, { page: n })} />`}
     ${view > 0 && html`<${Detail} key=${view} id=${view} signal=${signal} onChanged=${list.reload}
