@@ -208,18 +208,14 @@ struct orphan_walk {
 #define UPLOAD_REFS_SQL \
 	"SELECT (SELECT COUNT(*) FROM uploads WHERE storage_key = $1)" \
 	" + (SELECT COUNT(*) FROM models WHERE file_key = $1)"
-/* Rows that name a derived file.  Keep in step with every place that
- * stores a "derived/..." key or its /files/ URL:
- *   models.viewer_key (model_convert.c, the converted GLB);
- *   and, for renders and documents stored there, the columns that hold
- *   file URLs: models.thumbnail_url, video_url, preview_images, and an
- *   uploads row.
- * A LIKE pattern's '_' matches any character: at worst a file is kept. */
+/* Rows that name a derived file: models.viewer_key (model_convert.c, the
+ * converted GLB) is the one column that stores a "derived/..." key (renders
+ * are stored as uploads); a new one must be added here.  Each is one index
+ * probe (uploads_storage_key unique, models_viewer_key_idx of migration
+ * 0028): a million derived files are a million probes, never a scan. */
 #define DERIVED_REFS_SQL \
 	"SELECT (SELECT COUNT(*) FROM uploads WHERE storage_key = $1)" \
-	" + (SELECT COUNT(*) FROM models WHERE file_key = $1 OR viewer_key = $1" \
-	"    OR thumbnail_url LIKE ('%/files/' || $1) OR video_url LIKE ('%/files/' || $1)" \
-	"    OR preview_images LIKE ('%' || $1 || '%'))"
+	" + (SELECT COUNT(*) FROM models WHERE viewer_key = $1)"
 
 static bool visit_stored(const char *key, int64_t mtime_ms, void *arg)
 {

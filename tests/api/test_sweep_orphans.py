@@ -60,9 +60,9 @@ def s3_listed(s3, prefix):
 
 def references(server):
     """A creator's model (its source referenced by an uploads row and
-    models.file_key), an unused image (its uploads row), and two derived
-    keys the model names: viewer_key (the GLB the server converts the OBJ
-    to) and a thumbnail URL (set here; the caller stores the file).
+    models.file_key), an unused image (its uploads row), and the derived
+    key the model names: viewer_key (the GLB the server converts the OBJ
+    to), the one column that holds a derived/ key.
     Returns the keys, and whether the viewer GLB is still to be stored."""
     c = make_creator(server)
     up = upload_model(server, c.h)
@@ -80,10 +80,8 @@ def references(server):
     if store_viewer:  # no converter here: name one ourselves
         viewer = name("derived", "glb")
     assert viewer.startswith("derived/"), viewer
-    thumb = name("derived", "png")
-    server.sql(f"UPDATE models SET viewer_key = '{viewer}', thumbnail_url = 'http://cdn.example/files/{thumb}'"
-               f" WHERE id = {mid}")
-    return {"model": model_key, "image": image_key, "viewer": viewer, "thumb": thumb}, store_viewer
+    server.sql(f"UPDATE models SET viewer_key = '{viewer}' WHERE id = {mid}")
+    return {"model": model_key, "image": image_key, "viewer": viewer}, store_viewer
 
 
 @pytest.fixture
@@ -98,7 +96,7 @@ def test_s3_orphans_are_swept_across_pages_and_referenced_or_fresh_files_stay(s3
     s = s3sweeper
     refs, store_viewer = references(s)
     assert in_bucket(s3rver, refs["model"]) and in_bucket(s3rver, refs["image"])
-    for key in ([refs["viewer"]] if store_viewer else []) + [refs["thumb"]]:
+    for key in ([refs["viewer"]] if store_viewer else []):
         s3_put(s3rver, key)
     assert in_bucket(s3rver, refs["viewer"])
     # orphans, two hours old: several in one area, so its listing has pages
@@ -118,8 +116,7 @@ def test_s3_orphans_are_swept_across_pages_and_referenced_or_fresh_files_stay(s3
     for key in old_derived:
         s3_age(s3rver, key, 7 * HOUR)
     s3_age(s3rver, young_derived, 5 * HOUR)
-    for key in (refs["viewer"], refs["thumb"]):
-        s3_age(s3rver, key, 7 * HOUR)
+    s3_age(s3rver, refs["viewer"], 7 * HOUR)
 
     # the server's own sweeper thread, every second
     deadline = time.time() + 60
@@ -176,7 +173,7 @@ def test_local_derived_orphans_are_swept_after_six_hours(engine):  # noqa: F811
         old_derived = [name("derived", "glb"), name("derived", "pdf")]
         young_derived = name("derived", "mp4")
         orphan = name("attachments", "txt")
-        for key in old_derived + ([refs["viewer"]] if store_viewer else []) + [refs["thumb"]]:
+        for key in old_derived + ([refs["viewer"]] if store_viewer else []):
             put(key, 7 * HOUR)
         put(young_derived, 5 * HOUR)
         put(orphan, 2 * HOUR)
