@@ -121,6 +121,13 @@ struct fts_search {
 	const char *any, *tier[2];
 };
 
+/* PostgreSQL's query for the word list in parameter n.  Its parser reads a
+ * word such as "76e2bb6f9fd6" by itself as a number and a word ('76e2' <->
+ * 'bb6f9fd6'), but inside "model-76e2bb6f9fd6" as one lexeme: to_tsquery
+ * alone finds the first form and the cast (lexemes as written) the second,
+ * so a title is found by its own words either way. */
+#define PG_TSQUERY(n) "(CAST(CAST($" #n " AS TEXT) AS tsquery) || to_tsquery('simple', CAST($" #n " AS TEXT)))"
+
 /* The word list for one engine, each word with a suffix (`*` for SQLite;
  * `:*`, `:*A` or `:*AB` for PostgreSQL). */
 static char *fts_words(req_t *req, const char *const *words, int nwords, bool pg, const char *weight, bool *overflow)
@@ -193,8 +200,8 @@ static const char *order_by(const char *sort, bool search_sqlite, bool search_pg
 	if (!strcmp(sort, "relevance") && search_sqlite)
 		return "f.tier, m.id DESC";
 	if (!strcmp(sort, "relevance") && search_pg)
-		return "CASE WHEN m.search @@ to_tsquery('simple', $2) THEN 0"
-		       " WHEN m.search @@ to_tsquery('simple', $3) THEN 1 ELSE 2 END, m.id DESC";
+		return "CASE WHEN m.search @@ " PG_TSQUERY(2) " THEN 0"
+		       " WHEN m.search @@ " PG_TSQUERY(3) " THEN 1 ELSE 2 END, m.id DESC";
 	return "m.created_at DESC, m.id DESC";
 }
 
@@ -574,7 +581,7 @@ static int models_list(req_t *req)
 				add_param(&q, P_TEXT(fts.tier[0]));
 				add_param(&q, P_TEXT(fts.tier[1]));
 			}
-			sb_adds(&q.where, " AND m.search @@ to_tsquery('simple', $1)");
+			sb_adds(&q.where, " AND m.search @@ " PG_TSQUERY(1));
 			search_pg = true;
 		} else {
 			/* The FTS queries run once, materialised: as a plain join

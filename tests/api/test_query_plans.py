@@ -117,8 +117,11 @@ def statements(ids):
                  [user, model, model + 1], src={"api/models_common.c": ['"SELECT model_id FROM purchases WHERE buyer_id = $1 AND refunded_at IS NULL AND model_id"']}))
     # ---- search (PostgreSQL: the GIN index; SQLite: the public FTS table)
     out.append(S("search window", f"SELECT m.id, COUNT(*) OVER () FROM models m WHERE {PUBLIC}"
-                 " AND m.search @@ to_tsquery('simple', $1) ORDER BY m.created_at DESC, m.id DESC LIMIT 5000",
-                 ["'knight123':*"], src={MARKET: ['" AND m.search @@ to_tsquery(\'simple\', $1)"', "COUNT(*) OVER ()"]},
+                 " AND m.search @@ (CAST(CAST($1 AS TEXT) AS tsquery) || to_tsquery('simple', CAST($1 AS TEXT)))"
+                 " ORDER BY m.created_at DESC, m.id DESC LIMIT 5000",
+                 ["'knight123':*"], src={MARKET: ['" AND m.search @@ " PG_TSQUERY(1)',
+                                                 "AS TEXT) AS tsquery) || to_tsquery('simple', CAST($",
+                                                 "COUNT(*) OVER ()"]},
                  engines=("postgres",)))
     out.append(S("search window", "WITH f AS MATERIALIZED (SELECT rowid AS fts_id FROM models_pub_fts WHERE models_pub_fts MATCH $1)"
                  f" SELECT m.id, COUNT(*) OVER () FROM f JOIN models m INDEXED BY models_pub_id_idx ON m.id = f.fts_id WHERE {PUBLIC}"
