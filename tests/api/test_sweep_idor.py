@@ -16,24 +16,16 @@ be what it was.  Then a non-admin gets 403 on every /api/admin route.
 """
 import json
 import subprocess
-import tempfile
 import urllib.parse
 
 import pytest
 import requests
 
-from conftest import BINARY, base_env, run_binary, uniq
+from conftest import run_binary, uniq
 from test_bounties import future
 from test_commerce import checkout
+from test_hostile import route_table
 from test_models import create_model, make_users, png_bytes, upload_model
-
-
-def route_table():
-    d = tempfile.gettempdir()
-    p = subprocess.run([BINARY, "routes"], capture_output=True, text=True, env=base_env({"DATA_DIR": d}), cwd=d,
-                       timeout=30)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
 
 
 ROUTES = route_table()
