@@ -8,36 +8,10 @@ Usage: bench-checkout.py DATABASE (sqlite path or postgresql:// URL) JWT_SECRET 
 SKIP leaves out the first SKIP pairs of the same order, so runs on one
 database can take disjoint pairs (0-SKIP, then SKIP-2*SKIP...).
 """
-import base64
-import hashlib
-import hmac
-import json
-import subprocess
 import sys
 import time
 
-
-def rows(db, sql):
-    if db.startswith("postgres"):
-        out = subprocess.run(["psql", db, "-AtF", " ", "-c", sql], check=True, capture_output=True, text=True)
-        return [line.split(" ") for line in out.stdout.splitlines() if line]
-    import sqlite3
-    con = sqlite3.connect(db)
-    try:
-        return [[str(v) for v in r] for r in con.execute(sql)]
-    finally:
-        con.close()
-
-
-def b64(x):
-    return base64.urlsafe_b64encode(x).rstrip(b"=").decode()
-
-
-def token(secret, uid, now):
-    h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    p = b64(json.dumps({"sub": str(uid), "role": "user", "iat": now, "ims": now * 1000, "exp": now + 3600}).encode())
-    sig = hmac.new(secret.encode(), (h + "." + p).encode(), hashlib.sha256).digest()
-    return h + "." + p + "." + b64(sig)
+from benchlib import rows, token
 
 
 def main():
@@ -57,7 +31,7 @@ def main():
             n += 1
             if n <= skip:
                 continue
-            print(token(secret, b, now), m)
+            print(token(secret, b, now=now), m)
             if n >= want + skip:
                 return
 

@@ -20,45 +20,18 @@ seed-demo does not make.
 
 DATABASE: a sqlite path or a postgresql:// URL.
 """
-import base64
-import hashlib
-import hmac
-import json
-import subprocess
 import sys
 import time
+
+from benchlib import rows, token
 
 ADMIN_EMAIL = "bench-admin@example.com"
 WORDS = ["lowpoly", "texturing", "rigging", "sculpting", "retopology", "baking", "lighting", "unwrap",
          "animation", "shaders", "photogrammetry", "kitbash"]
 
 
-def rows(db, sql):
-    if db.startswith("postgres"):
-        out = subprocess.run(["psql", db, "-AtF", " ", "-c", sql], check=True, capture_output=True, text=True)
-        return [line.split(" ") for line in out.stdout.splitlines() if line]
-    import sqlite3
-    con = sqlite3.connect(db)
-    try:
-        return [[str(v) for v in r] for r in con.execute(sql)]
-    finally:
-        con.close()
-
-
 def scalar(db, sql):
     return int(rows(db, sql)[0][0])
-
-
-def b64(x):
-    return base64.urlsafe_b64encode(x).rstrip(b"=").decode()
-
-
-def token(secret, uid, role="user", ttl=3600):
-    now = int(time.time())
-    h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    p = b64(json.dumps({"sub": str(uid), "role": role, "iat": now, "ims": now * 1000, "exp": now + ttl}).encode())
-    sig = hmac.new(secret.encode(), (h + "." + p).encode(), hashlib.sha256).digest()
-    return h + "." + p + "." + b64(sig)
 
 
 def communities(url, db, secret, n, posts):

@@ -28,7 +28,8 @@
 #                      a socket error (timeout), not in the latencies
 #   BENCH_ONLY         all | sqlite | postgres [all]: the engines
 #   BENCH_WORKLOADS    any of: read search dashboard community login cart
-#                      checkout [all seven]
+#                      checkout [all seven], and list and detail (the read
+#                      mix's random list pages and model pages alone)
 #   BENCH_CLUSTER      1 | 0 [1]: read and search through nginx to one,
 #                      then two instances (PostgreSQL; needs nginx)
 #   BENCH_WS           1 | 0 [1]: scripts/bench-ws.py, with BENCH_WS_IDLE
@@ -74,7 +75,7 @@ command -v wrk >/dev/null || { echo "bench: wrk is not installed (scripts/instal
 want_engine() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
 have_pg() { ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; }
 
-KEY="m$MODELS-u$USERS-l$LIKES-c${COMMUNITIES}x$POSTS-$(cat migrations/*.sql src/cli/seed*.c scripts/bench-prep.py | sha1sum | cut -c1-10)"
+KEY="m$MODELS-u$USERS-l$LIKES-c${COMMUNITIES}x$POSTS-$(cat migrations/*.sql src/cli/seed*.c scripts/bench-prep.py scripts/benchlib.py | sha1sum | cut -c1-10)"
 CACHE=$CACHE_ROOT/$KEY
 mkdir -p "$CACHE"
 
@@ -267,6 +268,7 @@ workloads() { # engine port qdb
 			case $w in
 			read) run_wrk read "$e" "$c" "$url" -s scripts/bench-random.lua -- mix "$MODELS" ;;
 			search) run_wrk search "$e" "$c" "$url" -s scripts/bench-random.lua -- search "$MODELS" ;;
+			list | detail) run_wrk "$w" "$e" "$c" "$url" -s scripts/bench-random.lua -- "$w" "$MODELS" ;;
 			dashboard) run_wrk dashboard "$e" "$c" "$url" -s scripts/bench-lines.lua -- "$WORK/dashboard-$e.txt" ;;
 			community) run_wrk community "$e" "$c" "$url" -s scripts/bench-lines.lua -- "$WORK/community-$e.txt" ;;
 			login)
