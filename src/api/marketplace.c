@@ -126,6 +126,7 @@ struct fts_search {
  * 'bb6f9fd6'), but inside "model-76e2bb6f9fd6" as one lexeme: to_tsquery
  * alone finds the first form and the cast (lexemes as written) the second,
  * so a title is found by its own words either way. */
+#define PG_LEXEME_MAX 2047 /* PostgreSQL's MAXSTRLEN: the longest word in a tsvector */
 #define PG_TSQUERY(n) "(CAST(CAST($" #n " AS TEXT) AS tsquery) || to_tsquery('simple', CAST($" #n " AS TEXT)))"
 
 /* The word list for one engine, each word with a suffix (`*` for SQLite;
@@ -160,7 +161,9 @@ static bool fts_build(req_t *req, const char *text, bool pg, struct fts_search *
 		const unsigned char *start = p;
 		while (*p && is_word_byte(*p))
 			p++;
-		if (p > start)
+		/* PostgreSQL indexes no word over PG_LEXEME_MAX bytes (nothing
+		 * can match one) and refuses one in a tsquery cast */
+		if (p > start && (!pg || p - start <= PG_LEXEME_MAX))
 			words[nwords++] = arena_strndup(req->arena, (const char *)start, (size_t)(p - start));
 	}
 	qsort(words, (size_t)nwords, sizeof(words[0]), cmp_words);

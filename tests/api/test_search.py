@@ -70,3 +70,17 @@ def test_bad_type_and_params(server):
     assert_error(server.get("/api/search", params={"q": "x", "type": "users", "user_type": "admin"}), 422,
                  "VALIDATION_ERROR", "user_type")
     assert_error(server.get("/api/search", params={"q": "x" * 201, "type": "users"}), 422, "VALIDATION_ERROR", "q")
+
+
+@pytest.mark.parametrize("q", ["a" * 1024, "é" * 1023, "é" * 1024, "x " + "😀" * 700, "1e5 2e-3 0x1f 3.5e+2",
+                               "Ωmega-7e2ab 'quote' \\back\\ :*A & | !", "a:*b & c"],
+                         ids=["ascii-1024", "2046-bytes", "2048-bytes", "2800-bytes", "numbers", "syntax", "operators"])
+def test_a_search_of_any_words_is_a_search(server, q):
+    """Words PostgreSQL would refuse in a tsquery (over 2,047 bytes; the
+    text is at most 1,024 characters and 4,096 bytes), that
+    its parser reads as numbers, or tsquery syntax in the text: a search
+    like any other (a 500 once for a 4,000-byte word)."""
+    for sort in ("newest", "relevance"):
+        r = server.get("/api/models", params={"search": q, "sort": sort})
+        assert r.status_code == 200, r.text
+        assert isinstance(r.json()["items"], list)
