@@ -151,7 +151,7 @@ def test_uncached_reads_stay_fast_during_analyses_and_logins(engine, big_obj):
         uploads = [s for (t, s) in statuses["upload"]]
         print(f"\n[{engine}] GET /api/categories uncached: idle p99 {p99(idle) * 1000:.1f} ms; under load "
               f"p50 {sorted(busy)[100] * 1000:.1f} ms, p99 {p99(busy) * 1000:.1f} ms, max {max(busy) * 1000:.1f} ms "
-              f"over {t1 - t0:.2f} s (in the server: p99 {p99(served[-200:]):.1f} ms), meanwhile {len(logins)} logins done; {len(uploads)} analysed uploads")
+              f"p90 {sorted(busy)[180] * 1000:.1f} ms over {t1 - t0:.2f} s (in the server: p99 {p99(served[-200:]):.1f} ms), meanwhile {len(logins)} logins done; {len(uploads)} analysed uploads")
         # The load was real: sign-ins (each an argon2 verify) completed
         # while the reads were measured, and every analysis succeeded.
         assert len(logins) >= 5, logins
@@ -159,12 +159,16 @@ def test_uncached_reads_stay_fast_during_analyses_and_logins(engine, big_obj):
         assert len(uploads) >= 4 and all(s == 201 for s in uploads), uploads
         # The target, p99 under 50 ms, is measured by `make bench`
         # on the release build (this scenario, HWC3D_TEST_BINARY): the
-        # sanitizer build on 2 cores shared with the load measures 40-80 ms
-        # here.  This bound is the regression check: a poll thread blocked
-        # by argon2 (75-150 ms a sign-in, 20 queued) or an analysis
-        # (seconds) puts the p99 far above it.
-        limit = 0.150
-        assert p99(busy) < limit, f"p99 {p99(busy) * 1000:.1f} ms under load (idle p99 {p99(idle) * 1000:.1f} ms)"
+        # sanitizer build on 2 cores shared with the load measures 40-150
+        # ms here (the server's own p99 147.8 ms in one full run on
+        # SQLite, with p50 2.4 ms).  These bounds are the regression check:
+        # a poll thread blocked by argon2 (75-150 ms a sign-in, 20 queued)
+        # delays most reads behind it, far above the p50 bound, and one
+        # blocked by an analysis (seconds) puts the p99 far above its bound.
+        msg = f"p50 {sorted(busy)[100] * 1000:.1f} ms, p99 {p99(busy) * 1000:.1f} ms under load" \
+              f" (idle p99 {p99(idle) * 1000:.1f} ms)"
+        assert sorted(busy)[100] < 0.030, msg
+        assert p99(busy) < 0.300, msg
     finally:
         finish_server(srv)
 
