@@ -425,26 +425,19 @@ static bool parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *
 static const char *content_disposition(req_t *req, const char *kind, const char *fname)
 {
 	const unsigned char *n = (const unsigned char *)(fname && *fname ? fname : "download");
-	size_t len = strlen((const char *)n);
-	char *safe = arena_alloc(req->arena, len + 1), *star = arena_alloc(req->arena, 3 * len + 1);
-	size_t i = 0, j = 0;
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = n; *p; p++) {
-		bool continuation = *p >= 0x80 && *p < 0xc0; /* its character has its '_' */
-		if (!continuation)
+	char *safe = arena_alloc(req->arena, strlen((const char *)n) + 1);
+	size_t i = 0;
+	for (const unsigned char *p = n; *p; p++)
+		if (!(*p >= 0x80 && *p < 0xc0)) /* a continuation byte: its character has its '_' */
 			safe[i++] = *p < 0x20 || *p >= 0x7f || strchr("\"\\;%", *p) ? '_' : (char)*p;
-		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			     strchr("!#$&+-.^_`|~", *p);
-		if (plain) {
-			star[j++] = (char)*p;
-		} else {
-			star[j++] = '%';
-			star[j++] = hex[*p >> 4];
-			star[j++] = hex[*p & 15];
-		}
-	}
-	safe[i] = star[j] = '\0';
-	return arena_printf(req->arena, "%s; filename=\"%s\"; filename*=UTF-8''%s", kind, safe, star);
+	safe[i] = '\0';
+	strbuf_t star;
+	sb_init(&star, 0);
+	sb_add_uri_encoded(&star, (const char *)n, false);
+	const char *out = arena_printf(req->arena, "%s; filename=\"%s\"; filename*=UTF-8''%s", kind, safe,
+				       star.buf ? star.buf : "");
+	sb_release(&star);
+	return out;
 }
 
 int reply_stored_file(req_t *req, const char *key, const char *ctype, const char *etag, const char *fname,

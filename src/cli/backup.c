@@ -32,7 +32,6 @@
  * PostgreSQL is backed up with pg_dump and restored with pg_restore; both
  * commands say so and exit 2.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -108,12 +107,7 @@ static sqlite3 *open_backup_file(const char *path, char *err, size_t errlen)
 	strbuf_t uri;
 	sb_init(&uri, 0);
 	sb_adds(&uri, path[0] == '/' ? "file://" : "file:");
-	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
-		if (isalnum(*c) || strchr("/._-~", *c))
-			sb_addc(&uri, (char)*c);
-		else
-			sb_addf(&uri, "%%%02X", *c);
-	}
+	sb_add_uri_encoded(&uri, path, true);
 	sb_adds(&uri, "?immutable=1");
 	char *u = sb_detach(&uri, NULL);
 	sqlite3 *h = open_raw(u, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err, errlen);

@@ -107,6 +107,23 @@ bool sb_addf(strbuf_t *sb, const char *fmt, ...)
 	return true;
 }
 
+bool sb_add_uri_encoded(strbuf_t *sb, const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			     c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && keep_slash);
+		if (plain) {
+			sb_addc(sb, (char)c);
+		} else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			sb_add(sb, esc, 3);
+		}
+	}
+	return !sb->overflow;
+}
+
 bool sb_add_json_str(strbuf_t *sb, const char *s)
 {
 	return sb_add_json_strn(sb, s, SIZE_MAX);

@@ -36,6 +36,11 @@ bool sb_add(strbuf_t *sb, const void *data, size_t n);
 bool sb_adds(strbuf_t *sb, const char *s);
 bool sb_addc(strbuf_t *sb, char c);
 bool sb_addf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s percent-encoded (RFC 3986): A-Z a-z 0-9 - . _ ~ stay, every
+ * other byte becomes %XX (upper-case hex), '/' stays only when keep_slash
+ * (a path).  UTF-8 is encoded byte by byte; this is also AWS SigV4's
+ * canonical form. */
+bool sb_add_uri_encoded(strbuf_t *sb, const char *s, bool keep_slash);
 /* Append s as a JSON string literal, quotes included. */
 bool sb_add_json_str(strbuf_t *sb, const char *s);
 /* The same with at most max_bytes of s (cut on a UTF-8 character boundary). */

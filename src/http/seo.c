@@ -309,19 +309,6 @@ static void add_lastmod(strbuf_t *sb, int64_t ms)
 		sb_addf(sb, "<lastmod>%s</lastmod>", buf);
 }
 
-/* A path segment of a URL: unreserved characters as they are. */
-static void add_url_segment(strbuf_t *sb, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-		    c == '_' || c == '.' || c == '~')
-			sb_addc(sb, (char)c);
-		else
-			sb_addf(sb, "%%%02X", c);
-	}
-}
-
 static int sitemap_page_compute(req_t *req, struct sitemap_job *j)
 {
 	int64_t max;
@@ -352,7 +339,7 @@ static int sitemap_page_compute(req_t *req, struct sitemap_job *j)
 			sb_addf(&url, "/model/%lld", (long long)db_int(r, 0));
 		} else {
 			sb_adds(&url, "/u/");
-			add_url_segment(&url, db_text(r, 2));
+			sb_add_uri_encoded(&url, db_text(r, 2), false);
 		}
 		sb_adds(&sb, "<url><loc>");
 		sb_add_html(&sb, url.buf);

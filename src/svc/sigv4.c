@@ -45,23 +45,6 @@ bool sigv4_sha256_file(FILE *f, char out[SIGV4_HEX_LEN])
 	return true;
 }
 
-bool sigv4_uri_encode(strbuf_t *sb, const char *s, bool keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char c = *p;
-		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			     c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && keep_slash);
-		if (plain) {
-			sb_addc(sb, (char)c);
-		} else {
-			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-			sb_add(sb, esc, 3);
-		}
-	}
-	return !sb->overflow;
-}
-
 /* ------------------------------------------------------------ headers */
 
 struct canon_header {
@@ -261,7 +244,7 @@ static char *encoded(const char *s)
 {
 	strbuf_t sb;
 	sb_init(&sb, SIGV4_OUT_MAX);
-	sigv4_uri_encode(&sb, s, false);
+	sb_add_uri_encoded(&sb, s, false);
 	return finish(&sb);
 }
 

@@ -59,11 +59,6 @@ void sigv4_sha256_hex(const void *data, size_t n, char out[SIGV4_HEX_LEN]);
  * pass; f is rewound afterwards.  False on a read error. */
 bool sigv4_sha256_file(FILE *f, char out[SIGV4_HEX_LEN]);
 
-/* Appends s percent-encoded the AWS way: A-Z a-z 0-9 - . _ ~ stay, every
- * other byte becomes %XX (upper-case hex), '/' stays only when keep_slash
- * (an object key in a path).  UTF-8 is encoded byte by byte. */
-bool sigv4_uri_encode(strbuf_t *sb, const char *s, bool keep_slash);
-
 /* "host;range;x-amz-date": the sorted, lower-cased header names. */
 char *sigv4_signed_headers(const struct sigv4_request *r);
 /* The canonical request: method, URI, query, headers, signed headers and

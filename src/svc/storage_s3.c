@@ -262,7 +262,7 @@ static char *object_path(const char *key)
 	sb_init(&sb, 8192);
 	sb_adds(&sb, s3.path_base);
 	sb_addc(&sb, '/');
-	sigv4_uri_encode(&sb, key, true);
+	sb_add_uri_encoded(&sb, key, true);
 	if (sb.overflow) {
 		sb_release(&sb);
 		return NULL;
@@ -495,14 +495,14 @@ static char *list_query(const char *prefix, const char *token)
 	sb_init(&q, 16384);
 	if (token) {
 		sb_adds(&q, "continuation-token=");
-		sigv4_uri_encode(&q, token, false);
+		sb_add_uri_encoded(&q, token, false);
 		sb_addc(&q, '&');
 	}
 	sb_adds(&q, "list-type=2");
 	if (s3.list_page)
 		sb_addf(&q, "&max-keys=%d", s3.list_page);
 	sb_adds(&q, "&prefix=");
-	sigv4_uri_encode(&q, prefix, false);
+	sb_add_uri_encoded(&q, prefix, false);
 	if (q.overflow) {
 		sb_release(&q);
 		return NULL;

@@ -127,7 +127,7 @@ TEST(s3_sigv4_aws_put_object_example)
 	strbuf_t uri;
 	sb_init(&uri, 256);
 	sb_addc(&uri, '/');
-	sigv4_uri_encode(&uri, "test$file.text", true);
+	sb_add_uri_encoded(&uri, "test$file.text", true);
 	CHECK_STR(uri.buf, "/test%24file.text");
 	struct sigv4_header h[] = {
 		{ "Host", "examplebucket.s3.amazonaws.com" },
@@ -179,7 +179,7 @@ static char *enc(const char *s, bool keep_slash)
 {
 	strbuf_t sb;
 	sb_init(&sb, 4096);
-	sigv4_uri_encode(&sb, s, keep_slash);
+	sb_add_uri_encoded(&sb, s, keep_slash);
 	return sb_detach(&sb, NULL);
 }
 
