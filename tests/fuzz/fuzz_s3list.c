@@ -44,8 +44,10 @@ static void check_time(const uint8_t *data, size_t size)
 	char back[32];
 	snprintf(back, sizeof(back), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* The date and the time of day; s[10] is 'T' or 't'. */
 	if (!strncmp(s + 17, "60", 2)) /* a leap second reads as :59.999 */
-		ASSERT(!strncmp(back, s, 17) && !strcmp(back + 17, "59") && ms % 1000 == 999);
+		ASSERT(!strncmp(back, s, 10) && !strncmp(back + 11, s + 11, 6) && !strcmp(back + 17, "59") &&
+		       ms % 1000 == 999);
 	else
 		ASSERT(!strncmp(back, s, 10) && !strncmp(back + 11, s + 11, 8));
 }
