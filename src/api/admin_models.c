@@ -85,27 +85,28 @@ static void tell_creator(req_t *req, const struct model_ref *m, const char *type
 {
 	char *url = arena_printf(req->arena, "/model/%lld", (long long)m->id);
 	notify(req->db, m->creator_id, type, title, message, url);
-	db_rows_t *r = DBQ(req->db, "SELECT email, full_name, username FROM users WHERE id = $1 AND deleted_at IS NULL",
+	db_rows_t *r = DBQ(req->db, "SELECT email, COALESCE(full_name, username) FROM users WHERE id = $1 AND deleted_at IS NULL",
 			   P_INT(m->creator_id));
+	const char *email = NULL, *name = NULL;
 	if (r && db_next(r)) {
-		mail_var_t vars[] = { { "name", db_text(r, 1) ? db_text(r, 1) : db_text(r, 2) }, { "title", m->title },
-				      { "reason", reason },
-				      { "link", arena_printf(req->arena, "%s/model/%lld", cfg.frontend_url, (long long)m->id) } };
-		if (mail_tpl_send(req->db, type, "model_moderation", db_text(r, 0), vars, ARRAY_LEN(vars), 0)) {
-			db_done(r);
-			return;
-		}
-		strbuf_t html;
-		sb_init(&html, 0);
-		sb_adds(&html, "<!doctype html><html><body style=\"font-family:sans-serif\"><p>");
-		html_escape(&html, message);
-		sb_adds(&html, "</p><p>— HWC3D</p></body></html>");
-		char *text = arena_printf(req->arena, "Hi %s,\n\n%s\n\n— HWC3D\n",
-					  db_text(r, 1) ? db_text(r, 1) : db_text(r, 2), message);
-		mail_queue(req->db, "model_moderation", db_text(r, 0), title, text, html.buf);
-		sb_release(&html);
+		email = arena_strdup(req->arena, db_text(r, 0));
+		name = arena_strdup(req->arena, db_text(r, 1));
 	}
-	db_done(r);
+	db_done(r); /* before the mail's write: an open read would hold a stale snapshot */
+	if (!email)
+		return;
+	mail_var_t vars[] = { { "name", name }, { "title", m->title }, { "reason", reason },
+			      { "link", arena_printf(req->arena, "%s/model/%lld", cfg.frontend_url, (long long)m->id) } };
+	if (mail_tpl_send(req->db, type, "model_moderation", email, vars, ARRAY_LEN(vars), 0))
+		return;
+	strbuf_t html;
+	sb_init(&html, 0);
+	sb_adds(&html, "<!doctype html><html><body style=\"font-family:sans-serif\"><p>");
+	html_escape(&html, message);
+	sb_adds(&html, "</p><p>— HWC3D</p></body></html>");
+	char *text = arena_printf(req->arena, "Hi %s,\n\n%s\n\n— HWC3D\n", name, message);
+	mail_queue(req->db, "model_moderation", email, title, text, html.buf);
+	sb_release(&html);
 }
 
 static int admin_models_approve(req_t *req)

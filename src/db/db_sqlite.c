@@ -184,6 +184,28 @@ static void release_stmt(sqlite3_stmt *st, bool owned)
 	}
 }
 
+/*
+ * A write outside a transaction while a read on this connection still has
+ * a row open: that read holds a WAL snapshot, and once another connection
+ * commits, the write cannot take the write lock from a stale snapshot
+ * (SQLITE_BUSY_SNAPSHOT, which no busy handler waits out).  Caught here on
+ * every run, so a test that goes through such a path fails on the log line
+ * even when no other writer came in between; the caller must finish its
+ * read (db_done) first, or hold a transaction.
+ */
+static void check_no_open_read(struct sq_db *d, sqlite3_stmt *st, const char *sql)
+{
+	if (sqlite3_stmt_readonly(st) || !sqlite3_get_autocommit(d->h))
+		return;
+	for (sqlite3_stmt *o = sqlite3_next_stmt(d->h, NULL); o; o = sqlite3_next_stmt(d->h, o)) {
+		if (o != st && sqlite3_stmt_busy(o)) {
+			log_error("db: a write while a read is open on the connection (read: %.120s; write: %.120s)",
+				  sqlite3_sql(o), sql);
+			return;
+		}
+	}
+}
+
 static db_rows_t *sq_query(db_t *db, const char *sql, const db_param_t *params, int n)
 {
 	struct sq_db *d = (struct sq_db *)db;
@@ -191,6 +213,7 @@ static db_rows_t *sq_query(db_t *db, const char *sql, const db_param_t *params, 
 	sqlite3_stmt *st = prepare(d, sql, &owned);
 	if (!st)
 		return NULL;
+	check_no_open_read(d, st, sql);
 	if (!bind(d, st, params, n)) {
 		release_stmt(st, owned);
 		return NULL;

@@ -45,6 +45,8 @@ ADMIN_PASSWORD = "correct-horse-battery-staple"
 DEMO_SCALE = 3
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+# db_sqlite.c logs this for a write that a stale read snapshot can refuse.
+OPEN_READ_MARKER = "a write while a read is open on the connection"
 IS_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -354,9 +356,12 @@ class Server:
         problems = []
         if self.returncode != 0:
             problems.append(f"exit code {self.returncode} (expected 0)")
-        found = sanitizer_problems(self.log())
+        log = self.log()
+        found = sanitizer_problems(log)
         if found:
             problems.append(f"sanitizer reports: {found}")
+        if OPEN_READ_MARKER in log:
+            problems.append("a write while a read was open on one SQLite connection (see the log)")
         if problems:
             raise ServerError(f"{self.label} ({self.engine}) stopped badly: {'; '.join(problems)}\n"
                               f"log {self.log_path}:\n{self.log_tail(120)}")
