@@ -82,9 +82,12 @@ bool db_next(db_rows_t *r);
  * request of the same poll thread shares, so their reads see its snapshot
  * and their writes can fail with SQLITE_BUSY_SNAPSHOT; the statement cache
  * meanwhile prepares a fresh copy for the same SQL (db_sqlite.c prepare()).
- * So release a lookup's rows (db_next once, not to the end) with db_done
- * before a write or a transaction in the same handler; rows read to the
- * end hold nothing on SQLite, and PostgreSQL's are plain memory. */
+ * Before a write or a BEGIN outside a transaction, the SQLite engine
+ * finishes such reads itself when their current row is their last (it
+ * copies the row, and db_next and the accessors answer as before); a read
+ * with rows left still pins the snapshot, and is logged as an error.  Rows
+ * read to the end hold nothing on SQLite, and PostgreSQL's are plain
+ * memory. */
 void db_done(db_rows_t *r);
 /* For an owner that outlives the rows' use (the request): after db_keep,
  * db_done still releases the statement but the handle stays valid (db_next

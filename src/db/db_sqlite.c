@@ -6,17 +6,31 @@
 #include "../core/log.h"
 #include "../core/util.h"
 
+struct sq_rows;
+
 struct sq_db {
 	struct db base;
 	sqlite3 *h;
 	struct stmt_cache cache;
+	struct sq_rows *open; /* row sets not done yet (finish_reads) */
+};
+
+/* A row copied out of its statement, so the statement can be let go. */
+struct sq_row_copy {
+	int ncols;
+	char **text;   /* NULL for SQL NULL */
+	int64_t *integer;
+	char **name;
 };
 
 struct sq_rows {
 	struct db_rows base;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st; /* NULL once let go (finish_reads) */
 	bool owned;   /* not in the cache: finalize when done */
-	int pending;  /* result of the first step, taken by the first db_next */
+	int pending;  /* result of a step taken ahead, for the next db_next */
+	struct sq_row_copy *copy; /* when set, the current row */
+	bool copy_unread;         /* db_next has yet to move onto the copy */
+	struct sq_rows *prev, *next; /* the connection's open row sets */
 };
 
 static void sq_error(struct sq_db *d)
@@ -184,19 +198,86 @@ static void release_stmt(sqlite3_stmt *st, bool owned)
 	}
 }
 
+static struct sq_row_copy *copy_row(sqlite3_stmt *st)
+{
+	int n = sqlite3_column_count(st);
+	struct sq_row_copy *c = xcalloc(1, sizeof(*c));
+	c->ncols = n;
+	c->text = xcalloc((size_t)n + 1, sizeof(*c->text));
+	c->integer = xcalloc((size_t)n + 1, sizeof(*c->integer));
+	c->name = xcalloc((size_t)n + 1, sizeof(*c->name));
+	for (int i = 0; i < n; i++) {
+		if (sqlite3_column_type(st, i) != SQLITE_NULL) {
+			const char *t = (const char *)sqlite3_column_text(st, i);
+			size_t len = (size_t)sqlite3_column_bytes(st, i);
+			c->text[i] = xmalloc(len + 1);
+			if (len)
+				memcpy(c->text[i], t, len);
+			c->text[i][len] = '\0';
+		}
+		c->integer[i] = sqlite3_column_int64(st, i); /* SQLite's own conversion of any value */
+		c->name[i] = xstrdup(sqlite3_column_name(st, i));
+	}
+	return c;
+}
+
+static void free_copy(struct sq_row_copy *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->ncols; i++) {
+		free(c->text[i]);
+		free(c->name[i]);
+	}
+	free(c->text);
+	free(c->integer);
+	free(c->name);
+	free(c);
+}
+
 /*
- * A write outside a transaction while a read on this connection still has
- * a row open: that read holds a WAL snapshot, and once another connection
- * commits, the write cannot take the write lock from a stale snapshot
- * (SQLITE_BUSY_SNAPSHOT, which no busy handler waits out).  Caught here on
- * every run, so a test that goes through such a path fails on the log line
- * even when no other writer came in between; the caller must finish its
- * read (db_done) first, or hold a transaction.
+ * A read still on a row holds a WAL snapshot for the whole connection (a
+ * statement stepped but not to its end stays busy).  A write outside a
+ * transaction from that snapshot fails once another connection has
+ * committed since (SQLITE_BUSY_SNAPSHOT, which no busy handler waits out):
+ * the typical case is a lookup (one db_next) kept open across an insert.
+ * So before such a write, each open read is finished for its caller: its
+ * current row is copied, and a step past it that reaches the end lets the
+ * statement go, the snapshot with it.  What db_next and the accessors then
+ * answer is unchanged.
+ */
+static void finish_reads(struct sq_db *d)
+{
+	for (struct sq_rows *r = d->open; r; r = r->next) {
+		if (!r->st || r->copy || !sqlite3_stmt_busy(r->st) || r->pending == SQLITE_DONE)
+			continue;
+		r->copy = copy_row(r->st);
+		r->copy_unread = r->pending == SQLITE_ROW;
+		int rc = sqlite3_step(r->st);
+		if (rc == SQLITE_ROW) {
+			r->pending = SQLITE_ROW; /* more rows: the statement stays */
+			continue;
+		}
+		if (rc != SQLITE_DONE)
+			r->base.failed = true;
+		r->pending = SQLITE_DONE;
+		release_stmt(r->st, r->owned);
+		r->st = NULL;
+	}
+}
+
+/*
+ * A write that would start from an open read's snapshot even after
+ * finish_reads (the read has rows left): logged on every run, so a test
+ * that goes through such a path fails on the log line even when no other
+ * writer came in between.  The caller must read to the end, or db_done
+ * first, or hold a transaction.
  */
 static void check_no_open_read(struct sq_db *d, sqlite3_stmt *st, const char *sql)
 {
 	if (sqlite3_stmt_readonly(st) || !sqlite3_get_autocommit(d->h))
 		return;
+	finish_reads(d);
 	for (sqlite3_stmt *o = sqlite3_next_stmt(d->h, NULL); o; o = sqlite3_next_stmt(d->h, o)) {
 		if (o != st && sqlite3_stmt_busy(o)) {
 			log_error("db: a write while a read is open on the connection (read: %.120s; write: %.120s)",
@@ -230,12 +311,26 @@ static db_rows_t *sq_query(db_t *db, const char *sql, const db_param_t *params, 
 	r->st = st;
 	r->owned = owned;
 	r->pending = rc;
+	r->next = d->open;
+	if (d->open)
+		d->open->prev = r;
+	d->open = r;
 	return &r->base;
 }
 
 static bool sq_next(db_rows_t *rows)
 {
 	struct sq_rows *r = (struct sq_rows *)rows;
+	if (r->copy_unread) {
+		r->copy_unread = false;
+		return true;
+	}
+	if (r->copy) {
+		free_copy(r->copy);
+		r->copy = NULL;
+	}
+	if (!r->st)
+		return false; /* let go at its end (finish_reads) */
 	int rc = r->pending;
 	if (rc)
 		r->pending = 0;
@@ -254,32 +349,58 @@ static bool sq_next(db_rows_t *rows)
 static void sq_done(db_rows_t *rows)
 {
 	struct sq_rows *r = (struct sq_rows *)rows;
-	release_stmt(r->st, r->owned);
+	struct sq_db *d = (struct sq_db *)rows->db;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		d->open = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+	free_copy(r->copy);
+	r->copy = NULL;
+	if (r->st)
+		release_stmt(r->st, r->owned);
+	r->st = NULL;
 }
 
 static int sq_ncols(const db_rows_t *rows)
 {
-	return sqlite3_column_count(((const struct sq_rows *)rows)->st);
+	const struct sq_rows *r = (const struct sq_rows *)rows;
+	return r->copy ? r->copy->ncols : r->st ? sqlite3_column_count(r->st) : 0;
 }
 
+/* The copy answers for a column in range; out of range, as SQLite does. */
 static bool sq_isnull(const db_rows_t *rows, int col)
 {
-	return sqlite3_column_type(((const struct sq_rows *)rows)->st, col) == SQLITE_NULL;
+	const struct sq_rows *r = (const struct sq_rows *)rows;
+	if (r->copy)
+		return col < 0 || col >= r->copy->ncols || !r->copy->text[col];
+	return !r->st || sqlite3_column_type(r->st, col) == SQLITE_NULL;
 }
 
 static const char *sq_text(const db_rows_t *rows, int col)
 {
-	return (const char *)sqlite3_column_text(((const struct sq_rows *)rows)->st, col);
+	const struct sq_rows *r = (const struct sq_rows *)rows;
+	if (r->copy)
+		return col >= 0 && col < r->copy->ncols ? r->copy->text[col] : NULL;
+	return r->st ? (const char *)sqlite3_column_text(r->st, col) : NULL;
 }
 
 static int64_t sq_int(const db_rows_t *rows, int col)
 {
-	return sqlite3_column_int64(((const struct sq_rows *)rows)->st, col);
+	const struct sq_rows *r = (const struct sq_rows *)rows;
+	if (r->copy)
+		return col >= 0 && col < r->copy->ncols ? r->copy->integer[col] : 0;
+	return r->st ? sqlite3_column_int64(r->st, col) : 0;
 }
 
 static const char *sq_colname(const db_rows_t *rows, int col)
 {
-	return sqlite3_column_name(((const struct sq_rows *)rows)->st, col);
+	const struct sq_rows *r = (const struct sq_rows *)rows;
+	if (r->copy)
+		return col >= 0 && col < r->copy->ncols ? r->copy->name[col] : NULL;
+	return r->st ? sqlite3_column_name(r->st, col) : NULL;
 }
 
 static int64_t sq_exec(db_t *db, const char *sql, const db_param_t *params, int n)
@@ -300,6 +421,8 @@ static int sq_script(db_t *db, const char *sql)
 {
 	struct sq_db *d = (struct sq_db *)db;
 	char *err = NULL;
+	if (sqlite3_get_autocommit(d->h))
+		finish_reads(d); /* BEGIN IMMEDIATE takes the write lock from the open snapshot */
 	if (sqlite3_exec(d->h, sql, NULL, NULL, &err) != SQLITE_OK) {
 		sq_error(d);
 		sqlite3_free(err);

@@ -70,6 +70,60 @@ static void request_rows(db_t *db)
 	arena_free(a);
 }
 
+/* SQLite: a lookup kept open across a write (one db_next, not to the end)
+ * while another connection commits.  The write must not fail on the
+ * lookup's stale snapshot, and the lookup must answer as before. */
+static void open_read_then_write(db_t *db)
+{
+	db_t *other = db_open();
+	CHECK(other != NULL);
+	if (!other)
+		return;
+	/* read once (its row current) */
+	db_rows_t *seen = DBQ(db, "SELECT name, n, id FROM unit_t WHERE name = $1", P_TEXT("x"));
+	CHECK(seen && db_next(seen));
+	/* not read yet (its first row stepped ahead) */
+	db_rows_t *unread = DBQ(db, "SELECT n, name FROM unit_t WHERE name = $1", P_TEXT("y"));
+	CHECK(unread != NULL);
+	CHECK(DBX(other, "INSERT INTO unit_t (name) VALUES ($1)", P_TEXT("other-1")) == 1);
+	CHECK(DBX(db, "INSERT INTO unit_t (name) VALUES ($1)", P_TEXT("mine-1")) == 1);
+	CHECK_STR(db_text(seen, 0), "x");
+	CHECK(db_int(seen, 1) == 0 && !db_isnull(seen, 1));
+	CHECK_STR(db_text(seen, 1), "0"); /* SQLite's own conversions, kept */
+	CHECK_STR(db_colname(seen, 2), "id");
+	CHECK(db_ncols(seen) == 3 && db_isnull(seen, 7) && db_text(seen, 7) == NULL);
+	CHECK(!db_next(seen) && !db_failed(seen));
+	CHECK(db_next(unread) && db_int(unread, 0) == 1);
+	CHECK_STR(db_text(unread, 1), "y");
+	CHECK(!db_next(unread) && !db_failed(unread));
+	db_done(seen);
+	db_done(unread);
+	/* a transaction from under an open lookup */
+	db_rows_t *lookup = DBQ(db, "SELECT id FROM unit_t WHERE name = $1", P_TEXT("z"));
+	CHECK(lookup && db_next(lookup));
+	CHECK(DBX(other, "INSERT INTO unit_t (name) VALUES ($1)", P_TEXT("other-2")) == 1);
+	CHECK(db_begin(db));
+	CHECK(DBX(db, "INSERT INTO unit_t (name) VALUES ($1)", P_TEXT("mine-2")) == 1);
+	CHECK(db_commit(db));
+	CHECK(db_int(lookup, 0) > 0 && !db_next(lookup));
+	db_done(lookup);
+	/* rows left: every row still comes once, in order, across the write */
+	db_rows_t *all = DBQ0(db, "SELECT id FROM unit_t ORDER BY id");
+	int64_t last = 0, n = 0, count = 0;
+	CHECK(all && db_next(all));
+	last = db_int(all, 0);
+	CHECK(DBX(db, "UPDATE unit_t SET n = n WHERE id = $1", P_INT(last)) == 1);
+	n = 1;
+	while (db_next(all)) {
+		CHECK(db_int(all, 0) > last);
+		last = db_int(all, 0);
+		n++;
+	}
+	db_done(all);
+	CHECK(DBS0(db, &count, "SELECT COUNT(*) FROM unit_t") == 1 && count == n);
+	db_close(other);
+}
+
 static void exercise(enum db_kind kind)
 {
 	char path[256];
@@ -140,6 +194,8 @@ static void exercise(enum db_kind kind)
 	CHECK(DBQ0(db, "SELEC nonsense") == NULL);
 	CHECK(db_error(db) == DB_ERR_OTHER);
 	request_rows(db);
+	if (kind == DB_SQLITE)
+		open_read_then_write(db);
 	close_engine(db, kind, path);
 }
 
