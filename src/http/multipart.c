@@ -210,10 +210,12 @@ void multipart_end(req_t *req)
 	if (!u || u->done)
 		return;
 	u->done = true;
+	/* No fsync here, on the poll thread (tens of ms for a big file on a
+	 * busy disk): the file reaches the disk in store_put, on the pool,
+	 * before any row names it. */
 	if (u->fd >= 0) {
-		if (fsync(u->fd))
+		if (close(u->fd))
 			u->failed = true;
-		close(u->fd);
 		u->fd = -1;
 	}
 	unsigned char h[crypto_hash_sha256_BYTES];
