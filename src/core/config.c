@@ -572,7 +572,7 @@ int config_load(char *err, size_t errlen)
 		return -1;
 	if (get_int("SQLITE_CACHE_MB", 16, 1, 65536, &cfg.sqlite_cache_mb, err, errlen))
 		return -1;
-	if (get_int("SQLITE_MMAP_MB", 256, 0, 1 << 20, &cfg.sqlite_mmap_mb, err, errlen))
+	if (get_int("SQLITE_MMAP_MB", 0, 0, 1 << 20, &cfg.sqlite_mmap_mb, err, errlen))
 		return -1;
 	const char *fee = get_or("PLATFORM_FEE_PERCENT", "12");
 	if (!parse_cents(fee, &cfg.platform_fee_bps) || cfg.platform_fee_bps > 10000) {
