@@ -568,6 +568,8 @@ int config_load(char *err, size_t errlen)
 		return -1;
 	if (get_int("RESPONSE_CACHE_MB", 64, 1, 1 << 20, &cfg.response_cache_mb, err, errlen))
 		return -1;
+	if (get_int("LIST_WINDOW_CACHE_MB", 32, 1, 1 << 20, &cfg.list_window_cache_mb, err, errlen))
+		return -1;
 	if (get_int("LIST_WINDOW_IDS", 5000, 1, 100000, &cfg.list_window_ids, err, errlen))
 		return -1;
 	if (get_int("SQLITE_CACHE_MB", 16, 1, 65536, &cfg.sqlite_cache_mb, err, errlen))

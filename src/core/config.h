@@ -35,7 +35,8 @@ struct config {
 	const char *database_url;
 	enum db_kind db_kind;
 	const char *sqlite_path;
-	int64_t response_cache_mb; /* svc/cache.c's bound */
+	int64_t response_cache_mb; /* svc/cache.c's bound for responses */
+	int64_t list_window_cache_mb; /* and for the model lists' id windows */
 	int64_t list_window_ids;   /* ids kept per model list signature (marketplace.c) */
 	int64_t sqlite_cache_mb; /* page cache per connection */
 	int64_t sqlite_mmap_mb;  /* the file mapped: one copy in the OS cache for every connection */

@@ -29,6 +29,7 @@ static void put(enum cache_area area, const char *key, const char *body)
 TEST(cache_generation_and_derived_area)
 {
 	cfg.response_cache_mb = 16;
+	cfg.list_window_cache_mb = 8;
 	cfg.response_cache_off = false;
 	cache_clear();
 	char buf[64];
@@ -84,5 +85,53 @@ TEST(cache_clock_keeps_what_is_read)
 	}
 	CHECK(present > 100 && present < 300);
 	cfg.response_cache_mb = 64;
+	cache_clear();
+}
+
+TEST(cache_id_windows_have_their_own_bound)
+{
+	/* 1 MB of responses (64 KB a shard), 1 MB of id windows */
+	cfg.response_cache_mb = 1;
+	cfg.list_window_cache_mb = 1;
+	cfg.response_cache_off = false;
+	cache_clear();
+	char body[4001], key[32], buf[8];
+	memset(body, 'x', 4000);
+	body[4000] = '\0';
+	for (int i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "window-%d", i);
+		put(CACHE_MODEL_IDS, key, body);
+	}
+	/* 2,000 one-off responses, 8 MB through a 1 MB bound, never read again */
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "page-%d", i);
+		put(CACHE_MODELS, key, body);
+	}
+	int windows = 0, pages = 0;
+	for (int i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "window-%d", i);
+		windows += get(CACHE_MODEL_IDS, key, buf, sizeof(buf));
+	}
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "page-%d", i);
+		pages += get(CACHE_MODELS, key, buf, sizeof(buf));
+	}
+	/* 100 windows of 4 KB fit their 1 MB whole; the responses kept
+	 * their own bound (about 240 of 4 KB in 1 MB) */
+	CHECK(windows == 100);
+	CHECK(pages > 100 && pages < 300);
+	/* and the other way: windows past their bound leave the responses */
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "more-%d", i);
+		put(CACHE_MODEL_IDS, key, body);
+	}
+	int still = 0;
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "page-%d", i);
+		still += get(CACHE_MODELS, key, buf, sizeof(buf));
+	}
+	CHECK(still == pages);
+	cfg.response_cache_mb = 64;
+	cfg.list_window_cache_mb = 32;
 	cache_clear();
 }
