@@ -281,10 +281,10 @@ static void check_no_open_read(struct sq_db *d, sqlite3_stmt *st, const char *sq
 	if (sqlite3_stmt_readonly(st) || !sqlite3_get_autocommit(d->h))
 		return;
 	finish_reads(d);
-	for (sqlite3_stmt *o = sqlite3_next_stmt(d->h, NULL); o; o = sqlite3_next_stmt(d->h, o)) {
-		if (o != st && sqlite3_stmt_busy(o)) {
+	for (struct sq_rows *r = d->open; r; r = r->next) {
+		if (r->st && sqlite3_stmt_busy(r->st)) {
 			log_error("db: a write while a read is open on the connection (read: %.120s; write: %.120s)",
-				  sqlite3_sql(o), sql);
+				  sqlite3_sql(r->st), sql);
 			return;
 		}
 	}

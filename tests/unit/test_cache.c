@@ -26,6 +26,28 @@ static void put(enum cache_area area, const char *key, const char *body)
 	cache_put(area, key, cache_generation(area), body, strlen(body));
 }
 
+/* Puts keys prefix-0 .. prefix-(n-1), each with body. */
+static void put_many(enum cache_area area, const char *prefix, int n, const char *body)
+{
+	char key[48];
+	for (int i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s-%d", prefix, i);
+		put(area, key, body);
+	}
+}
+
+/* How many of prefix-0 .. prefix-(n-1) are in the cache. */
+static int count_present(enum cache_area area, const char *prefix, int n)
+{
+	char key[48], buf[8];
+	int present = 0;
+	for (int i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s-%d", prefix, i);
+		present += get(area, key, buf, sizeof(buf));
+	}
+	return present;
+}
+
 TEST(cache_generation_and_derived_area)
 {
 	cfg.response_cache_mb = 16;
@@ -57,7 +79,7 @@ TEST(cache_clock_keeps_what_is_read)
 	cfg.response_cache_mb = 1;
 	cfg.response_cache_off = false;
 	cache_clear();
-	char body[4001], key[32], buf[8];
+	char body[4001], prefix[32], buf[8];
 	memset(body, 'x', 4000);
 	body[4000] = '\0';
 	put(CACHE_CATEGORIES, "hot", body);
@@ -65,24 +87,15 @@ TEST(cache_clock_keeps_what_is_read)
 	for (int round = 0; round < 50; round++) {
 		/* 150 one-off keys a round, about 9 a shard: in 50 rounds
 		 * every shard turns over about 30 times */
-		for (int i = 0; i < 150; i++) {
-			snprintf(key, sizeof(key), "cold-%d-%d", round, i);
-			put(CACHE_CATEGORIES, key, body);
-		}
+		snprintf(prefix, sizeof(prefix), "cold-%d", round);
+		put_many(CACHE_CATEGORIES, prefix, 150, body);
 		kept += get(CACHE_CATEGORIES, "hot", buf, sizeof(buf));
 	}
 	/* read once a round, the hot key survives every round */
 	CHECK(kept == 50);
 	/* the bound holds: of 400 more one-off keys, about 240 fit */
-	for (int i = 0; i < 400; i++) {
-		snprintf(key, sizeof(key), "last-%d", i);
-		put(CACHE_CATEGORIES, key, body);
-	}
-	int present = 0;
-	for (int i = 0; i < 400; i++) {
-		snprintf(key, sizeof(key), "last-%d", i);
-		present += get(CACHE_CATEGORIES, key, buf, sizeof(buf));
-	}
+	put_many(CACHE_CATEGORIES, "last", 400, body);
+	int present = count_present(CACHE_CATEGORIES, "last", 400);
 	CHECK(present > 100 && present < 300);
 	cfg.response_cache_mb = 64;
 	cache_clear();
@@ -95,42 +108,21 @@ TEST(cache_id_windows_have_their_own_bound)
 	cfg.list_window_cache_mb = 1;
 	cfg.response_cache_off = false;
 	cache_clear();
-	char body[4001], key[32], buf[8];
+	char body[4001];
 	memset(body, 'x', 4000);
 	body[4000] = '\0';
-	for (int i = 0; i < 100; i++) {
-		snprintf(key, sizeof(key), "window-%d", i);
-		put(CACHE_MODEL_IDS, key, body);
-	}
+	put_many(CACHE_MODEL_IDS, "window", 100, body);
 	/* 2,000 one-off responses, 8 MB through a 1 MB bound, never read again */
-	for (int i = 0; i < 2000; i++) {
-		snprintf(key, sizeof(key), "page-%d", i);
-		put(CACHE_MODELS, key, body);
-	}
-	int windows = 0, pages = 0;
-	for (int i = 0; i < 100; i++) {
-		snprintf(key, sizeof(key), "window-%d", i);
-		windows += get(CACHE_MODEL_IDS, key, buf, sizeof(buf));
-	}
-	for (int i = 0; i < 2000; i++) {
-		snprintf(key, sizeof(key), "page-%d", i);
-		pages += get(CACHE_MODELS, key, buf, sizeof(buf));
-	}
+	put_many(CACHE_MODELS, "page", 2000, body);
+	int windows = count_present(CACHE_MODEL_IDS, "window", 100);
+	int pages = count_present(CACHE_MODELS, "page", 2000);
 	/* 100 windows of 4 KB fit their 1 MB whole; the responses kept
 	 * their own bound (about 240 of 4 KB in 1 MB) */
 	CHECK(windows == 100);
 	CHECK(pages > 100 && pages < 300);
 	/* and the other way: windows past their bound leave the responses */
-	for (int i = 0; i < 2000; i++) {
-		snprintf(key, sizeof(key), "more-%d", i);
-		put(CACHE_MODEL_IDS, key, body);
-	}
-	int still = 0;
-	for (int i = 0; i < 2000; i++) {
-		snprintf(key, sizeof(key), "page-%d", i);
-		still += get(CACHE_MODELS, key, buf, sizeof(buf));
-	}
-	CHECK(still == pages);
+	put_many(CACHE_MODEL_IDS, "more", 2000, body);
+	CHECK(count_present(CACHE_MODELS, "page", 2000) == pages);
 	cfg.response_cache_mb = 64;
 	cfg.list_window_cache_mb = 32;
 	cache_clear();
