@@ -48,11 +48,18 @@ typedef enum {
 	POOL_NET,      /* outbound HTTP: OAuth providers, S3 transfers */
 	POOL_DB,       /* cold reads: a list or search page the cache lacks (its
 			* own database connection per worker, db_thread) */
+	POOL_LOOKUP,   /* batched lookups by key: one model page the cache lacks,
+			* on PostgreSQL (pool_defer_batch; own connections too) */
 	POOL_KINDS
 } pool_kind_t;
 
 typedef void (*pool_work_fn)(void *ctx);
 typedef int (*pool_done_fn)(req_t *req, void *ctx);
+/* The work of up to POOL_BATCH_MAX requests at once (pool_defer_batch). */
+typedef void (*pool_batch_fn)(void **ctxs, size_t n);
+
+/* The most requests one batch serves. */
+#define POOL_BATCH_MAX 64
 
 /* Starts the worker threads; false when they cannot start. */
 bool pool_start(void);
@@ -65,6 +72,18 @@ void pool_stop(void);
  * work is reserved (the dispatcher suspends and runs it) or the 503 has
  * been replied. */
 int pool_defer(req_t *req, pool_kind_t kind, pool_work_fn work, pool_done_fn done, void *ctx);
+
+/* pool_defer for work that is cheaper done for many requests at once, such
+ * as a lookup by key, where one database round trip for 20 keys costs about
+ * what one for a single key does.  A worker that takes such a job also
+ * takes every job waiting behind it with the same batch function (up to
+ * POOL_BATCH_MAX) and runs batch(ctxs, n) once for them all; then each
+ * request's done runs on its own poll thread, as with pool_defer.  Under
+ * load the batches grow by themselves while the workers are busy; an idle
+ * server runs a batch of one at once.  The same rules hold for the
+ * requests' arenas and, on a kind with its own connections, req->db: each
+ * request of the batch has the worker's connection while batch runs. */
+int pool_defer_batch(req_t *req, pool_kind_t kind, pool_batch_fn batch, pool_done_fn done, void *ctx);
 
 /* Per kind (label kind="password", ...): workers, queue depth (waiting
  * jobs), running jobs, completed and rejected (503) totals, in the

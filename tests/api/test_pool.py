@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, assert_error, finish_server, require_pg, start_server
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, assert_error, finish_server, require_pg, start_seeded_server, start_server
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -228,8 +228,8 @@ def test_pool_metrics_per_kind(engine):
     srv = start_server(engine, label="pool-metrics", env={"ANALYZE_CONCURRENCY": "3"})
     try:
         m = pool_metrics(srv)
-        for kind in ("password", "analyze", "image", "blend", "net"):
-            for name in ("workers", "queue_depth", "running", "completed_total", "rejected_total"):
+        for kind in ("password", "analyze", "image", "blend", "net", "db", "lookup"):
+            for name in ("workers", "queue_depth", "running", "completed_total", "rejected_total", "runs_total"):
                 assert (f"hwc3d_pool_{name}", kind) in m, (name, kind, m)
         assert m[("hwc3d_pool_workers", "analyze")] == 3 and m[("hwc3d_pool_workers", "image")] == 3, m
         assert m[("hwc3d_pool_completed_total", "password")] == 0, m
@@ -237,6 +237,70 @@ def test_pool_metrics_per_kind(engine):
         assert pool_metrics(srv)[("hwc3d_pool_completed_total", "password")] == 1
         text = srv.metrics()
         assert "# TYPE hwc3d_pool_rejected_total counter" in text and "# TYPE hwc3d_pool_queue_depth gauge" in text
+    finally:
+        finish_server(srv)
+
+
+def test_model_pages_are_looked_up_in_batches(engine):
+    """Anonymous model pages the cache lacks: on PostgreSQL a lookup worker
+    answers every one waiting with one query (pool_defer_batch); on SQLite
+    they stay on the poll thread.  Each request gets its own model's
+    document, a duplicate id in a batch too, and a missing or unpublished
+    model answers 404 beside them."""
+    srv = start_seeded_server(engine, ["--scale", "3", "--models", "60"], seed_timeout=120, label="pool-lookup",
+                              env={"RESPONSE_CACHE": "off"})
+    try:
+        items = srv.get("/api/models", params={"limit": 40, "sort": "newest"}).json()["items"]
+        ids = [m["id"] for m in items]
+        assert len(ids) >= 20, ids
+        hidden = ids.pop()
+        srv.sql(f"UPDATE models SET is_published = FALSE WHERE id = {hidden}")
+        missing = int(srv.scalar("SELECT MAX(id) FROM models")) + 1000
+        expected = {}
+        for i in ids:
+            r = srv.get(f"/api/models/{i}")
+            assert r.status_code == 200 and r.json()["id"] == i, r.text
+            expected[i] = r.json()
+        asks = ids * 2 + [missing, hidden] * 8
+        batched = False
+        for _ in range(5):
+            before = pool_metrics(srv)
+            barrier = threading.Barrier(16)
+            got = []
+            lock = threading.Lock()
+
+            def one(k):
+                s = requests.Session()
+                barrier.wait()
+                for i in asks[k::16]:
+                    r = s.get(f"{srv.url}/api/models/{i}", timeout=30)
+                    with lock:
+                        got.append((i, r))
+
+            threads = [threading.Thread(target=one, args=(k,)) for k in range(16)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len(got) == len(asks)
+            for i, r in got:
+                if i in (missing, hidden):
+                    assert_error(r, 404, "NOT_FOUND")
+                else:
+                    assert r.status_code == 200 and r.json() == expected[i], (i, r.text[:200])
+            after = pool_metrics(srv)
+            done = after[("hwc3d_pool_completed_total", "lookup")] - before[("hwc3d_pool_completed_total", "lookup")]
+            runs = after[("hwc3d_pool_runs_total", "lookup")] - before[("hwc3d_pool_runs_total", "lookup")]
+            if engine == "sqlite":
+                assert done == 0 and runs == 0, (done, runs)
+                batched = True
+                break
+            assert done == len(asks) and 1 <= runs <= done, (done, runs)
+            if runs < done:
+                batched = True
+                break
+        assert batched, "16 clients at once never shared a lookup"
+        assert after[("hwc3d_pool_queue_depth", "lookup")] == 0 and after[("hwc3d_pool_running", "lookup")] == 0
     finally:
         finish_server(srv)
 
