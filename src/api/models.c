@@ -359,7 +359,7 @@ struct model_lookup {
 	int64_t id;
 	const char *key;
 	uint64_t gen;
-	enum { LOOKUP_NOT_FOUND, LOOKUP_OK, LOOKUP_FAILED } status;
+	enum { LOOKUP_NOT_FOUND, LOOKUP_OK, LOOKUP_UNAVAILABLE, LOOKUP_FAILED } status;
 	char *text; /* malloc'd */
 	size_t len;
 };
@@ -417,10 +417,14 @@ static void lookup_batch(void **ctxs, size_t n)
 		failed |= db_failed(r);
 		db_done(r);
 	}
+	/* The worker's connection failed, not the poll thread's: the answer
+	 * is decided here (lost or busy: 503, as reply_db_error does). */
+	enum db_err e = req->db ? db_error(req->db) : DB_ERR_CONN;
+	bool unavailable = e == DB_ERR_CONN || e == DB_ERR_BUSY || e == DB_ERR_FULL;
 	for (size_t i = 0; i < n && failed; i++) {
 		free(lk[i]->text);
 		lk[i]->text = NULL;
-		lk[i]->status = LOOKUP_FAILED;
+		lk[i]->status = unavailable ? LOOKUP_UNAVAILABLE : LOOKUP_FAILED;
 	}
 }
 
@@ -432,8 +436,10 @@ static int lookup_done(req_t *req, void *ctx)
 		return reply_json_text_cached(req, lk->text, lk->len, CACHE_MODELS, lk->key, lk->gen);
 	case LOOKUP_NOT_FOUND: /* missing, deleted or not public alike */
 		return reply_error(req, ERR_NOT_FOUND, "Model not found");
+	case LOOKUP_UNAVAILABLE:
+		return reply_error(req, ERR_UNAVAILABLE, "The database is busy; try again shortly");
 	default:
-		return reply_db_error(req, "read model");
+		return reply_internal(req, "read model");
 	}
 }
 

@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 
-from conftest import IS_CI, REPO, Server, finish_server, require_pg, start_server
+from conftest import IS_CI, REPO, Server, assert_error, finish_server, require_pg, start_server
 from test_models import CUBE_OBJ, make_creator
 
 PG_TEST = os.path.join(REPO, "scripts", "pg-test.sh")
@@ -110,6 +110,38 @@ def test_postgres_restart_under_load_is_503_then_recovers():
     finally:
         if load:
             load.stop()
+        if s:
+            finish_server(s)
+        subprocess.run([PG_TEST, "stop", pgdir], capture_output=True)
+
+
+def test_model_page_lookups_answer_503_while_postgres_is_down():
+    """An anonymous model page the cache lacks is looked up on a worker's
+    own connection (POOL_LOOKUP): when that connection is lost, the answer
+    is 503 with Retry-After (the worker's error, not the poll thread's),
+    and lookups work again once the database is back."""
+    require_pg()
+    pgdir = tempfile.mkdtemp(prefix="hwc3d-pglookup-")
+    os.rmdir(pgdir)
+    url = subprocess.run([PG_TEST, "start", pgdir], capture_output=True, text=True, check=True).stdout.strip()
+    s = None
+    try:
+        s = start_server("sqlite", label="pglookup", env={"DATABASE_URL": url, "RESPONSE_CACHE": "off"})
+        s.sql = None
+        page = s.url + "/api/models/424242"
+        assert_error(requests.get(page, timeout=10), 404, "NOT_FOUND")
+        subprocess.run([PG_TEST, "pause", pgdir], capture_output=True, check=True)
+        down = [requests.get(page, timeout=15) for _ in range(5)]
+        for r in down:
+            assert_error(r, 503, "SERVICE_UNAVAILABLE")
+            assert int(r.headers["Retry-After"]) > 0
+        subprocess.run([PG_TEST, "resume", pgdir], capture_output=True, check=True)
+        deadline = time.time() + 15
+        while time.time() < deadline and requests.get(page, timeout=15).status_code != 404:
+            time.sleep(0.2)
+        assert_error(requests.get(page, timeout=10), 404, "NOT_FOUND")
+        assert s.proc.poll() is None, "the server died"
+    finally:
         if s:
             finish_server(s)
         subprocess.run([PG_TEST, "stop", pgdir], capture_output=True)
