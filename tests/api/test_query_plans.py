@@ -148,8 +148,15 @@ def statements(ids):
     out.append(S("related page", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE {related} ORDER BY m.likes_count DESC, m.id DESC"
                  " LIMIT 20 OFFSET 0", [model], src=related_src))
     # ---- model detail, like (models.c)
-    out.append(S("model detail", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE m.id = $1 AND {PUBLIC}", [model],
-                 src={"api/models.c": ['"SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1 AND " MODEL_PUBLIC']}))
+    # the anonymous lookup: ids padded to a power of two, the last repeated
+    lookup_src = {"api/models.c": ['"SELECT " MODEL_COLS MODEL_FROM " WHERE " MODEL_PUBLIC " AND m.id IN ("',
+                                   'sb_addf(&sql, "%s$%zu", i ? ", " : "", i + 1);']}
+    out.append(S("model detail", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE {PUBLIC} AND m.id IN ($1)", [model],
+                 src=lookup_src))
+    out.append(S("model detail, a batch of 4", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE {PUBLIC} AND m.id IN ($1, $2, $3, $4)",
+                 [model, model + 1, model + 2, model + 2], src=lookup_src))
+    out.append(S("model detail, signed in", f"SELECT {MODEL_COLS}{MODEL_FROM} WHERE m.id = $1", [model],
+                 src={"api/models.c": ['"SELECT " MODEL_COLS MODEL_FROM " WHERE m.id = $1"']}))
     out.append(S("like", "SELECT 1 FROM model_likes WHERE model_id = $1 AND user_id = $2", [model, user],
                  src={"api/models.c": ['"DELETE FROM model_likes WHERE model_id = $1 AND user_id = $2"']}))
     out.append(S("like count", "SELECT likes_count FROM models WHERE id = $1", [model],
