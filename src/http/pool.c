@@ -52,18 +52,18 @@ struct kind_info {
  * every wait is bounded; outbound HTTP mostly waits; cold reads:
  * DB_WORKERS (workers = -2). */
 static const struct kind_info kinds[POOL_KINDS] = {
-	[POOL_PASSWORD] = { "password", 2, 64, 2, "Too many sign-ins at once; try again in a moment" },
-	[POOL_ANALYZE] = { "analyze", -1, 16, 15, "Too many models are being analysed; try again shortly" },
-	[POOL_IMAGE] = { "image", -1, 32, 5, "Too many images are being processed; try again shortly" },
-	[POOL_BLEND] = { "blend", 4, 0, 60, "Too many Blender files are being converted; try again later" },
-	[POOL_NET] = { "net", 4, 64, 5, "Too many outside requests at once; try again shortly" },
+	[POOL_PASSWORD] = { "password", 2, 64, 2, "Too many sign-ins at once; try again in a moment", false, false },
+	[POOL_ANALYZE] = { "analyze", -1, 16, 15, "Too many models are being analysed; try again shortly", false, false },
+	[POOL_IMAGE] = { "image", -1, 32, 5, "Too many images are being processed; try again shortly", false, false },
+	[POOL_BLEND] = { "blend", 4, 0, 60, "Too many Blender files are being converted; try again later", false, false },
+	[POOL_NET] = { "net", 4, 64, 5, "Too many outside requests at once; try again shortly", false, false },
 	/* Cold reads: as many at once as DB_WORKERS (default 4: the database's
 	 * own parallelism, on PostgreSQL a server process each), and 512 may
 	 * wait (8 per connection of a 64-connection load) before 503.  Below
 	 * the poll threads too: measured, cached answers then keep flowing
 	 * while the cold ones compute (random list p99 37 ms instead of 133 on
 	 * PostgreSQL, mix 81 instead of 138). */
-	[POOL_DB] = { "db", -2, 512, 1, "The server is busy; try again in a moment", true },
+	[POOL_DB] = { "db", -2, 512, 1, "The server is busy; try again in a moment", true, false },
 	/* Lookups by key, batched: two workers, each answering up to
 	 * POOL_BATCH_MAX waiting lookups with one query, so a slow list query
 	 * on POOL_DB never holds a model page up.  Measured on PostgreSQL (2
